@@ -1,0 +1,43 @@
+"""SQLite index and file store of the archive. Knows nothing of DIMSE, pynetdicom or HTTP."""
+
+from storage.attributes import ATTRIBUTES, Level, Model
+from storage.errors import (
+    InstanceNotFound,
+    InvalidIdentifier,
+    InvalidInstance,
+    StorageError,
+    StorageFull,
+    UnreadableIdentifier,
+    UnreadableInstance,
+)
+from storage.filestore import FileStore
+from storage.index import Index, StoredInstance
+from storage.matching import FindRequest, MatchOptions, parse_find
+from storage.records import InstanceRecord, read_header, record_from_dataset
+from storage.responses import build_response
+from storage.uids import is_valid_uid, uid_problem
+
+__all__ = [
+    "ATTRIBUTES",
+    "FileStore",
+    "FindRequest",
+    "Index",
+    "InstanceNotFound",
+    "InstanceRecord",
+    "InvalidIdentifier",
+    "InvalidInstance",
+    "Level",
+    "MatchOptions",
+    "Model",
+    "StorageError",
+    "StorageFull",
+    "StoredInstance",
+    "UnreadableIdentifier",
+    "UnreadableInstance",
+    "build_response",
+    "is_valid_uid",
+    "parse_find",
+    "read_header",
+    "record_from_dataset",
+    "uid_problem",
+]

@@ -1,0 +1,103 @@
+"""Part 10 files under the data directory, written atomically.
+
+A file is written to ``tmp/`` under a random name, flushed (and fsynced if configured), then
+renamed into ``objects/<shard>/<SOP Instance UID>.<token>.dcm``. The shard comes from a hash and
+the name from a UID already validated per PS3.5 §9.1, so no peer-supplied text reaches the file
+system unchecked. The random token means that replacing an instance never overwrites the file the
+index still points to: the old file is removed only after the index commits the new one.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from storage.errors import StorageError, StorageFull
+from storage.uids import is_valid_uid, shard
+
+log = logging.getLogger(__name__)
+
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+class FileStore:
+    """Part 10 files under ``root``; every path it hands out is relative to ``root``."""
+
+    def __init__(self, root: Path, fsync: bool = True) -> None:
+        self.root = root.resolve()
+        self.fsync = fsync
+        self.objects = self.root / "objects"
+        self.tmp = self.root / "tmp"
+        self.objects.mkdir(parents=True, exist_ok=True)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+
+    def sweep_tmp(self) -> int:
+        """Remove temporary files left by a crash; return how many were removed."""
+        removed = 0
+        for leftover in self.tmp.iterdir():
+            leftover.unlink(missing_ok=True)
+            removed += 1
+        if removed:
+            log.warning("removed %d unfinished file(s) from %s", removed, self.tmp)
+        return removed
+
+    def write(self, sop_instance_uid: str, chunks: list[bytes]) -> str:
+        """Write *chunks* as one file for *sop_instance_uid*; return its relative path.
+
+        Raises
+        ------
+        StorageFull
+            If the disk (or quota) is full.
+        StorageError
+            For any other I/O failure. Nothing is left behind in either case.
+        """
+        if not is_valid_uid(
+            sop_instance_uid
+        ):  # the caller validated; never trust twice-removed input
+            raise StorageError(f"refusing to build a file name from {sop_instance_uid!r}")
+        relative = (
+            f"objects/{shard(sop_instance_uid)}/{sop_instance_uid}.{secrets.token_hex(4)}.dcm"
+        )
+        final = self.root / relative
+        tmp = self.tmp / f"{secrets.token_hex(8)}.part"
+        try:
+            with open(tmp, "wb") as f:
+                for chunk in chunks:
+                    f.write(chunk)
+                f.flush()
+                if self.fsync:
+                    os.fsync(f.fileno())
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            if exc.errno in _FULL_ERRNOS:
+                raise StorageFull(f"data directory is full: {exc.strerror}") from exc
+            raise StorageError(f"cannot write instance file: {exc}") from exc
+        return relative
+
+    def path(self, relative: str) -> Path:
+        """Absolute path of a stored file; refuses anything outside the data directory."""
+        full = (self.root / relative).resolve()
+        if not full.is_relative_to(self.root):
+            raise StorageError(f"path {relative!r} is outside the data directory")
+        return full
+
+    @contextmanager
+    def open(self, relative: str) -> Iterator[BinaryIO]:
+        """Open a stored file for reading (streaming; the caller reads what it needs)."""
+        with open(self.path(relative), "rb") as f:
+            yield f
+
+    def remove(self, relative: str) -> None:
+        """Delete a stored file if it still exists."""
+        try:
+            self.path(relative).unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("could not remove replaced file %s: %s", relative, exc)

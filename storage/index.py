@@ -1,0 +1,265 @@
+"""The SQLite index of patients, studies, series and instances.
+
+One writer connection guarded by a lock; reads use a small pool of read-only connections, so a
+C-FIND streaming its pages never waits behind a C-STORE commit (WAL mode). An instance row is
+committed only after its file exists, in one transaction with its patient, study and series rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from storage import schema
+from storage.attributes import Level
+from storage.records import InstanceRecord
+
+log = logging.getLogger(__name__)
+
+_CONFLICT_KEYS = {
+    Level.PATIENT: "patient_id, issuer_of_patient_id",
+    Level.STUDY: "study_uid",
+    Level.SERIES: "series_uid",
+    Level.IMAGE: "sop_instance_uid",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A SELECT over one level, run page by page in primary key order (keyset pagination)."""
+
+    select: str
+    source: str
+    where: tuple[str, ...]
+    params: tuple[Any, ...]
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredInstance:
+    """Where one indexed instance lives."""
+
+    sop_instance_uid: str
+    sop_class_uid: str
+    transfer_syntax_uid: str
+    path: str
+    size: int
+
+
+def _upsert_sql(level: Level) -> tuple[str, list[str]]:
+    columns = list(schema.level_columns(level))
+    names = ", ".join(columns)
+    marks = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
+    table = schema.TABLES[level]
+    sql = (
+        f"INSERT INTO {table} ({names}) VALUES ({marks}) "
+        f"ON CONFLICT ({_CONFLICT_KEYS[level]}) DO UPDATE SET {updates} RETURNING pk"
+    )
+    return sql, columns
+
+
+class Index:
+    """The archive's SQLite index. Thread-safe; open with :meth:`open`."""
+
+    def __init__(self, path: Path, readers: int = 4) -> None:
+        self.path = path
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
+        self._db = Database(conn)
+        self._db.enable_wal()
+        conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoint, never corrupt
+        conn.execute("PRAGMA foreign_keys=OFF")
+        schema.apply(self._db)
+        self._write_lock = threading.RLock()
+        self._upserts = {level: _upsert_sql(level) for level in Level}
+        self._pool: list[sqlite3.Connection] = []
+        self._pool_lock = threading.Lock()
+        self._max_readers = readers
+        self._closed = False
+
+    @classmethod
+    def open(cls, path: Path) -> Index:
+        """Open (creating if needed) the index at *path* and bring its schema up to date."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return cls(path)
+
+    def close(self) -> None:
+        """Close every connection (idempotent)."""
+        with self._write_lock, self._pool_lock:
+            if self._closed:
+                return
+            self._closed = True
+            for conn in self._pool:
+                conn.close()
+            self._pool.clear()
+            self._db.close()
+
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        with self._pool_lock:
+            conn = self._pool.pop() if self._pool else None
+        if conn is None:
+            conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA query_only=1")
+        try:
+            yield conn
+        finally:
+            with self._pool_lock:
+                if len(self._pool) < self._max_readers and not self._closed:
+                    self._pool.append(conn)
+                else:
+                    conn.close()
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def add_instance(
+        self, record: InstanceRecord, path: str, size: int, source_ae: str = ""
+    ) -> str | None:
+        """Index one stored instance, replacing any earlier one with the same SOP Instance UID.
+
+        Returns the relative path of the replaced file (for the caller to delete after this
+        commit), or None if the instance is new.
+        """
+        now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        conn = self._db.conn
+        with self._write_lock, self._db.atomic():
+            old = conn.execute(
+                "SELECT path, series_pk, study_pk, patient_pk FROM instances"
+                " WHERE sop_instance_uid = ?",
+                (record.sop_instance_uid,),
+            ).fetchone()
+            patient_pk = self._upsert(Level.PATIENT, record.columns[Level.PATIENT], now)
+            study_pk = self._upsert(
+                Level.STUDY, {**record.columns[Level.STUDY], "patient_pk": patient_pk}, now
+            )
+            series_pk = self._upsert(
+                Level.SERIES,
+                {**record.columns[Level.SERIES], "study_pk": study_pk, "patient_pk": patient_pk},
+                now,
+            )
+            image = {
+                **record.columns[Level.IMAGE],
+                "series_pk": series_pk,
+                "study_pk": study_pk,
+                "patient_pk": patient_pk,
+                "transfer_syntax_uid": record.transfer_syntax_uid,
+                "path": path,
+                "size": size,
+                "source_ae": source_ae,
+            }
+            self._upsert(Level.IMAGE, image, now)
+            self._rehome(study_pk, patient_pk, series_pk)
+            if old is not None:
+                self._drop_orphans(old[1], old[2], old[3])
+        return old[0] if old is not None and old[0] != path else None
+
+    def _upsert(self, level: Level, values: dict[str, Any], now: str) -> int:
+        sql, columns = self._upserts[level]
+        values = {**values, "updated_at": now}
+        row = self._db.conn.execute(sql, [values.get(c) for c in columns]).fetchone()
+        return int(row[0])
+
+    def _rehome(self, study_pk: int, patient_pk: int, series_pk: int) -> None:
+        """Keep denormalized parent keys right when a study or series changed its parent."""
+        conn = self._db.conn
+        moved = conn.execute(
+            "UPDATE series SET patient_pk = ? WHERE study_pk = ? AND patient_pk != ?",
+            (patient_pk, study_pk, patient_pk),
+        ).rowcount
+        moved += conn.execute(
+            "UPDATE instances SET patient_pk = ?, study_pk = ?"
+            " WHERE series_pk = ? AND (patient_pk != ? OR study_pk != ?)",
+            (patient_pk, study_pk, series_pk, patient_pk, study_pk),
+        ).rowcount
+        moved += conn.execute(
+            "UPDATE instances SET patient_pk = ? WHERE study_pk = ? AND patient_pk != ?",
+            (patient_pk, study_pk, patient_pk),
+        ).rowcount
+        if moved:
+            log.warning(
+                "re-parented %d row(s): a study or series arrived under a different parent", moved
+            )
+
+    def _drop_orphans(self, series_pk: int, study_pk: int, patient_pk: int) -> None:
+        conn = self._db.conn
+        conn.execute(
+            "DELETE FROM series WHERE pk = ? AND NOT EXISTS"
+            " (SELECT 1 FROM instances WHERE series_pk = ?)",
+            (series_pk, series_pk),
+        )
+        conn.execute(
+            "DELETE FROM studies WHERE pk = ? AND NOT EXISTS"
+            " (SELECT 1 FROM series WHERE study_pk = ?)",
+            (study_pk, study_pk),
+        )
+        conn.execute(
+            "DELETE FROM patients WHERE pk = ? AND NOT EXISTS"
+            " (SELECT 1 FROM studies WHERE patient_pk = ?)",
+            (patient_pk, patient_pk),
+        )
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def iter_rows(self, query: Query, page_size: int = 100) -> Iterator[sqlite3.Row]:
+        """Yield the rows of *query* in pages of *page_size*, holding no cursor between pages."""
+        where = " AND ".join((*query.where, f"{query.key} > ?"))
+        sql = (
+            f"SELECT {query.select}, {query.key} AS _pk FROM {query.source}"
+            f" WHERE {where} ORDER BY {query.key} LIMIT ?"
+        )
+        after = 0
+        while True:
+            with self._reader() as conn:
+                rows = conn.execute(sql, (*query.params, after, page_size)).fetchall()
+            yield from rows
+            if len(rows) < page_size:
+                return
+            after = rows[-1]["_pk"]
+
+    def explain(self, query: Query) -> list[str]:
+        """SQLite's query plan for *query* (used by tests to prove that indexes are used)."""
+        where = " AND ".join((*query.where, f"{query.key} > ?"))
+        sql = (
+            f"EXPLAIN QUERY PLAN SELECT {query.select} FROM {query.source}"
+            f" WHERE {where} ORDER BY {query.key} LIMIT ?"
+        )
+        with self._reader() as conn:
+            return [row["detail"] for row in conn.execute(sql, (*query.params, 0, 1))]
+
+    def counts(self) -> dict[str, int]:
+        """Number of patients, studies, series and instances."""
+        with self._reader() as conn:
+            return {
+                table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                for table in schema.TABLES.values()
+            }
+
+    def study_uids(self) -> set[str]:
+        """Every indexed Study Instance UID."""
+        with self._reader() as conn:
+            return {row[0] for row in conn.execute("SELECT study_uid FROM studies")}
+
+    def instance(self, sop_instance_uid: str) -> StoredInstance | None:
+        """Where the instance with *sop_instance_uid* is stored, or None."""
+        with self._reader() as conn:
+            row = conn.execute(
+                "SELECT sop_instance_uid, sop_class_uid, transfer_syntax_uid, path, size"
+                " FROM instances WHERE sop_instance_uid = ?",
+                (sop_instance_uid,),
+            ).fetchone()
+        return StoredInstance(*row) if row is not None else None
+
+    def paths(self) -> set[str]:
+        """Relative paths of every indexed file."""
+        with self._reader() as conn:
+            return {row[0] for row in conn.execute("SELECT path FROM instances")}

@@ -1,0 +1,408 @@
+"""C-FIND identifier validation and attribute matching (PS3.4 C.2.2.2) compiled to SQL.
+
+Each matching type is one function returning an SQL condition and its parameters, or None for
+universal matching. Everything runs in SQLite on indexed columns; no dataset is ever loaded to
+decide a match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydicom.datadict import tag_for_keyword
+from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag
+
+from storage.attributes import (
+    BY_KEYWORD,
+    RESPONSE_ONLY,
+    TABLE_ALIAS,
+    UNIQUE_KEYS,
+    Attribute,
+    Level,
+    Model,
+)
+from storage.errors import InvalidIdentifier, UnreadableIdentifier
+from storage.index import Query
+from storage.records import text
+from storage.uids import uid_problem
+from storage.values import da_norm, dt_norm, fold, pn_norm, tm_norm
+
+Condition = tuple[str, list[Any]]
+
+_DA_RE = re.compile(r"\d{8}")
+_LEVEL_TAG = 0x00080052
+
+
+@dataclass(frozen=True, slots=True)
+class MatchOptions:
+    """Site policy for matching.
+
+    ``pn_case_insensitive``: PN matching ignores case (C.2.2.2.1.1 leaves it to the SCP).
+    ``reject_lower_level_keys``: a key below the query level (say Modality in a STUDY query)
+    fails the query with 0xA900; otherwise it is neither matched nor filled, and is returned
+    empty, as most archives do.
+    """
+
+    pn_case_insensitive: bool = True
+    reject_lower_level_keys: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RequestedKey:
+    """One element of the identifier: a matching key, a return key, or both."""
+
+    tag: BaseTag
+    keyword: str
+    vr: str
+    value: Any
+    attribute: Attribute | None
+    lower: bool = False  # below the query level: returned empty, never matched
+
+
+@dataclass(frozen=True, slots=True)
+class FindRequest:
+    """A validated C-FIND identifier and the SQL that answers it."""
+
+    model: Model
+    level: Level
+    keys: tuple[RequestedKey, ...]
+    query: Query
+    charset: str
+
+
+# -- PS3.4 C.2.2.2 matching types --------------------------------------------------------------
+
+
+def _is_universal(value: str) -> bool:
+    """Universal matching (C.2.2.2.3): zero length, or a lone ``*`` (C.2.2.2.4)."""
+    return value == "" or value == "*"
+
+
+def _glob(pattern: str) -> str:
+    """DICOM wildcards ``*`` and ``?`` as an SQLite GLOB pattern (``[`` escaped)."""
+    return pattern.replace("[", "[[]")
+
+
+def single_or_wildcard(expr: str, value: str, transform: Any = None) -> Condition | None:
+    """Single value (C.2.2.2.1) or wildcard (C.2.2.2.4) matching; ``\\`` lists match any."""
+    if _is_universal(value):
+        return None
+    parts, params = [], []
+    for v in value.split("\\"):
+        v = transform(v) if transform else v
+        if "*" in v or "?" in v:
+            parts.append(f"{expr} GLOB ?")
+            params.append(_glob(v))
+        else:
+            parts.append(f"{expr} = ?")
+            params.append(v)
+    return (parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"), params
+
+
+def uid_list(expr: str, value: str, keyword: str) -> Condition | None:
+    """Single UID or list of UID matching (C.2.2.2.2)."""
+    if _is_universal(value):
+        return None
+    uids = value.split("\\")
+    for uid in uids:
+        problem = uid_problem(uid)
+        if problem:
+            raise InvalidIdentifier(f"{keyword}: {problem}", tag=tag_for_keyword(keyword))
+    if len(uids) == 1:
+        return f"{expr} = ?", uids
+    return f"{expr} IN ({', '.join('?' for _ in uids)})", uids
+
+
+def person_name(attribute: Attribute, value: str, options: MatchOptions) -> Condition | None:
+    """PN matching: on the alphabetic group, case insensitive by default (C.2.2.2.1.1).
+
+    A query value with ``=`` component groups matches all groups, case sensitively.
+    """
+    if _is_universal(value):
+        return None
+    alias = TABLE_ALIAS[attribute.level]
+    if "=" in value:
+        return single_or_wildcard(f"{alias}.{attribute.column}_norm", pn_norm(value))
+    if options.pn_case_insensitive:
+        return single_or_wildcard(
+            f"{alias}.{attribute.column}_fold", value, lambda v: fold(pn_norm(v))
+        )
+    return single_or_wildcard(f"{alias}.{attribute.column}_alpha", value, pn_norm)
+
+
+def date_range(expr: str, value: str, keyword: str) -> Condition | None:
+    """DA single value or range matching (C.2.2.2.5): ``A``, ``A-B``, ``A-``, ``-B``."""
+    if _is_universal(value):
+        return None
+    low, dash, high = (da_norm(v) for v in value.partition("-"))
+    for bound in (low, high):
+        if bound and not _DA_RE.fullmatch(bound):
+            raise InvalidIdentifier(f"{keyword}: {value!r} is not a date or date range")
+    if not dash:
+        return f"{expr} = ?", [low]
+    return _bounds(expr, low, high)
+
+
+def time_range(expr: str, value: str, keyword: str, datetime: bool) -> Condition | None:
+    """TM/DT range matching (C.2.2.2.5); a single partial value matches its whole period."""
+    if _is_universal(value):
+        return None
+    norm = dt_norm if datetime else tm_norm
+    low, dash, high = value.partition("-")
+    if datetime and dash and low and len(low) < 4:  # "-B" is a range, "+0100" offsets are not
+        raise InvalidIdentifier(f"{keyword}: {value!r} is not a date-time or range")
+    if not dash:
+        high = low
+    try:
+        return _bounds(expr, norm(low) if low else "", norm(high, upper=True) if high else "")
+    except ValueError as exc:
+        raise InvalidIdentifier(f"{keyword}: {value!r} is not a valid range") from exc
+
+
+def _bounds(expr: str, low: str, high: str) -> Condition | None:
+    if not low and not high:
+        return None
+    parts, params = [f"{expr} != ''"], []
+    if low:
+        parts.append(f"{expr} >= ?")
+        params.append(low)
+    if high:
+        parts.append(f"{expr} <= ?")
+        params.append(high)
+    return " AND ".join(parts), params
+
+
+def integer(expr: str, value: str, keyword: str) -> Condition | None:
+    """IS single value matching (numeric, so ``01`` matches ``1``)."""
+    if _is_universal(value):
+        return None
+    try:
+        return f"{expr} = ?", [int(value)]
+    except ValueError as exc:
+        raise InvalidIdentifier(f"{keyword}: {value!r} is not an integer") from exc
+
+
+def sequence(attribute: Attribute, value: Any) -> Condition | None:
+    """Sequence matching (C.2.2.2.6): an item matches when all its non-universal keys match."""
+    items = list(value or [])
+    if len(items) > 1:
+        raise InvalidIdentifier(f"{attribute.keyword}: a query sequence holds at most one item")
+    if not items:
+        return None
+    item: Dataset = items[0]
+    parts, params = [], []
+    for keyword, kind in attribute.items:
+        if keyword not in item:
+            continue
+        expr = f"json_extract(j.value, '$.{keyword}')"
+        cond = (
+            uid_list(expr, text(item.get(keyword)), keyword)
+            if kind == "uid"
+            else single_or_wildcard(expr, text(item.get(keyword)))
+        )
+        if cond:
+            parts.append(cond[0])
+            params.extend(cond[1])
+    if not parts:
+        return None
+    column = attribute.sql
+    return f"EXISTS (SELECT 1 FROM json_each({column}) j WHERE {' AND '.join(parts)})", params
+
+
+def in_study(attribute: Attribute, value: str) -> Condition | None:
+    """ModalitiesInStudy / SOPClassesInStudy: the study has any of the listed values."""
+    if _is_universal(value):
+        return None
+    table, column = (
+        ("series", "modality")
+        if attribute.keyword == "ModalitiesInStudy"
+        else ("instances", "sop_class_uid")
+    )
+    cond = single_or_wildcard(f"x.{column}", value)
+    assert cond is not None
+    return f"EXISTS (SELECT 1 FROM {table} x WHERE x.study_pk = st.pk AND {cond[0]})", cond[1]
+
+
+def condition(attribute: Attribute, value: Any, options: MatchOptions) -> Condition | None:
+    """The SQL condition for one matching key, by the attribute's kind."""
+    kind = attribute.kind
+    if kind == "seq":
+        return sequence(attribute, value)
+    raw = text(value)
+    if kind == "uid":
+        return uid_list(attribute.sql, raw, attribute.keyword)
+    if kind == "pn":
+        return person_name(attribute, raw, options)
+    if kind == "da":
+        return date_range(attribute.sql, raw, attribute.keyword)
+    if kind in ("tm", "dt"):
+        return time_range(f"{attribute.sql}_n", raw, attribute.keyword, kind == "dt")
+    if kind == "int":
+        return integer(attribute.sql, raw, attribute.keyword)
+    if kind == "list":
+        return in_study(attribute, raw)
+    if kind == "count":
+        return None  # return keys only; an archive does not match on counts
+    return single_or_wildcard(attribute.sql, raw)
+
+
+# -- identifier → query ---------------------------------------------------------------------
+
+_SOURCES = {
+    Level.PATIENT: "patients p",
+    Level.STUDY: "studies st JOIN patients p ON p.pk = st.patient_pk",
+    Level.SERIES: (
+        "series se JOIN studies st ON st.pk = se.study_pk JOIN patients p ON p.pk = se.patient_pk"
+    ),
+    Level.IMAGE: (
+        "instances i JOIN series se ON se.pk = i.series_pk"
+        " JOIN studies st ON st.pk = i.study_pk JOIN patients p ON p.pk = i.patient_pk"
+    ),
+}
+
+# Computed return keys (PS3.4 C.6.1.1.x / C.6.2.1.x), correlated to the row's own entity.
+_COMPUTED = {
+    "NumberOfPatientRelatedStudies": "(SELECT COUNT(*) FROM studies x WHERE x.patient_pk = p.pk)",
+    "NumberOfPatientRelatedSeries": "(SELECT COUNT(*) FROM series x WHERE x.patient_pk = p.pk)",
+    "NumberOfPatientRelatedInstances": (
+        "(SELECT COUNT(*) FROM instances x WHERE x.patient_pk = p.pk)"
+    ),
+    "NumberOfStudyRelatedSeries": "(SELECT COUNT(*) FROM series x WHERE x.study_pk = st.pk)",
+    "NumberOfStudyRelatedInstances": "(SELECT COUNT(*) FROM instances x WHERE x.study_pk = st.pk)",
+    "ModalitiesInStudy": (
+        "(SELECT group_concat(m, '\\') FROM (SELECT DISTINCT modality AS m FROM series x"
+        " WHERE x.study_pk = st.pk AND modality != '' ORDER BY m))"
+    ),
+    "SOPClassesInStudy": (
+        "(SELECT group_concat(c, '\\') FROM (SELECT DISTINCT sop_class_uid AS c FROM instances x"
+        " WHERE x.study_pk = st.pk ORDER BY c))"
+    ),
+    "NumberOfSeriesRelatedInstances": (
+        "(SELECT COUNT(*) FROM instances x WHERE x.series_pk = se.pk)"
+    ),
+}
+
+_PARENT_KEY = {Level.PATIENT: "patient_pk", Level.STUDY: "study_pk", Level.SERIES: "series_pk"}
+# The file of the level's first instance: where return keys the index does not hold are read.
+_FIRST_FILE = {
+    level: f"(SELECT x.path FROM instances x WHERE x.{fk} = {TABLE_ALIAS[level]}.pk"
+    " ORDER BY x.pk LIMIT 1)"
+    for level, fk in _PARENT_KEY.items()
+} | {Level.IMAGE: "i.path"}
+
+
+def query_level(identifier: Dataset, model: Model) -> Level:
+    """The identifier's QueryRetrieveLevel, checked against *model* (PS3.4 C.4.1.2.1)."""
+    if _LEVEL_TAG not in identifier:
+        raise InvalidIdentifier("QueryRetrieveLevel (0008,0052) is missing", tag=_LEVEL_TAG)
+    raw = text(identifier.get("QueryRetrieveLevel")).upper()
+    try:
+        level = Level[raw]
+    except KeyError:
+        raise InvalidIdentifier(
+            f"QueryRetrieveLevel {raw!r} is not PATIENT, STUDY, SERIES or IMAGE", tag=_LEVEL_TAG
+        ) from None
+    if level not in model.levels:
+        allowed = ", ".join(lv.name for lv in model.levels)
+        raise InvalidIdentifier(
+            f"QueryRetrieveLevel {raw} is not in the {model.value} model ({allowed})",
+            tag=_LEVEL_TAG,
+        )
+    return level
+
+
+def requested_keys(identifier: Dataset) -> tuple[RequestedKey, ...]:
+    """The identifier's elements as keys (decoding every value once, here)."""
+    keys = []
+    try:
+        for elem in identifier:
+            if elem.tag.group in (0x0000, 0x0002):
+                continue
+            keyword = elem.keyword or ""
+            keys.append(
+                RequestedKey(elem.tag, keyword, elem.VR, elem.value, BY_KEYWORD.get(keyword))
+            )
+    except Exception as exc:
+        raise UnreadableIdentifier(f"identifier cannot be decoded: {exc}") from exc
+    return tuple(keys)
+
+
+def _check_hierarchy(
+    keys: Sequence[RequestedKey], model: Model, level: Level, options: MatchOptions
+) -> tuple[RequestedKey, ...]:
+    """Hierarchical search rules (PS3.4 C.4.1.3.1): unique keys above, nothing below.
+
+    Returns the keys with lower-level attributes stripped of their index mapping (so they are
+    returned empty), unless the options say to reject them.
+    """
+    present = {k.keyword: k for k in keys}
+    for upper in model.levels:
+        if upper >= level:
+            break
+        keyword = UNIQUE_KEYS[upper]
+        key = present.get(keyword)
+        value = text(key.value) if key else ""
+        if not value or "\\" in value or "*" in value or "?" in value:
+            raise InvalidIdentifier(
+                f"{level.name} query needs a single {keyword} (unique key of {upper.name})",
+                tag=tag_for_keyword(keyword),
+            )
+    checked = []
+    for key in keys:
+        if key.attribute is not None and model.level_of(key.attribute) > level:
+            if options.reject_lower_level_keys:
+                raise InvalidIdentifier(
+                    f"{key.keyword} is a {model.level_of(key.attribute).name} key,"
+                    f" below the query level {level.name}",
+                    tag=int(key.tag),
+                )
+            key = RequestedKey(key.tag, key.keyword, key.vr, key.value, None, lower=True)
+        checked.append(key)
+    return tuple(checked)
+
+
+def parse_find(
+    identifier: Dataset, model: Model, options: MatchOptions = MatchOptions()
+) -> FindRequest:
+    """Validate a C-FIND identifier and compile it to SQL.
+
+    Raises
+    ------
+    InvalidIdentifier
+        With a message naming the key, if the identifier does not fit *model*.
+    """
+    level = query_level(identifier, model)
+    keys = _check_hierarchy(requested_keys(identifier), model, level, options)
+    where, params = ["1"], []
+    select = [
+        f"{a.sql} AS {a.keyword}"
+        for a in BY_KEYWORD.values()
+        if a.level <= level and a.kind not in ("count", "list")
+    ]
+    select.append(f"{TABLE_ALIAS[level]}.charset AS _charset")
+    wants_file = False
+    for key in keys:
+        if key.attribute is None:
+            wants_file = wants_file or not (key.lower or key.keyword in RESPONSE_ONLY)
+            continue
+        if key.attribute.kind in ("count", "list"):
+            select.append(f"{_COMPUTED[key.keyword]} AS {key.keyword}")
+        cond = condition(key.attribute, key.value, options)
+        if cond is not None:
+            where.append(cond[0])
+            params.extend(cond[1])
+    if wants_file:
+        select.append(f"{_FIRST_FILE[level]} AS _path")
+    query = Query(
+        select=", ".join(select),
+        source=_SOURCES[level],
+        where=tuple(where),
+        params=tuple(params),
+        key=f"{TABLE_ALIAS[level]}.pk",
+    )
+    charset = text(identifier.get("SpecificCharacterSet", ""))
+    return FindRequest(model, level, keys, query, charset)

@@ -1,0 +1,156 @@
+"""Index records: the column values one instance contributes to each level's table."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from io import BytesIO
+from typing import Any
+
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
+
+from storage.attributes import Attribute, Level, stored
+from storage.errors import InvalidInstance, UnreadableInstance
+from storage.uids import uid_problem
+from storage.values import da_norm, dt_norm, fold, pn_alpha, pn_norm, tm_norm
+
+log = logging.getLogger(__name__)
+
+# Tags named in InvalidInstance errors (OffendingElement in a C-STORE response).
+_UID_TAGS = {
+    "StudyInstanceUID": 0x0020000D,
+    "SeriesInstanceUID": 0x0020000E,
+    "SOPInstanceUID": 0x00080018,
+    "SOPClassUID": 0x00080016,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceRecord:
+    """What the index stores for one instance: its UIDs and one column dict per level."""
+
+    sop_instance_uid: str
+    sop_class_uid: str
+    series_instance_uid: str
+    study_instance_uid: str
+    transfer_syntax_uid: str
+    columns: dict[Level, dict[str, Any]] = field(default_factory=dict)
+
+
+def text(value: object) -> str:
+    """A DICOM element value as one string (multiple values joined with ``\\``)."""
+    if value is None:
+        return ""
+    if isinstance(value, (MultiValue, list, tuple)):
+        return "\\".join(text(v) for v in value)
+    if isinstance(value, bytes):
+        return value.decode("ascii", "replace").strip("\x00 ")
+    return str(value).strip()
+
+
+def _integer(value: object) -> int | None:
+    if isinstance(value, (MultiValue, list, tuple)):
+        value = value[0] if value else None
+    try:
+        return int(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _sequence(value: object, attribute: Attribute) -> str:
+    items = []
+    for item in value or []:
+        if isinstance(item, Dataset):
+            items.append({k: text(item.get(k)) for k, _ in attribute.items if k in item})
+    return json.dumps(items, ensure_ascii=False)
+
+
+def attribute_columns(attribute: Attribute, value: object) -> dict[str, Any]:
+    """The column values for *attribute* holding *value* (see ``schema.value_columns``)."""
+    c = attribute.column
+    if attribute.kind == "pn":
+        raw = text(value)
+        alpha = pn_alpha(raw)
+        return {c: raw, f"{c}_alpha": alpha, f"{c}_fold": fold(alpha), f"{c}_norm": pn_norm(raw)}
+    if attribute.kind == "tm":
+        raw = text(value)
+        return {c: raw, f"{c}_n": tm_norm(raw)}
+    if attribute.kind == "dt":
+        raw = text(value)
+        return {c: raw, f"{c}_n": dt_norm(raw)}
+    if attribute.kind == "da":
+        return {c: da_norm(text(value))}
+    if attribute.kind == "int":
+        return {c: _integer(value)}
+    if attribute.kind == "seq":
+        return {c: _sequence(value, attribute)}
+    return {c: text(value)}
+
+
+def _get(ds: Dataset, keyword: str) -> object:
+    """Read one element, tolerating values pydicom cannot convert (logged, stored empty)."""
+    try:
+        return ds.get(keyword)
+    except Exception as exc:  # a broken value must not lose the instance
+        log.warning("unreadable %s (%s): indexed as empty", keyword, exc)
+        return None
+
+
+def level_columns(ds: Dataset, level: Level) -> dict[str, Any]:
+    """Column values of *level* taken from *ds*."""
+    columns: dict[str, Any] = {}
+    for attribute in stored(level):
+        columns.update(attribute_columns(attribute, _get(ds, attribute.keyword)))
+    columns["charset"] = text(_get(ds, "SpecificCharacterSet"))
+    return columns
+
+
+def record_from_dataset(ds: Dataset, transfer_syntax_uid: str) -> InstanceRecord:
+    """Validate the UIDs of *ds* and build its index record.
+
+    Raises
+    ------
+    InvalidInstance
+        If a Study, Series or SOP Instance UID or the SOP Class UID is missing or invalid.
+    """
+    uids = {}
+    for keyword, tag in _UID_TAGS.items():
+        value = text(_get(ds, keyword))
+        problem = uid_problem(value)
+        if problem:
+            raise InvalidInstance(f"{keyword} {problem}", tag=tag)
+        uids[keyword] = value
+    columns = {level: level_columns(ds, level) for level in Level}
+    return InstanceRecord(
+        sop_instance_uid=uids["SOPInstanceUID"],
+        sop_class_uid=uids["SOPClassUID"],
+        series_instance_uid=uids["SeriesInstanceUID"],
+        study_instance_uid=uids["StudyInstanceUID"],
+        transfer_syntax_uid=transfer_syntax_uid,
+        columns=columns,
+    )
+
+
+def read_header(part10: bytes | Callable[[], BytesIO]) -> Dataset:
+    """Decode the header of a Part 10 byte string (pixel data is not read).
+
+    Raises
+    ------
+    UnreadableInstance
+        If the bytes are not a readable DICOM dataset.
+    """
+    stream = BytesIO(part10) if isinstance(part10, bytes) else part10()
+    try:
+        ds = dcmread(stream, stop_before_pixels=True, force=False)
+        # Touch every element now: pydicom decodes lazily and a broken element
+        # would otherwise surface later, far from the cause.
+        for _ in ds:
+            pass
+    except (InvalidDicomError, EOFError, ValueError, OSError, KeyError) as exc:
+        raise UnreadableInstance(f"dataset cannot be decoded: {exc}") from exc
+    return ds

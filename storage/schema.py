@@ -1,0 +1,99 @@
+"""SQLite schema, as re-runnable sqlite-utils migrations.
+
+Columns are generated from :data:`storage.attributes.ATTRIBUTES`: each stored attribute gets its
+column, PN attributes get normalized and case-folded twins (``_alpha``, ``_fold``, ``_norm``), and
+TM/DT attributes get a normalized twin (``_n``) that sorts and compares as a string. Every column a
+C-FIND can match on is indexed.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from storage.attributes import Attribute, Level, stored
+
+TABLES = {
+    Level.PATIENT: "patients",
+    Level.STUDY: "studies",
+    Level.SERIES: "series",
+    Level.IMAGE: "instances",
+}
+
+# Foreign keys each table carries, denormalized so that counts and joins use one index each.
+PARENTS = {
+    Level.PATIENT: (),
+    Level.STUDY: ("patient_pk",),
+    Level.SERIES: ("study_pk", "patient_pk"),
+    Level.IMAGE: ("series_pk", "study_pk", "patient_pk"),
+}
+
+# The entity key of each level below PATIENT (PATIENT is keyed by ID + issuer).
+UNIQUE_COLUMNS = frozenset({"study_uid", "series_uid", "sop_instance_uid"})
+
+migrations = Migrations("fabricator")
+
+
+def value_columns(attribute: Attribute) -> dict[str, type]:
+    """The SQL columns that hold *attribute*, with their Python types."""
+    c = attribute.column
+    if attribute.kind == "pn":
+        return {c: str, f"{c}_alpha": str, f"{c}_fold": str, f"{c}_norm": str}
+    if attribute.kind in ("tm", "dt"):
+        return {c: str, f"{c}_n": str}
+    if attribute.kind == "int":
+        return {c: int}
+    return {c: str}
+
+
+def match_columns(attribute: Attribute) -> list[str]:
+    """Columns that C-FIND matching filters on (and so are indexed)."""
+    c = attribute.column
+    if attribute.kind == "pn":
+        return [f"{c}_alpha", f"{c}_fold"]
+    if attribute.kind in ("tm", "dt"):
+        return [f"{c}_n"]
+    if attribute.kind == "seq":
+        return []  # matched through json_each; too rare to index
+    return [c]
+
+
+def level_columns(level: Level) -> dict[str, type]:
+    """Every column of *level*'s table except ``pk``."""
+    columns: dict[str, type] = dict.fromkeys(PARENTS[level], int)
+    for attribute in stored(level):
+        columns.update(value_columns(attribute))
+    columns["charset"] = str
+    columns["updated_at"] = str
+    if level is Level.IMAGE:
+        columns.update(
+            {
+                "transfer_syntax_uid": str,
+                "path": str,
+                "size": int,
+                "source_ae": str,
+            }
+        )
+    return columns
+
+
+@migrations()
+def m001_hierarchy(db: Database) -> None:
+    """Patients, studies, series and instances, with an index per matching key."""
+    for level, table_name in TABLES.items():
+        table = db.table(table_name)
+        table.create({"pk": int, **level_columns(level)}, pk="pk")
+        for parent in PARENTS[level]:
+            table.create_index([parent])
+        for attribute in stored(level):
+            for column in match_columns(attribute):
+                table.create_index([column], unique=column in UNIQUE_COLUMNS)
+    db.table("patients").create_index(["patient_id", "issuer_of_patient_id"], unique=True)
+    # ModalitiesInStudy / SOPClassesInStudy matching: EXISTS over the study's rows.
+    db.table("series").create_index(["study_pk", "modality"])
+    db.table("instances").create_index(["study_pk", "sop_class_uid"])
+
+
+def apply(db: Database) -> None:
+    """Bring *db* to the current schema (idempotent)."""
+    migrations.apply(db)
