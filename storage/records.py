@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from io import BytesIO
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
@@ -136,15 +135,15 @@ def record_from_dataset(ds: Dataset, transfer_syntax_uid: str) -> InstanceRecord
     )
 
 
-def read_header(part10: bytes | Callable[[], BytesIO]) -> Dataset:
-    """Decode the header of a Part 10 byte string (pixel data is not read).
+def read_header(part10: bytes | BinaryIO) -> Dataset:
+    """Decode the header of Part 10 bytes or an open file (pixel data is not read).
 
     Raises
     ------
     UnreadableInstance
         If the bytes are not a readable DICOM dataset.
     """
-    stream = BytesIO(part10) if isinstance(part10, bytes) else part10()
+    stream = BytesIO(part10) if isinstance(part10, bytes) else part10
     try:
         ds = dcmread(stream, stop_before_pixels=True, force=False)
         # Touch every element now: pydicom decodes lazily and a broken element

@@ -1,0 +1,61 @@
+"""The admin HTTP API (aiohttp): route table and the JSON error boundary."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from emulator.admin import views
+from emulator.admin.views import EMULATOR
+from emulator.errors import EmulatorError
+
+if TYPE_CHECKING:
+    from emulator.app import Emulator
+
+log = logging.getLogger("emulator.admin")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# The one declared route table: (method, path, view, summary). The README lists every path.
+ROUTES: list[tuple[str, str, Handler, str]] = [
+    ("GET", "/api/health", views.health, "readiness, version, ports, AE title and counts"),
+    ("GET", "/api/version", views.version, "the emulator's version"),
+    ("GET", "/api/config", views.config, "the effective configuration"),
+]
+
+
+def error_body(status: int, error: str, detail: str = "") -> web.Response:
+    """The one shape of every admin API error."""
+    return web.json_response({"error": error, "detail": detail, "status": status}, status=status)
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        detail = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else ""
+        if exc.status == 404:
+            detail = f"no route {request.method} {request.path}; see GET /api/health"
+        elif exc.status == 405:
+            detail = f"{request.method} is not allowed on {request.path}"
+        return error_body(exc.status, exc.reason, detail)
+    except EmulatorError as exc:
+        return error_body(400, str(exc).split(":\n")[0], "; ".join(exc.problems))
+    except Exception:
+        log.exception("admin API error on %s %s", request.method, request.path)
+        return error_body(500, "internal error", "the emulator's log has the details")
+
+
+def make_app(emulator: Emulator) -> web.Application:
+    """The admin application bound to *emulator*."""
+    app = web.Application(middlewares=[errors_middleware])
+    app[EMULATOR] = emulator
+    for method, path, view, _ in ROUTES:
+        app.router.add_route(method, path, view)
+    return app

@@ -1,0 +1,202 @@
+"""Emulator: the one object that owns the AE and its server, the index, the file store, the
+journal and the admin server. Nothing in the emulator is global.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+from pynetdicom import AE
+
+from emulator.admin.app import make_app
+from emulator.admin.runner import AdminServer
+from emulator.config import Config, as_dict
+from emulator.dicom.context import ServiceContext
+from emulator.dicom.handlers import handlers
+from emulator.dicom.server import NoDelayServer, build_ae, start_server
+from emulator.errors import StartupError
+from emulator.journal import RequestJournal
+from emulator.logfmt import kv
+from emulator.version import __version__
+from storage import FileStore, Index, StorageError
+
+log = logging.getLogger("emulator")
+
+
+class Emulator:
+    """A running DICOM test server. Use as a context manager, or call start() and stop().
+
+    ``start()`` returns only once the DICOM and admin listeners are bound, so ports read
+    afterwards (``dicom_port``, ``admin_url``) are real even when the config says 0.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.journal = RequestJournal()
+        self._index: Index | None = None
+        self._files: FileStore | None = None
+        self._ae: AE | None = None
+        self._server: NoDelayServer | None = None
+        self._server_thread: threading.Thread | None = None
+        self._admin: AdminServer | None = None
+        self._stop_lock = threading.Lock()
+        self.started_at: float | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> Emulator:
+        """Open the data directory and bind both listeners; raises StartupError on failure."""
+        try:
+            self._open_storage()
+            self._start_dicom()
+            self._start_admin()
+        except BaseException:
+            self.stop()
+            raise
+        self.started_at = time.time()
+        log.info(
+            kv(
+                event="started",
+                dicom=self.dicom_address,
+                admin=self.admin_url,
+                data=self.config.storage.data_dir,
+                version=__version__,
+            )
+        )
+        return self
+
+    def _open_storage(self) -> None:
+        data_dir = self.config.storage.data_dir
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            self._files = FileStore(data_dir, fsync=self.config.storage.fsync)
+            self._files.sweep_tmp()
+            self._index = Index.open(data_dir / "index.sqlite")
+        except (OSError, StorageError) as exc:
+            raise StartupError(f"cannot use data directory {data_dir}: {exc}") from exc
+        except Exception as exc:  # sqlite3.DatabaseError: not a database, corrupt, locked
+            raise StartupError(f"cannot open the index {data_dir / 'index.sqlite'}: {exc}") from exc
+
+    def _start_dicom(self) -> None:
+        assert self._index is not None and self._files is not None
+        ctx = ServiceContext(self.config, self._index, self._files, self.journal)
+        self._ae = build_ae(self.config.dicom)
+        cfg = self.config.dicom
+        try:
+            self._server, self._server_thread = start_server(self._ae, cfg, handlers(ctx))
+        except OSError as exc:
+            raise StartupError(
+                f"cannot listen for DICOM on {cfg.host}:{cfg.port}: {exc.strerror or exc}"
+                " (is another server using it? choose another with --port, or 0 for any)"
+            ) from exc
+
+    def _start_admin(self) -> None:
+        cfg = self.config.admin
+        admin = AdminServer(make_app(self), cfg.host, cfg.port)
+        try:
+            admin.start()
+        except OSError as exc:
+            raise StartupError(
+                f"cannot listen for the admin API on {cfg.host}:{cfg.port}:"
+                f" {exc.strerror or exc} (choose another with --admin-port, or 0 for any)"
+            ) from exc
+        self._admin = admin
+
+    def stop(self) -> None:
+        """Stop in order: admin, DICOM listener, associations in flight, index (idempotent)."""
+        with self._stop_lock:
+            if self._admin is not None:
+                self._admin.stop()
+                self._admin = None
+            if self._server is not None:
+                server, self._server = self._server, None
+                server.shutdown()
+                self._drain(server)
+            if self._index is not None:
+                self._index.close()
+                self._index = None
+
+    def _drain(self, server: NoDelayServer) -> None:
+        """Give associations in flight ``shutdown_grace`` seconds, then abort the rest."""
+        deadline = time.monotonic() + self.config.dicom.shutdown_grace
+        while server.active_associations and time.monotonic() < deadline:
+            time.sleep(0.02)
+        remaining = server.active_associations
+        for assoc in remaining:
+            assoc.abort()
+        for assoc in remaining:
+            assoc.join(timeout=5)
+        if remaining:
+            log.info(kv(event="shutdown", aborted=len(remaining)))
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- what tests and the admin API read -------------------------------------------------
+
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            raise RuntimeError("the emulator is not running")
+        return self._index
+
+    @property
+    def files(self) -> FileStore:
+        if self._files is None:
+            raise RuntimeError("the emulator is not running")
+        return self._files
+
+    @property
+    def ae_title(self) -> str:
+        return self.config.dicom.ae_title
+
+    @property
+    def dicom_port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the emulator is not running")
+        return int(self._server.server_address[1])
+
+    @property
+    def dicom_address(self) -> str:
+        return f"{self.ae_title}@{self.config.dicom.host}:{self.dicom_port}"
+
+    @property
+    def admin_port(self) -> int:
+        if self._admin is None or self._admin.port is None:
+            raise RuntimeError("the admin API is not running")
+        return self._admin.port
+
+    @property
+    def admin_url(self) -> str:
+        host = self.config.admin.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.admin_port}"
+
+    def health(self) -> dict[str, Any]:
+        """What GET /api/health answers."""
+        return {
+            "ready": self._server is not None,
+            "version": __version__,
+            "ae_title": self.ae_title,
+            "dicom": {"host": self.config.dicom.host, "port": self.dicom_port},
+            "admin": {"host": self.config.admin.host, "port": self.admin_port},
+            "data_dir": str(self.config.storage.data_dir),
+            "uptime_s": round(time.time() - (self.started_at or time.time()), 3),
+            "counts": self.index.counts(),
+            "associations": len(self._server.active_associations) if self._server else 0,
+        }
+
+    def config_dict(self) -> dict[str, Any]:
+        return as_dict(self.config)

@@ -1,0 +1,300 @@
+"""Settings: one declared table (dataclass fields with help and flag), read from TOML and flags.
+
+Sources, lowest to highest: defaults < TOML file (``--config``) < command-line flags.
+Unknown keys are errors; every problem is collected before :class:`ConfigError` is raised, so
+the user fixes them in one round. Relative paths in a file resolve against the file's directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emulator.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+def setting(default: Any, help: str, flag: str | None = None, **checks: Any) -> Any:
+    """A config field with its help text, command-line flag and validation bounds."""
+    return field(default=default, metadata={"help": help, "flag": flag, **checks})
+
+
+@dataclass(frozen=True, slots=True)
+class DicomConfig:
+    """The DICOM listener."""
+
+    host: str = setting("0.0.0.0", "address the DICOM listener binds", "--host")
+    port: int = setting(
+        11112,
+        "DICOM port; 0 picks a free port (printed in the ready line)",
+        "--port",
+        lo=0,
+        hi=65535,
+    )
+    ae_title: str = setting("FABRICATOR", "the emulator's AE title", "--ae-title")
+    max_associations: int = setting(
+        50,
+        "concurrent associations; more are rejected (transient, local limit)",
+        "--max-associations",
+        lo=1,
+        hi=10000,
+    )
+    max_pdu: int = setting(
+        16382,
+        "maximum PDU length the emulator receives; 0 means unlimited",
+        "--max-pdu",
+        lo=0,
+        hi=2**32 - 1,
+    )
+    network_timeout: float = setting(
+        60.0,
+        "seconds an idle association waits for the peer before it is aborted",
+        "--network-timeout",
+        lo=0.1,
+        hi=86400,
+    )
+    dimse_timeout: float = setting(
+        30.0,
+        "seconds to wait for a DIMSE message (also sub-operation responses)",
+        "--dimse-timeout",
+        lo=0.1,
+        hi=86400,
+    )
+    acse_timeout: float = setting(
+        30.0,
+        "seconds to wait for association negotiation messages",
+        "--acse-timeout",
+        lo=0.1,
+        hi=86400,
+    )
+    shutdown_grace: float = setting(
+        5.0,
+        "seconds associations in flight get to finish at shutdown before they are aborted",
+        "--shutdown-grace",
+        lo=0,
+        hi=3600,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AdminConfig:
+    """The HTTP admin API."""
+
+    host: str = setting("127.0.0.1", "address the admin API binds", "--admin-host")
+    port: int = setting(
+        8180,
+        "admin API port; 0 picks a free port (printed in the ready line)",
+        "--admin-port",
+        lo=0,
+        hi=65535,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    """The data directory: SQLite index and Part 10 files."""
+
+    data_dir: Path = setting(
+        Path("fabricator-data"),
+        "data directory (created if missing, reused if present)",
+        "--data-dir",
+    )
+    fsync: bool = setting(
+        True,
+        "fsync each received file before it is indexed (off: faster, less durable)",
+        "--fsync",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QueryConfig:
+    """C-FIND behaviour."""
+
+    pn_case_insensitive: bool = setting(
+        True, "match person names ignoring case", "--pn-case-insensitive"
+    )
+    reject_lower_level_keys: bool = setting(
+        False,
+        "answer 0xA900 to a key below the query level (default: return it empty)",
+        "--reject-lower-level-keys",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything the emulator is configured with."""
+
+    dicom: DicomConfig = field(default_factory=DicomConfig)
+    admin: AdminConfig = field(default_factory=AdminConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    query: QueryConfig = field(default_factory=QueryConfig)
+    log_level: str = setting(
+        "info",
+        "debug, info, warning or error",
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+    )
+
+
+SECTIONS: dict[str, type] = {
+    "dicom": DicomConfig,
+    "admin": AdminConfig,
+    "storage": StorageConfig,
+    "query": QueryConfig,
+}
+TOP_LEVEL = ("log_level",)
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One row of the declared settings table."""
+
+    key: str  # "dicom.port" or "log_level"
+    type: type
+    default: Any
+    help: str
+    flag: str | None
+    checks: dict[str, Any]
+
+
+def _row(key: str, f: dataclasses.Field[Any]) -> Setting:
+    meta = dict(f.metadata)
+    help_text, flag = meta.pop("help"), meta.pop("flag")
+    default = f.default if f.default is not dataclasses.MISSING else None
+    ftype = {"int": int, "float": float, "bool": bool, "str": str, "Path": Path}[str(f.type)]
+    return Setting(key, ftype, default, help_text, flag, meta)
+
+
+def settings() -> list[Setting]:
+    """The declared settings table: config keys, types, defaults, help and flags."""
+    rows = [_row(name, f) for f in dataclasses.fields(Config) if (name := f.name) in TOP_LEVEL]
+    for section, cls in SECTIONS.items():
+        rows.extend(_row(f"{section}.{f.name}", f) for f in dataclasses.fields(cls))
+    return rows
+
+
+_AE_TITLE_RE = re.compile(r"[\x20-\x5b\x5d-\x7e]{1,16}")  # PS3.5 Table 6.2-1 AE: no "\" or controls
+
+
+def _coerce(row: Setting, value: Any) -> tuple[Any, str | None]:
+    """Convert and check one value; return (value, problem)."""
+    t = row.type
+    if t is bool:
+        if isinstance(value, bool):
+            return value, None
+        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
+            return value.lower() in ("true", "yes", "1"), None
+        return None, f"expected true or false, got {value!r}"
+    if t in (int, float):
+        try:
+            if isinstance(value, bool) or (t is int and isinstance(value, float)):
+                raise ValueError
+            number = t(value)
+        except (TypeError, ValueError):
+            kind = "an integer" if t is int else "a number"
+            return None, f"expected {kind}, got {value!r}"
+        lo, hi = row.checks.get("lo"), row.checks.get("hi")
+        if (lo is not None and number < lo) or (hi is not None and number > hi):
+            return None, f"expected {lo}–{hi}, got {number}"
+        return number, None
+    if t is Path:
+        if not isinstance(value, (str, Path)) or str(value) == "":
+            return None, f"expected a path, got {value!r}"
+        return Path(value), None
+    if not isinstance(value, str):
+        return None, f"expected a string, got {value!r}"
+    choices = row.checks.get("choices")
+    if choices and value.lower() not in choices:
+        return None, f"expected one of {', '.join(choices)}, got {value!r}"
+    if row.key.endswith("ae_title") and not _AE_TITLE_RE.fullmatch(value.strip() or "x" * 17):
+        return None, f"AE title must be 1-16 characters without '\\' or control codes: {value!r}"
+    return (value.lower() if choices else value.strip() if "ae_title" in row.key else value), None
+
+
+def _flatten(data: dict[str, Any], where: str, problems: list[str]) -> dict[str, Any]:
+    known = {row.key for row in settings()}
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in SECTIONS and isinstance(value, dict):
+            for sub, subvalue in value.items():
+                flat[f"{key}.{sub}"] = subvalue
+        else:
+            flat[key] = value
+    for key in list(flat):
+        if key not in known:
+            hint = difflib.get_close_matches(key, sorted(known), n=1)
+            suggestion = f' (did you mean "{hint[0]}"?)' if hint else ""
+            problems.append(f"{where}: {key}: unknown setting{suggestion}")
+            del flat[key]
+    return flat
+
+
+def load_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Build the configuration from defaults, an optional TOML file and *overrides*.
+
+    *overrides* uses dotted keys (``"dicom.port"``); None values are ignored.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem found, each naming its source and key.
+    """
+    problems: list[str] = []
+    values: dict[str, tuple[Any, str]] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        for key, value in _flatten(data, str(path), problems).items():
+            values[key] = (value, str(path))
+    for key, value in _flatten(
+        {k: v for k, v in (overrides or {}).items() if v is not None}, "command line", problems
+    ).items():
+        values[key] = (value, "command line")
+    result: dict[str, Any] = {}
+    for row in settings():
+        if row.key not in values:
+            continue
+        raw, where = values[row.key]
+        value, problem = _coerce(row, raw)
+        if problem:
+            problems.append(f"{where}: {row.key}: {problem}")
+            continue
+        if row.type is Path and where != "command line" and path and not value.is_absolute():
+            value = path.parent / value
+        result[row.key] = value
+    if problems:
+        raise ConfigError("invalid configuration", problems)
+    return _build(result)
+
+
+def _build(values: dict[str, Any]) -> Config:
+    sections = {
+        name: cls(**{k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(name + ".")})
+        for name, cls in SECTIONS.items()
+    }
+    top = {k: v for k, v in values.items() if k in TOP_LEVEL}
+    return Config(**sections, **top)
+
+
+def as_dict(config: Config) -> dict[str, Any]:
+    """The effective configuration as plain data (paths as strings), for printing and JSON."""
+    out: dict[str, Any] = {}
+    for row in settings():
+        obj: Any = config
+        for part in row.key.split("."):
+            obj = getattr(obj, part)
+        out[row.key] = str(obj) if isinstance(obj, Path) else obj
+    return out

@@ -1,0 +1,28 @@
+"""ServiceContext: everything a DIMSE handler needs, passed explicitly (no globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from emulator.config import Config
+from emulator.journal import RequestJournal
+from storage import FileStore, Index, MatchOptions
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceContext:
+    """The one extra argument every handler receives."""
+
+    config: Config
+    index: Index
+    files: FileStore
+    journal: RequestJournal
+
+    @property
+    def ae_title(self) -> str:
+        return self.config.dicom.ae_title
+
+    @property
+    def match_options(self) -> MatchOptions:
+        q = self.config.query
+        return MatchOptions(q.pn_case_insensitive, q.reject_lower_level_keys)

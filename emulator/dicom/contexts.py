@@ -1,0 +1,48 @@
+"""Presentation contexts the emulator accepts, per service, and SOP class → query model."""
+
+from __future__ import annotations
+
+from pydicom.uid import AllTransferSyntaxes, UID
+from pynetdicom import AllStoragePresentationContexts
+from pynetdicom.presentation import PresentationContext, build_context
+from pynetdicom.sop_class import (
+    PatientRootQueryRetrieveInformationModelFind,
+    PatientStudyOnlyQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelFind,
+    Verification,
+)
+
+from storage import Model
+
+# An archive stores what it gets: every transfer syntax pydicom knows except the SMPTE ST 2110
+# ones, which describe live video streams, not stored objects. Uncompressed syntaxes come first:
+# pynetdicom accepts, per context, the first of the requestor's proposals found in this list.
+STORAGE_TRANSFER_SYNTAXES: list[UID] = [
+    ts for ts in AllTransferSyntaxes if not ts.name.startswith("SMPTE ST 2110")
+]
+
+FIND_MODELS: dict[str, Model] = {
+    PatientRootQueryRetrieveInformationModelFind: Model.PATIENT_ROOT,
+    StudyRootQueryRetrieveInformationModelFind: Model.STUDY_ROOT,
+    PatientStudyOnlyQueryRetrieveInformationModelFind: Model.PATIENT_STUDY_ONLY,
+}
+
+STORAGE_SOP_CLASSES: frozenset[str] = frozenset(
+    str(cx.abstract_syntax) for cx in AllStoragePresentationContexts
+)
+
+
+def supported_contexts() -> list[PresentationContext]:
+    """Every context the emulator accepts as an association acceptor."""
+    contexts = [build_context(Verification, STORAGE_TRANSFER_SYNTAXES[:4])]
+    contexts += [build_context(uid, STORAGE_TRANSFER_SYNTAXES[:4]) for uid in FIND_MODELS]
+    contexts += [
+        build_context(cx.abstract_syntax, STORAGE_TRANSFER_SYNTAXES)
+        for cx in AllStoragePresentationContexts
+    ]
+    return contexts
+
+
+def query_model(sop_class_uid: str) -> Model | None:
+    """The query model of a C-FIND SOP class, or None if it is not a Q/R FIND class."""
+    return FIND_MODELS.get(str(sop_class_uid))

@@ -1,0 +1,257 @@
+"""pynetdicom event handlers: thin adapters between events and services.
+
+Each handler reads the event, calls a service function, maps the outcome to a DIMSE status
+(``emulator.errors.status_for``), journals it and logs one line. Notification handlers keep the
+association record and log one line per association when it ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from pydicom.dataset import Dataset
+from pydicom.uid import UID
+from pynetdicom import evt
+from pynetdicom.dsutils import encode_file_meta
+from pynetdicom.events import Event
+
+from emulator.dicom.context import ServiceContext
+from emulator.dicom.contexts import query_model
+from emulator.errors import (
+    CANCEL,
+    FIND_UNABLE_TO_PROCESS,
+    SUCCESS,
+    status_dataset,
+    status_for,
+)
+from emulator.journal import AssociationRecord, MessageRecord
+from emulator.logfmt import kv
+from emulator.services import query, store
+from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
+from storage import StorageError
+
+log = logging.getLogger("emulator.dicom")
+
+FindYield = tuple[int, Dataset | None]
+
+
+class AssociationTracker:
+    """Maps live associations to their journal records (one per server)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: dict[int, AssociationRecord] = {}
+
+    def put(self, assoc: Any, record: AssociationRecord) -> None:
+        with self._lock:
+            self._records[id(assoc)] = record
+
+    def get(self, assoc: Any) -> AssociationRecord | None:
+        with self._lock:
+            return self._records.get(id(assoc))
+
+    def pop(self, assoc: Any) -> AssociationRecord | None:
+        with self._lock:
+            return self._records.pop(id(assoc), None)
+
+
+def _sop_name(uid: str) -> str:
+    return UID(uid).keyword or uid if uid else ""
+
+
+def _begin(
+    event: Event, ctx: ServiceContext, tracker: AssociationTracker, service: str, **fields: Any
+) -> MessageRecord:
+    return ctx.journal.start_message(tracker.get(event.assoc), event.message_id, service, **fields)
+
+
+def _finish(ctx: ServiceContext, record: MessageRecord, status: int, **fields: Any) -> None:
+    ctx.journal.finish(record, status, **fields)
+    log.info(
+        kv(
+            assoc=record.association,
+            msg=record.message_id,
+            service=record.service,
+            sop_class=_sop_name(record.sop_class) or None,
+            status=status,
+            matches=record.matches,
+            ms=record.ms,
+            outcome=None if record.outcome == "ok" else record.outcome,
+            detail=record.detail or None,
+        )
+    )
+
+
+def _failure(
+    ctx: ServiceContext, record: MessageRecord, service: str, exc: BaseException
+) -> Dataset:
+    """The one error boundary: log, journal and answer *exc* with the service's status."""
+    status = status_for(service, exc)
+    expected = isinstance(exc, (StorageError, OSError))
+    if not expected:
+        log.exception("internal error in %s (assoc=%s)", service, record.association)
+    _finish(ctx, record, status, outcome="failure" if expected else "error", detail=str(exc))
+    return status_dataset(status, str(exc), getattr(exc, "tag", None))
+
+
+# -- DIMSE services ----------------------------------------------------------------------------
+
+
+def handle_echo(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> int:
+    """C-ECHO (PS3.7 9.1.5): Success."""
+    record = _begin(event, ctx, tracker, "C-ECHO")
+    _finish(ctx, record, SUCCESS)
+    return SUCCESS
+
+
+def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> int | Dataset:
+    """C-STORE (PS3.4 B.2.3): store the bytes as received; status per ``errors.STATUS_TABLE``."""
+    req = event.request
+    record = _begin(
+        event,
+        ctx,
+        tracker,
+        "C-STORE",
+        sop_class=str(req.AffectedSOPClassUID or ""),
+        sop_instance=str(req.AffectedSOPInstanceUID or ""),
+    )
+    try:
+        meta = event.file_meta
+        meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+        meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
+        calling_ae = event.assoc.requestor.ae_title
+        if calling_ae:
+            meta.SourceApplicationEntityTitle = calling_ae
+        part10 = b"".join(
+            (
+                b"\x00" * 128,
+                b"DICM",
+                encode_file_meta(meta),
+                event.encoded_dataset(include_meta=False),
+            )
+        )
+        outcome = store.store_instance(
+            part10,
+            str(meta.TransferSyntaxUID),
+            record.sop_class,
+            record.sop_instance,
+            calling_ae,
+            ctx,
+        )
+    except Exception as exc:
+        return _failure(ctx, record, "C-STORE", exc)
+    _finish(ctx, record, SUCCESS, extra={"replaced": outcome.replaced, "path": outcome.path})
+    return SUCCESS
+
+
+def handle_find(
+    event: Event, ctx: ServiceContext, tracker: AssociationTracker
+) -> Iterator[FindYield]:
+    """Q/R C-FIND (PS3.4 C.4.1.3): pending per match, then Success, Cancel or a failure."""
+    sop_class = str(event.request.AffectedSOPClassUID or "")
+    record = _begin(event, ctx, tracker, "C-FIND", sop_class=sop_class)
+    model = query_model(sop_class)
+    try:
+        if model is None:  # only FIND contexts are negotiated; kept as a guard
+            raise LookupError(f"no query model for {sop_class}")
+        request = query.prepare(event.identifier, model, ctx)
+        record.extra.update(model=model.value, level=request.level.name)
+        matches = 0
+        for status, identifier in query.find(request, ctx, lambda: event.is_cancelled):
+            if status == CANCEL:
+                _finish(ctx, record, CANCEL, outcome="cancelled", matches=matches)
+                yield CANCEL, None
+                return
+            matches += 1
+            yield status, identifier
+    except Exception as exc:
+        failure = _failure(ctx, record, "C-FIND", exc)
+        yield failure.get("Status", FIND_UNABLE_TO_PROCESS), failure
+        return
+    _finish(ctx, record, SUCCESS, matches=matches)
+
+
+# -- association notifications ----------------------------------------------------------------
+
+
+def handle_conn_open(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
+    host, port = event.address[0], event.address[1]
+    tracker.put(event.assoc, ctx.journal.open_association(f"{host}:{port}"))
+
+
+def handle_accepted(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
+    record = tracker.get(event.assoc)
+    if record is None:
+        return
+    requestor = event.assoc.requestor
+    record.calling_ae = requestor.ae_title
+    record.called_ae = event.assoc.acceptor.ae_title
+    record.contexts_proposed = len(requestor.requested_contexts)
+    record.contexts_accepted = len(event.assoc.accepted_contexts)
+    record.max_pdu = requestor.maximum_length
+    record.implementation_uid = str(requestor.implementation_class_uid or "")
+    record.implementation_version = requestor.implementation_version_name or ""
+    record.outcome = "accepted"
+    ctx.journal.changed()
+
+
+def _end(event: Event, ctx: ServiceContext, tracker: AssociationTracker, outcome: str) -> None:
+    record = tracker.pop(event.assoc)
+    if record is None:
+        return  # already ended (a released association also closes its connection)
+    if outcome == "closed" and record.outcome in ("open", "accepted"):
+        outcome = "dropped" if record.outcome == "accepted" else "closed"
+    record.outcome = outcome
+    record.ended = time.time()
+    ctx.journal.changed()
+    log.info(
+        kv(
+            assoc=record.id,
+            event=outcome,
+            peer=record.peer,
+            calling=record.calling_ae or None,
+            called=record.called_ae or None,
+            contexts=f"{record.contexts_accepted}/{record.contexts_proposed}"
+            if record.contexts_proposed
+            else None,
+            messages=record.messages,
+            ms=(record.ended - record.started) * 1000,
+        )
+    )
+
+
+def handle_released(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
+    _end(event, ctx, tracker, "released")
+
+
+def handle_aborted(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
+    _end(event, ctx, tracker, "aborted")
+
+
+def handle_rejected(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
+    _end(event, ctx, tracker, "rejected")
+
+
+def handle_conn_close(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
+    _end(event, ctx, tracker, "closed")
+
+
+def handlers(ctx: ServiceContext) -> list[tuple[Any, Any, list[Any]]]:
+    """The handler table: every event the emulator handles, with its arguments."""
+    tracker = AssociationTracker()
+    args = [ctx, tracker]
+    return [
+        (evt.EVT_CONN_OPEN, handle_conn_open, args),
+        (evt.EVT_ACCEPTED, handle_accepted, args),
+        (evt.EVT_REJECTED, handle_rejected, args),
+        (evt.EVT_RELEASED, handle_released, args),
+        (evt.EVT_ABORTED, handle_aborted, args),
+        (evt.EVT_CONN_CLOSE, handle_conn_close, args),
+        (evt.EVT_C_ECHO, handle_echo, args),
+        (evt.EVT_C_STORE, handle_store, args),
+        (evt.EVT_C_FIND, handle_find, args),
+    ]

@@ -1,0 +1,108 @@
+"""Emulator errors and the one table that maps errors to DIMSE statuses.
+
+Hierarchy::
+
+    EmulatorError
+    ├── ConfigError          bad settings (file, key and problem for each)
+    └── StartupError         a listener could not start (port in use, data dir unusable)
+
+Storage errors (:mod:`storage.errors`) carry no DIMSE codes; :func:`status_for` maps them, per
+service, following the status tables of PS3.4 (Annex B storage, Annex C query/retrieve).
+"""
+
+from __future__ import annotations
+
+from pydicom.dataset import Dataset
+
+from storage.errors import (
+    InvalidIdentifier,
+    InvalidInstance,
+    StorageError,
+    StorageFull,
+    UnreadableIdentifier,
+    UnreadableInstance,
+)
+
+
+class EmulatorError(Exception):
+    """Base class of every error the emulator reports to a user."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+    def __str__(self) -> str:
+        message = super().__str__()
+        if self.problems:
+            return message + ":\n  " + "\n  ".join(self.problems)
+        return message
+
+
+class ConfigError(EmulatorError):
+    """Settings that cannot be used; ``problems`` lists each with its source and key."""
+
+
+class StartupError(EmulatorError):
+    """A listener or the data directory could not be set up."""
+
+
+# -- DIMSE status codes (named; never bare hex in handlers or services) ------------------------
+
+SUCCESS = 0x0000
+PENDING = 0xFF00  # PS3.4 C.4.1.1.4: matches are continuing
+PENDING_WARNING = 0xFF01  # ... optional keys not supported for existence or matching
+CANCEL = 0xFE00  # matching/sub-operations terminated due to a C-CANCEL request
+PROCESSING_FAILURE = 0x0110  # PS3.7 C: general failure (e.g. of C-ECHO)
+
+# PS3.4 Table B.2-1 (Storage Service Class)
+STORE_OUT_OF_RESOURCES = 0xA700
+STORE_DATASET_MISMATCH = 0xA900  # Error: Data Set does not match SOP Class
+STORE_CANNOT_UNDERSTAND = 0xC000
+
+# PS3.4 Table C.4-1 (Query/Retrieve FIND)
+FIND_OUT_OF_RESOURCES = 0xA700
+FIND_IDENTIFIER_MISMATCH = 0xA900  # Failed: Identifier does not match SOP Class
+FIND_UNABLE_TO_PROCESS = 0xC000
+
+# (service, exception type) → status; the most specific type listed wins (MRO order).
+STATUS_TABLE: dict[tuple[str, type[BaseException]], int] = {
+    ("C-STORE", UnreadableInstance): STORE_CANNOT_UNDERSTAND,
+    ("C-STORE", InvalidInstance): STORE_DATASET_MISMATCH,
+    ("C-STORE", StorageFull): STORE_OUT_OF_RESOURCES,
+    ("C-STORE", StorageError): STORE_OUT_OF_RESOURCES,
+    ("C-STORE", OSError): STORE_OUT_OF_RESOURCES,
+    ("C-STORE", Exception): STORE_CANNOT_UNDERSTAND,
+    ("C-FIND", UnreadableIdentifier): FIND_UNABLE_TO_PROCESS,
+    ("C-FIND", InvalidIdentifier): FIND_IDENTIFIER_MISMATCH,
+    ("C-FIND", StorageError): FIND_OUT_OF_RESOURCES,
+    ("C-FIND", Exception): FIND_UNABLE_TO_PROCESS,
+    ("C-ECHO", Exception): PROCESSING_FAILURE,
+}
+
+ERROR_COMMENT_MAX = 64  # LO (PS3.5 Table 6.2-1)
+
+
+def status_for(service: str, exc: BaseException) -> int:
+    """The DIMSE status that answers *exc* raised while serving *service*."""
+    for cls in type(exc).__mro__:
+        status = STATUS_TABLE.get((service, cls))
+        if status is not None:
+            return status
+    raise KeyError(f"no status mapped for {service}")
+
+
+def error_comment(text: str) -> str:
+    """*text* fitted to an ErrorComment (LO: 64 characters, no backslash)."""
+    text = " ".join(text.replace("\\", "/").split())
+    return text if len(text) <= ERROR_COMMENT_MAX else text[: ERROR_COMMENT_MAX - 3] + "..."
+
+
+def status_dataset(status: int, comment: str = "", offending: int | None = None) -> Dataset:
+    """A status Dataset with ErrorComment and OffendingElement (PS3.7 C.4)."""
+    ds = Dataset()
+    ds.Status = status
+    if comment:
+        ds.ErrorComment = error_comment(comment)
+    if offending is not None:
+        ds.OffendingElement = [offending]
+    return ds

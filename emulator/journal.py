@@ -1,0 +1,150 @@
+"""RequestJournal: what clients did, one record per association and per DIMSE message.
+
+Thread-safe and bounded. Tests assert on it rather than parsing logs; the admin API serves it.
+An ``outcome="error"`` record means the emulator itself failed (a bug): the test fixture fails a
+test that leaves one behind.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+MessageOutcome = Literal["ok", "failure", "cancelled", "error"]
+
+
+@dataclass(slots=True)
+class AssociationRecord:
+    """One association (or a connection that never became one)."""
+
+    id: int
+    peer: str
+    started: float
+    calling_ae: str = ""
+    called_ae: str = ""
+    contexts_proposed: int = 0
+    contexts_accepted: int = 0
+    max_pdu: int | None = None
+    implementation_uid: str = ""
+    implementation_version: str = ""
+    outcome: str = "open"  # accepted → released | aborted | rejected | closed
+    ended: float | None = None
+    messages: int = 0
+
+
+@dataclass(slots=True)
+class MessageRecord:
+    """One DIMSE request and how it was answered."""
+
+    id: int
+    association: int
+    message_id: int
+    service: str
+    calling_ae: str
+    started: float
+    sop_class: str = ""
+    sop_instance: str = ""
+    status: int | None = None
+    outcome: MessageOutcome = "ok"
+    detail: str = ""
+    matches: int | None = None
+    ms: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["status"] = None if self.status is None else f"0x{self.status:04X}"
+        return out
+
+
+class RequestJournal:
+    """Bounded, lock-guarded records of associations and messages."""
+
+    def __init__(self, max_entries: int = 10000) -> None:
+        self._lock = threading.Condition()
+        self._associations: deque[AssociationRecord] = deque(maxlen=max_entries)
+        self._messages: deque[MessageRecord] = deque(maxlen=max_entries)
+        self._ids = itertools.count(1)
+
+    def open_association(self, peer: str) -> AssociationRecord:
+        with self._lock:
+            record = AssociationRecord(id=next(self._ids), peer=peer, started=time.time())
+            self._associations.append(record)
+            self._lock.notify_all()
+            return record
+
+    def start_message(
+        self, association: AssociationRecord | None, message_id: int, service: str, **fields: Any
+    ) -> MessageRecord:
+        with self._lock:
+            record = MessageRecord(
+                id=next(self._ids),
+                association=association.id if association else 0,
+                message_id=message_id,
+                service=service,
+                calling_ae=association.calling_ae if association else "",
+                started=time.monotonic(),
+                **fields,
+            )
+            if association:
+                association.messages += 1
+            self._messages.append(record)
+            return record
+
+    def finish(
+        self, record: MessageRecord, status: int, outcome: MessageOutcome = "ok", **fields: Any
+    ) -> MessageRecord:
+        with self._lock:
+            record.status = status
+            record.outcome = outcome
+            record.ms = (time.monotonic() - record.started) * 1000
+            for key, value in fields.items():
+                setattr(record, key, value)
+            self._lock.notify_all()
+            return record
+
+    def changed(self) -> None:
+        """Wake waiters after an association record was updated in place."""
+        with self._lock:
+            self._lock.notify_all()
+
+    def messages(self, **match: Any) -> list[MessageRecord]:
+        """Message records whose fields equal every *match* value (``status`` as an int)."""
+        with self._lock:
+            return [m for m in self._messages if all(getattr(m, k) == v for k, v in match.items())]
+
+    def associations(self, **match: Any) -> list[AssociationRecord]:
+        with self._lock:
+            return [
+                a for a in self._associations if all(getattr(a, k) == v for k, v in match.items())
+            ]
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Block until *predicate* holds (re-checked on every journal change) or *timeout*."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while not predicate():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._lock.wait(min(remaining, 0.05))
+            return True
+
+    def internal_errors(self) -> list[MessageRecord]:
+        return self.messages(outcome="error")
+
+    def assert_no_internal_errors(self) -> None:
+        errors = self.internal_errors()
+        if errors:
+            lines = "\n".join(f"  {e.service} msg={e.message_id}: {e.detail}" for e in errors)
+            raise AssertionError(f"the emulator failed internally:\n{lines}")
+
+    def clear(self) -> None:
+        with self._lock:
+            self._associations.clear()
+            self._messages.clear()

@@ -1,0 +1,47 @@
+"""Query/Retrieve C-FIND (PS3.4 C.4.1): validate, match in SQL, stream responses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+
+from pydicom.dataset import Dataset
+
+from emulator.dicom.context import ServiceContext
+from emulator.errors import CANCEL, PENDING
+from storage import FindRequest, Model, StorageError, build_response, parse_find, read_header
+
+log = logging.getLogger(__name__)
+
+
+def _header_loader(ctx: ServiceContext) -> Callable[[str], Dataset | None]:
+    def load(path: str) -> Dataset | None:
+        try:
+            with ctx.files.open(path) as f:
+                return read_header(f)
+        except (OSError, StorageError) as exc:
+            log.warning("cannot read return keys from %s: %s", path, exc)
+            return None
+
+    return load
+
+
+def prepare(identifier: Dataset, model: Model, ctx: ServiceContext) -> FindRequest:
+    """Validate *identifier* for *model*; raises ``storage.InvalidIdentifier``."""
+    return parse_find(identifier, model, ctx.match_options)
+
+
+def find(
+    request: FindRequest, ctx: ServiceContext, is_cancelled: Callable[[], bool]
+) -> Iterator[tuple[int, Dataset | None]]:
+    """Yield ``(PENDING, identifier)`` per match, or ``(CANCEL, None)`` once cancelled.
+
+    When the generator ends without a cancel, pynetdicom sends the final Success.
+    """
+    load = _header_loader(ctx)
+    for row in ctx.index.iter_rows(request.query):
+        if is_cancelled():
+            # PS3.4 C.4.1.2.3: matching terminated due to Cancel request
+            yield CANCEL, None
+            return
+        yield PENDING, build_response(row, request, ctx.ae_title, load)

@@ -1,0 +1,67 @@
+"""C-STORE (PS3.4 Annex B): validate, write the bytes as received, then index.
+
+The dataset is never decoded and re-encoded: the file holds exactly the bytes the client sent,
+behind a File Meta Information header. Only the header is parsed, for the index keys.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from emulator.dicom.context import ServiceContext
+from storage import InstanceRecord, InvalidInstance, read_header, record_from_dataset
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreOutcome:
+    """What a successful store did."""
+
+    record: InstanceRecord
+    path: str
+    replaced: bool
+
+
+def store_instance(
+    part10: bytes,
+    transfer_syntax_uid: str,
+    command_sop_class: str,
+    command_sop_instance: str,
+    calling_ae: str,
+    ctx: ServiceContext,
+) -> StoreOutcome:
+    """Store one received instance atomically: file first, then the index row.
+
+    Raises
+    ------
+    storage.InvalidInstance
+        Bad or missing UIDs, or a dataset that does not match the command (→ 0xA900);
+        ``UnreadableInstance`` for bytes that do not decode (→ 0xC000).
+    storage.StorageError
+        The file or index write failed (→ 0xA700); nothing is left behind.
+    """
+    record = record_from_dataset(read_header(part10), transfer_syntax_uid)
+    # PS3.4 B.2.3: the data set must be of the SOP class / instance the command names.
+    if record.sop_class_uid != command_sop_class:
+        raise InvalidInstance(
+            f"SOPClassUID {record.sop_class_uid} differs from the command's {command_sop_class}",
+            tag=0x00080016,
+        )
+    if record.sop_instance_uid != command_sop_instance:
+        raise InvalidInstance(
+            f"SOPInstanceUID {record.sop_instance_uid} differs from the command's"
+            f" {command_sop_instance}",
+            tag=0x00080018,
+        )
+    path = ctx.files.write(record.sop_instance_uid, [part10])
+    try:
+        replaced = ctx.index.add_instance(record, path, len(part10), source_ae=calling_ae)
+    except BaseException:
+        ctx.files.remove(path)  # the index did not commit: the file must not outlive it
+        raise
+    if replaced is not None:
+        ctx.files.remove(replaced)
+        log.info("replaced earlier copy of sop_instance=%s", record.sop_instance_uid)
+    return StoreOutcome(record, path, replaced is not None)
