@@ -21,6 +21,7 @@ from emulator.dicom.server import NoDelayServer, build_ae, start_server
 from emulator.errors import StartupError
 from emulator.journal import RequestJournal
 from emulator.logfmt import kv
+from emulator.services.store import StoreOutcome, store_instance
 from emulator.version import __version__
 from storage import FileStore, Index, StorageError
 
@@ -43,6 +44,7 @@ class Emulator:
         self._server: NoDelayServer | None = None
         self._server_thread: threading.Thread | None = None
         self._admin: AdminServer | None = None
+        self._ctx_value: ServiceContext | None = None
         self._stop_lock = threading.Lock()
         self.started_at: float | None = None
 
@@ -84,6 +86,7 @@ class Emulator:
     def _start_dicom(self) -> None:
         assert self._index is not None and self._files is not None
         ctx = ServiceContext(self.config, self._index, self._files, self.journal)
+        self._ctx_value = ctx
         self._ae = build_ae(self.config.dicom)
         cfg = self.config.dicom
         try:
@@ -197,6 +200,15 @@ class Emulator:
             "counts": self.index.counts(),
             "associations": len(self._server.active_associations) if self._server else 0,
         }
+
+    def import_instance(self, part10: bytes, source: str = "") -> StoreOutcome:
+        """Store a Part 10 file's bytes as if received by C-STORE (same validation, atomic)."""
+        return store_instance(part10, None, None, None, source, self._ctx())
+
+    def _ctx(self) -> ServiceContext:
+        if self._ctx_value is None:
+            raise RuntimeError("the emulator is not running")
+        return self._ctx_value
 
     def config_dict(self) -> dict[str, Any]:
         return as_dict(self.config)

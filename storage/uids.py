@@ -19,16 +19,21 @@ def is_valid_uid(value: object) -> bool:
 
 
 def uid_problem(value: object) -> str | None:
-    """Say what is wrong with *value* as a UID, or return None if it is valid."""
+    """Say which PS3.5 §9.1 rule *value* breaks as a UID (short: it ends up in an
+    ErrorComment), or return None if it is valid."""
     if value is None or value == "":
         return "missing"
     if not isinstance(value, str):
         return f"not a string: {value!r}"
     if len(value) > MAX_UID_LENGTH:
-        return f"{len(value)} characters, more than {MAX_UID_LENGTH} (PS3.5 §9.1)"
-    if not _UID_RE.fullmatch(value):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"{shown!r} is not digits and dots without leading zeros (PS3.5 §9.1)"
+        return f"too long: {len(value)} > {MAX_UID_LENGTH} characters"
+    if not all(c.isdigit() or c == "." for c in value) or not value.isascii():
+        return f"not digits and dots: {value[:24]!r}"
+    components = value.split(".")
+    if any(c == "" for c in components):
+        return f"empty component: {value[:24]!r}"
+    if any(len(c) > 1 and c[0] == "0" for c in components):
+        return f"leading zeros in a component: {value[:24]!r}"
     return None
 
 

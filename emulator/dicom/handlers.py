@@ -45,6 +45,7 @@ class AssociationTracker:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._records: dict[int, AssociationRecord] = {}
+        self.closed_how: dict[int, str] = {}  # assoc → "aborted" | "dropped", set at close
 
     def put(self, assoc: Any, record: AssociationRecord) -> None:
         with self._lock:
@@ -203,8 +204,6 @@ def _end(event: Event, ctx: ServiceContext, tracker: AssociationTracker, outcome
     record = tracker.pop(event.assoc)
     if record is None:
         return  # already ended (a released association also closes its connection)
-    if outcome == "closed" and record.outcome in ("open", "accepted"):
-        outcome = "dropped" if record.outcome == "accepted" else "closed"
     record.outcome = outcome
     record.ended = time.time()
     ctx.journal.changed()
@@ -229,7 +228,7 @@ def handle_released(event: Event, ctx: ServiceContext, tracker: AssociationTrack
 
 
 def handle_aborted(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
-    _end(event, ctx, tracker, "aborted")
+    _end(event, ctx, tracker, tracker.closed_how.pop(id(event.assoc), "aborted"))
 
 
 def handle_rejected(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
@@ -237,6 +236,13 @@ def handle_rejected(event: Event, ctx: ServiceContext, tracker: AssociationTrack
 
 
 def handle_conn_close(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
+    record = tracker.get(event.assoc)
+    if record is not None and record.outcome == "accepted":
+        # An established association always ends in EVT_RELEASED or EVT_ABORTED after this;
+        # note whether the peer sent A-ABORT or just dropped the connection.
+        aborted = event.assoc.acse.is_aborted("a-abort")
+        tracker.closed_how[id(event.assoc)] = "aborted" if aborted else "dropped"
+        return
     _end(event, ctx, tracker, "closed")
 
 

@@ -10,7 +10,13 @@ import logging
 from dataclasses import dataclass
 
 from emulator.dicom.context import ServiceContext
-from storage import InstanceRecord, InvalidInstance, read_header, record_from_dataset
+from storage import (
+    InstanceRecord,
+    InvalidInstance,
+    UnreadableInstance,
+    read_header,
+    record_from_dataset,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +32,16 @@ class StoreOutcome:
 
 def store_instance(
     part10: bytes,
-    transfer_syntax_uid: str,
-    command_sop_class: str,
-    command_sop_instance: str,
+    transfer_syntax_uid: str | None,
+    command_sop_class: str | None,
+    command_sop_instance: str | None,
     calling_ae: str,
     ctx: ServiceContext,
 ) -> StoreOutcome:
     """Store one received instance atomically: file first, then the index row.
+
+    The command's SOP Class and Instance UIDs (None when importing a file) must match the
+    dataset's. The transfer syntax is the presentation context's, or (None) the file meta's.
 
     Raises
     ------
@@ -42,14 +51,19 @@ def store_instance(
     storage.StorageError
         The file or index write failed (→ 0xA700); nothing is left behind.
     """
-    record = record_from_dataset(read_header(part10), transfer_syntax_uid)
+    ds = read_header(part10)
+    if transfer_syntax_uid is None:
+        transfer_syntax_uid = str(ds.file_meta.get("TransferSyntaxUID", ""))
+        if not transfer_syntax_uid:
+            raise UnreadableInstance("the file meta information has no TransferSyntaxUID")
+    record = record_from_dataset(ds, transfer_syntax_uid)
     # PS3.4 B.2.3: the data set must be of the SOP class / instance the command names.
-    if record.sop_class_uid != command_sop_class:
+    if command_sop_class is not None and record.sop_class_uid != command_sop_class:
         raise InvalidInstance(
             f"SOPClassUID {record.sop_class_uid} differs from the command's {command_sop_class}",
             tag=0x00080016,
         )
-    if record.sop_instance_uid != command_sop_instance:
+    if command_sop_instance is not None and record.sop_instance_uid != command_sop_instance:
         raise InvalidInstance(
             f"SOPInstanceUID {record.sop_instance_uid} differs from the command's"
             f" {command_sop_instance}",

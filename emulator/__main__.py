@@ -1,0 +1,7 @@
+"""``python -m emulator`` runs the same command line as ``dicom-fabricator``."""
+
+import sys
+
+from emulator.cli import main
+
+sys.exit(main())

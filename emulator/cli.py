@@ -1,0 +1,149 @@
+"""Command line: ``dicom-fabricator [serve|check] [flags]`` (``python -m emulator`` too).
+
+Flags are generated from the declared settings table (``emulator.config.settings``). This is
+the only place that configures logging or touches library-global settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from emulator.app import Emulator
+from emulator.config import Config, as_dict, load_config, settings
+from emulator.errors import ConfigError, EmulatorError
+from emulator.version import __version__
+
+PROG = "dicom-fabricator"
+COMMANDS = ("serve", "check")
+_GROUPS = {
+    "dicom": "DICOM listener",
+    "admin": "admin HTTP API",
+    "storage": "storage",
+    "query": "C-FIND behaviour",
+}
+
+
+def _add_settings(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="TOML file with the same settings; flags override it, it overrides defaults",
+    )
+    groups: dict[str, Any] = {}
+    for row in settings():
+        section = row.key.split(".")[0] if "." in row.key else ""
+        group = parser
+        if section:
+            if section not in groups:
+                groups[section] = parser.add_argument_group(_GROUPS[section])
+            group = groups[section]
+        default = f"{row.default}"
+        kwargs: dict[str, Any] = {
+            "dest": row.key,
+            "default": None,
+            "help": f"{row.help} (default: {default}; config key: {row.key})",
+        }
+        if row.type is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+        else:
+            kwargs["metavar"] = row.key.rsplit(".", 1)[-1].upper()
+            if "choices" in row.checks:
+                kwargs["choices"] = row.checks["choices"]
+        assert row.flag is not None
+        group.add_argument(row.flag, **kwargs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="A DICOM test server emulator: a disposable PACS with fabricated studies.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = sub.add_parser(
+        "serve",
+        help="run the emulator (the default command)",
+        description="Run the DICOM listener and the admin API until stopped (Ctrl-C or SIGTERM).",
+    )
+    _add_settings(serve)
+    check = sub.add_parser(
+        "check",
+        help="validate settings and print the effective config",
+        description="Validate --config and flags, print the effective"
+        " configuration as JSON, open no ports. Exit 0 if valid, 2 if not.",
+    )
+    _add_settings(check)
+    return parser
+
+
+def _config_from(args: argparse.Namespace) -> Config:
+    overrides = {row.key: getattr(args, row.key) for row in settings()}
+    return load_config(args.config, overrides)
+
+
+def _setup_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    for name in ("emulator", "storage"):
+        logging.getLogger(name).setLevel(level.upper())
+    # pynetdicom logs whole PDUs and datasets at INFO: keep it quiet unless debugging.
+    logging.getLogger("pynetdicom").setLevel("DEBUG" if level == "debug" else "WARNING")
+
+
+def serve(config: Config) -> int:
+    """Run until SIGINT/SIGTERM; print the ready line once both listeners are bound."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with Emulator(config) as emulator:
+            print(
+                f"{PROG} ready dicom={emulator.dicom_address} admin={emulator.admin_url}"
+                f" data={config.storage.data_dir}",
+                flush=True,
+            )
+            stop.wait()
+            logging.getLogger("emulator").info("stopping")
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dicom-fabricator`` console script."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (
+        args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")
+    ):
+        args_list.insert(0, "serve")
+    args = build_parser().parse_args(args_list)
+    try:
+        config = _config_from(args)
+        if args.command == "check":
+            print(json.dumps(as_dict(config), indent=2))
+            return 0
+        _setup_logging(config.log_level)
+        return serve(config)
+    except ConfigError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except EmulatorError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,76 @@
+"""Fixtures: an in-process emulator on ephemeral ports with its own data directory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pydicom
+import pynetdicom
+import pytest
+import sqlite_utils
+
+from emulator import Emulator, load_config
+
+DCMTK_TOOLS = ("echoscu", "storescu", "findscu")
+
+
+def _dcmtk_version() -> str | None:
+    if shutil.which("echoscu") is None:
+        return None
+    out = subprocess.run(["echoscu", "--version"], capture_output=True, text=True, check=False)
+    return (out.stdout.splitlines() or ["unknown"])[0]
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [
+        f"pydicom {pydicom.__version__}, pynetdicom {pynetdicom.__version__},"
+        f" sqlite-utils {sqlite_utils.__version__ if hasattr(sqlite_utils, '__version__') else '?'},"
+        f" SQLite {sqlite3.sqlite_version}",
+        f"DCMTK: {_dcmtk_version() or 'not found'}",
+    ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    missing = [tool for tool in DCMTK_TOOLS if shutil.which(tool) is None]
+    if not missing:
+        return
+    if os.environ.get("CI"):
+        raise pytest.UsageError(
+            f"DCMTK tools missing in CI ({', '.join(missing)}): apt-get install dcmtk"
+        )
+    skip = pytest.mark.skip(reason="DCMTK not installed: apt-get install dcmtk")
+    for item in items:
+        if "interop" in item.keywords:
+            item.add_marker(skip)
+
+
+def make_config(data_dir: Path, **overrides: object):  # type: ignore[no-untyped-def]
+    values = {
+        "dicom.host": "127.0.0.1",
+        "dicom.port": 0,
+        "admin.port": 0,
+        "storage.data_dir": data_dir,
+        "storage.fsync": False,
+        "dicom.shutdown_grace": 1.0,
+    }
+    values.update({k.replace("__", "."): v for k, v in overrides.items()})
+    return load_config(None, values)
+
+
+@pytest.fixture
+def emulator(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Emulator]:
+    """A running emulator on ephemeral ports with an empty data directory of its own.
+
+    Settings can be overridden per test with ``@pytest.mark.config(dicom__max_associations=2)``.
+    """
+    marker = request.node.get_closest_marker("config")
+    overrides = marker.kwargs if marker else {}
+    with Emulator(make_config(tmp_path / "data", **overrides)) as emu:
+        yield emu
+    if request.node.get_closest_marker("allow_internal_errors") is None:
+        emu.journal.assert_no_internal_errors()

@@ -1,0 +1,181 @@
+"""Test helpers: datasets, DCMTK runner, a free port, pynetdicom associations."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydicom import dcmread
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import (
+    CTImageStorage,
+    ExplicitVRLittleEndian,
+    MRImageStorage,
+    SecondaryCaptureImageStorage,
+)
+from pynetdicom import AE
+from pynetdicom.dimse_primitives import C_STORE
+from pynetdicom.presentation import PresentationContext
+from pynetdicom.association import Association
+from pynetdicom.sop_class import (
+    PatientRootQueryRetrieveInformationModelFind,
+    PatientStudyOnlyQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelFind,
+    Verification,
+)
+
+PYDICOM_DATA = Path(__import__("pydicom").__file__).parent / "data"
+ROOT = "1.2.826.0.1.3680043.10.1089"  # test UIDs only
+SOP_CLASSES = {"CT": CTImageStorage, "MR": MRImageStorage}
+
+
+def uid(*parts: int | str) -> str:
+    return ".".join([ROOT, *map(str, parts)])
+
+
+def make_dataset(
+    *,
+    patient: tuple[str, str] = ("SMITH^JOHN", "PID001"),
+    study: int = 1,
+    series: int = 1,
+    instance: int = 1,
+    modality: str = "CT",
+    sop_class: str | None = None,
+    **attrs: Any,
+) -> Dataset:
+    """A small, valid image instance (8x8, 16-bit) with file meta; *attrs* override."""
+    ds = Dataset()
+    ds.PatientName, ds.PatientID = patient
+    ds.PatientBirthDate = "19700101"
+    ds.PatientSex = "M"
+    ds.StudyInstanceUID = uid(1, study)
+    ds.StudyDate = "20200115"
+    ds.StudyTime = "101500"
+    ds.AccessionNumber = f"ACC{study:03d}"
+    ds.StudyID = str(study)
+    ds.StudyDescription = "CT CHEST"
+    ds.ReferringPhysicianName = "WHO^DOCTOR"
+    ds.SeriesInstanceUID = uid(1, study, series)
+    ds.SeriesNumber = series
+    ds.Modality = modality
+    ds.SeriesDescription = f"{modality} series {series}"
+    ds.SOPClassUID = sop_class or SOP_CLASSES.get(modality, SecondaryCaptureImageStorage)
+    ds.SOPInstanceUID = uid(1, study, series, instance)
+    ds.InstanceNumber = instance
+    ds.Rows = ds.Columns = 8
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 12, 11
+    ds.PixelRepresentation = 0
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.PixelData = (np.arange(64, dtype=np.uint16) * instance).tobytes()
+    for key, value in attrs.items():
+        if value is None:
+            delattr(ds, key)
+        else:
+            setattr(ds, key, value)
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = ds.get("SOPClassUID", CTImageStorage)
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.get("SOPInstanceUID", uid(9, 9))
+    return ds
+
+
+def part10(ds: Dataset) -> bytes:
+    """*ds* as Part 10 bytes."""
+    buffer = BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def read(path: Path | bytes) -> Dataset:
+    return dcmread(BytesIO(path) if isinstance(path, bytes) else path)
+
+
+FIND_MODELS = {
+    "PATIENT_ROOT": PatientRootQueryRetrieveInformationModelFind,
+    "STUDY_ROOT": StudyRootQueryRetrieveInformationModelFind,
+    "PATIENT_STUDY_ONLY": PatientStudyOnlyQueryRetrieveInformationModelFind,
+}
+
+
+def associate(
+    port: int, *contexts: Any, ae_title: str = "FABRICATOR", calling: str = "TESTSCU", **kw: Any
+) -> Association:
+    """A pynetdicom association to the emulator with short timeouts."""
+    ae = AE(ae_title=calling)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 10
+    cxs = list(contexts) or [Verification]
+    for cx in cxs:
+        if isinstance(cx, PresentationContext):
+            ae.add_requested_context(cx.abstract_syntax, cx.transfer_syntax)
+        else:
+            ae.add_requested_context(cx)
+    assoc = ae.associate("127.0.0.1", port, ae_title=ae_title, **kw)
+    assert assoc.is_established, "association was not accepted"
+    return assoc
+
+
+def send_raw_store(
+    assoc: Association, sop_class: str, sop_instance: str, payload: bytes
+) -> C_STORE:
+    """Send a C-STORE whose command and data set the test controls byte for byte."""
+    req = C_STORE()
+    req.MessageID = 7
+    req.AffectedSOPClassUID = sop_class
+    req.AffectedSOPInstanceUID = sop_instance
+    req.Priority = 2
+    req.DataSet = BytesIO(payload)
+    context = assoc._get_valid_context(sop_class, "", "scu")
+    assoc.dimse.send_msg(req, context.context_id)
+    _, rsp = assoc.dimse.get_msg(block=True)
+    assert rsp is not None, "no C-STORE response"
+    return rsp
+
+
+def find(port: int, identifier: Dataset, model: str = "STUDY_ROOT") -> tuple[list[Dataset], int]:
+    """Run one C-FIND; return (pending identifiers, final status)."""
+    assoc = associate(port, FIND_MODELS[model])
+    try:
+        results, final = [], None
+        for status, ds in assoc.send_c_find(identifier, FIND_MODELS[model]):
+            assert status is not None and "Status" in status, "no response to C-FIND"
+            if status.Status in (0xFF00, 0xFF01):
+                results.append(ds)
+            else:
+                final = status
+        assert final is not None
+        return results, final
+    finally:
+        assoc.release()
+
+
+def query(level: str, **keys: Any) -> Dataset:
+    ds = Dataset()
+    ds.QueryRetrieveLevel = level
+    for key, value in keys.items():
+        setattr(ds, key, value)
+    return ds
+
+
+def dcmtk(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run a DCMTK tool; TCP_NODELAY=1 avoids Debian DCMTK's ~40 ms per-message delay."""
+    return subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "TCP_NODELAY": "1"},
+        check=False,
+    )
+
+
+def free_port() -> int:
+    """A port that was free a moment ago (only for DCMTK receivers, which cannot report one)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
