@@ -56,10 +56,21 @@ class StoredInstance:
 
 
 def _upsert_sql(level: Level) -> tuple[str, list[str]]:
+    """INSERT … ON CONFLICT for one level.
+
+    An instance row is replaced whole. Patient, study and series rows take each new non-empty
+    value but keep a value that a later instance merely leaves out (instances of one study
+    need not all carry every study attribute).
+    """
     columns = list(schema.level_columns(level))
     names = ", ".join(columns)
     marks = ", ".join("?" for _ in columns)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
+    if level is Level.IMAGE:
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
+    else:
+        updates = ", ".join(
+            f"{c} = COALESCE(NULLIF(NULLIF(excluded.{c}, ''), '[]'), {c})" for c in columns
+        )
     table = schema.TABLES[level]
     sql = (
         f"INSERT INTO {table} ({names}) VALUES ({marks}) "

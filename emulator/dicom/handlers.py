@@ -23,7 +23,6 @@ from emulator.dicom.context import ServiceContext
 from emulator.dicom.contexts import query_model
 from emulator.errors import (
     CANCEL,
-    FIND_UNABLE_TO_PROCESS,
     SUCCESS,
     status_dataset,
     status_for,
@@ -36,7 +35,7 @@ from storage import StorageError
 
 log = logging.getLogger("emulator.dicom")
 
-FindYield = tuple[int, Dataset | None]
+FindYield = tuple[int | Dataset, Dataset | None]
 
 
 class AssociationTracker:
@@ -170,8 +169,8 @@ def handle_find(
             matches += 1
             yield status, identifier
     except Exception as exc:
-        failure = _failure(ctx, record, "C-FIND", exc)
-        yield failure.get("Status", FIND_UNABLE_TO_PROCESS), failure
+        # The status Dataset carries ErrorComment and OffendingElement into the response.
+        yield _failure(ctx, record, "C-FIND", exc), None
         return
     _finish(ctx, record, SUCCESS, matches=matches)
 
