@@ -1,0 +1,188 @@
+"""DCMTK command-line tools as an independent client implementation.
+
+Answers are read with pydicom from the files ``findscu -X`` writes, never parsed from text.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from pydicom import dcmread
+
+from tests.helpers import PYDICOM_DATA, dcmtk, make_dataset, part10, uid
+
+pytestmark = pytest.mark.interop
+
+# pydicom's real-world files, with the storescu option that proposes each one's own syntax
+REAL_FILES = {
+    "CT_small.dcm": [],
+    "MR_small.dcm": [],
+    "MR_small_implicit.dcm": [],
+    "MR_small_RLE.dcm": ["-xr"],
+    "SC_rgb_jpeg_dcmtk.dcm": ["-xy"],
+    "JPEG2000.dcm": ["-xw"],
+    "rtplan.dcm": [],
+}
+
+
+def test_echoscu_gets_success(emulator):
+    r = dcmtk("echoscu", "-aec", emulator.ae_title, "127.0.0.1", str(emulator.dicom_port))
+
+    assert r.returncode == 0, r.stdout + r.stderr
+    [message] = emulator.journal.messages(service="C-ECHO")
+    assert message.calling_ae == "ECHOSCU"
+
+
+def test_storescu_stores_uncompressed_files_of_a_directory_in_one_association(emulator, tmp_path):
+    names = [name for name, options in REAL_FILES.items() if not options]
+    for name in names:
+        shutil.copy(PYDICOM_DATA / "test_files" / name, tmp_path / name)
+    r = dcmtk(
+        "storescu",
+        "-aec",
+        emulator.ae_title,
+        "+sd",
+        "127.0.0.1",
+        str(emulator.dicom_port),
+        str(tmp_path),
+    )
+
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert len(emulator.journal.messages(service="C-STORE", status=0x0000)) == len(names)
+    assert len(emulator.journal.associations()) == 1
+    # MR_small and MR_small_implicit are one instance in two encodings: the second replaces it
+    distinct = {dcmread(PYDICOM_DATA / "test_files" / n).SOPInstanceUID for n in names}
+    assert emulator.index.counts()["instances"] == len(distinct)
+
+
+@pytest.mark.parametrize(("name", "options"), REAL_FILES.items())
+def test_storescu_stores_real_files_in_their_own_transfer_syntax(emulator, name, options):
+    src = PYDICOM_DATA / "test_files" / name
+    r = dcmtk(
+        "storescu",
+        *options,
+        "-aec",
+        emulator.ae_title,
+        "127.0.0.1",
+        str(emulator.dicom_port),
+        str(src),
+    )
+
+    assert r.returncode == 0, r.stdout + r.stderr
+    original = dcmread(src)
+    stored = emulator.index.instance(original.SOPInstanceUID)
+    assert stored is not None, f"{name} was not stored"
+    saved = dcmread(emulator.files.path(stored.path))
+    assert saved.file_meta.TransferSyntaxUID == original.file_meta.TransferSyntaxUID
+    assert saved.get("PixelData") == original.get("PixelData")
+
+
+def test_storescu_of_a_file_with_an_invalid_uid_is_refused_and_nothing_is_stored(
+    emulator, tmp_path
+):
+    bad = tmp_path / "bad.dcm"
+    bad.write_bytes(part10(make_dataset(SeriesInstanceUID="1.2.3.04")))
+    r = dcmtk(
+        "storescu", "-aec", emulator.ae_title, "127.0.0.1", str(emulator.dicom_port), str(bad)
+    )
+
+    assert r.returncode != 0  # storescu exits non-zero when the archive refuses an instance
+    [message] = emulator.journal.messages(service="C-STORE")
+    assert message.status == 0xA900
+    assert emulator.index.counts()["instances"] == 0
+
+
+@pytest.fixture
+def loaded(emulator):
+    for study, name in (
+        (1, ("SMITH^JOHN", "P1")),
+        (2, ("SMYTHE^ANN", "P2")),
+        (3, ("JONES^BOB", "P3")),
+    ):
+        for series in (1, 2):
+            emulator.import_instance(part10(make_dataset(patient=name, study=study, series=series)))
+    return emulator
+
+
+def findscu(emulator, out, *keys, model="-S"):
+    args = ["findscu", model, "-aec", emulator.ae_title, "-X", "-od", str(out)]
+    for key in keys:
+        args += ["-k", key]
+    r = dcmtk(*args, "127.0.0.1", str(emulator.dicom_port))
+    assert r.returncode == 0, r.stdout + r.stderr
+    return [dcmread(p) for p in sorted(out.glob("rsp*.dcm"))]
+
+
+def test_findscu_study_root_wildcard_name_returns_matching_studies(loaded, tmp_path):
+    answers = findscu(
+        loaded,
+        tmp_path,
+        "QueryRetrieveLevel=STUDY",
+        "PatientName=SM*",
+        "StudyInstanceUID",
+        "NumberOfStudyRelatedSeries",
+        "ModalitiesInStudy",
+    )
+
+    assert sorted(a.StudyInstanceUID for a in answers) == [uid(1, 1), uid(1, 2)]
+    assert {a.NumberOfStudyRelatedSeries for a in answers} == {2}
+    assert {a.ModalitiesInStudy for a in answers} == {"CT"}
+
+
+def test_findscu_patient_root_series_level(loaded, tmp_path):
+    answers = findscu(
+        loaded,
+        tmp_path,
+        "QueryRetrieveLevel=SERIES",
+        "PatientID=P3",
+        f"StudyInstanceUID={uid(1, 3)}",
+        "SeriesInstanceUID",
+        "Modality",
+        model="-P",
+    )
+
+    assert sorted(a.SeriesInstanceUID for a in answers) == [uid(1, 3, 1), uid(1, 3, 2)]
+
+
+def test_findscu_bad_identifier_gets_a900(loaded, tmp_path):
+    r = dcmtk(
+        "findscu",
+        "-S",
+        "-aec",
+        loaded.ae_title,
+        "-k",
+        "QueryRetrieveLevel=SERIES",
+        "-k",
+        "SeriesInstanceUID",
+        "-X",
+        "-od",
+        str(tmp_path),
+        "127.0.0.1",
+        str(loaded.dicom_port),
+    )
+
+    assert r.returncode == 0, r.stderr
+    assert list(tmp_path.glob("rsp*.dcm")) == []
+    [message] = loaded.journal.messages(service="C-FIND")
+    assert message.status == 0xA900
+
+
+def test_stores_from_storescu_are_found_by_findscu(emulator, tmp_path):
+    src = PYDICOM_DATA / "test_files" / "CT_small.dcm"
+    r = dcmtk(
+        "storescu", "-aec", emulator.ae_title, "127.0.0.1", str(emulator.dicom_port), str(src)
+    )
+    assert r.returncode == 0, r.stderr
+    original = dcmread(src)
+
+    answers = findscu(
+        emulator,
+        tmp_path,
+        "QueryRetrieveLevel=IMAGE",
+        f"StudyInstanceUID={original.StudyInstanceUID}",
+        f"SeriesInstanceUID={original.SeriesInstanceUID}",
+        "SOPInstanceUID",
+    )
+
+    assert [a.SOPInstanceUID for a in answers] == [original.SOPInstanceUID]
