@@ -242,6 +242,13 @@ def handle_conn_close(event: Event, ctx: ServiceContext, tracker: AssociationTra
         aborted = event.assoc.acse.is_aborted("a-abort")
         tracker.closed_how[id(event.assoc)] = "aborted" if aborted else "dropped"
         return
+    if record is not None and record.outcome == "open":
+        # The connection closed before any A-ASSOCIATE-RQ (garbage, a port scan). pynetdicom's
+        # acceptor would otherwise wait out the ACSE timeout holding an association slot;
+        # None is what its own timeout yields, so it takes the same clean exit now.
+        queue = event.assoc.dul.to_user_queue
+        if queue.empty():
+            queue.put(None)
     _end(event, ctx, tracker, "closed")
 
 
