@@ -343,9 +343,20 @@ def test_non_ascii_names_are_answered_in_their_character_set(archive):
     assert result.SpecificCharacterSet == "ISO_IR 100"
 
 
-def test_cancel_stops_pending_responses_with_fe00(archive):
+def test_cancel_stops_pending_responses_with_fe00(archive, monkeypatch):
+    import time
+
+    from emulator.services import query as query_service
+
     for i in range(1, 301):
         archive.import_instance(part10(make_dataset(study=100 + i, patient=("MANY", f"M{i}"))))
+    build = query_service.build_response
+
+    def slow_build(*args, **kwargs):  # an archive slow enough for the cancel to land mid-stream
+        time.sleep(0.005)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(query_service, "build_response", slow_build)
     assoc = associate(archive.dicom_port, "1.2.840.10008.5.1.4.1.2.2.1")
     responses = assoc.send_c_find(
         query("STUDY", PatientName="MANY", StudyInstanceUID=""),

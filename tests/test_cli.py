@@ -1,0 +1,164 @@
+"""The command line: flags, config file precedence, errors, the ready line and signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from emulator.cli import main
+from tests.helpers import dcmtk
+
+
+def test_check_prints_the_effective_config_with_flags_over_file_over_defaults(tmp_path, capsys):
+    config = tmp_path / "fabricator.toml"
+    config.write_text('[dicom]\nport = 4242\nae_title = "FROMFILE"\n[storage]\ndata_dir = "d"\n')
+
+    assert main(["check", "--config", str(config), "--ae-title", "FROMFLAG"]) == 0
+
+    effective = json.loads(capsys.readouterr().out)
+    assert effective["dicom.port"] == 4242  # file over default
+    assert effective["dicom.ae_title"] == "FROMFLAG"  # flag over file
+    assert effective["storage.data_dir"] == str(tmp_path / "d")  # relative to the file
+    assert effective["admin.host"] == "127.0.0.1"  # default
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["check", "--port", "eleven"], "dicom.port: expected an integer"),
+        (["check", "--port", "70000"], "dicom.port: expected 0–65535"),
+        (["check", "--ae-title", "WAY_TOO_LONG_AE_TITLE"], "AE title must be 1-16"),
+        (["check", "--config", "/nonexistent.toml"], "cannot read config file"),
+    ],
+)
+def test_bad_settings_exit_2_with_a_message_naming_the_setting(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dicom-fabricator: error:")
+    assert message in err
+
+
+def test_unknown_config_key_suggests_the_right_one(tmp_path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text("[dicom]\nae_tilte = 'X'\n")
+    assert main(["check", "--config", str(config)]) == 2
+    assert 'dicom.ae_tilte: unknown setting (did you mean "dicom.ae_title"?)' in (
+        capsys.readouterr().err
+    )
+
+
+def test_every_setting_has_a_flag_with_help(capsys):
+    from emulator.config import settings
+
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    help_text = capsys.readouterr().out
+    for row in settings():
+        assert row.flag in help_text
+
+
+def test_port_in_use_is_a_clear_startup_error(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        code = main(
+            [
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--admin-port",
+                "0",
+                "--data-dir",
+                str(tmp_path / "d"),
+            ]
+        )
+    assert code == 1
+    assert f"cannot listen for DICOM on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def start_serving(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "emulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--admin-port",
+            "0",
+            "--data-dir",
+            str(tmp_path / "data"),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("dicom-fabricator ready "), line + proc.stderr.read()
+    fields = dict(part.split("=", 1) for part in line.split()[2:])
+    return proc, fields
+
+
+def test_serve_prints_a_ready_line_serves_and_stops_cleanly_on_sigterm(tmp_path):
+    proc, ready = start_serving(tmp_path)
+    try:
+        port = ready["dicom"].rsplit(":", 1)[1]
+        health = json.load(urllib.request.urlopen(ready["admin"] + "/api/health", timeout=5))
+        assert health["ready"] is True
+        assert health["dicom"]["port"] == int(port)
+        if dcmtk_available():
+            assert dcmtk("echoscu", "-aec", "FABRICATOR", "127.0.0.1", port).returncode == 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    assert "event=started" in err and "stopping" in err
+    assert (tmp_path / "data" / "index.sqlite").exists()
+
+
+def test_serve_reopens_an_existing_data_directory_with_its_index(tmp_path):
+    from tests.helpers import make_dataset, part10
+
+    from emulator import Emulator
+    from tests.conftest import make_config
+
+    with Emulator(make_config(tmp_path / "data")) as emu:
+        emu.import_instance(part10(make_dataset()))
+    proc, ready = start_serving(tmp_path)
+    try:
+        health = json.load(urllib.request.urlopen(ready["admin"] + "/api/health", timeout=5))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=15)
+    assert health["counts"]["instances"] == 1
+    assert proc.returncode == 0
+
+
+def test_version_flag(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith("dicom-fabricator ")
+
+
+def dcmtk_available() -> bool:
+    import shutil
+
+    return shutil.which("echoscu") is not None
