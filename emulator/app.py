@@ -84,7 +84,8 @@ class Emulator:
             raise StartupError(f"cannot open the index {data_dir / 'index.sqlite'}: {exc}") from exc
 
     def _start_dicom(self) -> None:
-        assert self._index is not None and self._files is not None
+        assert self._index is not None
+        assert self._files is not None
         ctx = ServiceContext(self.config, self._index, self._files, self.journal)
         self._ctx_value = ctx
         self._ae = build_ae(self.config.dicom)

@@ -204,7 +204,7 @@ def _coerce(row: Setting, value: Any) -> tuple[Any, str | None]:
             return None, f"expected {kind}, got {value!r}"
         lo, hi = row.checks.get("lo"), row.checks.get("hi")
         if (lo is not None and number < lo) or (hi is not None and number > hi):
-            return None, f"expected {lo}–{hi}, got {number}"
+            return None, f"expected {lo} to {hi}, got {number}"
         return number, None
     if t is Path:
         if not isinstance(value, (str, Path)) or str(value) == "":

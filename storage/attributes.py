@@ -80,7 +80,7 @@ def _a(keyword: str, level: Level, kind: Kind, column: str, **kw: object) -> Att
     return Attribute(keyword, level, kind, column, **kw)  # type: ignore[arg-type]
 
 
-P, S, SE, I = Level.PATIENT, Level.STUDY, Level.SERIES, Level.IMAGE
+P, S, SE, IM = Level.PATIENT, Level.STUDY, Level.SERIES, Level.IMAGE
 
 ATTRIBUTES: tuple[Attribute, ...] = (
     # Patient level (PS3.4 Table C.6-1)
@@ -145,15 +145,15 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     ),
     _a("NumberOfSeriesRelatedInstances", SE, "count", "n_instances"),
     # Image (instance) level (PS3.4 Table C.6-4)
-    _a("SOPInstanceUID", I, "uid", "sop_instance_uid"),
-    _a("SOPClassUID", I, "uid", "sop_class_uid"),
-    _a("InstanceNumber", I, "int", "instance_number"),
-    _a("ContentDate", I, "da", "content_date"),
-    _a("ContentTime", I, "tm", "content_time"),
-    _a("AcquisitionDateTime", I, "dt", "acquisition_datetime"),
-    _a("NumberOfFrames", I, "int", "number_of_frames"),
-    _a("Rows", I, "int", "rows"),
-    _a("Columns", I, "int", "columns"),
+    _a("SOPInstanceUID", IM, "uid", "sop_instance_uid"),
+    _a("SOPClassUID", IM, "uid", "sop_class_uid"),
+    _a("InstanceNumber", IM, "int", "instance_number"),
+    _a("ContentDate", IM, "da", "content_date"),
+    _a("ContentTime", IM, "tm", "content_time"),
+    _a("AcquisitionDateTime", IM, "dt", "acquisition_datetime"),
+    _a("NumberOfFrames", IM, "int", "number_of_frames"),
+    _a("Rows", IM, "int", "rows"),
+    _a("Columns", IM, "int", "columns"),
 )
 
 BY_KEYWORD: dict[str, Attribute] = {a.keyword: a for a in ATTRIBUTES}

@@ -63,7 +63,7 @@ def _integer(value: object) -> int | None:
 
 def _sequence(value: object, attribute: Attribute) -> str:
     items = []
-    for item in value or []:
+    for item in value if isinstance(value, (list, tuple, MultiValue)) else []:
         if isinstance(item, Dataset):
             items.append({k: text(item.get(k)) for k, _ in attribute.items if k in item})
     return json.dumps(items, ensure_ascii=False)

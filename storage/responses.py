@@ -21,6 +21,9 @@ from storage.records import text
 
 HeaderLoader = Callable[[str], Dataset | None]
 
+# VRs whose values are text in the Specific Character Set (PS3.5 §6.1.2.3)
+_TEXT_VRS = frozenset({"PN", "LO", "SH", "LT", "ST", "UT", "UC"})
+
 
 def _sequence_items(attribute: Attribute, stored: str, key: RequestedKey) -> Sequence:
     """Stored sequence items, limited to the item keys the query asked for (if any)."""
@@ -53,9 +56,7 @@ def _needs_unicode(ds: Dataset) -> bool:
         if elem.VR == "SQ":
             if any(_needs_unicode(item) for item in elem.value):
                 return True
-        elif isinstance(elem.value, str) and not elem.value.isascii():
-            return True
-        elif elem.VR == "PN" and not str(elem.value).isascii():
+        elif elem.VR in _TEXT_VRS and elem.value is not None and not str(elem.value).isascii():
             return True
     return False
 
@@ -78,7 +79,7 @@ def build_response(
             continue
         if not header_loaded:
             header_loaded = True
-            path = row["_path"] if "_path" in row.keys() else None
+            path = row["_path"]  # selected whenever a key needs the header (parse_find)
             header = load_header(path) if path else None
         if header is not None and key.tag in header:
             ds[key.tag] = header[key.tag]

@@ -7,12 +7,12 @@ import shutil
 import sqlite3
 import subprocess
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pydicom
 import pynetdicom
 import pytest
-import sqlite_utils
 
 from emulator import Emulator, load_config
 
@@ -29,8 +29,7 @@ def _dcmtk_version() -> str | None:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
         f"pydicom {pydicom.__version__}, pynetdicom {pynetdicom.__version__},"
-        f" sqlite-utils {sqlite_utils.__version__ if hasattr(sqlite_utils, '__version__') else '?'},"
-        f" SQLite {sqlite3.sqlite_version}",
+        f" sqlite-utils {version('sqlite-utils')}, SQLite {sqlite3.sqlite_version}",
         f"DCMTK: {_dcmtk_version() or 'not found'}",
     ]
 

@@ -19,9 +19,9 @@ from pydicom.uid import (
     SecondaryCaptureImageStorage,
 )
 from pynetdicom import AE
+from pynetdicom.association import Association
 from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.presentation import PresentationContext
-from pynetdicom.association import Association
 from pynetdicom.sop_class import (
     PatientRootQueryRetrieveInformationModelFind,
     PatientStudyOnlyQueryRetrieveInformationModelFind,
@@ -143,7 +143,8 @@ def find(port: int, identifier: Dataset, model: str = "STUDY_ROOT") -> tuple[lis
     try:
         results, final = [], None
         for status, ds in assoc.send_c_find(identifier, FIND_MODELS[model]):
-            assert status is not None and "Status" in status, "no response to C-FIND"
+            assert status is not None, "no response to C-FIND"
+            assert "Status" in status, "C-FIND response without a status"
             if status.Status in (0xFF00, 0xFF01):
                 results.append(ds)
             else:

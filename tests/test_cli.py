@@ -33,7 +33,7 @@ def test_check_prints_the_effective_config_with_flags_over_file_over_defaults(tm
     ("argv", "message"),
     [
         (["check", "--port", "eleven"], "dicom.port: expected an integer"),
-        (["check", "--port", "70000"], "dicom.port: expected 0–65535"),
+        (["check", "--port", "70000"], "dicom.port: expected 0 to 65535"),
         (["check", "--ae-title", "WAY_TOO_LONG_AE_TITLE"], "AE title must be 1-16"),
         (["check", "--config", "/nonexistent.toml"], "cannot read config file"),
     ],
@@ -127,17 +127,17 @@ def test_serve_prints_a_ready_line_serves_and_stops_cleanly_on_sigterm(tmp_path)
             assert dcmtk("echoscu", "-aec", "FABRICATOR", "127.0.0.1", port).returncode == 0
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=15)
+        _out, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
-    assert "event=started" in err and "stopping" in err
+    assert "event=started" in err
+    assert "stopping" in err
     assert (tmp_path / "data" / "index.sqlite").exists()
 
 
 def test_serve_reopens_an_existing_data_directory_with_its_index(tmp_path):
-    from tests.helpers import make_dataset, part10
-
     from emulator import Emulator
     from tests.conftest import make_config
+    from tests.helpers import make_dataset, part10
 
     with Emulator(make_config(tmp_path / "data")) as emu:
         emu.import_instance(part10(make_dataset()))

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from pydicom.uid import AllTransferSyntaxes, UID
+from pydicom.uid import UID, AllTransferSyntaxes
 from pynetdicom import AllStoragePresentationContexts
 from pynetdicom.presentation import PresentationContext, build_context
-from pynetdicom.sop_class import (
-    PatientRootQueryRetrieveInformationModelFind,
-    PatientStudyOnlyQueryRetrieveInformationModelFind,
-    StudyRootQueryRetrieveInformationModelFind,
-    Verification,
-)
 
 from storage import Model
 
 # An archive stores what it gets: every transfer syntax pydicom knows except the SMPTE ST 2110
 # ones, which describe live video streams, not stored objects. Uncompressed syntaxes come first:
 # pynetdicom accepts, per context, the first of the requestor's proposals found in this list.
-STORAGE_TRANSFER_SYNTAXES: list[UID] = [
+STORAGE_TRANSFER_SYNTAXES: list[str | UID] = [
     ts for ts in AllTransferSyntaxes if not ts.name.startswith("SMPTE ST 2110")
 ]
+
+# PS3.4 Annex B / C SOP Class UIDs (pynetdicom.sop_class defines them dynamically).
+Verification = UID("1.2.840.10008.1.1")
+PatientRootQueryRetrieveInformationModelFind = UID("1.2.840.10008.5.1.4.1.2.1.1")
+StudyRootQueryRetrieveInformationModelFind = UID("1.2.840.10008.5.1.4.1.2.2.1")
+PatientStudyOnlyQueryRetrieveInformationModelFind = UID("1.2.840.10008.5.1.4.1.2.3.1")
 
 FIND_MODELS: dict[str, Model] = {
     PatientRootQueryRetrieveInformationModelFind: Model.PATIENT_ROOT,
@@ -37,7 +37,7 @@ def supported_contexts() -> list[PresentationContext]:
     contexts = [build_context(Verification, STORAGE_TRANSFER_SYNTAXES[:4])]
     contexts += [build_context(uid, STORAGE_TRANSFER_SYNTAXES[:4]) for uid in FIND_MODELS]
     contexts += [
-        build_context(cx.abstract_syntax, STORAGE_TRANSFER_SYNTAXES)
+        build_context(str(cx.abstract_syntax), STORAGE_TRANSFER_SYNTAXES)
         for cx in AllStoragePresentationContexts
     ]
     return contexts

@@ -11,13 +11,14 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 from pynetdicom import evt
+from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import encode_file_meta
-from pynetdicom.events import Event
+from pynetdicom.events import Event, EventHandlerType
 
 from emulator.dicom.context import ServiceContext
 from emulator.dicom.contexts import query_model
@@ -110,7 +111,7 @@ def handle_echo(event: Event, ctx: ServiceContext, tracker: AssociationTracker) 
 
 def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> int | Dataset:
     """C-STORE (PS3.4 B.2.3): store the bytes as received; status per ``errors.STATUS_TABLE``."""
-    req = event.request
+    req = cast(C_STORE, event.request)
     record = _begin(
         event,
         ctx,
@@ -121,7 +122,7 @@ def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker)
     )
     try:
         meta = event.file_meta
-        meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+        meta.ImplementationClassUID = UID(IMPLEMENTATION_CLASS_UID)
         meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
         calling_ae = event.assoc.requestor.ae_title
         if calling_ae:
@@ -179,7 +180,7 @@ def handle_find(
 
 
 def handle_conn_open(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
-    host, port = event.address[0], event.address[1]
+    host, port = event.assoc.requestor.address, event.assoc.requestor.port
     tracker.put(event.assoc, ctx.journal.open_association(f"{host}:{port}"))
 
 
@@ -252,7 +253,7 @@ def handle_conn_close(event: Event, ctx: ServiceContext, tracker: AssociationTra
     _end(event, ctx, tracker, "closed")
 
 
-def handlers(ctx: ServiceContext) -> list[tuple[Any, Any, list[Any]]]:
+def handlers(ctx: ServiceContext) -> list[EventHandlerType]:
     """The handler table: every event the emulator handles, with its arguments."""
     tracker = AssociationTracker()
     args = [ctx, tracker]

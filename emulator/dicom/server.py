@@ -5,9 +5,10 @@ from __future__ import annotations
 import socket
 import threading
 from socketserver import TCPServer
-from typing import Any
+from typing import cast
 
 from pynetdicom import AE
+from pynetdicom.events import EventHandlerType
 from pynetdicom.transport import ThreadedAssociationServer
 
 from emulator.config import DicomConfig
@@ -49,11 +50,14 @@ def build_ae(config: DicomConfig) -> AE:
 
 
 def start_server(
-    ae: AE, config: DicomConfig, handlers: list[tuple[Any, Any, list[Any]]]
+    ae: AE, config: DicomConfig, handlers: list[EventHandlerType]
 ) -> tuple[NoDelayServer, threading.Thread]:
     """Bind the listener (raises OSError if it cannot) and serve it in a named thread."""
-    server = ae.make_server(
-        (config.host, config.port), evt_handlers=handlers, server_class=NoDelayServer
+    server = cast(
+        NoDelayServer,
+        ae.make_server(
+            (config.host, config.port), evt_handlers=handlers, server_class=NoDelayServer
+        ),
     )
     thread = threading.Thread(
         target=server.serve_forever,

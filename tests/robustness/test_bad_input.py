@@ -181,7 +181,8 @@ def test_peer_that_vanishes_mid_find_does_not_break_the_server(emulator):
         timeout=10,
     )
     results, final = find(emulator.dicom_port, query("STUDY", PatientID="X1", StudyInstanceUID=""))
-    assert final.Status == 0x0000 and len(results) == 1
+    assert final.Status == 0x0000
+    assert len(results) == 1
 
 
 @pytest.mark.config(dicom__max_associations=2)

@@ -331,7 +331,8 @@ def test_return_keys_the_index_does_not_hold_come_from_the_stored_header(archive
     )
     assert result.PhotometricInterpretation == "MONOCHROME2"
     assert result.BitsStored == 12
-    assert "ImageComments" in result and not result.ImageComments
+    assert "ImageComments" in result
+    assert not result.ImageComments
 
 
 def test_non_ascii_names_are_answered_in_their_character_set(archive):

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 from pydicom.uid import (
     CTImageStorage,
-    MRImageStorage,
     DeflatedExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
     JPEG2000Lossless,
+    MRImageStorage,
     RLELossless,
 )
-
 from pynetdicom import build_context
 from pynetdicom.dsutils import encode
 

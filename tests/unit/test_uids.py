@@ -33,4 +33,5 @@ def test_invalid_uids_name_the_rule_they_break(uid, problem):
 
 def test_shard_is_a_hex_path_independent_of_the_uid_text():
     assert shard("1.2.3") == shard("1.2.3")
-    assert len(shard("1.2.3")) == 5 and shard("1.2.3")[2] == "/"
+    assert len(shard("1.2.3")) == 5
+    assert shard("1.2.3")[2] == "/"
