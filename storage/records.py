@@ -12,6 +12,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
+from pydicom.sequence import Sequence
 
 from storage.attributes import Attribute, Level, stored
 from storage.errors import InvalidInstance, UnreadableInstance
@@ -63,7 +64,7 @@ def _integer(value: object) -> int | None:
 
 def _sequence(value: object, attribute: Attribute) -> str:
     items = []
-    for item in value if isinstance(value, (list, tuple, MultiValue)) else []:
+    for item in value if isinstance(value, (Sequence, list)) else []:
         if isinstance(item, Dataset):
             items.append({k: text(item.get(k)) for k, _ in attribute.items if k in item})
     return json.dumps(items, ensure_ascii=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import time
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -131,8 +132,15 @@ def send_raw_store(
     req.Priority = 2
     req.DataSet = BytesIO(payload)
     context = assoc._get_valid_context(sop_class, "", "scu")
-    assoc.dimse.send_msg(req, context.context_id)
-    _, rsp = assoc.dimse.get_msg(block=True)
+    # Pause the reactor as pynetdicom's own send_c_* do, or it may take the response first.
+    assoc._reactor_checkpoint.clear()
+    while not assoc._is_paused:
+        time.sleep(0.0001)
+    try:
+        assoc.dimse.send_msg(req, context.context_id)
+        _, rsp = assoc.dimse.get_msg(block=True)
+    finally:
+        assoc._reactor_checkpoint.set()
     assert rsp is not None, "no C-STORE response"
     return rsp
 
