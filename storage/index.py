@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -55,6 +55,17 @@ class StoredInstance:
     size: int
 
 
+_KEY_COLUMNS = {
+    Level.PATIENT: ("patient_id", "issuer_of_patient_id"),
+    Level.STUDY: ("study_uid",),
+    Level.SERIES: ("series_uid",),
+}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
 def _upsert_sql(level: Level) -> tuple[str, list[str]]:
     """INSERT … ON CONFLICT for one level.
 
@@ -96,6 +107,11 @@ class Index:
         self._pool_lock = threading.Lock()
         self._max_readers = readers
         self._closed = False
+        # (level, unique key) → (pk, column values) of patient/study/series rows as last
+        # committed; _pending holds the open transaction's, promoted only after COMMIT.
+        self._known: dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]] = {}
+        self._pending: dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]] = {}
+        self._dropped = False
 
     @classmethod
     def open(cls, path: Path) -> Index:
@@ -141,38 +157,95 @@ class Index:
         Returns the relative path of the replaced file (for the caller to delete after this
         commit), or None if the instance is new.
         """
-        now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        with self._write_lock:
+            try:
+                with self._db.atomic():
+                    replaced = self._add(record, path, size, source_ae, _now())
+            except BaseException:
+                self._pending.clear()
+                raise
+            self._commit_cache()
+            return replaced
+
+    def add_instances(self, items: Iterable[tuple[InstanceRecord, str, int]]) -> int:
+        """Index many instances in one transaction (bulk loading); returns how many.
+
+        Replaced files are not reported: use :meth:`add_instance` where that matters.
+        """
+        count = 0
+        now = _now()
+        with self._write_lock:
+            try:
+                with self._db.atomic():
+                    for record, path, size in items:
+                        self._add(record, path, size, "", now)
+                        count += 1
+            except BaseException:
+                self._pending.clear()
+                raise
+            self._commit_cache()
+        return count
+
+    def _commit_cache(self) -> None:
+        """Remember what the committed transaction wrote (see :meth:`_upsert_parent`)."""
+        if self._dropped:
+            self._known.clear()
+            self._dropped = False
+        self._known.update(self._pending)
+        self._pending.clear()
+        if len(self._known) > 4096:
+            self._known.clear()
+
+    def _add(
+        self, record: InstanceRecord, path: str, size: int, source_ae: str, now: str
+    ) -> str | None:
         conn = self._db.conn
-        with self._write_lock, self._db.atomic():
-            old = conn.execute(
-                "SELECT path, series_pk, study_pk, patient_pk FROM instances"
-                " WHERE sop_instance_uid = ?",
-                (record.sop_instance_uid,),
-            ).fetchone()
-            patient_pk = self._upsert(Level.PATIENT, record.columns[Level.PATIENT], now)
-            study_pk = self._upsert(
-                Level.STUDY, {**record.columns[Level.STUDY], "patient_pk": patient_pk}, now
-            )
-            series_pk = self._upsert(
-                Level.SERIES,
-                {**record.columns[Level.SERIES], "study_pk": study_pk, "patient_pk": patient_pk},
-                now,
-            )
-            image = {
-                **record.columns[Level.IMAGE],
-                "series_pk": series_pk,
-                "study_pk": study_pk,
-                "patient_pk": patient_pk,
-                "transfer_syntax_uid": record.transfer_syntax_uid,
-                "path": path,
-                "size": size,
-                "source_ae": source_ae,
-            }
-            self._upsert(Level.IMAGE, image, now)
+        old = conn.execute(
+            "SELECT path, series_pk, study_pk, patient_pk FROM instances"
+            " WHERE sop_instance_uid = ?",
+            (record.sop_instance_uid,),
+        ).fetchone()
+        patient_pk, same_patient = self._upsert_parent(
+            Level.PATIENT, record.columns[Level.PATIENT], now
+        )
+        study_pk, same_study = self._upsert_parent(
+            Level.STUDY, {**record.columns[Level.STUDY], "patient_pk": patient_pk}, now
+        )
+        series_pk, same_series = self._upsert_parent(
+            Level.SERIES,
+            {**record.columns[Level.SERIES], "study_pk": study_pk, "patient_pk": patient_pk},
+            now,
+        )
+        image = {
+            **record.columns[Level.IMAGE],
+            "series_pk": series_pk,
+            "study_pk": study_pk,
+            "patient_pk": patient_pk,
+            "transfer_syntax_uid": record.transfer_syntax_uid,
+            "path": path,
+            "size": size,
+            "source_ae": source_ae,
+        }
+        self._upsert(Level.IMAGE, image, now)
+        if not (same_patient and same_study and same_series) or old is not None:
             self._rehome(study_pk, patient_pk, series_pk)
-            if old is not None:
-                self._drop_orphans(old[1], old[2], old[3])
+        if old is not None:
+            self._drop_orphans(old[1], old[2], old[3])
         return old[0] if old is not None and old[0] != path else None
+
+    def _upsert_parent(self, level: Level, values: dict[str, Any], now: str) -> tuple[int, bool]:
+        """Upsert a patient, study or series row unless the last committed upsert of the same
+        entity had the very same values (a burst of one series repeats them for every
+        instance). Returns (pk, whether the upsert was skipped)."""
+        _, columns = self._upserts[level]
+        key = (level, *(values.get(c) for c in _KEY_COLUMNS[level]))
+        signature = tuple(values.get(c) for c in columns)
+        known = self._pending.get(key) or self._known.get(key)
+        if known is not None and known[1] == signature:
+            return known[0], True
+        pk = self._upsert(level, values, now)
+        self._pending[key] = (pk, signature)
+        return pk, False
 
     def _upsert(self, level: Level, values: dict[str, Any], now: str) -> int:
         sql, columns = self._upserts[level]
@@ -203,6 +276,7 @@ class Index:
 
     def _drop_orphans(self, series_pk: int, study_pk: int, patient_pk: int) -> None:
         conn = self._db.conn
+        self._dropped = True  # rows may vanish: forget what the cache knows at commit
         conn.execute(
             "DELETE FROM series WHERE pk = ? AND NOT EXISTS"
             " (SELECT 1 FROM instances WHERE series_pk = ?)",

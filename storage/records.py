@@ -146,11 +146,9 @@ def read_header(part10: bytes | BinaryIO) -> Dataset:
     """
     stream = BytesIO(part10) if isinstance(part10, bytes) else part10
     try:
+        # Structure is decoded here (an undecodable data set fails now); element values are
+        # converted lazily, only those the index reads. The stored bytes stay as received.
         ds = dcmread(stream, stop_before_pixels=True, force=False)
-        # Touch every element now: pydicom decodes lazily and a broken element
-        # would otherwise surface later, far from the cause.
-        for _ in ds:
-            pass
     except (InvalidDicomError, EOFError, ValueError, OSError, KeyError) as exc:
         raise UnreadableInstance(f"dataset cannot be decoded: {exc}") from exc
     return ds

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -15,14 +14,16 @@ import pynetdicom
 import pytest
 
 from emulator import Emulator, load_config
+from tests.helpers import dcmtk_path
 
 DCMTK_TOOLS = ("echoscu", "storescu", "findscu")
 
 
 def _dcmtk_version() -> str | None:
-    if shutil.which("echoscu") is None:
+    echoscu = dcmtk_path("echoscu")
+    if echoscu is None:
         return None
-    out = subprocess.run(["echoscu", "--version"], capture_output=True, text=True, check=False)
+    out = subprocess.run([echoscu, "--version"], capture_output=True, text=True, check=False)
     return (out.stdout.splitlines() or ["unknown"])[0]
 
 
@@ -35,7 +36,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    missing = [tool for tool in DCMTK_TOOLS if shutil.which(tool) is None]
+    missing = [tool for tool in DCMTK_TOOLS if dcmtk_path(tool) is None]
     if not missing:
         return
     if os.environ.get("CI"):

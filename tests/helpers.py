@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import subprocess
@@ -171,10 +172,28 @@ def query(level: str, **keys: Any) -> Dataset:
     return ds
 
 
-def dcmtk(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+@functools.cache
+def dcmtk_path(tool: str) -> str | None:
+    """DCMTK's *tool* on PATH, skipping pynetdicom's same-named console scripts.
+
+    pynetdicom installs Python apps called echoscu, storescu, findscu... into the virtual
+    environment, ahead of DCMTK on PATH. DCMTK's tools are binaries, not ``#!`` scripts.
+    """
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = Path(directory or ".") / tool
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            with open(candidate, "rb") as f:
+                if f.read(2) != b"#!":
+                    return str(candidate)
+    return None
+
+
+def dcmtk(tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run a DCMTK tool; TCP_NODELAY=1 avoids Debian DCMTK's ~40 ms per-message delay."""
+    path = dcmtk_path(tool)
+    assert path is not None, f"DCMTK's {tool} is not installed"
     return subprocess.run(
-        args,
+        (path, *args),
         capture_output=True,
         text=True,
         timeout=timeout,

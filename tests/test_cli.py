@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from emulator.cli import main
-from tests.helpers import dcmtk
+from tests.helpers import dcmtk, dcmtk_path
 
 
 def test_check_prints_the_effective_config_with_flags_over_file_over_defaults(tmp_path, capsys):
@@ -159,6 +159,4 @@ def test_version_flag(capsys):
 
 
 def dcmtk_available() -> bool:
-    import shutil
-
-    return shutil.which("echoscu") is not None
+    return dcmtk_path("echoscu") is not None
