@@ -3,13 +3,14 @@
 A file is written to ``tmp/`` under a random name, flushed (and fsynced if configured), then
 renamed into ``objects/<shard>/<SOP Instance UID>.<token>.dcm``. The shard comes from a hash and
 the name from a UID already validated per PS3.5 §9.1, so no peer-supplied text reaches the file
-system unchecked. The random token means that replacing an instance never overwrites the file the
+system unchecked. The unique token means that replacing an instance never overwrites the file the
 index still points to: the old file is removed only after the index commits the new one.
 """
 
 from __future__ import annotations
 
 import errno
+import itertools
 import logging
 import os
 import secrets
@@ -36,6 +37,11 @@ class FileStore:
         self.tmp = self.root / "tmp"
         self.objects.mkdir(parents=True, exist_ok=True)
         self.tmp.mkdir(parents=True, exist_ok=True)
+        self._made: set[str] = set()  # shard directories known to exist
+        # Unique file tokens: a random prefix per store (two processes never collide)
+        # plus a counter (cheaper than asking the OS for randomness per file).
+        self._prefix = secrets.token_hex(3)
+        self._counter = itertools.count()
 
     def sweep_tmp(self) -> int:
         """Remove temporary files left by a crash; return how many were removed."""
@@ -61,11 +67,11 @@ class FileStore:
             sop_instance_uid
         ):  # the caller validated; never trust twice-removed input
             raise StorageError(f"refusing to build a file name from {sop_instance_uid!r}")
-        relative = (
-            f"objects/{shard(sop_instance_uid)}/{sop_instance_uid}.{secrets.token_hex(4)}.dcm"
-        )
+        token = self._token()
+        directory = f"objects/{shard(sop_instance_uid)}"
+        relative = f"{directory}/{sop_instance_uid}.{token}.dcm"
         final = self.root / relative
-        tmp = self.tmp / f"{secrets.token_hex(8)}.part"
+        tmp = self.tmp / f"{token}.part"
         try:
             with open(tmp, "wb") as f:
                 for chunk in chunks:
@@ -73,7 +79,9 @@ class FileStore:
                 f.flush()
                 if self.fsync:
                     os.fsync(f.fileno())
-            final.parent.mkdir(parents=True, exist_ok=True)
+            if directory not in self._made:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(directory)
             os.replace(tmp, final)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
@@ -81,6 +89,9 @@ class FileStore:
                 raise StorageFull(f"data directory is full: {exc.strerror}") from exc
             raise StorageError(f"cannot write instance file: {exc}") from exc
         return relative
+
+    def _token(self) -> str:
+        return f"{self._prefix}{next(self._counter):x}"
 
     def path(self, relative: str) -> Path:
         """Absolute path of a stored file; refuses anything outside the data directory."""
