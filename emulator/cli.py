@@ -51,7 +51,7 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
         kwargs: dict[str, Any] = {
             "dest": row.key,
             "default": None,
-            "help": f"{row.help} (default: {default}; config key: {row.key})",
+            "help": f"{row.help} (default: {default}; config key: {row.key})".replace("%", "%%"),
         }
         if row.type is bool:
             kwargs["action"] = argparse.BooleanOptionalAction

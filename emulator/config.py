@@ -76,6 +76,14 @@ class DicomConfig:
         lo=0.1,
         hi=86400,
     )
+    poll_interval: float = setting(
+        0.001,
+        "seconds an idle association's network loop sleeps between polls; lower answers"
+        " sooner (0.0002: ~15% more stores/s) but costs CPU for every open association",
+        "--poll-interval",
+        lo=0.00005,
+        hi=0.1,
+    )
     shutdown_grace: float = setting(
         5.0,
         "seconds associations in flight get to finish at shutdown before they are aborted",

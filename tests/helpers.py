@@ -202,6 +202,16 @@ def dcmtk(tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedPro
     )
 
 
+def wait_until(predicate: Any, timeout: float = 5.0) -> bool:
+    """Poll *predicate* every 10 ms until it is true or *timeout* passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return bool(predicate())
+
+
 def free_port() -> int:
     """A port that was free a moment ago (only for DCMTK receivers, which cannot report one)."""
     with socket.socket() as s:

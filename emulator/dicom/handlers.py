@@ -180,6 +180,9 @@ def handle_find(
 
 
 def handle_conn_open(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
+    # pynetdicom's DUL loop sleeps this long when idle (dul.py, _run_loop_delay): per message
+    # latency versus CPU per open association. pynetdicom has no public setting for it.
+    event.assoc.dul._run_loop_delay = ctx.config.dicom.poll_interval
     host, port = event.assoc.requestor.address, event.assoc.requestor.port
     tracker.put(event.assoc, ctx.journal.open_association(f"{host}:{port}"))
 

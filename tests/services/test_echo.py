@@ -1,6 +1,11 @@
 """C-ECHO (PS3.7 9.1.5) over a real association."""
 
-from tests.helpers import associate
+import pytest
+from pydicom.uid import CTImageStorage
+from pynetdicom import build_context
+
+from storage import Index
+from tests.helpers import associate, make_dataset, wait_until
 
 
 def test_c_echo_answers_success_and_is_journaled(emulator):
@@ -32,3 +37,32 @@ def test_aborted_association_is_recorded_as_aborted(emulator):
     assoc.abort()
 
     assert emulator.journal.wait_for(lambda: emulator.journal.associations(outcome="aborted"))
+
+
+@pytest.mark.config(dicom__poll_interval=0.0002)
+def test_poll_interval_setting_reaches_each_association(emulator):
+    assoc = associate(emulator.dicom_port)
+    try:
+        [server_side] = emulator._server.active_associations
+        assert server_side.dul._run_loop_delay == 0.0002
+    finally:
+        assoc.release()
+
+
+@pytest.mark.config(dicom__shutdown_grace=0.3)
+def test_stop_aborts_associations_still_open_after_the_grace_period_and_keeps_the_index(
+    emulator,
+):
+    assoc = associate(emulator.dicom_port, build_context(CTImageStorage))
+    assert assoc.send_c_store(make_dataset()).Status == 0x0000
+    index_path = emulator.index.path
+
+    emulator.stop()
+
+    assert wait_until(lambda: assoc.is_aborted)
+    reopened = Index.open(index_path)
+    try:
+        assert reopened.counts()["instances"] == 1
+        assert reopened.instance(make_dataset().SOPInstanceUID) is not None
+    finally:
+        reopened.close()
