@@ -17,7 +17,6 @@ from pydicom.dataset import Dataset
 from pydicom.uid import UID
 from pynetdicom import evt
 from pynetdicom.dimse_primitives import C_STORE
-from pynetdicom.dsutils import encode_file_meta
 from pynetdicom.events import Event, EventHandlerType
 
 from emulator.dicom.context import ServiceContext
@@ -33,6 +32,7 @@ from emulator.logfmt import kv
 from emulator.services import query, store
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from storage import StorageError
+from storage.part10 import file_meta
 
 log = logging.getLogger("emulator.dicom")
 
@@ -121,23 +121,20 @@ def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker)
         sop_instance=str(req.AffectedSOPInstanceUID or ""),
     )
     try:
-        meta = event.file_meta
-        meta.ImplementationClassUID = UID(IMPLEMENTATION_CLASS_UID)
-        meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
+        transfer_syntax = str(event.context.transfer_syntax)
         calling_ae = event.assoc.requestor.ae_title
-        if calling_ae:
-            meta.SourceApplicationEntityTitle = calling_ae
-        part10 = b"".join(
-            (
-                b"\x00" * 128,
-                b"DICM",
-                encode_file_meta(meta),
-                event.encoded_dataset(include_meta=False),
-            )
+        meta = file_meta(
+            record.sop_class,
+            record.sop_instance,
+            transfer_syntax,
+            IMPLEMENTATION_CLASS_UID,
+            IMPLEMENTATION_VERSION_NAME,
+            calling_ae,
         )
+        part10 = meta + event.encoded_dataset(include_meta=False)
         outcome = store.store_instance(
             part10,
-            str(meta.TransferSyntaxUID),
+            transfer_syntax,
             record.sop_class,
             record.sop_instance,
             calling_ae,

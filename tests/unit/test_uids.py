@@ -31,7 +31,7 @@ def test_invalid_uids_name_the_rule_they_break(uid, problem):
     assert problem in uid_problem(uid)
 
 
-def test_shard_is_a_hex_path_independent_of_the_uid_text():
+def test_shard_is_one_of_256_hex_directories_independent_of_the_uid_text():
     assert shard("1.2.3") == shard("1.2.3")
-    assert len(shard("1.2.3")) == 5
-    assert shard("1.2.3")[2] == "/"
+    assert {len(shard(f"1.2.{n}")) for n in range(500)} == {2}
+    assert len({shard(f"1.2.{n}") for n in range(5000)}) == 256
