@@ -21,6 +21,7 @@ from emulator.dicom.server import NoDelayServer, build_ae, start_server
 from emulator.errors import StartupError
 from emulator.journal import RequestJournal
 from emulator.logfmt import kv
+from emulator.remotes import RemoteAERegistry
 from emulator.services.store import StoreOutcome, store_instance
 from emulator.version import __version__
 from storage import FileStore, Index, StorageError
@@ -38,6 +39,7 @@ class Emulator:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.journal = RequestJournal()
+        self.remote_aes = RemoteAERegistry(config.remote_aes)
         self._index: Index | None = None
         self._files: FileStore | None = None
         self._ae: AE | None = None
@@ -86,7 +88,7 @@ class Emulator:
     def _start_dicom(self) -> None:
         assert self._index is not None
         assert self._files is not None
-        ctx = ServiceContext(self.config, self._index, self._files, self.journal)
+        ctx = ServiceContext(self.config, self._index, self._files, self.journal, self.remote_aes)
         self._ctx_value = ctx
         self._ae = build_ae(self.config.dicom)
         cfg = self.config.dicom

@@ -18,8 +18,9 @@ from types import FrameType
 from typing import Any
 
 from emulator.app import Emulator
-from emulator.config import Config, as_dict, load_config, settings
+from emulator.config import REMOTE_AES, Config, as_dict, load_config, settings
 from emulator.errors import ConfigError, EmulatorError
+from emulator.remotes import SPEC_FORMAT
 from emulator.version import __version__
 
 PROG = "dicom-fabricator"
@@ -29,6 +30,7 @@ _GROUPS = {
     "admin": "admin HTTP API",
     "storage": "storage",
     "query": "C-FIND behaviour",
+    "retrieve": "C-MOVE and C-GET",
 }
 
 
@@ -61,6 +63,14 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
                 kwargs["choices"] = row.checks["choices"]
         assert row.flag is not None
         group.add_argument(row.flag, **kwargs)
+    groups["retrieve"].add_argument(
+        "--remote-ae",
+        action="append",
+        dest=REMOTE_AES,
+        metavar=SPEC_FORMAT,
+        help="a remote AE (C-MOVE destination); repeatable; replaces a [remote_aes.NAME]"
+        " table of the same name",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _config_from(args: argparse.Namespace) -> Config:
     overrides = {row.key: getattr(args, row.key) for row in settings()}
+    overrides[REMOTE_AES] = getattr(args, REMOTE_AES)
     return load_config(args.config, overrides)
 
 

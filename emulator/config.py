@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.errors import ConfigError
+from emulator.remotes import RemoteAE, duplicate_titles, from_table, parse_spec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -138,6 +139,20 @@ class QueryConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RetrieveConfig:
+    """C-MOVE and C-GET behaviour."""
+
+    unregistered_destination_port: int = setting(
+        0,
+        "0: a C-MOVE destination not in remote_aes is refused (0xA801); N: it is reached at"
+        " the requestor's address on port N",
+        "--unregistered-destination-port",
+        lo=0,
+        hi=65535,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything the emulator is configured with."""
 
@@ -145,6 +160,8 @@ class Config:
     admin: AdminConfig = field(default_factory=AdminConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     query: QueryConfig = field(default_factory=QueryConfig)
+    retrieve: RetrieveConfig = field(default_factory=RetrieveConfig)
+    remote_aes: tuple[RemoteAE, ...] = ()
     log_level: str = setting(
         "info",
         "debug, info, warning or error",
@@ -158,8 +175,10 @@ SECTIONS: dict[str, type] = {
     "admin": AdminConfig,
     "storage": StorageConfig,
     "query": QueryConfig,
+    "retrieve": RetrieveConfig,
 }
 TOP_LEVEL = ("log_level",)
+REMOTE_AES = "remote_aes"  # [remote_aes.NAME] tables; --remote-ae NAME=AETITLE@HOST:PORT
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +251,8 @@ def _flatten(data: dict[str, Any], where: str, problems: list[str]) -> dict[str,
     known = {row.key for row in settings()}
     flat: dict[str, Any] = {}
     for key, value in data.items():
+        if key == REMOTE_AES:
+            continue  # read by _remote_aes
         if key in SECTIONS and isinstance(value, dict):
             for sub, subvalue in value.items():
                 flat[f"{key}.{sub}"] = subvalue
@@ -249,7 +270,9 @@ def _flatten(data: dict[str, Any], where: str, problems: list[str]) -> dict[str,
 def load_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
     """Build the configuration from defaults, an optional TOML file and *overrides*.
 
-    *overrides* uses dotted keys (``"dicom.port"``); None values are ignored.
+    *overrides* uses dotted keys (``"dicom.port"``); None values are ignored. Its
+    ``"remote_aes"`` entry is a list of ``NAME=AETITLE@HOST:PORT`` strings, which replace
+    file entries of the same name.
 
     Raises
     ------
@@ -258,6 +281,7 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
     """
     problems: list[str] = []
     values: dict[str, tuple[Any, str]] = {}
+    remotes: dict[str, RemoteAE] = {}
     if path is not None:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -267,6 +291,8 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
         for key, value in _flatten(data, str(path), problems).items():
             values[key] = (value, str(path))
+        remotes.update(_remote_aes_from_file(data.get(REMOTE_AES, {}), str(path), problems))
+    remotes.update(_remote_aes_from_flags((overrides or {}).get(REMOTE_AES) or [], problems))
     for key, value in _flatten(
         {k: v for k, v in (overrides or {}).items() if v is not None}, "command line", problems
     ).items():
@@ -283,18 +309,44 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
         if row.type is Path and where != "command line" and path and not value.is_absolute():
             value = path.parent / value
         result[row.key] = value
+    problems += [f"remote_aes: {p}" for p in duplicate_titles(remotes.values())]
     if problems:
         raise ConfigError("invalid configuration", problems)
-    return _build(result)
+    return _build(result, tuple(remotes.values()))
 
 
-def _build(values: dict[str, Any]) -> Config:
+def _remote_aes_from_file(tables: object, where: str, problems: list[str]) -> dict[str, RemoteAE]:
+    if not isinstance(tables, dict):
+        problems.append(f"{where}: remote_aes: expected [remote_aes.NAME] tables")
+        return {}
+    remotes = {}
+    for name, table in tables.items():
+        remote, found = from_table(name, table)
+        problems += [f"{where}: remote_aes.{name}: {p}" for p in found]
+        if remote is not None:
+            remotes[name] = remote
+    return remotes
+
+
+def _remote_aes_from_flags(specs: list[str], problems: list[str]) -> dict[str, RemoteAE]:
+    remotes = {}
+    for spec in specs:
+        try:
+            remote = parse_spec(spec)
+        except ValueError as exc:
+            problems.append(f"command line: --remote-ae: {exc}")
+            continue
+        remotes[remote.name] = remote
+    return remotes
+
+
+def _build(values: dict[str, Any], remote_aes: tuple[RemoteAE, ...]) -> Config:
     sections = {
         name: cls(**{k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(name + ".")})
         for name, cls in SECTIONS.items()
     }
     top = {k: v for k, v in values.items() if k in TOP_LEVEL}
-    return Config(**sections, **top)
+    return Config(**sections, **top, remote_aes=remote_aes)
 
 
 def as_dict(config: Config) -> dict[str, Any]:
@@ -305,4 +357,5 @@ def as_dict(config: Config) -> dict[str, Any]:
         for part in row.key.split("."):
             obj = getattr(obj, part)
         out[row.key] = str(obj) if isinstance(obj, Path) else obj
+    out[REMOTE_AES] = [remote.as_dict() for remote in config.remote_aes]
     return out

@@ -4,7 +4,8 @@ Hierarchy::
 
     EmulatorError
     ├── ConfigError          bad settings (file, key and problem for each)
-    └── StartupError         a listener could not start (port in use, data dir unusable)
+    ├── StartupError         a listener could not start (port in use, data dir unusable)
+    └── UnknownMoveDestination  a C-MOVE destination AE title nobody registered
 
 Storage errors (:mod:`storage.errors`) carry no DIMSE codes; :func:`status_for` maps them, per
 service, following the status tables of PS3.4 (Annex B storage, Annex C query/retrieve).
@@ -44,6 +45,14 @@ class ConfigError(EmulatorError):
 
 class StartupError(EmulatorError):
     """A listener or the data directory could not be set up."""
+
+
+class UnknownMoveDestination(EmulatorError):
+    """A C-MOVE destination AE title that is not registered (PS3.4 C.4.2.1.4: 0xA801)."""
+
+    def __init__(self, message: str, ae_title: str) -> None:
+        super().__init__(message)
+        self.ae_title = ae_title
 
 
 # -- DIMSE status codes (named; never bare hex in handlers or services) ------------------------

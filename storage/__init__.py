@@ -12,7 +12,13 @@ from storage.errors import (
 )
 from storage.filestore import FileStore
 from storage.index import Index, StoredInstance
-from storage.matching import FindRequest, MatchOptions, parse_find
+from storage.matching import (
+    FindRequest,
+    MatchOptions,
+    RetrieveRequest,
+    parse_find,
+    parse_retrieve,
+)
 from storage.records import InstanceRecord, read_header, record_from_dataset
 from storage.responses import build_response
 from storage.uids import is_valid_uid, uid_problem
@@ -29,6 +35,7 @@ __all__ = [
     "Level",
     "MatchOptions",
     "Model",
+    "RetrieveRequest",
     "StorageError",
     "StorageFull",
     "StoredInstance",
@@ -37,6 +44,7 @@ __all__ = [
     "build_response",
     "is_valid_uid",
     "parse_find",
+    "parse_retrieve",
     "read_header",
     "record_from_dataset",
     "uid_problem",

@@ -321,6 +321,12 @@ class Index:
         with self._reader() as conn:
             return [row["detail"] for row in conn.execute(sql, (*query.params, 0, 1))]
 
+    def count(self, query: Query) -> int:
+        """How many rows *query* matches (the number of C-MOVE/C-GET sub-operations)."""
+        sql = f"SELECT COUNT(*) FROM {query.source} WHERE {' AND '.join(query.where)}"
+        with self._reader() as conn:
+            return int(conn.execute(sql, query.params).fetchone()[0])
+
     def counts(self) -> dict[str, int]:
         """Number of patients, studies, series and instances."""
         with self._reader() as conn:

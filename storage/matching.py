@@ -406,3 +406,58 @@ def parse_find(
     )
     charset = text(identifier.get("SpecificCharacterSet", ""))
     return FindRequest(model, level, keys, query, charset)
+
+
+# -- retrieve identifiers (C-MOVE, C-GET) -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RetrieveRequest:
+    """A validated retrieve identifier and the query over the instances it names."""
+
+    model: Model
+    level: Level
+    query: Query
+
+
+_RETRIEVE_SELECT = (
+    "i.sop_instance_uid AS sop_instance_uid, i.sop_class_uid AS sop_class_uid,"
+    " i.transfer_syntax_uid AS transfer_syntax_uid, i.path AS path, i.size AS size"
+)
+
+
+def parse_retrieve(identifier: Dataset, model: Model) -> RetrieveRequest:
+    """Validate a C-MOVE/C-GET identifier (PS3.4 C.4.2.2.1) and compile it to SQL.
+
+    Only unique keys count: one value for each level above, one value or a list at the
+    retrieve level, never a wildcard. Other keys are ignored, as the standard expects.
+
+    Raises
+    ------
+    InvalidIdentifier
+        Naming the missing or malformed unique key.
+    """
+    level = query_level(identifier, model)
+    keys = {k.keyword: k for k in requested_keys(identifier)}
+    _check_hierarchy(list(keys.values()), model, level, MatchOptions())
+    where, params = ["1"], []
+    for current in model.levels[: model.levels.index(level) + 1]:
+        keyword = UNIQUE_KEYS[current]
+        key = keys.get(keyword)
+        value = text(key.value) if key else ""
+        if not value or "*" in value or "?" in value:
+            raise InvalidIdentifier(
+                f"{level.name} retrieve needs {keyword} (a value, no wildcards)",
+                tag=tag_for_keyword(keyword),
+            )
+        attribute = BY_KEYWORD[keyword]
+        if attribute.kind == "uid":
+            cond = uid_list(attribute.sql, value, keyword)
+        else:  # PatientID: one value or a list, matched exactly
+            values = value.split("\\")
+            cond = f"{attribute.sql} IN ({', '.join('?' for _ in values)})", values
+        assert cond is not None
+        where.append(cond[0])
+        params.extend(cond[1])
+    query = Query(_RETRIEVE_SELECT, _SOURCES[Level.IMAGE], tuple(where), tuple(params), "i.pk")
+    return RetrieveRequest(model, level, query)

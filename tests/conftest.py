@@ -58,7 +58,7 @@ def make_config(data_dir: Path, **overrides: object):  # type: ignore[no-untyped
         "storage.fsync": False,
         "dicom.shutdown_grace": 1.0,
     }
-    values.update({k.replace("__", "."): v for k, v in overrides.items()})
+    values.update({k.replace("__", "."): v for k, v in overrides.items()})  # remote_aes as is
     return load_config(None, values)
 
 

@@ -24,6 +24,7 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("GET", "/api/health", views.health, "readiness, version, ports, AE title and counts"),
     ("GET", "/api/version", views.version, "the emulator's version"),
     ("GET", "/api/config", views.config, "the effective configuration"),
+    ("GET", "/api/remote-aes", views.remote_aes, "the registered remote AEs"),
 ]
 
 

@@ -25,6 +25,12 @@ async def version(request: web.Request) -> web.Response:
     return web.json_response({"version": __version__})
 
 
+async def remote_aes(request: web.Request) -> web.Response:
+    """GET /api/remote-aes"""
+    remotes = request.app[EMULATOR].remote_aes.all()
+    return web.json_response({"remote_aes": [remote.as_dict() for remote in remotes]})
+
+
 async def config(request: web.Request) -> web.Response:
     """GET /api/config"""
     return web.json_response(request.app[EMULATOR].config_dict())

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from emulator.config import Config
 from emulator.journal import RequestJournal
+from emulator.remotes import RemoteAERegistry
 from storage import FileStore, Index, MatchOptions
 
 
@@ -17,6 +18,7 @@ class ServiceContext:
     index: Index
     files: FileStore
     journal: RequestJournal
+    remotes: RemoteAERegistry
 
     @property
     def ae_title(self) -> str:

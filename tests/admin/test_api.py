@@ -54,3 +54,12 @@ def test_every_declared_route_answers_json(emulator):
     for method, path, _, _ in ROUTES:
         status, body = get(emulator, path, method)
         assert status == 200, (path, body)
+
+
+@pytest.mark.config(remote_aes=["viewer=VIEWER@127.0.0.1:11113"])
+def test_remote_aes_route_lists_the_registry(emulator):
+    status, body = get(emulator, "/api/remote-aes")
+    assert status == 200
+    assert body == {
+        "remote_aes": [{"name": "viewer", "ae_title": "VIEWER", "host": "127.0.0.1", "port": 11113}]
+    }

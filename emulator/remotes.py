@@ -1,0 +1,110 @@
+"""Remote AEs: where C-MOVE destinations (and later Storage Commitment callbacks) live.
+
+They come from ``[remote_aes.NAME]`` tables in the config file and repeatable
+``--remote-ae NAME=AETITLE@HOST:PORT`` flags; the registry is looked up by AE title.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+_NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_AE_RE = re.compile(r"[\x20-\x5b\x5d-\x7e]{1,16}")  # PS3.5 Table 6.2-1 AE: no "\" or controls
+_SPEC_RE = re.compile(r"(?P<name>[^=]+)=(?P<ae>[^@]+)@(?P<host>\[[^\]]+\]|[^:]+):(?P<port>.+)")
+SPEC_FORMAT = "NAME=AETITLE@HOST:PORT"
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteAE:
+    """A peer the emulator connects to: a name, its AE title and its address."""
+
+    name: str
+    ae_title: str
+    host: str
+    port: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _check(name: str, ae_title: object, host: object, port: object) -> list[str]:
+    problems = []
+    if not _NAME_RE.fullmatch(name):
+        problems.append("name must be 1-64 letters, digits, '_', '.' or '-'")
+    if not isinstance(ae_title, str) or not _AE_RE.fullmatch(ae_title.strip() or "x" * 17):
+        problems.append(
+            f"ae_title must be 1-16 characters without '\\' or control codes, got {ae_title!r}"
+        )
+    if not isinstance(host, str) or not host.strip():
+        problems.append(f"host must be a host name or address, got {host!r}")
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        problems.append(f"port must be an integer 1 to 65535, got {port!r}")
+    return problems
+
+
+def parse_spec(spec: str) -> RemoteAE:
+    """A remote AE from ``NAME=AETITLE@HOST:PORT`` (an IPv6 host goes in brackets).
+
+    Raises
+    ------
+    ValueError
+        Saying what is wrong with *spec*.
+    """
+    match = _SPEC_RE.fullmatch(spec.strip())
+    if match is None:
+        raise ValueError(f"{spec!r} is not {SPEC_FORMAT}")
+    name, ae_title, host = match["name"], match["ae"], match["host"].strip("[]")
+    port: object = int(match["port"]) if match["port"].isdigit() else match["port"]
+    problems = _check(name, ae_title, host, port)
+    if problems:
+        raise ValueError(f"{spec!r}: " + "; ".join(problems))
+    return RemoteAE(name, ae_title.strip(), host, int(str(port)))
+
+
+def from_table(name: str, table: object) -> tuple[RemoteAE | None, list[str]]:
+    """A remote AE from a ``[remote_aes.NAME]`` TOML table, or the problems found."""
+    if not isinstance(table, dict):
+        return None, ["expected a table with ae_title, host and port"]
+    unknown = sorted(set(table) - {"ae_title", "host", "port"})
+    problems = [f"{key}: unknown key (expected ae_title, host, port)" for key in unknown]
+    ae_title, host, port = table.get("ae_title"), table.get("host"), table.get("port")
+    problems += _check(name, ae_title, host, port)
+    if problems:
+        return None, problems
+    return RemoteAE(name, str(ae_title).strip(), str(host), int(str(port))), []
+
+
+def duplicate_titles(remotes: Iterable[RemoteAE]) -> list[str]:
+    """Problems for AE titles used by more than one remote AE (lookups would be ambiguous)."""
+    seen: dict[str, str] = {}
+    problems = []
+    for remote in remotes:
+        if remote.ae_title in seen:
+            problems.append(
+                f"AE title {remote.ae_title!r} is used by both {seen[remote.ae_title]!r}"
+                f" and {remote.name!r}"
+            )
+        seen.setdefault(remote.ae_title, remote.name)
+    return problems
+
+
+class RemoteAERegistry:
+    """The remote AEs the emulator knows, by AE title. Thread-safe."""
+
+    def __init__(self, remotes: Iterable[RemoteAE] = ()) -> None:
+        self._lock = threading.Lock()
+        self._by_name = {remote.name: remote for remote in remotes}
+
+    def lookup(self, ae_title: str) -> RemoteAE | None:
+        """The remote AE whose AE title is *ae_title* (trailing spaces ignored), or None."""
+        ae_title = ae_title.strip()
+        with self._lock:
+            return next((r for r in self._by_name.values() if r.ae_title == ae_title), None)
+
+    def all(self) -> list[RemoteAE]:
+        with self._lock:
+            return sorted(self._by_name.values(), key=lambda r: r.name)
