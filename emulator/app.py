@@ -16,7 +16,6 @@ from emulator.admin.app import make_app
 from emulator.admin.runner import AdminServer
 from emulator.config import Config, as_dict
 from emulator.dicom.context import ServiceContext
-from emulator.dicom.handlers import handlers
 from emulator.dicom.server import NoDelayServer, build_ae, start_server
 from emulator.errors import StartupError
 from emulator.journal import RequestJournal
@@ -93,7 +92,7 @@ class Emulator:
         self._ae = build_ae(self.config.dicom)
         cfg = self.config.dicom
         try:
-            self._server, self._server_thread = start_server(self._ae, cfg, handlers(ctx))
+            self._server, self._server_thread = start_server(self._ae, cfg, ctx)
         except OSError as exc:
             raise StartupError(
                 f"cannot listen for DICOM on {cfg.host}:{cfg.port}: {exc.strerror or exc}"

@@ -73,6 +73,14 @@ FIND_OUT_OF_RESOURCES = 0xA700
 FIND_IDENTIFIER_MISMATCH = 0xA900  # Failed: Identifier does not match SOP Class
 FIND_UNABLE_TO_PROCESS = 0xC000
 
+# PS3.4 Tables C.4-2 (C-MOVE) and C.4-3 (C-GET)
+RETRIEVE_OUT_OF_RESOURCES_MATCHES = 0xA701  # unable to calculate number of matches
+RETRIEVE_OUT_OF_RESOURCES_SUBOPS = 0xA702  # unable to perform sub-operations
+MOVE_DESTINATION_UNKNOWN = 0xA801
+RETRIEVE_IDENTIFIER_MISMATCH = 0xA900
+RETRIEVE_UNABLE_TO_PROCESS = 0xC000
+RETRIEVE_SOME_FAILED = 0xB000  # Warning: sub-operations complete, one or more failures
+
 # (service, exception type) → status; the most specific type listed wins (MRO order).
 STATUS_TABLE: dict[tuple[str, type[BaseException]], int] = {
     ("C-STORE", UnreadableInstance): STORE_CANNOT_UNDERSTAND,
@@ -86,6 +94,15 @@ STATUS_TABLE: dict[tuple[str, type[BaseException]], int] = {
     ("C-FIND", StorageError): FIND_OUT_OF_RESOURCES,
     ("C-FIND", Exception): FIND_UNABLE_TO_PROCESS,
     ("C-ECHO", Exception): PROCESSING_FAILURE,
+    ("C-MOVE", UnknownMoveDestination): MOVE_DESTINATION_UNKNOWN,
+    ("C-MOVE", UnreadableIdentifier): RETRIEVE_UNABLE_TO_PROCESS,
+    ("C-MOVE", InvalidIdentifier): RETRIEVE_IDENTIFIER_MISMATCH,
+    ("C-MOVE", StorageError): RETRIEVE_OUT_OF_RESOURCES_MATCHES,
+    ("C-MOVE", Exception): RETRIEVE_UNABLE_TO_PROCESS,
+    ("C-GET", UnreadableIdentifier): RETRIEVE_UNABLE_TO_PROCESS,
+    ("C-GET", InvalidIdentifier): RETRIEVE_IDENTIFIER_MISMATCH,
+    ("C-GET", StorageError): RETRIEVE_OUT_OF_RESOURCES_MATCHES,
+    ("C-GET", Exception): RETRIEVE_UNABLE_TO_PROCESS,
 }
 
 ERROR_COMMENT_MAX = 64  # LO (PS3.5 Table 6.2-1)

@@ -327,6 +327,15 @@ class Index:
         with self._reader() as conn:
             return int(conn.execute(sql, query.params).fetchone()[0])
 
+    def distinct_classes(self, query: Query) -> list[tuple[str, str]]:
+        """The distinct (SOP class, transfer syntax) pairs of the instances *query* names."""
+        sql = (
+            "SELECT DISTINCT i.sop_class_uid, i.transfer_syntax_uid"
+            f" FROM {query.source} WHERE {' AND '.join(query.where)}"
+        )
+        with self._reader() as conn:
+            return [(row[0], row[1]) for row in conn.execute(sql, query.params)]
+
     def counts(self) -> dict[str, int]:
         """Number of patients, studies, series and instances."""
         with self._reader() as conn:

@@ -21,6 +21,15 @@ PatientRootQueryRetrieveInformationModelFind = UID("1.2.840.10008.5.1.4.1.2.1.1"
 StudyRootQueryRetrieveInformationModelFind = UID("1.2.840.10008.5.1.4.1.2.2.1")
 PatientStudyOnlyQueryRetrieveInformationModelFind = UID("1.2.840.10008.5.1.4.1.2.3.1")
 
+RETRIEVE_CLASSES = (
+    "1.2.840.10008.5.1.4.1.2.1.2",  # Patient Root MOVE
+    "1.2.840.10008.5.1.4.1.2.2.2",  # Study Root MOVE
+    "1.2.840.10008.5.1.4.1.2.3.2",  # Patient/Study Only MOVE
+    "1.2.840.10008.5.1.4.1.2.1.3",  # Patient Root GET
+    "1.2.840.10008.5.1.4.1.2.2.3",  # Study Root GET
+    "1.2.840.10008.5.1.4.1.2.3.3",  # Patient/Study Only GET
+)
+
 FIND_MODELS: dict[str, Model] = {
     PatientRootQueryRetrieveInformationModelFind: Model.PATIENT_ROOT,
     StudyRootQueryRetrieveInformationModelFind: Model.STUDY_ROOT,
@@ -36,10 +45,13 @@ def supported_contexts() -> list[PresentationContext]:
     """Every context the emulator accepts as an association acceptor."""
     contexts = [build_context(Verification, STORAGE_TRANSFER_SYNTAXES[:4])]
     contexts += [build_context(uid, STORAGE_TRANSFER_SYNTAXES[:4]) for uid in FIND_MODELS]
-    contexts += [
-        build_context(str(cx.abstract_syntax), STORAGE_TRANSFER_SYNTAXES)
-        for cx in AllStoragePresentationContexts
-    ]
+    contexts += [build_context(uid, STORAGE_TRANSFER_SYNTAXES[:4]) for uid in RETRIEVE_CLASSES]
+    # Storage: accept whatever roles the requestor proposes, so that a C-GET requestor can
+    # act as storage SCP for the sub-operations (PS3.7 D.3.3.4, SCP/SCU Role Selection).
+    for cx in AllStoragePresentationContexts:
+        context = build_context(str(cx.abstract_syntax), STORAGE_TRANSFER_SYNTAXES)
+        context.scu_role = context.scp_role = True
+        contexts.append(context)
     return contexts
 
 

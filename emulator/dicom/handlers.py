@@ -253,9 +253,11 @@ def handle_conn_close(event: Event, ctx: ServiceContext, tracker: AssociationTra
     _end(event, ctx, tracker, "closed")
 
 
-def handlers(ctx: ServiceContext) -> list[EventHandlerType]:
-    """The handler table: every event the emulator handles, with its arguments."""
-    tracker = AssociationTracker()
+def handlers(ctx: ServiceContext, tracker: AssociationTracker) -> list[EventHandlerType]:
+    """The handler table: every event the emulator handles, with its arguments.
+
+    C-MOVE and C-GET are not events here: ``dicom/association.py`` serves them.
+    """
     args = [ctx, tracker]
     return [
         (evt.EVT_CONN_OPEN, handle_conn_open, args),

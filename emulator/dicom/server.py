@@ -5,14 +5,16 @@ from __future__ import annotations
 import socket
 import threading
 from socketserver import TCPServer
-from typing import cast
+from typing import Any, cast
 
 from pynetdicom import AE
-from pynetdicom.events import EventHandlerType
 from pynetdicom.transport import ThreadedAssociationServer
 
 from emulator.config import DicomConfig
+from emulator.dicom.association import EmulatorRequestHandler
+from emulator.dicom.context import ServiceContext
 from emulator.dicom.contexts import supported_contexts
+from emulator.dicom.handlers import AssociationTracker, handlers
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 
 
@@ -23,6 +25,18 @@ class NoDelayServer(ThreadedAssociationServer):
     """
 
     daemon_threads = True
+
+    def __init__(
+        self,
+        *args: Any,
+        service_context: ServiceContext,
+        tracker: AssociationTracker,
+        **kwargs: Any,
+    ) -> None:
+        # Read by EmulatorRequestHandler for every association (C-MOVE/C-GET are ours).
+        self.service_context = service_context
+        self.tracker = tracker
+        super().__init__(*args, **kwargs)
 
     def get_request(self) -> tuple[socket.socket, tuple[str, int]]:
         client, address = super().get_request()
@@ -45,18 +59,31 @@ def build_ae(config: DicomConfig) -> AE:
     ae.network_timeout = config.network_timeout
     ae.dimse_timeout = config.dimse_timeout
     ae.acse_timeout = config.acse_timeout
-    ae.supported_contexts = supported_contexts()
+    ae.connection_timeout = config.acse_timeout  # C-MOVE sub-association TCP connect
+    for cx in supported_contexts():  # the supported_contexts setter would drop the roles
+        ae.add_supported_context(
+            cast(str, cx.abstract_syntax),
+            cx.transfer_syntax,
+            scu_role=cx.scu_role,
+            scp_role=cx.scp_role,
+        )
     return ae
 
 
 def start_server(
-    ae: AE, config: DicomConfig, handlers: list[EventHandlerType]
+    ae: AE, config: DicomConfig, ctx: ServiceContext
 ) -> tuple[NoDelayServer, threading.Thread]:
     """Bind the listener (raises OSError if it cannot) and serve it in a named thread."""
+    tracker = AssociationTracker()
     server = cast(
         NoDelayServer,
         ae.make_server(
-            (config.host, config.port), evt_handlers=handlers, server_class=NoDelayServer
+            (config.host, config.port),
+            evt_handlers=handlers(ctx, tracker),
+            server_class=NoDelayServer,
+            request_handler=EmulatorRequestHandler,
+            service_context=ctx,
+            tracker=tracker,
         ),
     )
     thread = threading.Thread(

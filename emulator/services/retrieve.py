@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydicom import dcmread
 from pydicom.dataset import Dataset
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pynetdicom.presentation import PresentationContext, build_context
 
 from emulator.dicom.context import ServiceContext
 from emulator.errors import UnknownMoveDestination
-from storage import Model, RetrieveRequest, parse_retrieve
+from storage import Model, RetrieveRequest, StorageError, parse_retrieve
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +53,56 @@ def resolve_destination(
 def plan(identifier: Dataset, model: Model, ctx: ServiceContext) -> RetrieveRequest:
     """Validate a retrieve identifier; raises ``storage.InvalidIdentifier``."""
     return parse_retrieve(identifier, model)
+
+
+# Uncompressed syntaxes every destination can be offered as a fallback (PS3.5 §10.1, A.2).
+UNCOMPRESSED = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
+MAX_CONTEXTS = 128  # PS3.8 §9.3.2.2: presentation context IDs are odd numbers 1-255
+
+
+def sub_association_contexts(
+    classes: list[tuple[str, str]],
+) -> tuple[list[PresentationContext], set[str]]:
+    """Contexts for a C-MOVE sub-association: each stored (SOP class, transfer syntax) as
+    found, plus an uncompressed fallback per SOP class, within the 128-context limit.
+
+    Returns the contexts and the SOP classes left out for lack of room (their instances
+    fail as sub-operations).
+    """
+    contexts: list[PresentationContext] = []
+    left_out: set[str] = set()
+    by_class: dict[str, list[str]] = {}
+    for sop_class, transfer_syntax in classes:
+        by_class.setdefault(sop_class, []).append(transfer_syntax)
+    for sop_class, syntaxes in by_class.items():
+        wanted = [ts for ts in dict.fromkeys(syntaxes) if ts not in UNCOMPRESSED]
+        if len(contexts) + len(wanted) + 1 > MAX_CONTEXTS:
+            left_out.add(sop_class)
+            continue
+        contexts += [build_context(sop_class, ts) for ts in wanted]
+        contexts.append(build_context(sop_class, list(UNCOMPRESSED)))
+    return contexts, left_out
+
+
+def load_instance(ctx: ServiceContext, path: str) -> Dataset:
+    """A stored instance, read lazily: element values stay raw bytes unless touched."""
+    with ctx.files.open(path) as f:
+        return dcmread(f)
+
+
+def decompressed(ds: Dataset) -> Dataset:
+    """*ds* decoded to Explicit VR Little Endian, for a destination that takes only
+    uncompressed syntaxes. RLE always works; JPEG and JPEG 2000 need pydicom's optional
+    pixel data plugins.
+
+    Raises
+    ------
+    storage.StorageError
+        If the pixel data cannot be decompressed here.
+    """
+    try:
+        ds.decompress()
+    except Exception as exc:
+        syntax = ds.file_meta.TransferSyntaxUID
+        raise StorageError(f"cannot decompress {syntax.name}: {exc}") from exc
+    return ds

@@ -1,0 +1,74 @@
+"""The emulator's association: pynetdicom's, with C-MOVE and C-GET served by our own SCP.
+
+pynetdicom picks a service class per request inside ``Association._serve_request``; there is
+no public hook to replace one service. The server's request handler therefore gives each new
+association this subclass, which routes C-MOVE and C-GET requests to
+:class:`~emulator.dicom.retrieve_scp.RetrieveSCP` and leaves every other request to
+pynetdicom, with the same bookkeeping pynetdicom does around a service class (pausing the
+reactor so sub-operations can use the association, clearing C-CANCEL requests).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from pynetdicom.association import Association
+from pynetdicom.dimse_primitives import C_GET, C_MOVE
+from pynetdicom.transport import RequestHandler
+
+from emulator.dicom.retrieve_scp import RETRIEVE_MODELS, RetrieveSCP
+
+if TYPE_CHECKING:
+    from emulator.dicom.context import ServiceContext
+    from emulator.dicom.handlers import AssociationTracker
+
+log = logging.getLogger("emulator.dicom")
+
+
+class EmulatorAssociation(Association):
+    """An acceptor association whose C-MOVE and C-GET requests the emulator serves."""
+
+    service_context: ServiceContext
+    tracker: AssociationTracker
+
+    def _serve_request(self, msg: Any, context_id: int) -> None:
+        is_retrieve = isinstance(msg, (C_MOVE, C_GET)) and msg.is_valid_request
+        if not is_retrieve or str(msg.AffectedSOPClassUID) not in RETRIEVE_MODELS:
+            super()._serve_request(msg, context_id)
+            return
+        context = self._accepted_cx.get(context_id)
+        if context is None or self._sent_release:
+            super()._serve_request(msg, context_id)  # pynetdicom logs and aborts or ignores
+            return
+        ctx = self.service_context
+        record = ctx.journal.start_message(
+            self.tracker.get(self),
+            int(msg.MessageID or 0),
+            "C-MOVE" if isinstance(msg, C_MOVE) else "C-GET",
+            sop_class=str(msg.AffectedSOPClassUID),
+        )
+        self.dimse.cancel_req = {}
+        self._is_paused = True  # sub-operations of a C-GET use this association
+        try:
+            RetrieveSCP(self, msg, context, ctx, record).run()
+        except Exception:
+            log.exception("internal error serving %s", record.service)
+            ctx.journal.finish(record, 0xC000, outcome="error", detail="internal error")
+            self.abort()
+        finally:
+            self._is_paused = False
+            self.dimse.cancel_req = {}
+
+
+class EmulatorRequestHandler(RequestHandler):
+    """Creates :class:`EmulatorAssociation` objects for the server's connections."""
+
+    def _create_association(self) -> Association:
+        assoc = super()._create_association()
+        # pynetdicom builds and configures the association; only its class changes here, to
+        # the subclass above that adds no state of its own beyond these two references.
+        assoc.__class__ = EmulatorAssociation
+        assoc.service_context = self.server.service_context  # type: ignore[attr-defined]
+        assoc.tracker = self.server.tracker  # type: ignore[attr-defined]
+        return assoc

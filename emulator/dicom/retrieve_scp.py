@@ -1,0 +1,326 @@
+"""Q/R C-MOVE and C-GET SCP (PS3.4 C.4.2 and C.4.3), served in place of pynetdicom's.
+
+pynetdicom's retrieve SCP opens the move destination association itself (answering 0xA801
+with no comment when the destination refuses), offers it one context per instance it is
+handed, and re-encodes every dataset it sends. Here the emulator decides: contexts from what
+the matches need, 0xA702 with a reason when the destination refuses, conversion only when no
+context takes an instance as stored, and one journal record per request.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from io import BytesIO
+from typing import Any, cast
+
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import UID
+from pynetdicom.association import Association
+from pynetdicom.dimse_primitives import C_GET, C_MOVE
+from pynetdicom.dsutils import decode, encode
+from pynetdicom.presentation import PresentationContext
+
+from emulator.dicom.context import ServiceContext
+from emulator.errors import (
+    CANCEL,
+    PENDING,
+    RETRIEVE_OUT_OF_RESOURCES_MATCHES,
+    RETRIEVE_OUT_OF_RESOURCES_SUBOPS,
+    RETRIEVE_SOME_FAILED,
+    SUCCESS,
+    error_comment,
+    status_for,
+)
+from emulator.journal import MessageRecord
+from emulator.logfmt import kv
+from emulator.services import retrieve
+from storage import Model, StorageError
+
+log = logging.getLogger("emulator.dicom")
+
+MAX_SUBOPERATIONS = 65535  # the counts are US (PS3.7 C.4.2.1.x)
+_WARNINGS = frozenset({0xB000, 0xB006, 0xB007})  # PS3.4 Table B.2-1 warning statuses
+
+
+@dataclass(slots=True)
+class Counts:
+    """Sub-operation counts (PS3.4 C.4.2.1.6-9) and the failed SOP Instance UIDs."""
+
+    remaining: int
+    completed: int = 0
+    failed: int = 0
+    warning: int = 0
+    failed_uids: list[str] = field(default_factory=list)
+
+    def record(self, outcome: str, sop_instance_uid: str) -> None:
+        self.remaining -= 1
+        if outcome == "failed":
+            self.failed += 1
+            self.failed_uids.append(sop_instance_uid)
+        elif outcome == "warning":
+            self.warning += 1
+        else:
+            self.completed += 1
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "completed": self.completed,
+            "failed": self.failed,
+            "warning": self.warning,
+            "remaining": self.remaining,
+        }
+
+
+class RetrieveSCP:
+    """One C-MOVE or C-GET request, from identifier to final response."""
+
+    def __init__(
+        self,
+        assoc: Association,
+        req: C_GET | C_MOVE,
+        context: PresentationContext,
+        ctx: ServiceContext,
+        record: MessageRecord,
+    ) -> None:
+        self.assoc, self.req, self.ctx, self.record = assoc, req, ctx, record
+        self.is_move = isinstance(req, C_MOVE)
+        self.service = "C-MOVE" if self.is_move else "C-GET"
+        self.context_id = int(context.context_id or 0)
+        self.syntax = UID(context.transfer_syntax[0])
+
+    # -- responses -------------------------------------------------------------------------
+
+    def respond(
+        self,
+        status: int,
+        counts: Counts | None = None,
+        comment: str = "",
+        failed_uids: list[str] | None = None,
+        offending: int | None = None,
+    ) -> None:
+        rsp = C_MOVE() if self.is_move else C_GET()
+        rsp.MessageIDBeingRespondedTo = self.req.MessageID
+        rsp.AffectedSOPClassUID = self.req.AffectedSOPClassUID
+        rsp.Status = status
+        if comment:
+            rsp.ErrorComment = error_comment(comment)  # type: ignore[assignment]
+        if offending is not None:
+            rsp.OffendingElement = [offending]  # type: ignore[assignment]
+        if counts is not None:
+            if status in (PENDING, CANCEL):  # remaining: pending and cancel only
+                rsp.NumberOfRemainingSuboperations = counts.remaining
+            rsp.NumberOfCompletedSuboperations = counts.completed
+            rsp.NumberOfFailedSuboperations = counts.failed
+            rsp.NumberOfWarningSuboperations = counts.warning
+        if failed_uids:
+            identifier = Dataset()
+            identifier.FailedSOPInstanceUIDList = failed_uids
+            rsp.Identifier = BytesIO(
+                encode(
+                    identifier,
+                    self.syntax.is_implicit_VR,
+                    self.syntax.is_little_endian,
+                    self.syntax.is_deflated,
+                )
+                or b""
+            )
+        self.assoc.dimse.send_msg(rsp, self.context_id)
+
+    def finish(
+        self,
+        status: int,
+        outcome: str = "ok",
+        detail: str = "",
+        counts: Counts | None = None,
+        **extra: Any,
+    ) -> None:
+        self.record.extra.update(extra)
+        if counts is not None:
+            self.record.extra.update(counts.as_dict())
+        self.ctx.journal.finish(
+            self.record,
+            status,
+            outcome=outcome,  # type: ignore[arg-type]
+            detail=detail,
+        )
+        log.info(kv_line(self.record, status))
+
+    # -- the request -----------------------------------------------------------------------
+
+    def run(self) -> None:
+        try:
+            identifier = decode(
+                cast(BytesIO, self.req.Identifier),
+                self.syntax.is_implicit_VR,
+                self.syntax.is_little_endian,
+                self.syntax.is_deflated,
+            )
+            model = RETRIEVE_MODELS[str(self.req.AffectedSOPClassUID)]
+            request = retrieve.plan(identifier, model, self.ctx)
+            total = self.ctx.index.count(request.query)
+        except Exception as exc:
+            status = status_for(self.service, exc)
+            internal = not isinstance(exc, (StorageError, InvalidDicomError, ValueError))
+            if internal:
+                log.exception("internal error in %s", self.service)
+            self.respond(status, comment=str(exc), offending=getattr(exc, "tag", None))
+            self.finish(status, "error" if internal else "failure", str(exc))
+            return
+        self.record.matches = total
+        self.record.extra.update(model=model.value, level=request.level.name)
+        if total > MAX_SUBOPERATIONS:
+            comment = f"{total} matches: at most {MAX_SUBOPERATIONS} per request"
+            self.respond(RETRIEVE_OUT_OF_RESOURCES_MATCHES, comment=comment)
+            self.finish(RETRIEVE_OUT_OF_RESOURCES_MATCHES, "failure", comment)
+            return
+        counts = Counts(total)
+        if total == 0:  # PS3.4 C.4.2.1.4: no match is a success with no sub-operations
+            self.respond(SUCCESS, counts)
+            self.finish(SUCCESS, counts=counts)
+            return
+        sender = self.assoc if not self.is_move else self.open_destination(request, counts)
+        if sender is None:
+            return
+        try:
+            if not self.suboperations(sender, request, counts):
+                return
+        finally:
+            if sender is not self.assoc and sender.is_established:
+                sender.release()
+        self.final(counts)
+
+    def open_destination(self, request: Any, counts: Counts) -> Association | None:
+        """Associate with the move destination, or answer 0xA801 / 0xA702 and return None."""
+        assert isinstance(self.req, C_MOVE)
+        try:
+            destination = retrieve.resolve_destination(
+                str(self.req.MoveDestination or ""), self.assoc.requestor.address, self.ctx
+            )
+        except Exception as exc:
+            status = status_for(self.service, exc)
+            self.respond(status, comment=str(exc))
+            self.finish(status, "failure", str(exc), destination=str(self.req.MoveDestination))
+            return None
+        contexts, left_out = retrieve.sub_association_contexts(
+            self.ctx.index.distinct_classes(request.query)
+        )
+        if left_out:
+            log.warning(
+                "%d SOP classes do not fit in one association; their instances fail", len(left_out)
+            )
+        sender = self.assoc.ae.associate(
+            destination.host, destination.port, ae_title=destination.ae_title, contexts=contexts
+        )
+        self.record.extra.update(
+            destination=f"{destination.ae_title}@{destination.host}:{destination.port}"
+        )
+        if sender.is_established:
+            return sender
+        why = (
+            "rejected" if sender.is_rejected else "aborted" if sender.is_aborted else "unreachable"
+        )
+        comment = (
+            f"destination {destination.ae_title} {why} the association"
+            if why != "unreachable"
+            else f"destination {destination.ae_title} unreachable"
+        )
+        counts.failed, counts.remaining = counts.remaining, 0
+        # PS3.4 C.4.2.1.5: Refused, out of resources - unable to perform sub-operations
+        self.respond(RETRIEVE_OUT_OF_RESOURCES_SUBOPS, counts, comment)
+        self.finish(RETRIEVE_OUT_OF_RESOURCES_SUBOPS, "failure", comment, counts)
+        return None
+
+    def suboperations(self, sender: Association, request: Any, counts: Counts) -> bool:
+        """Send every match, one at a time; False if the request ended early (cancel, abort)."""
+        for n, row in enumerate(self.ctx.index.iter_rows(request.query), start=1):
+            if not self.assoc.is_established:
+                self.finish(CANCEL, "cancelled", "requestor went away", counts)
+                return False
+            if self.req.MessageID in self.assoc.dimse.cancel_req:
+                del self.assoc.dimse.cancel_req[self.req.MessageID]
+                # PS3.4 C.4.2.1.4: sub-operations terminated due to Cancel indication
+                self.respond(CANCEL, counts, failed_uids=counts.failed_uids or None)
+                self.finish(CANCEL, "cancelled", counts=counts)
+                return False
+            outcome = self.send_one(sender, row, (int(self.req.MessageID or 0) + n) % 65536 or 1)
+            counts.record(outcome, row["sop_instance_uid"])
+            self.respond(PENDING, counts)
+        return True
+
+    def send_one(self, sender: Association, row: Any, msg_id: int) -> str:
+        """One C-STORE sub-operation: "completed", "warning" or "failed"."""
+        extra: dict[str, Any] = {}
+        if self.is_move:
+            extra = {
+                "originator_aet": self.assoc.acceptor.ae_title,
+                "originator_id": self.req.MessageID,
+            }
+        uid = row["sop_instance_uid"]
+        try:
+            ds = retrieve.load_instance(self.ctx, row["path"])
+            try:
+                status = sender.send_c_store(ds, msg_id=msg_id, **extra)
+            except ValueError:  # no context takes it as stored: decompress, then try again
+                if not ds.file_meta.TransferSyntaxUID.is_compressed:
+                    raise
+                status = sender.send_c_store(retrieve.decompressed(ds), msg_id=msg_id, **extra)
+        except (OSError, StorageError, InvalidDicomError, ValueError, AttributeError) as exc:
+            log.info("sub-operation failed for sop_instance=%s: %s", uid, exc)
+            return "failed"
+        code = status.get("Status") if status else None
+        if code == SUCCESS:
+            return "completed"
+        if code in _WARNINGS:
+            return "warning"
+        log.info("destination answered 0x%04X for sop_instance=%s", code or 0xFFFF, uid)
+        return "failed"
+
+    def final(self, counts: Counts) -> None:
+        """The final response (PS3.4 C.4.2.1.5): Success, Warning 0xB000 or Failure 0xA702."""
+        if not counts.failed and not counts.warning:
+            self.respond(SUCCESS, counts)
+            self.finish(SUCCESS, counts=counts)
+            return
+        status = (
+            RETRIEVE_OUT_OF_RESOURCES_SUBOPS
+            if counts.completed + counts.warning == 0
+            else RETRIEVE_SOME_FAILED
+        )
+        comment = (
+            f"{counts.failed} of {counts.failed + counts.completed + counts.warning}"
+            " sub-operations failed"
+            if counts.failed
+            else ""
+        )
+        self.respond(status, counts, comment, failed_uids=counts.failed_uids or None)
+        self.finish(status, "failure" if counts.failed else "ok", comment, counts)
+
+
+RETRIEVE_MODELS = {
+    "1.2.840.10008.5.1.4.1.2.1.2": Model.PATIENT_ROOT,  # MOVE
+    "1.2.840.10008.5.1.4.1.2.2.2": Model.STUDY_ROOT,
+    "1.2.840.10008.5.1.4.1.2.3.2": Model.PATIENT_STUDY_ONLY,
+    "1.2.840.10008.5.1.4.1.2.1.3": Model.PATIENT_ROOT,  # GET
+    "1.2.840.10008.5.1.4.1.2.2.3": Model.STUDY_ROOT,
+    "1.2.840.10008.5.1.4.1.2.3.3": Model.PATIENT_STUDY_ONLY,
+}
+
+
+def kv_line(record: MessageRecord, status: int) -> str:
+    e = record.extra
+    return kv(
+        assoc=record.association,
+        msg=record.message_id,
+        service=record.service,
+        level=e.get("level"),
+        destination=e.get("destination"),
+        status=status,
+        matches=record.matches,
+        completed=e.get("completed"),
+        failed=e.get("failed"),
+        ms=record.ms,
+        outcome=None if record.outcome == "ok" else record.outcome,
+        detail=record.detail or None,
+    )
