@@ -105,6 +105,26 @@ class RemoteAERegistry:
         with self._lock:
             return next((r for r in self._by_name.values() if r.ae_title == ae_title), None)
 
+    def put(self, remote: RemoteAE) -> None:
+        """Add or replace (by name) a remote AE.
+
+        Raises
+        ------
+        ValueError
+            If another remote AE already has its AE title.
+        """
+        with self._lock:
+            clash = [
+                r
+                for r in self._by_name.values()
+                if r.ae_title == remote.ae_title and r.name != remote.name
+            ]
+            if clash:
+                raise ValueError(
+                    f"AE title {remote.ae_title!r} is already used by {clash[0].name!r}"
+                )
+            self._by_name[remote.name] = remote
+
     def all(self) -> list[RemoteAE]:
         with self._lock:
             return sorted(self._by_name.values(), key=lambda r: r.name)

@@ -33,6 +33,16 @@ from pynetdicom.sop_class import (
 
 PYDICOM_DATA = Path(__import__("pydicom").__file__).parent / "data"
 ROOT = "1.2.826.0.1.3680043.10.1089"  # test UIDs only
+ALL_SYNTAXES = [
+    "1.2.840.10008.1.2.1",
+    "1.2.840.10008.1.2",
+    "1.2.840.10008.1.2.5",
+    "1.2.840.10008.1.2.4.50",
+    "1.2.840.10008.1.2.4.70",
+    "1.2.840.10008.1.2.4.90",
+    "1.2.840.10008.1.2.4.91",
+    "1.2.840.10008.1.2.4.80",
+]
 SOP_CLASSES = {"CT": CTImageStorage, "MR": MRImageStorage}
 
 
@@ -210,6 +220,53 @@ def wait_until(predicate: Any, timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.01)
     return bool(predicate())
+
+
+class StoreSCP:
+    """A pynetdicom storage SCP for tests: what arrived, in which transfer syntax.
+
+    *answer* maps a SOP Instance UID to the status to answer it with (default Success);
+    *delay* slows every store; *syntaxes* limits what it accepts.
+    """
+
+    def __init__(
+        self,
+        ae_title: str = "DEST",
+        syntaxes: list[str] | None = None,
+        answer: dict[str, int] | None = None,
+        delay: float = 0.0,
+        require_calling: list[str] | None = None,
+    ) -> None:
+        from pynetdicom import AllStoragePresentationContexts, evt
+
+        self.received: list[tuple[str, str]] = []
+        self.datasets: dict[str, Dataset] = {}
+        self.answer = answer or {}
+        self.delay = delay
+        self.ae = AE(ae_title=ae_title)
+        for cx in AllStoragePresentationContexts:
+            self.ae.add_supported_context(cx.abstract_syntax, syntaxes or ALL_SYNTAXES)
+        if require_calling:
+            self.ae.require_calling_aet = require_calling
+        self.server = self.ae.start_server(
+            ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_STORE, self._store)]
+        )
+        self.port = int(self.server.server_address[1])
+        self.ae_title = ae_title
+
+    def _store(self, event: Any) -> int:
+        if self.delay:
+            time.sleep(self.delay)
+        uid = str(event.request.AffectedSOPInstanceUID)
+        self.received.append((uid, str(event.context.transfer_syntax)))
+        self.datasets[uid] = event.dataset
+        return self.answer.get(uid, 0x0000)
+
+    def uids(self) -> set[str]:
+        return {uid for uid, _ in self.received}
+
+    def stop(self) -> None:
+        self.server.shutdown()
 
 
 def free_port() -> int:

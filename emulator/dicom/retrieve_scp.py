@@ -218,14 +218,13 @@ class RetrieveSCP:
         )
         if sender.is_established:
             return sender
-        why = (
-            "rejected" if sender.is_rejected else "aborted" if sender.is_aborted else "unreachable"
-        )
-        comment = (
-            f"destination {destination.ae_title} {why} the association"
-            if why != "unreachable"
-            else f"destination {destination.ae_title} unreachable"
-        )
+        if sender.is_rejected:
+            comment = f"destination {destination.ae_title} rejected the association"
+        else:  # pynetdicom does not tell a refused connection from an A-ABORT here
+            comment = (
+                f"destination {destination.ae_title} at {destination.host}:{destination.port}"
+                " accepted no association"
+            )
         counts.failed, counts.remaining = counts.remaining, 0
         # PS3.4 C.4.2.1.5: Refused, out of resources - unable to perform sub-operations
         self.respond(RETRIEVE_OUT_OF_RESOURCES_SUBOPS, counts, comment)

@@ -1,0 +1,385 @@
+"""C-MOVE and C-GET (PS3.4 C.4.2, C.4.3) over real associations, pynetdicom as the SCU."""
+
+from __future__ import annotations
+
+import pytest
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, MRImageStorage
+from pynetdicom import AE, build_role, evt
+from pynetdicom.sop_class import (
+    CTImageStorage,
+    PatientRootQueryRetrieveInformationModelGet,
+    PatientRootQueryRetrieveInformationModelMove,
+    PatientStudyOnlyQueryRetrieveInformationModelMove,
+    StudyRootQueryRetrieveInformationModelGet,
+    StudyRootQueryRetrieveInformationModelMove,
+)
+
+from emulator.remotes import RemoteAE
+from tests.helpers import PYDICOM_DATA, StoreSCP, free_port, make_dataset, part10, query, uid
+
+MOVE = {
+    "PATIENT_ROOT": PatientRootQueryRetrieveInformationModelMove,
+    "STUDY_ROOT": StudyRootQueryRetrieveInformationModelMove,
+    "PATIENT_STUDY_ONLY": PatientStudyOnlyQueryRetrieveInformationModelMove,
+}
+
+
+@pytest.fixture
+def archive(emulator):
+    """Patient P1: study 1 (CT series of 3 and of 2), study 2 (MR, 1). Patient P2: study 3."""
+    for study, series, count, modality, patient in [
+        (1, 1, 3, "CT", ("SMITH", "P1")),
+        (1, 2, 2, "CT", ("SMITH", "P1")),
+        (2, 1, 1, "MR", ("SMITH", "P1")),
+        (3, 1, 4, "CT", ("JONES", "P2")),
+    ]:
+        for i in range(1, count + 1):
+            emulator.import_instance(
+                part10(
+                    make_dataset(
+                        patient=patient, study=study, series=series, instance=i, modality=modality
+                    )
+                )
+            )
+    return emulator
+
+
+@pytest.fixture
+def destination(archive):
+    scp = StoreSCP("DEST")
+    archive.remote_aes.put(RemoteAE("dest", "DEST", "127.0.0.1", scp.port))
+    yield scp
+    scp.stop()
+
+
+def move(emulator, identifier, destination="DEST", model="STUDY_ROOT", cancel_after=None):
+    """Run a C-MOVE; return (responses as datasets, final status)."""
+    ae = AE(ae_title="MOVER")
+    ae.add_requested_context(MOVE[model])
+    assoc = ae.associate("127.0.0.1", emulator.dicom_port, ae_title=emulator.ae_title)
+    assert assoc.is_established
+    responses = []
+    try:
+        for status, ds in assoc.send_c_move(identifier, destination, MOVE[model], msg_id=5):
+            responses.append((status, ds))
+            if cancel_after and len(responses) == cancel_after:
+                assoc.send_c_cancel(5, context_id=1)
+    finally:
+        assoc.release()
+    return responses, responses[-1][0]
+
+
+def counts(status):
+    return tuple(
+        status.get(k)
+        for k in (
+            "NumberOfRemainingSuboperations",
+            "NumberOfCompletedSuboperations",
+            "NumberOfFailedSuboperations",
+            "NumberOfWarningSuboperations",
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "identifier", "expected"),
+    [
+        (
+            "PATIENT_ROOT",
+            query("PATIENT", PatientID="P1"),
+            {uid(1, 1, 1, i) for i in (1, 2, 3)}
+            | {uid(1, 1, 2, 1), uid(1, 1, 2, 2), uid(1, 2, 1, 1)},
+        ),
+        (
+            "STUDY_ROOT",
+            query("STUDY", StudyInstanceUID=[uid(1, 2), uid(1, 3)]),
+            {uid(1, 2, 1, 1)} | {uid(1, 3, 1, i) for i in range(1, 5)},
+        ),
+        (
+            "STUDY_ROOT",
+            query("SERIES", StudyInstanceUID=uid(1, 1), SeriesInstanceUID=uid(1, 1, 2)),
+            {uid(1, 1, 2, 1), uid(1, 1, 2, 2)},
+        ),
+        (
+            "PATIENT_ROOT",
+            query(
+                "IMAGE",
+                PatientID="P1",
+                StudyInstanceUID=uid(1, 1),
+                SeriesInstanceUID=uid(1, 1, 1),
+                SOPInstanceUID=uid(1, 1, 1, 2),
+            ),
+            {uid(1, 1, 1, 2)},
+        ),
+        (
+            "PATIENT_STUDY_ONLY",
+            query("STUDY", PatientID="P2", StudyInstanceUID=uid(1, 3)),
+            {uid(1, 3, 1, i) for i in range(1, 5)},
+        ),
+    ],
+)
+def test_c_move_sends_exactly_the_matching_instances(
+    archive, destination, model, identifier, expected
+):
+    _responses, final = move(archive, identifier, model=model)
+
+    assert final.Status == 0x0000
+    assert destination.uids() == expected
+    assert counts(final)[1:] == (len(expected), 0, 0)
+
+
+def test_c_move_pending_responses_count_down(archive, destination):
+    responses, _ = move(archive, query("STUDY", StudyInstanceUID=uid(1, 3)))
+
+    pending = [counts(s) for s, _ in responses if s.Status == 0xFF00]
+    assert pending == [(3, 1, 0, 0), (2, 2, 0, 0), (1, 3, 0, 0), (0, 4, 0, 0)]
+
+
+def test_c_move_sub_operations_carry_the_move_originator(archive, destination):
+    move(archive, query("STUDY", StudyInstanceUID=uid(1, 2)))
+    [(uid_, syntax)] = destination.received
+    assert syntax == ExplicitVRLittleEndian  # as stored
+    assert destination.datasets[uid_].SOPInstanceUID == uid_
+
+
+def test_c_move_with_no_match_succeeds_with_no_sub_operations(archive, destination):
+    responses, final = move(archive, query("STUDY", StudyInstanceUID=uid(9, 9)))
+    assert len(responses) == 1
+    assert final.Status == 0x0000
+    assert counts(final)[1:] == (0, 0, 0)
+    assert destination.received == []
+
+
+def test_c_move_to_an_unknown_destination_is_a801_naming_it(archive):
+    _, final = move(archive, query("STUDY", StudyInstanceUID=uid(1, 1)), destination="NOBODY")
+    assert final.Status == 0xA801
+    assert "NOBODY" in final.ErrorComment
+
+
+def test_c_move_to_a_destination_that_is_down_is_a702(archive):
+    archive.remote_aes.put(RemoteAE("down", "DOWN", "127.0.0.1", free_port()))
+    _, final = move(archive, query("STUDY", StudyInstanceUID=uid(1, 1)), destination="DOWN")
+    assert final.Status == 0xA702
+    assert "destination DOWN at 127.0.0.1:" in final.ErrorComment
+    assert counts(final)[1:] == (0, 5, 0)
+
+
+def test_c_move_to_a_destination_that_rejects_the_association_is_a702(archive):
+    picky = StoreSCP("PICKY", require_calling=["SOMEONE_ELSE"])
+    archive.remote_aes.put(RemoteAE("picky", "PICKY", "127.0.0.1", picky.port))
+    try:
+        _, final = move(archive, query("STUDY", StudyInstanceUID=uid(1, 1)), destination="PICKY")
+    finally:
+        picky.stop()
+    assert final.Status == 0xA702
+    assert "rejected" in final.ErrorComment
+
+
+def test_c_move_with_some_failed_stores_is_b000_with_the_failed_uids(archive):
+    scp = StoreSCP("FLAKY", answer={uid(1, 3, 1, 2): 0xA700})
+    archive.remote_aes.put(RemoteAE("flaky", "FLAKY", "127.0.0.1", scp.port))
+    try:
+        responses, final = move(archive, query("STUDY", StudyInstanceUID=uid(1, 3)), "FLAKY")
+    finally:
+        scp.stop()
+    assert final.Status == 0xB000
+    assert counts(final)[1:] == (3, 1, 0)
+    assert responses[-1][1].FailedSOPInstanceUIDList == uid(1, 3, 1, 2)  # VM 1: a string
+
+
+def test_c_move_cancel_stops_with_fe00_and_counts(archive):
+    for i in range(1, 41):
+        archive.import_instance(part10(make_dataset(study=7, instance=i)))
+    slow = StoreSCP("SLOW", delay=0.02)
+    archive.remote_aes.put(RemoteAE("slow", "SLOW", "127.0.0.1", slow.port))
+    try:
+        _responses, final = move(
+            archive, query("STUDY", StudyInstanceUID=uid(1, 7)), "SLOW", cancel_after=3
+        )
+    finally:
+        slow.stop()
+    assert final.Status == 0xFE00
+    remaining, completed, failed, _ = counts(final)
+    assert remaining + completed + failed == 40
+    assert remaining > 0
+    assert len(slow.received) < 40
+
+
+def test_c_move_converts_to_implicit_vr_when_that_is_all_the_destination_takes(archive):
+    scp = StoreSCP("IMPLICIT", syntaxes=[ImplicitVRLittleEndian])
+    archive.remote_aes.put(RemoteAE("implicit", "IMPLICIT", "127.0.0.1", scp.port))
+    try:
+        _, final = move(archive, query("STUDY", StudyInstanceUID=uid(1, 1)), "IMPLICIT")
+    finally:
+        scp.stop()
+    assert final.Status == 0x0000
+    assert {syntax for _, syntax in scp.received} == {ImplicitVRLittleEndian}
+    assert len(scp.received) == 5
+
+
+def test_c_move_decompresses_rle_for_a_destination_taking_only_uncompressed(archive):
+    rle = dcmread(PYDICOM_DATA / "test_files" / "MR_small_RLE.dcm")
+    archive.import_instance((PYDICOM_DATA / "test_files" / "MR_small_RLE.dcm").read_bytes())
+    scp = StoreSCP("PLAIN", syntaxes=[ExplicitVRLittleEndian, ImplicitVRLittleEndian])
+    archive.remote_aes.put(RemoteAE("plain", "PLAIN", "127.0.0.1", scp.port))
+    try:
+        _, final = move(archive, query("STUDY", StudyInstanceUID=rle.StudyInstanceUID), "PLAIN")
+    finally:
+        scp.stop()
+    assert final.Status == 0x0000
+    [(sop_uid, syntax)] = scp.received
+    assert syntax in (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
+    arrived = scp.datasets[sop_uid]
+    arrived.file_meta = Dataset()
+    arrived.file_meta.TransferSyntaxUID = syntax
+    assert (arrived.pixel_array == rle.pixel_array).all()
+
+
+def test_c_move_keeps_the_stored_compressed_syntax_when_the_destination_takes_it(
+    archive, destination
+):
+    rle = dcmread(PYDICOM_DATA / "test_files" / "MR_small_RLE.dcm")
+    archive.import_instance((PYDICOM_DATA / "test_files" / "MR_small_RLE.dcm").read_bytes())
+    _, final = move(archive, query("STUDY", StudyInstanceUID=rle.StudyInstanceUID))
+    assert final.Status == 0x0000
+    [(sop_uid, syntax)] = destination.received
+    assert syntax == rle.file_meta.TransferSyntaxUID
+    assert destination.datasets[sop_uid].PixelData == rle.PixelData
+
+
+def test_c_move_of_an_instance_that_cannot_be_converted_is_a_failed_sub_operation(archive):
+    j2k = PYDICOM_DATA / "test_files" / "JPEG2000.dcm"
+    archive.import_instance(j2k.read_bytes())
+    original = dcmread(j2k)
+    scp = StoreSCP("PLAIN", syntaxes=[ExplicitVRLittleEndian])
+    archive.remote_aes.put(RemoteAE("plain", "PLAIN", "127.0.0.1", scp.port))
+    try:
+        _, final = move(
+            archive, query("STUDY", StudyInstanceUID=original.StudyInstanceUID), "PLAIN"
+        )
+    finally:
+        scp.stop()
+    try:
+        original.pixel_array  # noqa: B018 - does this environment have a JPEG 2000 decoder?
+        can_decode = True
+    except Exception:
+        can_decode = False
+    if can_decode:
+        assert final.Status == 0x0000
+    else:
+        assert final.Status == 0xA702  # every (the one) sub-operation failed: not a crash
+        assert "1 of 1" in final.ErrorComment
+
+
+@pytest.mark.parametrize(
+    ("identifier", "comment"),
+    [
+        (query("STUDY"), "StudyInstanceUID"),
+        (query("SERIES", SeriesInstanceUID=uid(1, 1, 1)), "StudyInstanceUID"),
+        (query("STUDY", StudyInstanceUID="1.*"), "StudyInstanceUID"),
+    ],
+)
+def test_c_move_identifier_without_its_unique_key_is_a900(
+    archive, destination, identifier, comment
+):
+    _, final = move(archive, identifier)
+    assert final.Status == 0xA900
+    assert comment in final.ErrorComment
+    assert destination.received == []
+
+
+def test_c_move_is_journaled_with_destination_and_counts(archive, destination):
+    move(archive, query("STUDY", StudyInstanceUID=uid(1, 1)))
+    [record] = archive.journal.messages(service="C-MOVE")
+    assert record.status == 0x0000
+    assert record.matches == 5
+    assert record.extra["destination"] == f"DEST@127.0.0.1:{destination.port}"
+    assert record.extra["completed"] == 5
+
+
+# -- C-GET ----------------------------------------------------------------------------------
+
+
+def get(
+    emulator,
+    identifier,
+    roles=(CTImageStorage, MRImageStorage),
+    cancel_after=None,
+    model=StudyRootQueryRetrieveInformationModelGet,
+):
+    """Run a C-GET, acting as storage SCP for *roles*; return (responses, final, received)."""
+    received = []
+
+    def on_store(event):
+        received.append(str(event.request.AffectedSOPInstanceUID))
+        return 0x0000
+
+    ae = AE(ae_title="GETTER")
+    ae.add_requested_context(model)
+    for sop_class in (CTImageStorage, MRImageStorage):
+        ae.add_requested_context(sop_class)
+    assoc = ae.associate(
+        "127.0.0.1",
+        emulator.dicom_port,
+        ae_title=emulator.ae_title,
+        ext_neg=[build_role(sop, scp_role=True) for sop in roles],
+        evt_handlers=[(evt.EVT_C_STORE, on_store)],
+    )
+    assert assoc.is_established
+    responses = []
+    try:
+        for status, ds in assoc.send_c_get(identifier, model, msg_id=3):
+            responses.append((status, ds))
+            if cancel_after and len(responses) == cancel_after:
+                assoc.send_c_cancel(3, context_id=1)
+    finally:
+        assoc.release()
+    return responses, responses[-1][0], received
+
+
+def test_c_get_sends_the_matches_over_the_same_association(archive):
+    responses, final, received = get(archive, query("STUDY", StudyInstanceUID=uid(1, 1)))
+    assert final.Status == 0x0000
+    assert set(received) == {uid(1, 1, 1, i) for i in (1, 2, 3)} | {
+        uid(1, 1, 2, 1),
+        uid(1, 1, 2, 2),
+    }
+    assert [counts(s)[0] for s, _ in responses[:-1]] == [4, 3, 2, 1, 0]
+
+
+def test_c_get_patient_root_patient_level(archive):
+    _, final, received = get(
+        archive, query("PATIENT", PatientID="P2"), model=PatientRootQueryRetrieveInformationModelGet
+    )
+    assert final.Status == 0x0000
+    assert len(received) == 4
+
+
+def test_c_get_without_the_scp_role_fails_every_sub_operation(archive):
+    responses, final, received = get(archive, query("STUDY", StudyInstanceUID=uid(1, 3)), roles=())
+    assert final.Status == 0xA702
+    assert received == []
+    assert counts(final)[1:] == (0, 4, 0)
+    assert len(responses[-1][1].FailedSOPInstanceUIDList) == 4
+
+
+def test_c_get_with_the_role_for_some_classes_only_is_b000(archive):
+    archive.import_instance(
+        part10(make_dataset(patient=("SMITH", "P1"), study=1, series=9, modality="MR"))
+    )
+    _, final, received = get(
+        archive, query("STUDY", StudyInstanceUID=uid(1, 1)), roles=(CTImageStorage,)
+    )
+    assert final.Status == 0xB000
+    assert counts(final)[1:] == (5, 1, 0)
+    assert len(received) == 5
+
+
+def test_c_get_bad_identifier_is_a900_without_sub_operations(archive):
+    responses, final, received = get(archive, query("SERIES", SeriesInstanceUID=uid(1, 1, 1)))
+    assert len(responses) == 1
+    assert final.Status == 0xA900
+    assert "StudyInstanceUID" in final.ErrorComment
+    assert received == []
