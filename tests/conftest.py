@@ -16,7 +16,7 @@ import pytest
 from emulator import Emulator, load_config
 from tests.helpers import dcmtk_path
 
-DCMTK_TOOLS = ("echoscu", "storescu", "findscu")
+DCMTK_TOOLS = ("echoscu", "storescu", "findscu", "movescu", "getscu", "storescp")
 
 
 def _dcmtk_version() -> str | None:

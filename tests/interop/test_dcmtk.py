@@ -5,12 +5,25 @@ Answers are read with pydicom from the files ``findscu -X`` writes, never parsed
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
+import subprocess
 
 import pytest
 from pydicom import dcmread
 
-from tests.helpers import PYDICOM_DATA, dcmtk, make_dataset, part10, uid
+from emulator.remotes import RemoteAE
+from tests.helpers import (
+    PYDICOM_DATA,
+    dcmtk,
+    dcmtk_path,
+    free_port,
+    make_dataset,
+    part10,
+    uid,
+    wait_until,
+)
 
 pytestmark = pytest.mark.interop
 
@@ -186,3 +199,102 @@ def test_stores_from_storescu_are_found_by_findscu(emulator, tmp_path):
     )
 
     assert [a.SOPInstanceUID for a in answers] == [original.SOPInstanceUID]
+
+
+# -- retrieve ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def storescp(tmp_path):
+    """DCMTK's storescp as a C-MOVE destination, AE title DEST, files written to a folder."""
+    out = tmp_path / "received"
+    out.mkdir()
+    port = free_port()
+    proc = subprocess.Popen(
+        [dcmtk_path("storescp"), "--aetitle", "DEST", "-od", str(out), str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "TCP_NODELAY": "1"},
+    )
+    assert wait_until(lambda: _listening(port)), "storescp did not start listening"
+    yield port, out
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def received_uids(folder) -> list[str]:
+    return sorted(dcmread(p).SOPInstanceUID for p in folder.iterdir() if p.is_file())
+
+
+def test_movescu_moves_a_study_to_storescp(loaded, storescp):
+    port, out = storescp
+    loaded.remote_aes.put(RemoteAE("dest", "DEST", "127.0.0.1", port))
+    r = dcmtk(
+        "movescu",
+        "-S",
+        "-aec",
+        loaded.ae_title,
+        "-aem",
+        "DEST",
+        "-k",
+        "QueryRetrieveLevel=STUDY",
+        "-k",
+        f"StudyInstanceUID={uid(1, 1)}",
+        "127.0.0.1",
+        str(loaded.dicom_port),
+    )
+
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert received_uids(out) == sorted([uid(1, 1, 1, 1), uid(1, 1, 2, 1)])
+    [record] = loaded.journal.messages(service="C-MOVE")
+    assert (record.status, record.matches) == (0x0000, 2)
+
+
+def test_movescu_to_an_unknown_destination_gets_a801(loaded):
+    r = dcmtk(
+        "movescu",
+        "-S",
+        "-aec",
+        loaded.ae_title,
+        "-aem",
+        "NOBODY",
+        "-k",
+        "QueryRetrieveLevel=STUDY",
+        "-k",
+        f"StudyInstanceUID={uid(1, 1)}",
+        "127.0.0.1",
+        str(loaded.dicom_port),
+    )
+
+    assert r.returncode != 0  # movescu exits non-zero when the archive refuses the move
+    [record] = loaded.journal.messages(service="C-MOVE")
+    assert record.status == 0xA801
+
+
+def test_getscu_retrieves_a_patient_over_the_same_association(loaded, tmp_path):
+    out = tmp_path / "got"
+    out.mkdir()
+    r = dcmtk(
+        "getscu",
+        "-P",
+        "-aec",
+        loaded.ae_title,
+        "-od",
+        str(out),
+        "-k",
+        "QueryRetrieveLevel=PATIENT",
+        "-k",
+        "PatientID=P3",
+        "127.0.0.1",
+        str(loaded.dicom_port),
+    )
+
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert received_uids(out) == sorted([uid(1, 3, 1, 1), uid(1, 3, 2, 1)])
+    [record] = loaded.journal.messages(service="C-GET")
+    assert (record.status, record.extra["completed"]) == (0x0000, 2)
