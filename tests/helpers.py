@@ -240,6 +240,7 @@ class StoreSCP:
         from pynetdicom import AllStoragePresentationContexts, evt
 
         self.received: list[tuple[str, str]] = []
+        self.associations: set[int] = set()
         self.datasets: dict[str, Dataset] = {}
         self.answer = answer or {}
         self.delay = delay
@@ -258,6 +259,7 @@ class StoreSCP:
         if self.delay:
             time.sleep(self.delay)
         uid = str(event.request.AffectedSOPInstanceUID)
+        self.associations.add(id(event.assoc))
         self.received.append((uid, str(event.context.transfer_syntax)))
         self.datasets[uid] = event.dataset
         return self.answer.get(uid, 0x0000)

@@ -37,6 +37,7 @@ from emulator.journal import MessageRecord
 from emulator.logfmt import kv
 from emulator.services import retrieve
 from storage import Model, StorageError
+from storage.index import Query
 
 log = logging.getLogger("emulator.dicom")
 
@@ -49,6 +50,7 @@ class Counts:
     """Sub-operation counts (PS3.4 C.4.2.1.6-9) and the failed SOP Instance UIDs."""
 
     remaining: int
+    total: int = 0
     completed: int = 0
     failed: int = 0
     warning: int = 0
@@ -175,24 +177,23 @@ class RetrieveSCP:
             self.respond(RETRIEVE_OUT_OF_RESOURCES_MATCHES, comment=comment)
             self.finish(RETRIEVE_OUT_OF_RESOURCES_MATCHES, "failure", comment)
             return
-        counts = Counts(total)
+        counts = Counts(total, total)
         if total == 0:  # PS3.4 C.4.2.1.4: no match is a success with no sub-operations
             self.respond(SUCCESS, counts)
             self.finish(SUCCESS, counts=counts)
             return
-        sender = self.assoc if not self.is_move else self.open_destination(request, counts)
-        if sender is None:
-            return
-        try:
-            if not self.suboperations(sender, request, counts):
+        if self.is_move:
+            if not self.move(request.query, counts):
                 return
-        finally:
-            if sender is not self.assoc and sender.is_established:
-                sender.release()
+        elif not self.suboperations(self.assoc, request.query, counts):
+            return
         self.final(counts)
 
-    def open_destination(self, request: Any, counts: Counts) -> Association | None:
-        """Associate with the move destination, or answer 0xA801 / 0xA702 and return None."""
+    def move(self, query: Query, counts: Counts) -> bool:
+        """C-MOVE sub-operations, one sub-association per batch of at most 128 contexts.
+
+        Returns False if the request already got its final response.
+        """
         assert isinstance(self.req, C_MOVE)
         try:
             destination = retrieve.resolve_destination(
@@ -202,38 +203,43 @@ class RetrieveSCP:
             status = status_for(self.service, exc)
             self.respond(status, comment=str(exc))
             self.finish(status, "failure", str(exc), destination=str(self.req.MoveDestination))
-            return None
-        contexts, left_out = retrieve.sub_association_contexts(
-            self.ctx.index.distinct_classes(request.query)
-        )
-        if left_out:
-            log.warning(
-                "%d SOP classes do not fit in one association; their instances fail", len(left_out)
-            )
-        sender = self.assoc.ae.associate(
-            destination.host, destination.port, ae_title=destination.ae_title, contexts=contexts
-        )
+            return False
         self.record.extra.update(
             destination=f"{destination.ae_title}@{destination.host}:{destination.port}"
         )
-        if sender.is_established:
-            return sender
-        if sender.is_rejected:
-            comment = f"destination {destination.ae_title} rejected the association"
-        else:  # pynetdicom does not tell a refused connection from an A-ABORT here
-            comment = (
-                f"destination {destination.ae_title} at {destination.host}:{destination.port}"
-                " accepted no association"
+        batches = retrieve.context_batches(self.ctx.index.distinct_classes(query))
+        for n, batch in enumerate(batches):
+            part = query if len(batches) == 1 else retrieve.restrict(query, batch.sop_classes)
+            sender = self.assoc.ae.associate(
+                destination.host,
+                destination.port,
+                ae_title=destination.ae_title,
+                contexts=batch.contexts,
             )
-        counts.failed, counts.remaining = counts.remaining, 0
-        # PS3.4 C.4.2.1.5: Refused, out of resources - unable to perform sub-operations
-        self.respond(RETRIEVE_OUT_OF_RESOURCES_SUBOPS, counts, comment)
-        self.finish(RETRIEVE_OUT_OF_RESOURCES_SUBOPS, "failure", comment, counts)
-        return None
+            if not sender.is_established:
+                comment = refusal(sender, destination)
+                if n == 0:  # nothing sent: PS3.4 C.4.2.1.5 unable to perform sub-operations
+                    counts.failed, counts.remaining = counts.remaining, 0
+                    self.respond(RETRIEVE_OUT_OF_RESOURCES_SUBOPS, counts, comment)
+                    self.finish(RETRIEVE_OUT_OF_RESOURCES_SUBOPS, "failure", comment, counts)
+                    return False
+                log.info("%s; its %d SOP classes fail", comment, len(batch.sop_classes))
+                for row in self.ctx.index.iter_rows(part):
+                    counts.record("failed", row["sop_instance_uid"])
+                    self.respond(PENDING, counts)
+                continue
+            try:
+                if not self.suboperations(sender, part, counts):
+                    return False
+            finally:
+                if sender.is_established:
+                    sender.release()
+        return True
 
-    def suboperations(self, sender: Association, request: Any, counts: Counts) -> bool:
+    def suboperations(self, sender: Association, query: Query, counts: Counts) -> bool:
         """Send every match, one at a time; False if the request ended early (cancel, abort)."""
-        for n, row in enumerate(self.ctx.index.iter_rows(request.query), start=1):
+        for row in self.ctx.index.iter_rows(query):
+            n = counts.total - counts.remaining + 1
             if not self.assoc.is_established:
                 self.finish(CANCEL, "cancelled", "requestor went away", counts)
                 return False
@@ -295,6 +301,17 @@ class RetrieveSCP:
         )
         self.respond(status, counts, comment, failed_uids=counts.failed_uids or None)
         self.finish(status, "failure" if counts.failed else "ok", comment, counts)
+
+
+def refusal(sender: Association, destination: retrieve.Destination) -> str:
+    """Why the destination association failed, as far as pynetdicom can tell."""
+    if sender.is_rejected:
+        return f"destination {destination.ae_title} rejected the association"
+    # pynetdicom does not tell a refused connection from an A-ABORT here
+    return (
+        f"destination {destination.ae_title} at {destination.host}:{destination.port}"
+        " accepted no association"
+    )
 
 
 RETRIEVE_MODELS = {

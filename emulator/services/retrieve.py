@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
@@ -12,6 +12,7 @@ from pynetdicom.presentation import PresentationContext, build_context
 from emulator.dicom.context import ServiceContext
 from emulator.errors import UnknownMoveDestination
 from storage import Model, RetrieveRequest, StorageError, parse_retrieve
+from storage.index import Query
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,28 +61,46 @@ UNCOMPRESSED = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
 MAX_CONTEXTS = 128  # PS3.8 §9.3.2.2: presentation context IDs are odd numbers 1-255
 
 
-def sub_association_contexts(
-    classes: list[tuple[str, str]],
-) -> tuple[list[PresentationContext], set[str]]:
-    """Contexts for a C-MOVE sub-association: each stored (SOP class, transfer syntax) as
-    found, plus an uncompressed fallback per SOP class, within the 128-context limit.
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Presentation contexts for one C-MOVE sub-association and the SOP classes they cover."""
 
-    Returns the contexts and the SOP classes left out for lack of room (their instances
-    fail as sub-operations).
-    """
-    contexts: list[PresentationContext] = []
-    left_out: set[str] = set()
+    contexts: list[PresentationContext]
+    sop_classes: tuple[str, ...]
+
+
+def context_batches(classes: list[tuple[str, str]]) -> list[Batch]:
+    """Contexts for C-MOVE sub-associations: each stored (SOP class, transfer syntax) as
+    found plus an uncompressed fallback per SOP class, in as many batches of at most 128
+    contexts (PS3.8 §9.3.2.2) as the matches need."""
     by_class: dict[str, list[str]] = {}
     for sop_class, transfer_syntax in classes:
         by_class.setdefault(sop_class, []).append(transfer_syntax)
+    batches: list[Batch] = []
+    contexts: list[PresentationContext] = []
+    members: list[str] = []
     for sop_class, syntaxes in by_class.items():
         wanted = [ts for ts in dict.fromkeys(syntaxes) if ts not in UNCOMPRESSED]
-        if len(contexts) + len(wanted) + 1 > MAX_CONTEXTS:
-            left_out.add(sop_class)
-            continue
-        contexts += [build_context(sop_class, ts) for ts in wanted]
-        contexts.append(build_context(sop_class, list(UNCOMPRESSED)))
-    return contexts, left_out
+        needed = [build_context(sop_class, ts) for ts in wanted]
+        needed.append(build_context(sop_class, list(UNCOMPRESSED)))
+        if contexts and len(contexts) + len(needed) > MAX_CONTEXTS:
+            batches.append(Batch(contexts, tuple(members)))
+            contexts, members = [], []
+        contexts += needed
+        members.append(sop_class)
+    if contexts:
+        batches.append(Batch(contexts, tuple(members)))
+    return batches
+
+
+def restrict(query: Query, sop_classes: tuple[str, ...]) -> Query:
+    """*query* limited to instances of *sop_classes* (one batch of a C-MOVE)."""
+    marks = ", ".join("?" for _ in sop_classes)
+    return replace(
+        query,
+        where=(*query.where, f"i.sop_class_uid IN ({marks})"),
+        params=(*query.params, *sop_classes),
+    )
 
 
 def load_instance(ctx: ServiceContext, path: str) -> Dataset:

@@ -383,3 +383,31 @@ def test_c_get_bad_identifier_is_a900_without_sub_operations(archive):
     assert final.Status == 0xA900
     assert "StudyInstanceUID" in final.ErrorComment
     assert received == []
+
+
+def test_c_move_needing_more_than_128_contexts_uses_several_sub_associations(archive, destination):
+    from pynetdicom import AllStoragePresentationContexts
+
+    classes = [str(cx.abstract_syntax) for cx in AllStoragePresentationContexts][:130]
+    for n, sop_class in enumerate(classes, start=1):
+        archive.import_instance(part10(make_dataset(study=50, series=n, sop_class=sop_class)))
+
+    _, final = move(archive, query("STUDY", StudyInstanceUID=uid(1, 50)))
+
+    assert final.Status == 0x0000
+    assert counts(final)[1:] == (130, 0, 0)
+    assert len(destination.received) == 130
+    assert len(destination.associations) == 2  # 128 contexts, then 2
+
+
+def test_c_get_cancel_stops_with_fe00_and_counts(archive):
+    for i in range(1, 201):
+        archive.import_instance(part10(make_dataset(study=8, instance=i)))
+    _responses, final, received = get(
+        archive, query("STUDY", StudyInstanceUID=uid(1, 8)), cancel_after=2
+    )
+    assert final.Status == 0xFE00
+    remaining, completed, failed, _ = counts(final)
+    assert remaining + completed + failed == 200
+    assert remaining > 0
+    assert len(received) == completed
