@@ -7,13 +7,17 @@ Drives a server with DCMTK clients (run with TCP_NODELAY=1) and prints one table
     python bench/bench.py --host H --port P --aet AE   # client figures for another server
 
 Against the in-process emulator it also reports server-side C-FIND times (from the request
-journal) over indexes of 1,000 and 100,000 studies, and cold start to the first C-ECHO.
+journal) over indexes of 1,000 and 100,000 studies, C-MOVE (to a local storescp) and C-GET
+(getscu) of the stored studies with the emulator's peak memory, and cold start to the first
+C-ECHO.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -180,6 +184,113 @@ def measure(
     return rows
 
 
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a process (Linux /proc), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def serve(data: Path, *extra: str) -> tuple[subprocess.Popen[str], int]:
+    """``dicom-fabricator serve`` as a subprocess; returns it and its DICOM port."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "emulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--admin-port",
+            "0",
+            "--data-dir",
+            str(data),
+            "--log-level",
+            "warning",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=ENV,
+    )
+    assert proc.stdout is not None
+    ready = proc.stdout.readline()
+    return proc, int(ready.split("dicom=", 1)[1].split()[0].rsplit(":", 1)[1])
+
+
+def retrieve_figures(data: Path, work: Path) -> list[tuple[str, str]]:
+    """C-MOVE to a local storescp and C-GET with getscu, for the studies stored above."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dest_port = s.getsockname()[1]
+    receiver = subprocess.Popen(
+        [str(dcmtk_path("storescp")), "--aetitle", "BENCHDEST", "--ignore", str(dest_port)],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    proc, port = serve(data, "--remote-ae", f"dest=BENCHDEST@127.0.0.1:{dest_port}")
+    rows = []
+    try:
+        for study, count, label in (
+            (900002, 100, "100 x 512x512"),
+            (900001, 1000, "1,000 x 64x64"),
+        ):
+            keys = ["-k", "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={UID_ROOT}.{study}"]
+            t = timed(
+                lambda keys=keys: run(
+                    "movescu",
+                    "-S",
+                    "-aec",
+                    "FABRICATOR",
+                    "-aem",
+                    "BENCHDEST",
+                    *keys,
+                    "127.0.0.1",
+                    str(port),
+                )
+            )
+            rows.append(
+                (
+                    f"C-MOVE {label} study to storescp",
+                    f"{count / t:.0f} instances/s, emulator peak RSS"
+                    f" {peak_rss_mb(proc.pid):.0f} MB",
+                )
+            )
+            out = work / f"got{study}"
+            out.mkdir()
+            t = timed(
+                lambda keys=keys, out=out: run(
+                    "getscu",
+                    "-S",
+                    "-aec",
+                    "FABRICATOR",
+                    "-od",
+                    str(out),
+                    *keys,
+                    "127.0.0.1",
+                    str(port),
+                )
+            )
+            shutil.rmtree(out)
+            rows.append(
+                (
+                    f"C-GET {label} study (getscu)",
+                    f"{count / t:.0f} instances/s, emulator peak RSS"
+                    f" {peak_rss_mb(proc.pid):.0f} MB",
+                )
+            )
+    finally:
+        proc.terminate()
+        receiver.terminate()
+        proc.wait(timeout=10)
+        receiver.wait(timeout=10)
+    return rows
+
+
 def cold_start(work: Path, reps: int) -> str:
     times = []
     for i in range(reps):
@@ -255,6 +366,7 @@ def main() -> int:
                 rows = measure(
                     "127.0.0.1", emulator.dicom_port, emulator.ae_title, work, reps, emulator, big
                 )
+            rows.extend(retrieve_figures(work / "data", work))
             rows.append(("cold start to first C-ECHO (subprocess)", cold_start(work, reps)))
             fsync = "on" if args.fsync else "off"
             target = f"in-process emulator (fsync {fsync}, poll {args.poll_interval * 1000:g} ms)"
