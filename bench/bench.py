@@ -296,31 +296,8 @@ def cold_start(work: Path, reps: int) -> str:
     for i in range(reps):
         data = work / f"cold{i}"
         start = time.perf_counter()
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "emulator",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--admin-port",
-                "0",
-                "--data-dir",
-                str(data),
-                "--log-level",
-                "warning",
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-            env=ENV,
-        )
-        assert proc.stdout is not None
-        ready = proc.stdout.readline()
-        port = ready.split("dicom=", 1)[1].split()[0].rsplit(":", 1)[1]
-        run("echoscu", "-aec", "FABRICATOR", "127.0.0.1", port)
+        proc, port = serve(data)
+        run("echoscu", "-aec", "FABRICATOR", "127.0.0.1", str(port))
         times.append(time.perf_counter() - start)
         proc.terminate()
         proc.wait(timeout=10)

@@ -249,7 +249,7 @@ def handle_conn_close(event: Event, ctx: ServiceContext, tracker: AssociationTra
         # None is what its own timeout yields, so it takes the same clean exit now.
         queue = event.assoc.dul.to_user_queue
         if queue.empty():
-            queue.put(None)
+            queue.put(cast(Any, None))  # typed without None, but None is its timeout value
     _end(event, ctx, tracker, "closed")
 
 
