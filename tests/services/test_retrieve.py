@@ -411,3 +411,50 @@ def test_c_get_cancel_stops_with_fe00_and_counts(archive):
     assert remaining + completed + failed == 200
     assert remaining > 0
     assert len(received) == completed
+
+
+GET_MODELS = {
+    "PATIENT_ROOT": PatientRootQueryRetrieveInformationModelGet,
+    "STUDY_ROOT": StudyRootQueryRetrieveInformationModelGet,
+    "PATIENT_STUDY_ONLY": "1.2.840.10008.5.1.4.1.2.3.3",
+}
+
+
+@pytest.mark.parametrize(
+    ("model", "identifier", "expected"),
+    [
+        ("PATIENT_ROOT", query("PATIENT", PatientID="P2"), {uid(1, 3, 1, i) for i in range(1, 5)}),
+        (
+            "PATIENT_ROOT",
+            query("STUDY", PatientID="P1", StudyInstanceUID=uid(1, 2)),
+            {uid(1, 2, 1, 1)},
+        ),
+        (
+            "STUDY_ROOT",
+            query(
+                "SERIES", StudyInstanceUID=uid(1, 1), SeriesInstanceUID=[uid(1, 1, 1), uid(1, 1, 2)]
+            ),
+            {uid(1, 1, 1, i) for i in (1, 2, 3)} | {uid(1, 1, 2, 1), uid(1, 1, 2, 2)},
+        ),
+        (
+            "STUDY_ROOT",
+            query(
+                "IMAGE",
+                StudyInstanceUID=uid(1, 3),
+                SeriesInstanceUID=uid(1, 3, 1),
+                SOPInstanceUID=uid(1, 3, 1, 4),
+            ),
+            {uid(1, 3, 1, 4)},
+        ),
+        (
+            "PATIENT_STUDY_ONLY",
+            query("STUDY", PatientID="P1", StudyInstanceUID=uid(1, 1)),
+            {uid(1, 1, 1, i) for i in (1, 2, 3)} | {uid(1, 1, 2, 1), uid(1, 1, 2, 2)},
+        ),
+    ],
+)
+def test_c_get_sends_exactly_the_matching_instances(archive, model, identifier, expected):
+    _, final, received = get(archive, identifier, model=GET_MODELS[model])
+    assert final.Status == 0x0000
+    assert set(received) == expected
+    assert counts(final)[1:] == (len(expected), 0, 0)
