@@ -269,10 +269,15 @@ class RetrieveSCP:
             ds = retrieve.load_instance(self.ctx, row["path"])
             try:
                 status = sender.send_c_store(ds, msg_id=msg_id, **extra)
-            except ValueError:  # no context takes it as stored: decompress, then try again
-                if not ds.file_meta.TransferSyntaxUID.is_compressed:
+            except ValueError:  # no context takes it as stored: convert, then try again
+                syntax = ds.file_meta.TransferSyntaxUID
+                if syntax.is_compressed:
+                    ds = retrieve.decompressed(ds)
+                elif not syntax.is_little_endian:
+                    ds = retrieve.little_endian(ds)
+                else:
                     raise
-                status = sender.send_c_store(retrieve.decompressed(ds), msg_id=msg_id, **extra)
+                status = sender.send_c_store(ds, msg_id=msg_id, **extra)
         except (OSError, StorageError, InvalidDicomError, ValueError, AttributeError) as exc:
             log.info("sub-operation failed for sop_instance=%s: %s", uid, exc)
             return "failed"

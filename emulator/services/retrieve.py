@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from io import BytesIO
 
+import numpy as np
 from pydicom import dcmread
 from pydicom.dataset import Dataset
+from pydicom.filewriter import dcmwrite
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom.presentation import PresentationContext, build_context
 
@@ -107,6 +110,29 @@ def load_instance(ctx: ServiceContext, path: str) -> Dataset:
     """A stored instance, read lazily: element values stay raw bytes unless touched."""
     with ctx.files.open(path) as f:
         return dcmread(f)
+
+
+# Bytes per value of the VRs pydicom leaves to the caller when changing endianness.
+_SWAP_WIDTH = {"OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
+
+
+def little_endian(ds: Dataset) -> Dataset:
+    """*ds* (Explicit VR Big Endian, retired) re-encoded as Explicit VR Little Endian.
+
+    pydicom converts every value on write except those of the O* VRs, which are swapped here
+    (its dcmwrite documentation says so); the dataset is then read back, so that it carries
+    its new encoding.
+    """
+    for elem in ds.iterall():
+        width = _SWAP_WIDTH.get(elem.VR)
+        if width and isinstance(elem.value, bytes):
+            values = np.frombuffer(elem.value, dtype=f">u{width}")
+            elem.value = values.astype(f"<u{width}").tobytes()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    buffer = BytesIO()
+    dcmwrite(buffer, ds, little_endian=True, implicit_vr=False)
+    buffer.seek(0)
+    return dcmread(buffer)
 
 
 def decompressed(ds: Dataset) -> Dataset:

@@ -458,3 +458,22 @@ def test_c_get_sends_exactly_the_matching_instances(archive, model, identifier, 
     assert final.Status == 0x0000
     assert set(received) == expected
     assert counts(final)[1:] == (len(expected), 0, 0)
+
+
+def test_c_move_converts_big_endian_for_a_little_endian_destination(archive):
+    source = PYDICOM_DATA / "test_files" / "MR_small_bigendian.dcm"
+    original = dcmread(source)
+    archive.import_instance(source.read_bytes())
+    scp = StoreSCP("LE", syntaxes=[ExplicitVRLittleEndian, ImplicitVRLittleEndian])
+    archive.remote_aes.put(RemoteAE("le", "LE", "127.0.0.1", scp.port))
+    try:
+        _, final = move(archive, query("STUDY", StudyInstanceUID=original.StudyInstanceUID), "LE")
+    finally:
+        scp.stop()
+    assert final.Status == 0x0000
+    [(sop_uid, syntax)] = scp.received
+    arrived = scp.datasets[sop_uid]
+    arrived.file_meta = Dataset()
+    arrived.file_meta.TransferSyntaxUID = syntax
+    assert (arrived.pixel_array == original.pixel_array).all()
+    assert arrived.PatientName == original.PatientName
