@@ -291,7 +291,7 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
         for key, value in _flatten(data, str(path), problems).items():
             values[key] = (value, str(path))
-        remotes.update(_remote_aes_from_file(data.get(REMOTE_AES, {}), str(path), problems))
+        remotes.update(_remote_aes_from_file(data.get(REMOTE_AES, {}), path, problems))
     remotes.update(_remote_aes_from_flags((overrides or {}).get(REMOTE_AES) or [], problems))
     for key, value in _flatten(
         {k: v for k, v in (overrides or {}).items() if v is not None}, "command line", problems
@@ -315,14 +315,14 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
     return _build(result, tuple(remotes.values()))
 
 
-def _remote_aes_from_file(tables: object, where: str, problems: list[str]) -> dict[str, RemoteAE]:
+def _remote_aes_from_file(tables: object, path: Path, problems: list[str]) -> dict[str, RemoteAE]:
     if not isinstance(tables, dict):
-        problems.append(f"{where}: remote_aes: expected [remote_aes.NAME] tables")
+        problems.append(f"{path}: remote_aes: expected [remote_aes.NAME] tables")
         return {}
     remotes = {}
     for name, table in tables.items():
-        remote, found = from_table(name, table)
-        problems += [f"{where}: remote_aes.{name}: {p}" for p in found]
+        remote, found = from_table(name, table, path.parent)
+        problems += [f"{path}: remote_aes.{name}: {p}" for p in found]
         if remote is not None:
             remotes[name] = remote
     return remotes

@@ -7,9 +7,11 @@ They come from ``[remote_aes.NAME]`` tables in the config file and repeatable
 from __future__ import annotations
 
 import re
+import ssl
 import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 _NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -26,9 +28,24 @@ class RemoteAE:
     ae_title: str
     host: str
     port: int
+    tls: bool = False  # connect with TLS, verifying the certificate and host name
+    ca_file: str = ""  # CA certificates (PEM) to verify against; empty: the system's
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def tls_args(self) -> tuple[ssl.SSLContext, str] | None:
+        """pynetdicom's ``tls_args`` for an association to this AE, or None without TLS.
+
+        Raises
+        ------
+        OSError
+            If ``ca_file`` cannot be read.
+        """
+        if not self.tls:
+            return None
+        context = ssl.create_default_context(cafile=self.ca_file or None)
+        return context, self.host
 
 
 def _check(name: str, ae_title: object, host: object, port: object) -> list[str]:
@@ -65,17 +82,36 @@ def parse_spec(spec: str) -> RemoteAE:
     return RemoteAE(name, ae_title.strip(), host, int(str(port)))
 
 
-def from_table(name: str, table: object) -> tuple[RemoteAE | None, list[str]]:
-    """A remote AE from a ``[remote_aes.NAME]`` TOML table, or the problems found."""
+_TABLE_KEYS = ("ae_title", "host", "port", "tls", "ca_file")
+
+
+def from_table(
+    name: str, table: object, base: Path | None = None
+) -> tuple[RemoteAE | None, list[str]]:
+    """A remote AE from a ``[remote_aes.NAME]`` TOML table, or the problems found.
+
+    A relative ``ca_file`` resolves against *base* (the config file's directory).
+    """
     if not isinstance(table, dict):
         return None, ["expected a table with ae_title, host and port"]
-    unknown = sorted(set(table) - {"ae_title", "host", "port"})
-    problems = [f"{key}: unknown key (expected ae_title, host, port)" for key in unknown]
+    unknown = sorted(set(table) - set(_TABLE_KEYS))
+    problems = [f"{key}: unknown key (expected {', '.join(_TABLE_KEYS)})" for key in unknown]
     ae_title, host, port = table.get("ae_title"), table.get("host"), table.get("port")
     problems += _check(name, ae_title, host, port)
+    tls, ca_file = table.get("tls", False), table.get("ca_file", "")
+    if not isinstance(tls, bool):
+        problems.append(f"tls must be true or false, got {tls!r}")
+    if not isinstance(ca_file, str):
+        problems.append(f"ca_file must be a path, got {ca_file!r}")
+    elif ca_file:
+        path = Path(ca_file) if base is None or Path(ca_file).is_absolute() else base / ca_file
+        if not path.is_file():
+            problems.append(f"ca_file {str(path)!r} is not a file")
+        ca_file = str(path)
     if problems:
         return None, problems
-    return RemoteAE(name, str(ae_title).strip(), str(host), int(str(port))), []
+    remote = RemoteAE(name, str(ae_title).strip(), str(host), int(str(port)), tls, ca_file)
+    return remote, []
 
 
 def duplicate_titles(remotes: Iterable[RemoteAE]) -> list[str]:

@@ -236,6 +236,7 @@ class StoreSCP:
         answer: dict[str, int] | None = None,
         delay: float = 0.0,
         require_calling: list[str] | None = None,
+        ssl_context: Any = None,
     ) -> None:
         from pynetdicom import AllStoragePresentationContexts, evt
 
@@ -250,7 +251,10 @@ class StoreSCP:
         if require_calling:
             self.ae.require_calling_aet = require_calling
         self.server = self.ae.start_server(
-            ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_STORE, self._store)]
+            ("127.0.0.1", 0),
+            block=False,
+            evt_handlers=[(evt.EVT_C_STORE, self._store)],
+            ssl_context=ssl_context,
         )
         self.port = int(self.server.server_address[1])
         self.ae_title = ae_title

@@ -216,6 +216,7 @@ class RetrieveSCP:
                 destination.port,
                 ae_title=destination.ae_title,
                 contexts=batch.contexts,
+                tls_args=destination.tls_args,
             )
             if not sender.is_established:
                 comment = refusal(sender, destination)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, replace
 from io import BytesIO
 
@@ -26,6 +27,7 @@ class Destination:
     host: str
     port: int
     registered: bool
+    tls_args: tuple[ssl.SSLContext, str] | None = None
 
 
 def resolve_destination(
@@ -45,7 +47,7 @@ def resolve_destination(
     ae_title = move_destination.strip()
     remote = ctx.remotes.lookup(ae_title)
     if remote is not None:
-        return Destination(ae_title, remote.host, remote.port, registered=True)
+        return Destination(ae_title, remote.host, remote.port, True, remote.tls_args())
     port = ctx.config.retrieve.unregistered_destination_port
     if port and requestor_host:
         return Destination(ae_title, requestor_host, port, registered=False)

@@ -61,5 +61,14 @@ def test_remote_aes_route_lists_the_registry(emulator):
     status, body = get(emulator, "/api/remote-aes")
     assert status == 200
     assert body == {
-        "remote_aes": [{"name": "viewer", "ae_title": "VIEWER", "host": "127.0.0.1", "port": 11113}]
+        "remote_aes": [
+            {
+                "name": "viewer",
+                "ae_title": "VIEWER",
+                "host": "127.0.0.1",
+                "port": 11113,
+                "tls": False,
+                "ca_file": "",
+            }
+        ]
     }

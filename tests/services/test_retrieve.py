@@ -477,3 +477,39 @@ def test_c_move_converts_big_endian_for_a_little_endian_destination(archive):
     arrived.file_meta.TransferSyntaxUID = syntax
     assert (arrived.pixel_array == original.pixel_array).all()
     assert arrived.PatientName == original.PatientName
+
+
+@pytest.fixture
+def tls_destination(tmp_path):
+    """A storage SCP that only speaks TLS, with a certificate from a throwaway CA."""
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    scp = StoreSCP("SECURE", ssl_context=server_context)
+    yield scp, ca_file
+    scp.stop()
+
+
+def test_c_move_to_a_tls_destination_verifies_its_certificate(archive, tls_destination):
+    scp, ca_file = tls_destination
+    archive.remote_aes.put(
+        RemoteAE("secure", "SECURE", "127.0.0.1", scp.port, tls=True, ca_file=str(ca_file))
+    )
+    _, final = move(archive, query("STUDY", StudyInstanceUID=uid(1, 1)), "SECURE")
+    assert final.Status == 0x0000
+    assert len(scp.received) == 5
+
+
+@pytest.mark.parametrize("tls", [True, False], ids=["untrusted-certificate", "no-tls"])
+def test_c_move_to_a_tls_destination_without_trust_or_tls_is_a702(archive, tls_destination, tls):
+    scp, _ = tls_destination
+    archive.remote_aes.put(RemoteAE("secure", "SECURE", "127.0.0.1", scp.port, tls=tls))
+    _, final = move(archive, query("STUDY", StudyInstanceUID=uid(1, 1)), "SECURE")
+    assert final.Status == 0xA702
+    assert scp.received == []

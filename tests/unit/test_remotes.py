@@ -90,3 +90,26 @@ def test_unregistered_destination_can_go_back_to_the_requestor():
         11113,
         False,
     )
+
+
+def test_tls_keys_in_a_table_resolve_ca_file_against_the_config_file(tmp_path):
+    (tmp_path / "ca.pem").write_text("not checked until used")
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[remote_aes.secure]\nae_title = "SECURE"\nhost = "h"\nport = 2762\n'
+        'tls = true\nca_file = "ca.pem"\n'
+    )
+    [remote] = load_config(path).remote_aes
+    assert remote.tls is True
+    assert remote.ca_file == str(tmp_path / "ca.pem")
+
+
+def test_tls_key_problems_are_reported(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[remote_aes.s]\nae_title = "S"\nhost = "h"\nport = 1\ntls = "yes"\nca_file = "nope.pem"\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "tls must be true or false" in str(info.value)
+    assert "nope.pem' is not a file" in str(info.value)
