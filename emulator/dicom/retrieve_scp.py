@@ -231,6 +231,8 @@ class RetrieveSCP:
                     self.respond(PENDING, counts)
                 continue
             no_delay(sender)
+            # the DUL loop's idle sleep, as set for accepted associations (handlers.py)
+            sender.dul._run_loop_delay = self.ctx.config.dicom.poll_interval
             try:
                 if not self.suboperations(sender, part, counts):
                     return False
