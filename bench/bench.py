@@ -38,7 +38,7 @@ from emulator import Emulator, load_config  # noqa: E402
 from storage import Level, record_from_dataset  # noqa: E402
 from storage.attributes import BY_KEYWORD  # noqa: E402
 from storage.records import attribute_columns  # noqa: E402
-from tests.helpers import dcmtk_path  # noqa: E402
+from tests.helpers import dcmtk_path, serve_subprocess  # noqa: E402
 
 ENV = {**os.environ, "TCP_NODELAY": "1"}
 UID_ROOT = "1.2.826.0.1.3680043.10.1089.9"
@@ -194,31 +194,8 @@ def peak_rss_mb(pid: int) -> float:
 
 def serve(data: Path, *extra: str) -> tuple[subprocess.Popen[str], int]:
     """``dicom-fabricator serve`` as a subprocess; returns it and its DICOM port."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "emulator",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--admin-port",
-            "0",
-            "--data-dir",
-            str(data),
-            "--log-level",
-            "warning",
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=ENV,
-    )
-    assert proc.stdout is not None
-    ready = proc.stdout.readline()
-    return proc, int(ready.split("dicom=", 1)[1].split()[0].rsplit(":", 1)[1])
+    proc, ready = serve_subprocess(data, "--log-level", "warning", *extra, cwd=ROOT)
+    return proc, int(ready["dicom"].rsplit(":", 1)[1])
 
 
 def retrieve_figures(data: Path, work: Path) -> list[tuple[str, str]]:

@@ -6,6 +6,7 @@ import functools
 import os
 import socket
 import subprocess
+import sys
 import time
 from io import BytesIO
 from pathlib import Path
@@ -273,6 +274,40 @@ class StoreSCP:
 
     def stop(self) -> None:
         self.server.shutdown()
+
+
+def serve_subprocess(
+    data_dir: Path, *extra: str, cwd: Path | None = None
+) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """``python -m emulator serve`` on ephemeral ports; returns once its ready line is read,
+    with the line's fields (``dicom``, ``admin``, ``data``)."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "emulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--admin-port",
+            "0",
+            "--data-dir",
+            str(data_dir),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "TCP_NODELAY": "1"},
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("dicom-fabricator ready "), line + (
+        proc.stderr.read() if proc.stderr else ""
+    )
+    return proc, dict(part.split("=", 1) for part in line.split()[2:])
 
 
 def free_port() -> int:

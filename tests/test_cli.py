@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from emulator.cli import main
-from tests.helpers import dcmtk, dcmtk_path
+from tests.helpers import dcmtk, dcmtk_path, serve_subprocess
 
 
 def test_check_prints_the_effective_config_with_flags_over_file_over_defaults(tmp_path, capsys):
@@ -89,31 +87,7 @@ def test_port_in_use_is_a_clear_startup_error(tmp_path, capsys):
 
 
 def start_serving(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "emulator",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--admin-port",
-            "0",
-            "--data-dir",
-            str(tmp_path / "data"),
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert line.startswith("dicom-fabricator ready "), line + proc.stderr.read()
-    fields = dict(part.split("=", 1) for part in line.split()[2:])
-    return proc, fields
+    return serve_subprocess(tmp_path / "data", *extra)
 
 
 def test_serve_prints_a_ready_line_serves_and_stops_cleanly_on_sigterm(tmp_path):
