@@ -7,6 +7,7 @@ the only place that configures logging or touches library-global settings.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import signal
@@ -21,10 +22,12 @@ from emulator.app import Emulator
 from emulator.config import REMOTE_AES, Config, as_dict, load_config, settings
 from emulator.errors import ConfigError, EmulatorError
 from emulator.remotes import SPEC_FORMAT
+from emulator.services.fabrication import fabricate_into
 from emulator.version import __version__
+from storage.fabricate import MODALITIES, FabricationSpec
 
 PROG = "dicom-fabricator"
-COMMANDS = ("serve", "check")
+COMMANDS = ("serve", "check", "fabricate")
 _GROUPS = {
     "dicom": "DICOM listener",
     "admin": "admin HTTP API",
@@ -93,7 +96,85 @@ def build_parser() -> argparse.ArgumentParser:
         " configuration as JSON, open no ports. Exit 0 if valid, 2 if not.",
     )
     _add_settings(check)
+    fab = sub.add_parser(
+        "fabricate",
+        help="write seeded synthetic studies into the data directory",
+        description="Fabricate patients, studies, series and instances (CT, MR) from a seed"
+        " into the data directory, as if received by C-STORE. The same seed and --anchor"
+        " give the same bytes.",
+    )
+    _add_settings(fab)
+    spec = fab.add_argument_group("fabrication")
+    spec.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    for flag, default, text in (
+        ("--patients", 3, "patients"),
+        ("--studies-per-patient", 1, "studies per patient"),
+        ("--series-per-study", 2, "series per study"),
+        ("--instances-per-series", 5, "instances per series"),
+        ("--matrix", 64, "rows and columns of each image"),
+    ):
+        spec.add_argument(
+            flag, type=_positive, default=default, help=f"{text} (default: {default})"
+        )
+    spec.add_argument(
+        "--modalities",
+        type=_modalities,
+        default=MODALITIES,
+        metavar="LIST",
+        help=f"comma-separated, of {','.join(MODALITIES)} (default: all)",
+    )
+    spec.add_argument(
+        "--anchor",
+        type=_date,
+        default=None,
+        metavar="YYYYMMDD",
+        help="study dates fall in the year before this date (default: today)",
+    )
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _modalities(text: str) -> tuple[str, ...]:
+    values = tuple(v.strip().upper() for v in text.split(",") if v.strip())
+    unknown = [v for v in values if v not in MODALITIES]
+    if unknown or not values:
+        shown = ", ".join(unknown) if unknown else repr(text)
+        raise argparse.ArgumentTypeError(
+            f"unknown modality {shown}: expected {','.join(MODALITIES)}"
+        )
+    return values
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(text, "%Y%m%d").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYYMMDD, got {text!r}") from None
+
+
+def fabricate_command(config: Config, args: argparse.Namespace) -> int:
+    spec = FabricationSpec(
+        seed=args.seed,
+        patients=args.patients,
+        studies_per_patient=args.studies_per_patient,
+        series_per_study=args.series_per_study,
+        instances_per_series=args.instances_per_series,
+        modalities=args.modalities,
+        matrix=args.matrix,
+        anchor=args.anchor or dt.date.today(),
+    )
+    count = fabricate_into(config, spec)
+    print(f"{PROG}: fabricated {count} instances (seed {spec.seed}) into {config.storage.data_dir}")
+    return 0
 
 
 def _config_from(args: argparse.Namespace) -> Config:
@@ -151,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(as_dict(config), indent=2))
             return 0
         _setup_logging(config.log_level)
+        if args.command == "fabricate":
+            return fabricate_command(config, args)
         return serve(config)
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

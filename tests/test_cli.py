@@ -134,3 +134,58 @@ def test_version_flag(capsys):
 
 def dcmtk_available() -> bool:
     return dcmtk_path("echoscu") is not None
+
+
+def test_fabricate_writes_a_seeded_archive_that_c_find_answers(tmp_path, capsys):
+    from emulator import Emulator
+    from tests.conftest import make_config
+    from tests.helpers import find, query
+
+    data = tmp_path / "data"
+    assert (
+        main(
+            [
+                "fabricate",
+                "--data-dir",
+                str(data),
+                "--patients",
+                "3",
+                "--series-per-study",
+                "1",
+                "--instances-per-series",
+                "2",
+                "--seed",
+                "4",
+                "--anchor",
+                "20260101",
+            ]
+        )
+        == 0
+    )
+    assert "fabricated 6 instances (seed 4)" in capsys.readouterr().out
+
+    with Emulator(make_config(data)) as emu:
+        results, final = find(
+            emu.dicom_port,
+            query(
+                "STUDY", PatientID="FAB4-*", StudyInstanceUID="", NumberOfStudyRelatedInstances=""
+            ),
+        )
+    assert final.Status == 0x0000
+    assert len(results) == 3
+    assert {r.NumberOfStudyRelatedInstances for r in results} == {2}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["fabricate", "--patients", "0"], "expected a positive integer"),
+        (["fabricate", "--modalities", "CT,XR"], "unknown modality XR"),
+        (["fabricate", "--anchor", "yesterday"], "expected a date YYYYMMDD"),
+    ],
+)
+def test_fabricate_refuses_bad_parameters(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
