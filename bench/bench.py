@@ -268,12 +268,12 @@ def retrieve_figures(data: Path, work: Path) -> list[tuple[str, str]]:
     return rows
 
 
-def cold_start(work: Path, reps: int) -> str:
+def cold_start(work: Path, reps: int, *extra: str) -> str:
     times = []
     for i in range(reps):
-        data = work / f"cold{i}"
+        data = work / f"cold{i}{''.join(extra)}"
         start = time.perf_counter()
-        proc, port = serve(data)
+        proc, port = serve(data, *extra)
         run("echoscu", "-aec", "FABRICATOR", "127.0.0.1", str(port))
         times.append(time.perf_counter() - start)
         proc.terminate()
@@ -321,7 +321,15 @@ def main() -> int:
                     "127.0.0.1", emulator.dicom_port, emulator.ae_title, work, reps, emulator, big
                 )
             rows.extend(retrieve_figures(work / "data", work))
-            rows.append(("cold start to first C-ECHO (subprocess)", cold_start(work, reps)))
+            rows.append(
+                ("cold start to first C-ECHO, new data dir (demo archive)", cold_start(work, reps))
+            )
+            rows.append(
+                (
+                    "cold start to first C-ECHO, new data dir, --empty",
+                    cold_start(work, reps, "--empty"),
+                )
+            )
             fsync = "on" if args.fsync else "off"
             target = f"in-process emulator (fsync {fsync}, poll {args.poll_interval * 1000:g} ms)"
     width = max(len(r[0]) for r in rows)

@@ -4,9 +4,11 @@ journal and the admin server. Nothing in the emulator is global.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
@@ -21,6 +23,7 @@ from emulator.errors import StartupError
 from emulator.journal import RequestJournal
 from emulator.logfmt import kv
 from emulator.remotes import RemoteAERegistry
+from emulator.services.fabrication import DEMO, fabricate_with
 from emulator.services.store import StoreOutcome, store_instance
 from emulator.version import __version__
 from storage import FileStore, Index, StorageError
@@ -46,6 +49,7 @@ class Emulator:
         self._server_thread: threading.Thread | None = None
         self._admin: AdminServer | None = None
         self._ctx_value: ServiceContext | None = None
+        self._fresh = False
         self._stop_lock = threading.Lock()
         self.started_at: float | None = None
 
@@ -74,6 +78,7 @@ class Emulator:
 
     def _open_storage(self) -> None:
         data_dir = self.config.storage.data_dir
+        self._fresh = not (data_dir / "index.sqlite").exists()
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
             self._files = FileStore(data_dir, fsync=self.config.storage.fsync)
@@ -89,6 +94,8 @@ class Emulator:
         assert self._files is not None
         ctx = ServiceContext(self.config, self._index, self._files, self.journal, self.remote_aes)
         self._ctx_value = ctx
+        if self._fresh and not self.config.storage.empty:
+            fabricate_with(ctx, replace(DEMO, anchor=dt.date.today()))
         self._ae = build_ae(self.config.dicom)
         cfg = self.config.dicom
         try:

@@ -117,6 +117,11 @@ class StorageConfig:
         "data directory (created if missing, reused if present)",
         "--data-dir",
     )
+    empty: bool = setting(
+        False,
+        "start a new data directory empty (default: with a small seeded demo archive)",
+        "--empty",
+    )
     fsync: bool = setting(
         True,
         "fsync each received file before it is indexed (off: faster, less durable)",

@@ -56,6 +56,7 @@ def make_config(data_dir: Path, **overrides: object):  # type: ignore[no-untyped
         "admin.port": 0,
         "storage.data_dir": data_dir,
         "storage.fsync": False,
+        "storage.empty": True,
         "dicom.shutdown_grace": 1.0,
     }
     values.update({k.replace("__", "."): v for k, v in overrides.items()})  # remote_aes as is

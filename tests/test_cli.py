@@ -189,3 +189,38 @@ def test_fabricate_refuses_bad_parameters(argv, message, capsys):
         main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_serve_gives_a_new_data_directory_a_seeded_demo_archive(tmp_path):
+    proc, ready = start_serving(tmp_path)
+    try:
+        health = json.load(urllib.request.urlopen(ready["admin"] + "/api/health", timeout=5))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)
+    assert health["counts"] == {"patients": 3, "studies": 3, "series": 6, "instances": 30}
+
+
+def test_serve_with_empty_starts_a_new_data_directory_empty(tmp_path):
+    proc, ready = start_serving(tmp_path, "--empty")
+    try:
+        health = json.load(urllib.request.urlopen(ready["admin"] + "/api/health", timeout=5))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)
+    assert health["counts"]["instances"] == 0
+
+
+def test_a_data_directory_emptied_by_its_user_is_not_refilled(tmp_path):
+    from emulator import Emulator
+    from tests.conftest import make_config
+
+    with Emulator(make_config(tmp_path / "data")):  # creates the index, empty
+        pass
+    proc, ready = start_serving(tmp_path)
+    try:
+        health = json.load(urllib.request.urlopen(ready["admin"] + "/api/health", timeout=5))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)
+    assert health["counts"]["instances"] == 0

@@ -20,21 +20,33 @@ from storage.fabricate import FabricationSpec, fabricate
 log = logging.getLogger(__name__)
 
 
+# What a new data directory holds unless started with --empty: 3 patients, 30 instances.
+DEMO = FabricationSpec(
+    seed=1, patients=3, studies_per_patient=1, series_per_study=2, instances_per_series=5
+)
+
+
+def fabricate_with(ctx: ServiceContext, spec: FabricationSpec) -> int:
+    """Store *spec*'s instances through the C-STORE path of *ctx*; return how many."""
+    count = 0
+    for ds in fabricate(spec):
+        buffer = BytesIO()
+        ds.save_as(buffer, enforce_file_format=True)
+        store_instance(buffer.getvalue(), None, None, None, "FABRICATOR", ctx)
+        count += 1
+    log.info("fabricated %d instances (seed %d) into %s", count, spec.seed, ctx.files.root)
+    return count
+
+
 def fabricate_into(config: Config, spec: FabricationSpec) -> int:
     """Write *spec*'s instances into ``config.storage.data_dir``; return how many."""
     data_dir = config.storage.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     files = FileStore(data_dir, fsync=config.storage.fsync)
     index = Index.open(data_dir / "index.sqlite")
-    ctx = ServiceContext(config, index, files, RequestJournal(), RemoteAERegistry())
-    count = 0
     try:
-        for ds in fabricate(spec):
-            buffer = BytesIO()
-            ds.save_as(buffer, enforce_file_format=True)
-            store_instance(buffer.getvalue(), None, None, None, "FABRICATOR", ctx)
-            count += 1
+        return fabricate_with(
+            ServiceContext(config, index, files, RequestJournal(), RemoteAERegistry()), spec
+        )
     finally:
         index.close()
-    log.info("fabricated %d instances (seed %d) into %s", count, spec.seed, data_dir)
-    return count

