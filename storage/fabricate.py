@@ -2,8 +2,8 @@
 
 Every entity draws from its own random stream, seeded from the specification's seed and the
 entity's position (``random.Random`` seeded with a string is the same on every machine), so any
-single instance can be rebuilt on its own, byte for byte. UIDs come from
-``pydicom.uid.generate_uid(entropy_srcs=...)`` (``2.25.`` UUID-derived, PS3.5 B.2).
+single instance can be rebuilt on its own, byte for byte. UIDs are ``2.25.`` UUID-derived
+(PS3.5 B.2) from a name-based UUID of the seed and the entity's path.
 
 Modalities so far: CT and MR, with every mandatory module of their IODs (PS3.3 A.3, A.4) and a
 phantom of ellipses with tissue-like values that forms a coherent volume across a series.
@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, MRImageStorage, generate_uid
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, MRImageStorage
 
 MODALITIES = ("CT", "MR")
 MANUFACTURER = "DICOM Fabricator"
@@ -80,8 +81,14 @@ def _rng(spec: FabricationSpec, *path: object) -> random.Random:
     return random.Random(":".join(str(p) for p in (spec.seed, *path)))
 
 
+_UID_NAMESPACE = uuid.UUID("5b0e6e7c-3f0a-4d1c-9a3e-0f6a1f2b7c11")  # this project's
+
+
 def _uid(spec: FabricationSpec, *path: object) -> str:
-    return str(generate_uid(entropy_srcs=[str(spec.seed), *map(str, path)]))
+    """A UUID-derived UID (PS3.5 B.2: ``2.25.`` + the UUID as an integer), name-based
+    (UUID version 5) on the seed and the entity's path, so it is the same on every run."""
+    name = ":".join(str(part) for part in (spec.seed, *path))
+    return f"2.25.{uuid.uuid5(_UID_NAMESPACE, name).int}"
 
 
 def _patient(spec: FabricationSpec, p: int) -> dict[str, str]:

@@ -135,3 +135,19 @@ def test_every_fabricated_object_passes_dciodvfy_without_errors_or_warnings(tmp_
         if lines:
             findings[f"{ds.BodyPartExamined} {ds.SeriesDescription}"] = lines
     assert findings == {}
+
+
+def test_uids_of_entities_whose_indexes_concatenate_alike_still_differ():
+    # patient 1 / study 12 and patient 11 / study 2 once hashed the same text
+    spec = FabricationSpec(
+        seed=1,
+        patients=12,
+        studies_per_patient=12,
+        series_per_study=1,
+        instances_per_series=1,
+        anchor=ANCHOR,
+    )
+    instances = list(fabricate(spec))
+    assert len({ds.StudyInstanceUID for ds in instances}) == 144
+    assert len({ds.SOPInstanceUID for ds in instances}) == 144
+    assert all(ds.SOPInstanceUID.startswith("2.25.") for ds in instances)
