@@ -5,8 +5,9 @@ entity's position (``random.Random`` seeded with a string is the same on every m
 single instance can be rebuilt on its own, byte for byte. UIDs are ``2.25.`` UUID-derived
 (PS3.5 B.2) from a name-based UUID of the seed and the entity's path.
 
-Modalities so far: CT and MR, with every mandatory module of their IODs (PS3.3 A.3, A.4) and a
-phantom of ellipses with tissue-like values that forms a coherent volume across a series.
+Modalities so far: CT and MR (PS3.3 A.3, A.4: a phantom of ellipses with tissue-like values
+forming a coherent volume across a series), CR (A.2: a chest-like projection) and Secondary
+Capture (A.8.1: an 8-bit screen-like image), each with every mandatory module of its IOD.
 """
 
 from __future__ import annotations
@@ -19,9 +20,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, MRImageStorage
+from pydicom.uid import (
+    ComputedRadiographyImageStorage,
+    CTImageStorage,
+    ExplicitVRLittleEndian,
+    MRImageStorage,
+    SecondaryCaptureImageStorage,
+)
 
-MODALITIES = ("CT", "MR")
+MODALITIES = ("CT", "MR", "CR", "SC")
+SOP_CLASSES = {
+    "CT": CTImageStorage,
+    "MR": MRImageStorage,
+    "CR": ComputedRadiographyImageStorage,
+    "SC": SecondaryCaptureImageStorage,
+}
 MANUFACTURER = "DICOM Fabricator"
 
 _FAMILY = [
@@ -47,7 +60,7 @@ _GIVEN = {
     "M": ["JOHN", "LUCAS", "MATEO", "MINH", "MARCO", "PIOTR", "CHIDI", "ERIK"],
 }
 _PHYSICIANS = ["HOUSE^GREGORY", "GREY^MEREDITH", "ROSS^DOUG", "QUINCY^MICHAELA"]
-_PAIRED = frozenset({"KNEE"})
+_PAIRED = frozenset({"KNEE", "HAND"})
 _PROTOCOLS = {  # modality → (body part, study description, series descriptions)
     "CT": [
         ("CHEST", "CT CHEST W/O CONTRAST", ["AXIAL 5MM", "AXIAL 1MM LUNG"]),
@@ -59,6 +72,11 @@ _PROTOCOLS = {  # modality → (body part, study description, series description
         ("KNEE", "MR KNEE", ["PD SAG", "T2 COR"]),
         ("SPINE", "MR LUMBAR SPINE", ["T1 SAG", "T2 SAG"]),
     ],
+    "CR": [
+        ("CHEST", "CR CHEST 2 VIEWS", ["PA", "LATERAL"]),
+        ("HAND", "CR HAND", ["PA", "OBLIQUE"]),
+    ],
+    "SC": [("CHEST", "SECONDARY CAPTURE", ["SCREEN CAPTURE"])],  # e.g. a captured report
 }
 
 
@@ -126,6 +144,18 @@ def _study(spec: FabricationSpec, p: int, s: int) -> dict[str, object]:
     }
 
 
+def radiograph(matrix: int, seed: int) -> np.ndarray:
+    """A chest-radiograph-like projection: a bright body, darker lungs, a bright spine."""
+    y, x = np.mgrid[-1 : 1 : matrix * 1j, -1 : 1 : matrix * 1j]
+    image = np.full((matrix, matrix), 300.0)
+    image[(x / 0.9) ** 2 + (y / 1.1) ** 2 <= 1] = 2600
+    for cx in (-0.4, 0.4):
+        image[((x - cx) / 0.3) ** 2 + ((y + 0.1) / 0.6) ** 2 <= 1] = 1100
+    image[np.abs(x) < 0.08] = 3400
+    noise = np.random.default_rng(seed).normal(0, 10, image.shape)
+    return np.clip(image + noise, 0, 4095).astype(np.uint16)
+
+
 def phantom(matrix: int, position: float, modality: str, seed: int) -> np.ndarray:
     """A head/body-like phantom slice: ellipses of tissue-like values that shrink towards
     the ends of the volume (*position* in -1..1), with a little seeded noise."""
@@ -149,7 +179,7 @@ def phantom(matrix: int, position: float, modality: str, seed: int) -> np.ndarra
     return np.clip(image + noise, 0, 4095).astype(np.uint16)
 
 
-def _instance(
+def _common(
     spec: FabricationSpec,
     patient: dict[str, str],
     study: dict[str, object],
@@ -158,10 +188,9 @@ def _instance(
     se: int,
     i: int,
 ) -> Dataset:
+    """Patient, General Study, General Series, General Equipment, General Image and SOP
+    Common modules, shared by every IOD here."""
     modality = str(study["modality"])
-    n = spec.instances_per_series
-    position = (2 * i / max(1, n - 1) - 1) if n > 1 else 0.0
-    thickness = 5.0 if modality == "CT" else 4.0
     ds = Dataset()
     ds.SpecificCharacterSet = "ISO_IR 100"
     ds.update(patient)  # type: ignore[arg-type]
@@ -180,25 +209,41 @@ def _instance(
     ds.SeriesNumber = se + 1
     ds.SeriesDescription = series_names[se % len(series_names)]
     ds.ProtocolName = str(study["StudyDescription"])
-    ds.Modality = modality
-    ds.BodyPartExamined = study["body_part"]
+    ds.Modality = "OT" if modality == "SC" else modality
+    if study["body_part"]:
+        ds.BodyPartExamined = study["body_part"]
     if study["laterality"]:  # Type 2C: present for paired body parts (PS3.3 C.7.3.1)
         ds.Laterality = study["laterality"]
-    ds.PatientPosition = "HFS"
     ds.SeriesDate, ds.SeriesTime = ds.StudyDate, ds.StudyTime
-    ds.FrameOfReferenceUID = study["frame_of_reference"]
-    ds.PositionReferenceIndicator = ""
     ds.Manufacturer = MANUFACTURER
     ds.ManufacturerModelName = "Fabricator " + modality
     ds.InstitutionName = "Fabricated General Hospital"
     ds.StationName = f"{modality}01"
     ds.SoftwareVersions = "0.1"
-    ds.SOPClassUID = CTImageStorage if modality == "CT" else MRImageStorage
+    ds.SOPClassUID = SOP_CLASSES[modality]
     ds.SOPInstanceUID = _uid(spec, "instance", p, s, se, i)
     ds.InstanceNumber = i + 1
-    ds.AcquisitionNumber = 1
     ds.ContentDate, ds.ContentTime = ds.StudyDate, ds.StudyTime
     ds.InstanceCreationDate, ds.InstanceCreationTime = ds.StudyDate, ds.StudyTime
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows = ds.Columns = spec.matrix
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    return ds
+
+
+def _volume_slice(
+    ds: Dataset, spec: FabricationSpec, study: dict[str, object], i: int, seed: int
+) -> None:
+    """CT and MR: Frame of Reference, Image Plane and the CT or MR Image module."""
+    modality = ds.Modality
+    n = spec.instances_per_series
+    position = (2 * i / max(1, n - 1) - 1) if n > 1 else 0.0
+    thickness = 5.0 if modality == "CT" else 4.0
+    ds.PatientPosition = "HFS"  # Type 2C for CT and MR (PS3.3 C.7.3.1)
+    ds.FrameOfReferenceUID = study["frame_of_reference"]
+    ds.PositionReferenceIndicator = ""
+    ds.AcquisitionNumber = 1
     # Value 3: AXIAL is a CT defined term (PS3.3 C.8.2.1.1.1); MR has none that fits better
     ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL" if modality == "CT" else "OTHER"]
     z = position * thickness * n / 2
@@ -207,10 +252,6 @@ def _instance(
     ds.PixelSpacing = [round(250 / spec.matrix, 4)] * 2
     ds.SliceThickness = thickness
     ds.SliceLocation = round(z, 3)
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.Rows = ds.Columns = spec.matrix
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
     if modality == "CT":
         ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = -1024, 1, "HU"
         ds.KVP = 120
@@ -221,8 +262,53 @@ def _instance(
         ds.RepetitionTime, ds.EchoTime, ds.EchoTrainLength = 500, 15, 1
         ds.MagneticFieldStrength = 1.5
         ds.WindowCenter, ds.WindowWidth = 1200, 2400
-    seed = _rng(spec, "pixels", p, s, se, i).getrandbits(32)
     ds.PixelData = phantom(spec.matrix, position, modality, seed).tobytes()
+
+
+_VIEWS = {"PA": "PA", "AP": "AP", "LATERAL": "LL"}
+
+
+def _radiograph(ds: Dataset, spec: FabricationSpec, seed: int) -> None:
+    """CR: CR Series and CR Image modules, and a projection-like image."""
+    ds.ViewPosition = _VIEWS.get(ds.SeriesDescription, "")  # Type 2 (PS3.3 C.8.1.1)
+    ds.PatientOrientation = ["L", "F"]  # Type 2C: no Image Plane module (C.7.6.1)
+    ds.ImageType = ["ORIGINAL", "PRIMARY"]
+    ds.KVP = 110
+    ds.ImagerPixelSpacing = [round(350 / spec.matrix, 4)] * 2
+    ds.WindowCenter, ds.WindowWidth = 2048, 4096
+    ds.PixelData = radiograph(spec.matrix, seed).tobytes()
+
+
+def _secondary_capture(ds: Dataset, spec: FabricationSpec, seed: int) -> None:
+    """SC: SC Equipment (conversion type) and an 8-bit screen-like image."""
+    ds.ConversionType = "WSD"  # workstation (PS3.3 C.8.6.1)
+    ds.PatientOrientation = ""  # Type 2C: no Image Plane module (C.7.6.1)
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 8, 8, 7
+    y, x = np.mgrid[0 : spec.matrix, 0 : spec.matrix]
+    image = (x * 255 // max(1, spec.matrix - 1)).astype(np.uint8)
+    image[(y // 8) % 4 == 0] = 255 - image[(y // 8) % 4 == 0]  # bands, like lines of text
+    image[: spec.matrix // 8] = seed % 64  # a header bar
+    ds.PixelData = image.tobytes()
+
+
+def _instance(
+    spec: FabricationSpec,
+    patient: dict[str, str],
+    study: dict[str, object],
+    p: int,
+    s: int,
+    se: int,
+    i: int,
+) -> Dataset:
+    ds = _common(spec, patient, study, p, s, se, i)
+    seed = _rng(spec, "pixels", p, s, se, i).getrandbits(32)
+    modality = str(study["modality"])
+    if modality in ("CT", "MR"):
+        _volume_slice(ds, spec, study, i, seed)
+    elif modality == "CR":
+        _radiograph(ds, spec, seed)
+    else:
+        _secondary_capture(ds, spec, seed)
     ds.file_meta = FileMetaDataset()
     ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID

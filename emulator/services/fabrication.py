@@ -20,9 +20,15 @@ from storage.fabricate import FabricationSpec, fabricate
 log = logging.getLogger(__name__)
 
 
-# What a new data directory holds unless started with --empty: 3 patients, 30 instances.
+# What a new data directory holds unless started with --empty: 3 patients (a CT, an MR and
+# a CR study), 30 instances. Modalities are pinned so that adding more does not change it.
 DEMO = FabricationSpec(
-    seed=1, patients=3, studies_per_patient=1, series_per_study=2, instances_per_series=5
+    seed=1,
+    patients=3,
+    studies_per_patient=1,
+    series_per_study=2,
+    instances_per_series=5,
+    modalities=("CT", "MR", "CR"),
 )
 
 

