@@ -86,6 +86,18 @@ def test_port_in_use_is_a_clear_startup_error(tmp_path, capsys):
     assert f"cannot listen for DICOM on 127.0.0.1:{port}" in capsys.readouterr().err
 
 
+def health_of_serve(tmp_path: Path, *extra: str | signal.Signals) -> tuple[dict, int]:
+    """Start serve, read GET /api/health, stop it with the given signal (last argument)."""
+    *flags, stop = extra
+    proc, ready = start_serving(tmp_path, *[str(f) for f in flags])
+    try:
+        health = json.load(urllib.request.urlopen(ready["admin"] + "/api/health", timeout=5))
+    finally:
+        proc.send_signal(stop)  # type: ignore[arg-type]
+        proc.communicate(timeout=15)
+    return health, proc.returncode
+
+
 def start_serving(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
     return serve_subprocess(tmp_path / "data", *extra)
 
@@ -115,14 +127,9 @@ def test_serve_reopens_an_existing_data_directory_with_its_index(tmp_path):
 
     with Emulator(make_config(tmp_path / "data")) as emu:
         emu.import_instance(part10(make_dataset()))
-    proc, ready = start_serving(tmp_path)
-    try:
-        health = json.load(urllib.request.urlopen(ready["admin"] + "/api/health", timeout=5))
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=15)
+    health, returncode = health_of_serve(tmp_path, signal.SIGINT)
     assert health["counts"]["instances"] == 1
-    assert proc.returncode == 0
+    assert returncode == 0
 
 
 def test_version_flag(capsys):
@@ -192,23 +199,15 @@ def test_fabricate_refuses_bad_parameters(argv, message, capsys):
 
 
 def test_serve_gives_a_new_data_directory_a_seeded_demo_archive(tmp_path):
-    proc, ready = start_serving(tmp_path)
-    try:
-        health = json.load(urllib.request.urlopen(ready["admin"] + "/api/health", timeout=5))
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=15)
+    health, returncode = health_of_serve(tmp_path, signal.SIGTERM)
     assert health["counts"] == {"patients": 3, "studies": 3, "series": 6, "instances": 30}
+    assert returncode == 0
 
 
 def test_serve_with_empty_starts_a_new_data_directory_empty(tmp_path):
-    proc, ready = start_serving(tmp_path, "--empty")
-    try:
-        health = json.load(urllib.request.urlopen(ready["admin"] + "/api/health", timeout=5))
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=15)
+    health, returncode = health_of_serve(tmp_path, "--empty", signal.SIGTERM)
     assert health["counts"]["instances"] == 0
+    assert returncode == 0
 
 
 def test_a_data_directory_emptied_by_its_user_is_not_refilled(tmp_path):
@@ -217,10 +216,6 @@ def test_a_data_directory_emptied_by_its_user_is_not_refilled(tmp_path):
 
     with Emulator(make_config(tmp_path / "data")):  # creates the index, empty
         pass
-    proc, ready = start_serving(tmp_path)
-    try:
-        health = json.load(urllib.request.urlopen(ready["admin"] + "/api/health", timeout=5))
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=15)
+    health, returncode = health_of_serve(tmp_path, signal.SIGTERM)
     assert health["counts"]["instances"] == 0
+    assert returncode == 0
