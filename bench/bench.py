@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,7 +37,7 @@ from emulator import Emulator, load_config  # noqa: E402
 from storage import Level, record_from_dataset  # noqa: E402
 from storage.attributes import BY_KEYWORD  # noqa: E402
 from storage.records import attribute_columns  # noqa: E402
-from tests.helpers import dcmtk_path, serve_subprocess  # noqa: E402
+from tests.helpers import dcmtk_path, free_port, serve_subprocess  # noqa: E402
 
 ENV = {**os.environ, "TCP_NODELAY": "1"}
 UID_ROOT = "1.2.826.0.1.3680043.10.1089.9"
@@ -200,9 +199,7 @@ def serve(data: Path, *extra: str) -> tuple[subprocess.Popen[str], int]:
 
 def retrieve_figures(data: Path, work: Path) -> list[tuple[str, str]]:
     """C-MOVE to a local storescp and C-GET with getscu, for the studies stored above."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        dest_port = s.getsockname()[1]
+    dest_port = free_port()
     receiver = subprocess.Popen(
         [str(dcmtk_path("storescp")), "--aetitle", "BENCHDEST", "--ignore", str(dest_port)],
         env=ENV,

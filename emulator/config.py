@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from emulator.errors import ConfigError
-from emulator.remotes import RemoteAE, duplicate_titles, from_table, parse_spec
+from emulator.remotes import RemoteAE, duplicate_titles, from_table, parse_spec, valid_ae_title
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -214,9 +213,6 @@ def settings() -> list[Setting]:
     return rows
 
 
-_AE_TITLE_RE = re.compile(r"[\x20-\x5b\x5d-\x7e]{1,16}")  # PS3.5 Table 6.2-1 AE: no "\" or controls
-
-
 def _coerce(row: Setting, value: Any) -> tuple[Any, str | None]:
     """Convert and check one value; return (value, problem)."""
     t = row.type
@@ -247,7 +243,7 @@ def _coerce(row: Setting, value: Any) -> tuple[Any, str | None]:
     choices = row.checks.get("choices")
     if choices and value.lower() not in choices:
         return None, f"expected one of {', '.join(choices)}, got {value!r}"
-    if row.key.endswith("ae_title") and not _AE_TITLE_RE.fullmatch(value.strip() or "x" * 17):
+    if row.key.endswith("ae_title") and not valid_ae_title(value):
         return None, f"AE title must be 1-16 characters without '\\' or control codes: {value!r}"
     return (value.lower() if choices else value.strip() if "ae_title" in row.key else value), None
 

@@ -16,6 +16,14 @@ from typing import Any
 
 _NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _AE_RE = re.compile(r"[\x20-\x5b\x5d-\x7e]{1,16}")  # PS3.5 Table 6.2-1 AE: no "\" or controls
+
+
+def valid_ae_title(value: object) -> bool:
+    """True if *value* is an AE title: 1-16 characters, no backslash or control codes, not
+    only spaces (PS3.5 Table 6.2-1)."""
+    return isinstance(value, str) and _AE_RE.fullmatch(value.strip() or "x" * 17) is not None
+
+
 _SPEC_RE = re.compile(r"(?P<name>[^=]+)=(?P<ae>[^@]+)@(?P<host>\[[^\]]+\]|[^:]+):(?P<port>.+)")
 SPEC_FORMAT = "NAME=AETITLE@HOST:PORT"
 
@@ -52,7 +60,7 @@ def _check(name: str, ae_title: object, host: object, port: object) -> list[str]
     problems = []
     if not _NAME_RE.fullmatch(name):
         problems.append("name must be 1-64 letters, digits, '_', '.' or '-'")
-    if not isinstance(ae_title, str) or not _AE_RE.fullmatch(ae_title.strip() or "x" * 17):
+    if not valid_ae_title(ae_title):
         problems.append(
             f"ae_title must be 1-16 characters without '\\' or control codes, got {ae_title!r}"
         )

@@ -358,8 +358,3 @@ class Index:
                 (sop_instance_uid,),
             ).fetchone()
         return StoredInstance(*row) if row is not None else None
-
-    def paths(self) -> set[str]:
-        """Relative paths of every indexed file."""
-        with self._reader() as conn:
-            return {row[0] for row in conn.execute("SELECT path FROM instances")}

@@ -36,10 +36,6 @@ FIND_MODELS: dict[str, Model] = {
     PatientStudyOnlyQueryRetrieveInformationModelFind: Model.PATIENT_STUDY_ONLY,
 }
 
-STORAGE_SOP_CLASSES: frozenset[str] = frozenset(
-    str(cx.abstract_syntax) for cx in AllStoragePresentationContexts
-)
-
 
 def supported_contexts() -> list[PresentationContext]:
     """Every context the emulator accepts as an association acceptor."""
