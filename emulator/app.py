@@ -23,10 +23,11 @@ from emulator.errors import StartupError
 from emulator.journal import RequestJournal
 from emulator.logfmt import kv
 from emulator.remotes import RemoteAERegistry
-from emulator.services.fabrication import DEMO, fabricate_with
+from emulator.services.fabrication import DEMO, Fabricated, fabricate_with
 from emulator.services.store import StoreOutcome, store_instance
 from emulator.version import __version__
-from storage import FileStore, Index, StorageError
+from storage import FileStore, Index, InstanceSource, StorageError
+from storage.fabricate import FabricationSpec
 
 log = logging.getLogger("emulator")
 
@@ -92,7 +93,14 @@ class Emulator:
     def _start_dicom(self) -> None:
         assert self._index is not None
         assert self._files is not None
-        ctx = ServiceContext(self.config, self._index, self._files, self.journal, self.remote_aes)
+        ctx = ServiceContext(
+            self.config,
+            self._index,
+            self._files,
+            InstanceSource(self._index, self._files),
+            self.journal,
+            self.remote_aes,
+        )
         self._ctx_value = ctx
         if self._fresh and not self.config.storage.empty:
             fabricate_with(ctx, replace(DEMO, anchor=dt.date.today()))
@@ -213,6 +221,15 @@ class Emulator:
     def import_instance(self, part10: bytes, source: str = "") -> StoreOutcome:
         """Store a Part 10 file's bytes as if received by C-STORE (same validation, atomic)."""
         return store_instance(part10, None, None, None, source, self._ctx())
+
+    def fabricate(self, spec: FabricationSpec, materialize: bool = False) -> Fabricated:
+        """Add fabricated studies to the running archive (see ``services.fabrication``)."""
+        return fabricate_with(self._ctx(), spec, materialize)
+
+    @property
+    def instances(self) -> InstanceSource:
+        """Reads or synthesizes any indexed instance."""
+        return self._ctx().instances
 
     def _ctx(self) -> ServiceContext:
         if self._ctx_value is None:

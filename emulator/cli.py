@@ -18,13 +18,16 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from tqdm import tqdm
+
 from emulator.app import Emulator
 from emulator.config import REMOTE_AES, Config, as_dict, load_config, settings
 from emulator.errors import ConfigError, EmulatorError
 from emulator.remotes import SPEC_FORMAT
 from emulator.services.fabrication import fabricate_into
 from emulator.version import __version__
-from storage.fabricate import MODALITIES, FabricationSpec
+from storage import StorageError
+from storage.fabricate import MODALITIES, TRANSFER_SYNTAXES, FabricationSpec
 
 PROG = "dicom-fabricator"
 COMMANDS = ("serve", "check", "fabricate")
@@ -99,9 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     fab = sub.add_parser(
         "fabricate",
         help="write seeded synthetic studies into the data directory",
-        description="Fabricate patients, studies, series and instances (CT, MR) from a seed"
-        " into the data directory, as if received by C-STORE. The same seed and --anchor"
-        " give the same bytes.",
+        description="Fabricate patients, studies, series and instances from a seed into the"
+        " data directory: index rows whose Part 10 bytes are synthesized when retrieved or"
+        " exported (--materialize writes files). The same seed and --anchor give the same"
+        " bytes.",
     )
     _add_settings(fab)
     spec = fab.add_argument_group("fabrication")
@@ -111,11 +115,35 @@ def build_parser() -> argparse.ArgumentParser:
         ("--studies-per-patient", 1, "studies per patient"),
         ("--series-per-study", 2, "series per study"),
         ("--instances-per-series", 5, "instances per series"),
-        ("--matrix", 64, "rows and columns of each image"),
     ):
         spec.add_argument(
             flag, type=_positive, default=default, help=f"{text} (default: {default})"
         )
+    spec.add_argument(
+        "--matrix",
+        type=_positive,
+        default=None,
+        help="rows and columns of every image (default: each modality's usual size)",
+    )
+    spec.add_argument(
+        "--window-days",
+        type=int,
+        default=365,
+        help="study dates fall this many days before --anchor at most (default: 365)",
+    )
+    spec.add_argument(
+        "--transfer-syntaxes",
+        type=_syntaxes,
+        default=("explicit",),
+        metavar="LIST",
+        help=f"comma-separated, of {','.join(TRANSFER_SYNTAXES)}; series take them in turn"
+        " (default: explicit)",
+    )
+    spec.add_argument(
+        "--materialize",
+        action="store_true",
+        help="write every instance as a Part 10 file (default: synthesize on demand)",
+    )
     spec.add_argument(
         "--modalities",
         type=_modalities,
@@ -154,6 +182,17 @@ def _modalities(text: str) -> tuple[str, ...]:
     return values
 
 
+def _syntaxes(text: str) -> tuple[str, ...]:
+    values = tuple(v.strip().lower() for v in text.split(",") if v.strip())
+    unknown = [v for v in values if v not in TRANSFER_SYNTAXES]
+    if unknown or not values:
+        shown = ", ".join(unknown) if unknown else repr(text)
+        raise argparse.ArgumentTypeError(
+            f"unknown transfer syntax {shown}: expected {','.join(TRANSFER_SYNTAXES)}"
+        )
+    return values
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.datetime.strptime(text, "%Y%m%d").date()
@@ -162,18 +201,35 @@ def _date(text: str) -> dt.date:
 
 
 def fabricate_command(config: Config, args: argparse.Namespace) -> int:
-    spec = FabricationSpec(
-        seed=args.seed,
-        patients=args.patients,
-        studies_per_patient=args.studies_per_patient,
-        series_per_study=args.series_per_study,
-        instances_per_series=args.instances_per_series,
-        modalities=args.modalities,
-        matrix=args.matrix,
-        anchor=args.anchor or dt.date.today(),
+    try:
+        spec = FabricationSpec(
+            seed=args.seed,
+            patients=args.patients,
+            studies_per_patient=args.studies_per_patient,
+            series_per_study=args.series_per_study,
+            instances_per_series=args.instances_per_series,
+            modalities=args.modalities,
+            matrix=args.matrix,
+            anchor=args.anchor or dt.date.today(),
+            window_days=args.window_days,
+            transfer_syntaxes=tuple(TRANSFER_SYNTAXES[name] for name in args.transfer_syntaxes),
+        )
+    except ValueError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    # a progress bar on a terminal only (tqdm's disable=None); silent in CI logs and pipes
+    with tqdm(total=spec.total, unit="instance", disable=None, file=sys.stderr) as bar:
+        try:
+            done = fabricate_into(config, spec, args.materialize, bar.update)
+        except StorageError as exc:
+            bar.close()
+            print(f"{PROG}: error: {exc}", file=sys.stderr)
+            return 1
+    how = "as files" if args.materialize else "synthesized on demand"
+    print(
+        f"{PROG}: fabricated {done.instances} instances (seed {spec.seed}, {how})"
+        f" into {config.storage.data_dir}"
     )
-    count = fabricate_into(config, spec)
-    print(f"{PROG}: fabricated {count} instances (seed {spec.seed}) into {config.storage.data_dir}")
     return 0
 
 

@@ -12,6 +12,7 @@ from storage.errors import (
 )
 from storage.filestore import FileStore
 from storage.index import Index, StoredInstance
+from storage.instances import InstanceSource
 from storage.matching import (
     FindRequest,
     MatchOptions,
@@ -30,6 +31,7 @@ __all__ = [
     "Index",
     "InstanceNotFound",
     "InstanceRecord",
+    "InstanceSource",
     "InvalidIdentifier",
     "InvalidInstance",
     "Level",

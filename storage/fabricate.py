@@ -2,40 +2,54 @@
 
 Every entity draws from its own random stream, seeded from the specification's seed and the
 entity's position (``random.Random`` seeded with a string is the same on every machine), so any
-single instance can be rebuilt on its own, byte for byte. UIDs are ``2.25.`` UUID-derived
-(PS3.5 B.2) from a name-based UUID of the seed and the entity's path.
+single instance can be rebuilt on its own, byte for byte: this is what lets the index hold only a
+recipe (the specification and the instance's position) and synthesize the instance on demand.
+UIDs are ``2.25.`` UUID-derived (PS3.5 B.2) from a name-based UUID of the seed and the entity's
+path, so they depend on the seed alone; dates count back from the specification's anchor.
 
-Modalities so far: CT and MR (PS3.3 A.3, A.4: a phantom of ellipses with tissue-like values
-forming a coherent volume across a series), CR (A.2: a chest-like projection) and Secondary
-Capture (A.8.1: an 8-bit screen-like image), each with every mandatory module of its IOD.
+Modalities and their IOD modules are in ``storage.iods``; pixel data in ``storage.pixels``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from functools import lru_cache
+from typing import NamedTuple
 
-import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.pixels.encoders.base import get_encoder
 from pydicom.uid import (
-    ComputedRadiographyImageStorage,
-    CTImageStorage,
+    UID,
+    DeflatedExplicitVRLittleEndian,
     ExplicitVRLittleEndian,
-    MRImageStorage,
-    SecondaryCaptureImageStorage,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGLSLossless,
+    RLELossless,
 )
 
-MODALITIES = ("CT", "MR", "CR", "SC")
-SOP_CLASSES = {
-    "CT": CTImageStorage,
-    "MR": MRImageStorage,
-    "CR": ComputedRadiographyImageStorage,
-    "SC": SecondaryCaptureImageStorage,
-}
+from storage.attributes import BY_KEYWORD, Level
+from storage.iods import IODS, Series
+from storage.records import InstanceRecord, attribute_columns, level_columns
+
+MODALITIES = tuple(IODS)
 MANUFACTURER = "DICOM Fabricator"
+
+# Transfer syntaxes a fabricated series can be in, by the names the CLI takes.
+TRANSFER_SYNTAXES = {
+    "explicit": ExplicitVRLittleEndian,
+    "implicit": ImplicitVRLittleEndian,
+    "deflated": DeflatedExplicitVRLittleEndian,
+    "rle": RLELossless,
+    "jpeg-ls": JPEGLSLossless,  # needs pyjpegls
+    "jpeg2000": JPEG2000Lossless,  # needs pylibjpeg and pylibjpeg-openjpeg
+}
+_COMPRESSED = frozenset({RLELossless, JPEGLSLossless, JPEG2000Lossless})
 
 _FAMILY = [
     "GARCIA",
@@ -54,13 +68,18 @@ _FAMILY = [
     "COHEN",
     "NOVAK",
     "MURPHY",
+    "YAMAMOTO",
+    "HADDAD",
+    "IVANOVA",
+    "O'BRIEN",
 ]
 _GIVEN = {
-    "F": ["ANNA", "MARIA", "SOFIA", "LINH", "CHIARA", "EWA", "AMARA", "INGRID"],
-    "M": ["JOHN", "LUCAS", "MATEO", "MINH", "MARCO", "PIOTR", "CHIDI", "ERIK"],
+    "F": ["ANNA", "MARIA", "SOFIA", "LINH", "CHIARA", "EWA", "AMARA", "INGRID", "YUKI", "LEILA"],
+    "M": ["JOHN", "LUCAS", "MATEO", "MINH", "MARCO", "PIOTR", "CHIDI", "ERIK", "KENJI", "OMAR"],
 }
-_PHYSICIANS = ["HOUSE^GREGORY", "GREY^MEREDITH", "ROSS^DOUG", "QUINCY^MICHAELA"]
-_PAIRED = frozenset({"KNEE", "HAND"})
+_PHYSICIANS = ["HOUSE^GREGORY", "GREY^MEREDITH", "ROSS^DOUG", "QUINCY^MICHAELA", "YANG^CRISTINA"]
+_OPERATORS = ["TECH^ALEX", "TECH^SAM", "TECH^ROBIN"]
+_PAIRED = frozenset({"KNEE", "HAND", "BREAST"})
 _PROTOCOLS = {  # modality → (body part, study description, series descriptions)
     "CT": [
         ("CHEST", "CT CHEST W/O CONTRAST", ["AXIAL 5MM", "AXIAL 1MM LUNG"]),
@@ -76,13 +95,30 @@ _PROTOCOLS = {  # modality → (body part, study description, series description
         ("CHEST", "CR CHEST 2 VIEWS", ["PA", "LATERAL"]),
         ("HAND", "CR HAND", ["PA", "OBLIQUE"]),
     ],
+    "DX": [
+        ("CHEST", "DX CHEST PA AND LATERAL", ["PA", "LATERAL"]),
+        ("KNEE", "DX KNEE", ["AP", "LATERAL"]),
+    ],
+    "MG": [("BREAST", "MG SCREENING BILATERAL", ["R CC", "L CC", "R MLO", "L MLO"])],
+    "US": [
+        ("HEART", "US ECHOCARDIOGRAM", ["PLAX", "APICAL 4CH", "SAX"]),
+        ("ABDOMEN", "US ABDOMEN", ["LIVER", "KIDNEYS"]),
+    ],
+    "XA": [("HEART", "XA CORONARY ANGIOGRAPHY", ["LCA RAO CAUDAL", "RCA LAO"])],
+    "NM": [("WHOLEBODY", "NM BONE SCAN WHOLE BODY", ["ANT POST STATIC"])],
+    "PT": [("WHOLEBODY", "PET-CT FDG WHOLE BODY", ["PET AC", "PET NAC"])],
     "SC": [("CHEST", "SECONDARY CAPTURE", ["SCREEN CAPTURE"])],  # e.g. a captured report
 }
 
 
 @dataclass(frozen=True, slots=True)
 class FabricationSpec:
-    """What to fabricate. ``anchor`` is the date study dates count back from."""
+    """What to fabricate: a recipe that rebuilds every instance on its own.
+
+    ``matrix`` (rows and columns) overrides each modality's realistic image size; ``anchor``
+    is the date study dates count back from (``window_days`` at most); each series takes the
+    next of ``transfer_syntaxes`` in turn.
+    """
 
     seed: int = 1
     patients: int = 3
@@ -90,9 +126,97 @@ class FabricationSpec:
     series_per_study: int = 2
     instances_per_series: int = 5
     modalities: tuple[str, ...] = MODALITIES
-    matrix: int = 64
+    matrix: int | None = None
     anchor: dt.date = field(default_factory=dt.date.today)
     window_days: int = 365
+    transfer_syntaxes: tuple[str, ...] = (ExplicitVRLittleEndian,)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            optional = f.type == "int | None" and value is None
+            if f.type in ("int", "int | None") and not optional and not isinstance(value, int):
+                raise ValueError(f"{f.name} must be an integer")
+        for name in ("patients", "studies_per_patient", "series_per_study"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.instances_per_series < 1:
+            raise ValueError("instances_per_series must be at least 1")
+        if self.matrix is not None and not 8 <= self.matrix <= 4096:
+            raise ValueError("matrix must be from 8 to 4096")
+        if self.window_days < 0:
+            raise ValueError("window_days must not be negative")
+        if not self.modalities:
+            raise ValueError("modalities must name at least one modality")
+        for modality in self.modalities:
+            if modality not in IODS:
+                raise ValueError(f"modality {modality!r} is not one of {', '.join(IODS)}")
+        if not self.transfer_syntaxes:
+            raise ValueError("transfer_syntaxes must name at least one")
+        for syntax in self.transfer_syntaxes:
+            if syntax not in TRANSFER_SYNTAXES.values():
+                known = ", ".join(TRANSFER_SYNTAXES)
+                raise ValueError(f"transfer syntax {syntax!r} is not one of {known}")
+
+    def missing_encoders(self) -> list[str]:
+        """What to install for the compressed syntaxes this spec names (empty: nothing)."""
+        missing = []
+        for syntax in self.transfer_syntaxes:
+            if syntax in _COMPRESSED:
+                encoder = get_encoder(syntax)
+                if not encoder.is_available:
+                    needs = "; ".join(encoder.missing_dependencies)
+                    missing.append(f"{UID(syntax).name} needs {needs}")
+        return missing
+
+    @property
+    def total(self) -> int:
+        """How many instances the spec describes."""
+        return (
+            self.patients
+            * self.studies_per_patient
+            * self.series_per_study
+            * self.instances_per_series
+        )
+
+    def to_json(self) -> str:
+        """The spec as JSON (what a recipe row stores)."""
+        values = asdict(self)
+        values["anchor"] = self.anchor.isoformat()
+        return json.dumps(values, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> FabricationSpec:
+        """The spec :meth:`to_json` wrote; raises ValueError if *text* is not one."""
+        values = json.loads(text)
+        if not isinstance(values, dict):
+            raise ValueError("a fabrication spec is a JSON object")
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown fabrication spec field(s): {', '.join(sorted(unknown))}")
+        values["anchor"] = dt.date.fromisoformat(values["anchor"])
+        for name in ("modalities", "transfer_syntaxes"):
+            values[name] = tuple(values[name])
+        return cls(**values)
+
+
+class Position(NamedTuple):
+    """Where an instance lies in its spec: patient, study, series and instance indexes."""
+
+    patient: int
+    study: int
+    series: int
+    instance: int
+
+
+def positions(spec: FabricationSpec) -> Iterator[Position]:
+    """Every position *spec* describes, in order."""
+    for p in range(spec.patients):
+        for s in range(spec.studies_per_patient):
+            for se in range(spec.series_per_study):
+                for i in range(spec.instances_per_series):
+                    yield Position(p, s, se, i)
 
 
 def _rng(spec: FabricationSpec, *path: object) -> random.Random:
@@ -141,56 +265,48 @@ def _study(spec: FabricationSpec, p: int, s: int) -> dict[str, object]:
         "StudyID": str(s + 1),
         "StudyDescription": description,
         "ReferringPhysicianName": rng.choice(_PHYSICIANS),
+        "OperatorsName": rng.choice(_OPERATORS),
     }
 
 
-def radiograph(matrix: int, seed: int) -> np.ndarray:
-    """A chest-radiograph-like projection: a bright body, darker lungs, a bright spine."""
-    y, x = np.mgrid[-1 : 1 : matrix * 1j, -1 : 1 : matrix * 1j]
-    image = np.full((matrix, matrix), 300.0)
-    image[(x / 0.9) ** 2 + (y / 1.1) ** 2 <= 1] = 2600
-    for cx in (-0.4, 0.4):
-        image[((x - cx) / 0.3) ** 2 + ((y + 0.1) / 0.6) ** 2 <= 1] = 1100
-    image[np.abs(x) < 0.08] = 3400
-    noise = np.random.default_rng(seed).normal(0, 10, image.shape)
-    return np.clip(image + noise, 0, 4095).astype(np.uint16)
+def _series_ordinal(spec: FabricationSpec, p: int, s: int, se: int) -> int:
+    return (p * spec.studies_per_patient + s) * spec.series_per_study + se
 
 
-def phantom(matrix: int, position: float, modality: str, seed: int) -> np.ndarray:
-    """A head/body-like phantom slice: ellipses of tissue-like values that shrink towards
-    the ends of the volume (*position* in -1..1), with a little seeded noise."""
-    y, x = np.mgrid[-1 : 1 : matrix * 1j, -1 : 1 : matrix * 1j]
-    scale = np.sqrt(max(1e-3, 1.0 - 0.8 * position * position))
-    if modality == "CT":  # stored = HU + 1024
-        background, shell, body, organ, lesion = 0, 1024 + 700, 1024 + 40, 1024 + 60, 1024 + 120
-    else:
-        background, shell, body, organ, lesion = 0, 300, 900, 1400, 2200
-    image = np.full((matrix, matrix), background, dtype=np.float64)
-    for cx, cy, ax, ay, value in [
-        (0.0, 0.0, 0.85, 0.95, shell),
-        (0.0, 0.0, 0.78, 0.88, body),
-        (-0.3, 0.1, 0.25, 0.35, organ),
-        (0.3, 0.1, 0.25, 0.35, organ),
-        (0.1, -0.4, 0.08, 0.08, lesion),
-    ]:
-        inside = ((x - cx) / (ax * scale)) ** 2 + ((y - cy) / (ay * scale)) ** 2 <= 1
-        image[inside] = value
-    noise = np.random.default_rng(seed).normal(0, 6, image.shape)
-    return np.clip(image + noise, 0, 4095).astype(np.uint16)
+def transfer_syntax(spec: FabricationSpec, position: Position) -> UID:
+    """The transfer syntax of the series at *position*."""
+    n = _series_ordinal(spec, position.patient, position.study, position.series)
+    return UID(spec.transfer_syntaxes[n % len(spec.transfer_syntaxes)])
 
 
-def _common(
-    spec: FabricationSpec,
-    patient: dict[str, str],
-    study: dict[str, object],
-    p: int,
-    s: int,
-    se: int,
-    i: int,
-) -> Dataset:
-    """Patient, General Study, General Series, General Equipment, General Image and SOP
-    Common modules, shared by every IOD here."""
+@lru_cache(maxsize=256)
+def _series_header(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Series, Dataset]:
+    """Every attribute the instances of one series share (no pixel data).
+
+    Patient, General Study, Patient Study, General Series, General Equipment, the series-wide
+    part of General Image and SOP Common, and the modality's own modules (``storage.iods``).
+    """
+    patient, study = _patient(spec, p), _study(spec, p, s)
     modality = str(study["modality"])
+    iod = IODS[modality]
+    names = list(study["series"])  # type: ignore[call-overload]
+    description = names[se % len(names)]
+    laterality = str(study["laterality"])
+    if modality == "MG":  # each view names its breast
+        laterality = description.split()[0]
+    series = Series(
+        modality=modality,
+        rows=spec.matrix or iod.rows,
+        columns=spec.matrix or iod.columns,
+        instances=spec.instances_per_series,
+        frames=iod.frames,
+        description=description,
+        body_part=str(study["body_part"]),
+        laterality=laterality,
+        frame_of_reference=str(study["frame_of_reference"]),
+        date=str(study["StudyDate"]),
+        time=str(study["StudyTime"]),
+    )
     ds = Dataset()
     ds.SpecificCharacterSet = "ISO_IR 100"
     ds.update(patient)  # type: ignore[arg-type]
@@ -201,130 +317,128 @@ def _common(
         "StudyID",
         "StudyDescription",
         "ReferringPhysicianName",
+        "OperatorsName",
     ):
         setattr(ds, key, study[key])
     ds.StudyInstanceUID = study["uid"]
-    series_names = list(study["series"])  # type: ignore[call-overload]
     ds.SeriesInstanceUID = _uid(spec, "series", p, s, se)
     ds.SeriesNumber = se + 1
-    ds.SeriesDescription = series_names[se % len(series_names)]
+    ds.SeriesDescription = description
     ds.ProtocolName = str(study["StudyDescription"])
-    ds.Modality = "OT" if modality == "SC" else modality
-    if study["body_part"]:
-        ds.BodyPartExamined = study["body_part"]
-    if study["laterality"]:  # Type 2C: present for paired body parts (PS3.3 C.7.3.1)
-        ds.Laterality = study["laterality"]
-    ds.SeriesDate, ds.SeriesTime = ds.StudyDate, ds.StudyTime
+    ds.Modality = iod.modality
+    if series.body_part:
+        ds.BodyPartExamined = series.body_part
+    if laterality and modality not in ("MG", "DX"):  # Type 2C: paired parts (C.7.3.1)
+        ds.Laterality = laterality
+    ds.SeriesDate, ds.SeriesTime = series.date, series.time
     ds.Manufacturer = MANUFACTURER
     ds.ManufacturerModelName = "Fabricator " + modality
     ds.InstitutionName = "Fabricated General Hospital"
     ds.StationName = f"{modality}01"
     ds.SoftwareVersions = "0.1"
-    ds.SOPClassUID = SOP_CLASSES[modality]
+    ds.SOPClassUID = iod.sop_class
+    ds.ContentDate, ds.ContentTime = series.date, series.time
+    ds.InstanceCreationDate, ds.InstanceCreationTime = series.date, series.time
+    ds.Rows, ds.Columns = series.rows, series.columns
+    iod.series(ds, series)
+    return series, ds
+
+
+def instance_header(spec: FabricationSpec, position: Position) -> Dataset:
+    """The instance at *position* without its pixel data (what C-FIND return keys need)."""
+    p, s, se, i = position
+    series, shared = _series_header(spec, p, s, se)
+    # A new dataset over the same (never mutated) elements: cheaper than building them again.
+    ds = Dataset(dict(shared.items()))
     ds.SOPInstanceUID = _uid(spec, "instance", p, s, se, i)
     ds.InstanceNumber = i + 1
-    ds.ContentDate, ds.ContentTime = ds.StudyDate, ds.StudyTime
-    ds.InstanceCreationDate, ds.InstanceCreationTime = ds.StudyDate, ds.StudyTime
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.Rows = ds.Columns = spec.matrix
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    IODS[series.modality].instance(ds, series, i)
     return ds
 
 
-def _volume_slice(
-    ds: Dataset, spec: FabricationSpec, study: dict[str, object], i: int, seed: int
-) -> None:
-    """CT and MR: Frame of Reference, Image Plane and the CT or MR Image module."""
-    modality = ds.Modality
-    n = spec.instances_per_series
-    position = (2 * i / max(1, n - 1) - 1) if n > 1 else 0.0
-    thickness = 5.0 if modality == "CT" else 4.0
-    ds.PatientPosition = "HFS"  # Type 2C for CT and MR (PS3.3 C.7.3.1)
-    ds.FrameOfReferenceUID = study["frame_of_reference"]
-    ds.PositionReferenceIndicator = ""
-    ds.AcquisitionNumber = 1
-    # Value 3: AXIAL is a CT defined term (PS3.3 C.8.2.1.1.1); MR has none that fits better
-    ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL" if modality == "CT" else "OTHER"]
-    z = position * thickness * n / 2
-    ds.ImagePositionPatient = [-125.0, -125.0, round(z, 3)]
-    ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
-    ds.PixelSpacing = [round(250 / spec.matrix, 4)] * 2
-    ds.SliceThickness = thickness
-    ds.SliceLocation = round(z, 3)
-    if modality == "CT":
-        ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = -1024, 1, "HU"
-        ds.KVP = 120
-        ds.WindowCenter, ds.WindowWidth = 40, 400
-    else:
-        ds.ScanningSequence, ds.SequenceVariant = "SE", "NONE"
-        ds.ScanOptions, ds.MRAcquisitionType = "", "2D"
-        ds.RepetitionTime, ds.EchoTime, ds.EchoTrainLength = 500, 15, 1
-        ds.MagneticFieldStrength = 1.5
-        ds.WindowCenter, ds.WindowWidth = 1200, 2400
-    ds.PixelData = phantom(spec.matrix, position, modality, seed).tobytes()
+def synthesize(spec: FabricationSpec, position: Position) -> Dataset:
+    """The complete instance at *position*, with its File Meta Information, encoded in its
+    series' transfer syntax (compressed syntaxes: pixel data compressed by pydicom).
 
-
-_VIEWS = {"PA": "PA", "AP": "AP", "LATERAL": "LL"}
-
-
-def _radiograph(ds: Dataset, spec: FabricationSpec, seed: int) -> None:
-    """CR: CR Series and CR Image modules, and a projection-like image."""
-    ds.ViewPosition = _VIEWS.get(ds.SeriesDescription, "")  # Type 2 (PS3.3 C.8.1.1)
-    ds.PatientOrientation = ["L", "F"]  # Type 2C: no Image Plane module (C.7.6.1)
-    ds.ImageType = ["ORIGINAL", "PRIMARY"]
-    ds.KVP = 110
-    ds.ImagerPixelSpacing = [round(350 / spec.matrix, 4)] * 2
-    ds.WindowCenter, ds.WindowWidth = 2048, 4096
-    ds.PixelData = radiograph(spec.matrix, seed).tobytes()
-
-
-def _secondary_capture(ds: Dataset, spec: FabricationSpec, seed: int) -> None:
-    """SC: SC Equipment (conversion type) and an 8-bit screen-like image."""
-    ds.ConversionType = "WSD"  # workstation (PS3.3 C.8.6.1)
-    ds.PatientOrientation = ""  # Type 2C: no Image Plane module (C.7.6.1)
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 8, 8, 7
-    y, x = np.mgrid[0 : spec.matrix, 0 : spec.matrix]
-    image = (x * 255 // max(1, spec.matrix - 1)).astype(np.uint8)
-    image[(y // 8) % 4 == 0] = 255 - image[(y // 8) % 4 == 0]  # bands, like lines of text
-    image[: spec.matrix // 8] = seed % 64  # a header bar
-    ds.PixelData = image.tobytes()
-
-
-def _instance(
-    spec: FabricationSpec,
-    patient: dict[str, str],
-    study: dict[str, object],
-    p: int,
-    s: int,
-    se: int,
-    i: int,
-) -> Dataset:
-    ds = _common(spec, patient, study, p, s, se, i)
+    Raises
+    ------
+    RuntimeError
+        If the series' syntax needs an encoder that is not installed
+        (:meth:`FabricationSpec.missing_encoders`).
+    """
+    p, s, se, i = position
+    ds = instance_header(spec, position)
+    series, _ = _series_header(spec, p, s, se)
     seed = _rng(spec, "pixels", p, s, se, i).getrandbits(32)
-    modality = str(study["modality"])
-    if modality in ("CT", "MR"):
-        _volume_slice(ds, spec, study, i, seed)
-    elif modality == "CR":
-        _radiograph(ds, spec, seed)
-    else:
-        _secondary_capture(ds, spec, seed)
+    IODS[series.modality].pixels(ds, series, i, seed)
+    syntax = transfer_syntax(spec, position)
     ds.file_meta = FileMetaDataset()
     ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    if syntax in _COMPRESSED:
+        ds.compress(syntax, generate_instance_uid=False)
+        ds.LossyImageCompression = "00"  # lossless
+    else:
+        ds.file_meta.TransferSyntaxUID = syntax
     return ds
 
 
 def fabricate(spec: FabricationSpec) -> Iterator[Dataset]:
-    """Every instance *spec* describes, in order (patients, studies, series, instances)."""
-    for modality in spec.modalities:
-        if modality not in MODALITIES:
-            raise ValueError(f"modality {modality!r} is not one of {', '.join(MODALITIES)}")
+    """Every instance *spec* describes, complete, in order (patients, studies, series,
+    instances)."""
+    for position in positions(spec):
+        yield synthesize(spec, position)
+
+
+_VARYING = ("SOPInstanceUID", "InstanceNumber")  # the image-level keys that differ per instance
+
+
+def records(spec: FabricationSpec) -> Iterator[tuple[InstanceRecord, Position]]:
+    """The index record of every instance *spec* describes, without drawing any pixels.
+
+    Patient, study and series columns are computed once per series; image columns once per
+    series too, except those of the keys that vary per instance (``tests`` check that these
+    records equal those of the synthesized instances).
+    """
     for p in range(spec.patients):
-        patient = _patient(spec, p)
         for s in range(spec.studies_per_patient):
-            study = _study(spec, p, s)
             for se in range(spec.series_per_study):
+                first = instance_header(spec, Position(p, s, se, 0))
+                columns = {level: level_columns(first, level) for level in Level}
+                syntax = transfer_syntax(spec, Position(p, s, se, 0))
                 for i in range(spec.instances_per_series):
-                    yield _instance(spec, patient, study, p, s, se, i)
+                    uid = _uid(spec, "instance", p, s, se, i)
+                    image = dict(columns[Level.IMAGE])
+                    image.update(attribute_columns(BY_KEYWORD["SOPInstanceUID"], uid))
+                    image.update(attribute_columns(BY_KEYWORD["InstanceNumber"], i + 1))
+                    record = InstanceRecord(
+                        sop_instance_uid=uid,
+                        sop_class_uid=str(first.SOPClassUID),
+                        series_instance_uid=str(first.SeriesInstanceUID),
+                        study_instance_uid=str(first.StudyInstanceUID),
+                        transfer_syntax_uid=syntax,
+                        columns={**columns, Level.IMAGE: image},
+                    )
+                    yield record, Position(p, s, se, i)
+
+
+# -- recipe locations: what the index stores in place of a file path -----------------------------
+
+RECIPE_SCHEME = "fab:"
+
+
+def location(recipe: int, position: Position) -> str:
+    """The index location of a synthesized instance: ``fab:<recipe>:<p>:<s>:<se>:<i>``."""
+    return RECIPE_SCHEME + ":".join(str(n) for n in (recipe, *position))
+
+
+def parse_location(text: str) -> tuple[int, Position] | None:
+    """The recipe and position of a ``fab:`` location, or None if *text* is a file path."""
+    if not text.startswith(RECIPE_SCHEME):
+        return None
+    parts = text[len(RECIPE_SCHEME) :].split(":")
+    if len(parts) != 5 or not all(part.isdigit() for part in parts):
+        raise ValueError(f"malformed recipe location {text!r}")
+    recipe, p, s, se, i = (int(part) for part in parts)
+    return recipe, Position(p, s, se, i)

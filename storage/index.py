@@ -167,24 +167,42 @@ class Index:
             self._commit_cache()
             return replaced
 
-    def add_instances(self, items: Iterable[tuple[InstanceRecord, str, int]]) -> int:
-        """Index many instances in one transaction (bulk loading); returns how many.
+    def add_instances(
+        self, items: Iterable[tuple[InstanceRecord, str, int]], source_ae: str = ""
+    ) -> list[str]:
+        """Index many instances in one transaction (bulk loading).
 
-        Replaced files are not reported: use :meth:`add_instance` where that matters.
+        Returns the locations of the replaced instances whose location changed (files for
+        the caller to delete after this commit).
         """
-        count = 0
+        replaced = []
         now = _now()
         with self._write_lock:
             try:
                 with self._db.atomic():
                     for record, path, size in items:
-                        self._add(record, path, size, "", now)
-                        count += 1
+                        old = self._add(record, path, size, source_ae, now)
+                        if old is not None:
+                            replaced.append(old)
             except BaseException:
                 self._pending.clear()
                 raise
             self._commit_cache()
-        return count
+        return replaced
+
+    def add_recipe(self, spec: str) -> int:
+        """Store a fabrication recipe (a spec as JSON); returns its key for locations."""
+        with self._write_lock, self._db.atomic():
+            cursor = self._db.conn.execute(
+                "INSERT INTO recipes (spec, created_at) VALUES (?, ?)", (spec, _now())
+            )
+            return int(cursor.lastrowid or 0)
+
+    def recipe(self, pk: int) -> str | None:
+        """The spec JSON of recipe *pk*, or None."""
+        with self._reader() as conn:
+            row = conn.execute("SELECT spec FROM recipes WHERE pk = ?", (pk,)).fetchone()
+        return str(row[0]) if row is not None else None
 
     def _commit_cache(self) -> None:
         """Remember what the committed transaction wrote (see :meth:`_upsert_parent`)."""

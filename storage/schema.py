@@ -94,6 +94,13 @@ def m001_hierarchy(db: Database) -> None:
     db.table("instances").create_index(["study_pk", "sop_class_uid"])
 
 
+@migrations()
+def m002_recipes(db: Database) -> None:
+    """Fabrication recipes: a fabricated instance that is not materialized has the location
+    ``fab:<recipe pk>:<position>`` (``storage.fabricate.location``) instead of a file path."""
+    db.table("recipes").create({"pk": int, "spec": str, "created_at": str}, pk="pk")
+
+
 def apply(db: Database) -> None:
     """Bring *db* to the current schema (idempotent)."""
     migrations.apply(db)

@@ -266,7 +266,9 @@ class StoreSCP:
         uid = str(event.request.AffectedSOPInstanceUID)
         self.associations.add(id(event.assoc))
         self.received.append((uid, str(event.context.transfer_syntax)))
-        self.datasets[uid] = event.dataset
+        ds = event.dataset
+        ds.file_meta = event.file_meta  # with the transfer syntax, so pixel data decodes
+        self.datasets[uid] = ds
         return self.answer.get(uid, 0x0000)
 
     def uids(self) -> set[str]:

@@ -9,6 +9,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from pydicom import dcmread
+from pydicom.uid import ImplicitVRLittleEndian, RLELossless
 
 from emulator.cli import main
 from tests.helpers import dcmtk, dcmtk_path, serve_subprocess
@@ -169,7 +171,11 @@ def test_fabricate_writes_a_seeded_archive_that_c_find_answers(tmp_path, capsys)
         )
         == 0
     )
-    assert "fabricated 6 instances (seed 4)" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "fabricated 6 instances (seed 4, synthesized on demand)" in out
+    assert "it/s" not in err
+    assert "instance/s" not in err
+    assert not list((data / "objects").rglob("*.dcm"))  # index rows and a recipe, no files
 
     with Emulator(make_config(data)) as emu:
         results, final = find(
@@ -189,6 +195,7 @@ def test_fabricate_writes_a_seeded_archive_that_c_find_answers(tmp_path, capsys)
         (["fabricate", "--patients", "0"], "expected a positive integer"),
         (["fabricate", "--modalities", "CT,XR"], "unknown modality XR"),
         (["fabricate", "--anchor", "yesterday"], "expected a date YYYYMMDD"),
+        (["fabricate", "--transfer-syntaxes", "rle,jpeg"], "unknown transfer syntax jpeg"),
     ],
 )
 def test_fabricate_refuses_bad_parameters(argv, message, capsys):
@@ -196,6 +203,27 @@ def test_fabricate_refuses_bad_parameters(argv, message, capsys):
         main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_fabricate_materialize_writes_part10_files_in_the_chosen_syntaxes(tmp_path, capsys):
+    data = tmp_path / "data"
+    argv = ["fabricate", "--data-dir", str(data), "--patients", "1", "--matrix", "32"]
+    argv += ["--modalities", "US", "--transfer-syntaxes", "rle,implicit", "--materialize"]
+    assert main(argv) == 0
+    assert "fabricated 10 instances (seed 1, as files)" in capsys.readouterr().out
+    files = sorted((data / "objects").rglob("*.dcm"))
+    syntaxes = {str(dcmread(f, stop_before_pixels=True).file_meta.TransferSyntaxUID) for f in files}
+    assert len(files) == 10
+    assert syntaxes == {RLELossless, ImplicitVRLittleEndian}
+
+
+def test_fabricate_says_what_to_install_for_a_missing_encoder(tmp_path, capsys, monkeypatch):
+    from storage.fabricate import FabricationSpec
+
+    monkeypatch.setattr(FabricationSpec, "missing_encoders", lambda self: ["X needs libx"])
+    argv = ["fabricate", "--data-dir", str(tmp_path), "--transfer-syntaxes", "jpeg-ls"]
+    assert main(argv) == 1
+    assert "error: cannot fabricate: X needs libx" in capsys.readouterr().err
 
 
 def test_serve_gives_a_new_data_directory_a_seeded_demo_archive(tmp_path):

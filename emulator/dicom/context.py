@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from emulator.config import Config
 from emulator.journal import RequestJournal
 from emulator.remotes import RemoteAERegistry
-from storage import FileStore, Index, MatchOptions
+from storage import FileStore, Index, InstanceSource, MatchOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +17,7 @@ class ServiceContext:
     config: Config
     index: Index
     files: FileStore
+    instances: InstanceSource
     journal: RequestJournal
     remotes: RemoteAERegistry
 

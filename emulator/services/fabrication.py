@@ -1,12 +1,17 @@
-"""Fabricate studies into a data directory, through the same atomic path as C-STORE.
+"""Fabricate studies into the archive: index rows plus a recipe, or materialized files.
 
-Each fabricated instance is materialized as a Part 10 file and indexed. (Index rows plus a
-recipe, synthesized on demand, are the next step.)
+By default a fabricated instance is an index row whose location names its recipe (the spec
+and its position): every C-FIND key is in the index, and the Part 10 bytes are synthesized
+when C-MOVE, C-GET or export asks. ``materialize`` writes each instance as a file instead,
+through the same atomic path as C-STORE.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from io import BytesIO
 
 from emulator.config import Config
@@ -14,11 +19,10 @@ from emulator.dicom.context import ServiceContext
 from emulator.journal import RequestJournal
 from emulator.remotes import RemoteAERegistry
 from emulator.services.store import store_instance
-from storage import FileStore, Index
-from storage.fabricate import FabricationSpec, fabricate
+from storage import FileStore, Index, InstanceSource, StorageError
+from storage.fabricate import FabricationSpec, fabricate, location, records
 
 log = logging.getLogger(__name__)
-
 
 # What a new data directory holds unless started with --empty: 3 patients (a CT, an MR and
 # a CR study), 30 instances. Modalities are pinned so that adding more does not change it.
@@ -31,28 +35,81 @@ DEMO = FabricationSpec(
     modalities=("CT", "MR", "CR"),
 )
 
+BATCH = 2000  # instances per index transaction: other writers wait at most one batch
 
-def fabricate_with(ctx: ServiceContext, spec: FabricationSpec) -> int:
-    """Store *spec*'s instances through the C-STORE path of *ctx*; return how many."""
+Progress = Callable[[int], object]  # called with the number of instances just added
+
+
+@dataclass(frozen=True, slots=True)
+class Fabricated:
+    """What one fabrication added."""
+
+    spec: FabricationSpec
+    instances: int
+    recipe: int | None  # None when materialized
+
+
+def fabricate_with(
+    ctx: ServiceContext,
+    spec: FabricationSpec,
+    materialize: bool = False,
+    progress: Progress | None = None,
+) -> Fabricated:
+    """Add *spec*'s instances to the archive of *ctx*.
+
+    Raises
+    ------
+    storage.StorageError
+        If a compressed transfer syntax has no encoder here, or the index or a file cannot
+        be written (instances already committed stay).
+    """
+    missing = spec.missing_encoders()
+    if missing:
+        raise StorageError("cannot fabricate: " + "; ".join(missing))
+    if materialize:
+        count = 0
+        for ds in fabricate(spec):
+            buffer = BytesIO()
+            ds.save_as(buffer, enforce_file_format=True)
+            store_instance(buffer.getvalue(), None, None, None, "FABRICATOR", ctx)
+            count += 1
+            if progress is not None:
+                progress(1)
+        log.info("fabricated %d instances (seed %d) as files", count, spec.seed)
+        return Fabricated(spec, count, None)
+    recipe = ctx.index.add_recipe(spec.to_json())
     count = 0
-    for ds in fabricate(spec):
-        buffer = BytesIO()
-        ds.save_as(buffer, enforce_file_format=True)
-        store_instance(buffer.getvalue(), None, None, None, "FABRICATOR", ctx)
-        count += 1
-    log.info("fabricated %d instances (seed %d) into %s", count, spec.seed, ctx.files.root)
-    return count
+    rows = ((record, location(recipe, position), 0) for record, position in records(spec))
+    while batch := list(itertools.islice(rows, BATCH)):
+        for replaced in ctx.index.add_instances(batch, source_ae="FABRICATOR"):
+            ctx.instances.remove(replaced)
+        count += len(batch)
+        if progress is not None:
+            progress(len(batch))
+    log.info("fabricated %d instances (seed %d) as recipe %d", count, spec.seed, recipe)
+    return Fabricated(spec, count, recipe)
 
 
-def fabricate_into(config: Config, spec: FabricationSpec) -> int:
-    """Write *spec*'s instances into ``config.storage.data_dir``; return how many."""
+def fabricate_into(
+    config: Config,
+    spec: FabricationSpec,
+    materialize: bool = False,
+    progress: Progress | None = None,
+) -> Fabricated:
+    """Add *spec*'s instances to the archive in ``config.storage.data_dir``."""
     data_dir = config.storage.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     files = FileStore(data_dir, fsync=config.storage.fsync)
     index = Index.open(data_dir / "index.sqlite")
     try:
-        return fabricate_with(
-            ServiceContext(config, index, files, RequestJournal(), RemoteAERegistry()), spec
+        ctx = ServiceContext(
+            config,
+            index,
+            files,
+            InstanceSource(index, files),
+            RequestJournal(),
+            RemoteAERegistry(),
         )
+        return fabricate_with(ctx, spec, materialize, progress)
     finally:
         index.close()

@@ -9,7 +9,7 @@ from pydicom.dataset import Dataset
 
 from emulator.dicom.context import ServiceContext
 from emulator.errors import CANCEL, PENDING
-from storage import FindRequest, Model, StorageError, build_response, parse_find, read_header
+from storage import FindRequest, Model, StorageError, build_response, parse_find
 
 log = logging.getLogger(__name__)
 
@@ -17,9 +17,8 @@ log = logging.getLogger(__name__)
 def _header_loader(ctx: ServiceContext) -> Callable[[str], Dataset | None]:
     def load(path: str) -> Dataset | None:
         try:
-            with ctx.files.open(path) as f:
-                return read_header(f)
-        except (OSError, StorageError) as exc:
+            return ctx.instances.header(path)
+        except StorageError as exc:
             log.warning("cannot read return keys from %s: %s", path, exc)
             return None
 

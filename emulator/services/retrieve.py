@@ -108,10 +108,10 @@ def restrict(query: Query, sop_classes: tuple[str, ...]) -> Query:
     )
 
 
-def load_instance(ctx: ServiceContext, path: str) -> Dataset:
-    """A stored instance, read lazily: element values stay raw bytes unless touched."""
-    with ctx.files.open(path) as f:
-        return dcmread(f)
+def load_instance(ctx: ServiceContext, location: str) -> Dataset:
+    """An indexed instance: a file read lazily (element values stay raw bytes unless
+    touched), or a fabricated instance synthesized from its recipe."""
+    return ctx.instances.dataset(location)
 
 
 # Bytes per value of the VRs pydicom leaves to the caller when changing endianness.
@@ -148,7 +148,8 @@ def decompressed(ds: Dataset) -> Dataset:
         If the pixel data cannot be decompressed here.
     """
     try:
-        ds.decompress()
+        # the same instance, not a new one (pydicom would generate a new SOP Instance UID)
+        ds.decompress(generate_instance_uid=False)
     except Exception as exc:
         syntax = ds.file_meta.TransferSyntaxUID
         raise StorageError(f"cannot decompress {syntax.name}: {exc}") from exc

@@ -76,6 +76,6 @@ def store_instance(
         ctx.files.remove(path)  # the index did not commit: the file must not outlive it
         raise
     if replaced is not None:
-        ctx.files.remove(replaced)
+        ctx.instances.remove(replaced)
         log.info("replaced earlier copy of sop_instance=%s", record.sop_instance_uid)
     return StoreOutcome(record, path, replaced is not None)

@@ -230,10 +230,10 @@ def test_c_move_decompresses_rle_for_a_destination_taking_only_uncompressed(arch
         scp.stop()
     assert final.Status == 0x0000
     [(sop_uid, syntax)] = scp.received
+    assert sop_uid == rle.SOPInstanceUID  # the same instance, decompressed: not a new one
     assert syntax in (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
     arrived = scp.datasets[sop_uid]
-    arrived.file_meta = Dataset()
-    arrived.file_meta.TransferSyntaxUID = syntax
+    assert arrived.SOPInstanceUID == rle.SOPInstanceUID
     assert (arrived.pixel_array == rle.pixel_array).all()
 
 
