@@ -8,13 +8,15 @@ Drives a server with DCMTK clients (run with TCP_NODELAY=1) and prints one table
 
 Against the in-process emulator it also reports server-side C-FIND times (from the request
 journal) over indexes of 1,000 and 100,000 studies, C-MOVE (to a local storescp) and C-GET
-(getscu) of the stored studies with the emulator's peak memory, and cold start to the first
-C-ECHO.
+(getscu) of the stored studies and of a fabricated one (synthesized on demand) with the
+emulator's peak memory, fabrication of 100,000 instances into an index (time, disk, memory),
+synthesis of 512x512 CT instances, and cold start to the first C-ECHO.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import shutil
 import statistics
@@ -36,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from emulator import Emulator, load_config  # noqa: E402
 from storage import Level, record_from_dataset  # noqa: E402
 from storage.attributes import BY_KEYWORD  # noqa: E402
+from storage.fabricate import FabricationSpec, Position, positions, synthesize  # noqa: E402
 from storage.records import attribute_columns  # noqa: E402
 from tests.helpers import dcmtk_path, free_port, serve_subprocess  # noqa: E402
 
@@ -197,8 +200,61 @@ def serve(data: Path, *extra: str) -> tuple[subprocess.Popen[str], int]:
     return proc, int(ready["dicom"].rsplit(":", 1)[1])
 
 
+# A fabricated CT study of 100 slices of 512x512, added to the index as a recipe.
+SYNTHESIZED = FabricationSpec(
+    seed=77,
+    patients=1,
+    series_per_study=1,
+    instances_per_series=100,
+    modalities=("CT",),
+    anchor=dt.date(2026, 1, 1),
+)
+
+
+def synthesis_rate(work: Path, count: int) -> str:
+    """Instances/s of synthesizing 512x512 CT slices and encoding them as Part 10."""
+    spec = FabricationSpec(
+        seed=78,
+        patients=1,
+        series_per_study=1,
+        instances_per_series=count,
+        modalities=("CT",),
+        anchor=dt.date(2026, 1, 1),
+    )
+    start = time.perf_counter()
+    for position in positions(spec):
+        ds = synthesize(spec, position)
+        ds.save_as(work / "synth.dcm", enforce_file_format=True)
+    return f"{count / (time.perf_counter() - start):.0f} instances/s"
+
+
+def fabrication_figures(work: Path, instances: int) -> list[tuple[str, str]]:
+    """``dicom-fabricator fabricate`` of *instances* into a new index: time, disk, memory."""
+    data = work / "fabricated"
+    patients = instances // 100
+    args = ["--patients", str(patients), "--studies-per-patient", "2", "--series-per-study", "2"]
+    args += ["--instances-per-series", "25", "--data-dir", str(data), "--log-level", "warning"]
+    command = [sys.executable, "-m", "emulator", "fabricate", *args]
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak memory
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - start
+    if proc.returncode:
+        raise SystemExit(f"fabricate failed with exit status {proc.returncode}")
+    disk = sum(f.stat().st_size for f in data.rglob("*") if f.is_file()) / 1e6
+    shutil.rmtree(data)
+    return [
+        (
+            f"fabricate {instances:,} instances into the index",
+            f"{elapsed:.1f} s, {disk:.0f} MB on disk, peak RSS {usage.ru_maxrss / 1024:.0f} MB",
+        )
+    ]
+
+
 def retrieve_figures(data: Path, work: Path) -> list[tuple[str, str]]:
-    """C-MOVE to a local storescp and C-GET with getscu, for the studies stored above."""
+    """C-MOVE to a local storescp and C-GET with getscu, for the studies stored above and
+    the fabricated one (synthesized as it is sent)."""
     dest_port = free_port()
     receiver = subprocess.Popen(
         [str(dcmtk_path("storescp")), "--aetitle", "BENCHDEST", "--ignore", str(dest_port)],
@@ -209,11 +265,13 @@ def retrieve_figures(data: Path, work: Path) -> list[tuple[str, str]]:
     proc, port = serve(data, "--remote-ae", f"dest=BENCHDEST@127.0.0.1:{dest_port}")
     rows = []
     try:
+        fabricated = synthesize(SYNTHESIZED, Position(0, 0, 0, 0)).StudyInstanceUID
         for study, count, label in (
-            (900002, 100, "100 x 512x512"),
-            (900001, 1000, "1,000 x 64x64"),
+            (f"{UID_ROOT}.900002", 100, "100 x 512x512"),
+            (f"{UID_ROOT}.900001", 1000, "1,000 x 64x64"),
+            (fabricated, 100, "fabricated 100 x 512x512 CT"),
         ):
-            keys = ["-k", "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={UID_ROOT}.{study}"]
+            keys = ["-k", "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={study}"]
             t = timed(
                 lambda keys=keys: run(
                     "movescu",
@@ -234,7 +292,7 @@ def retrieve_figures(data: Path, work: Path) -> list[tuple[str, str]]:
                     f" {peak_rss_mb(proc.pid):.0f} MB",
                 )
             )
-            out = work / f"got{study}"
+            out = work / f"got{count}{len(rows)}"
             out.mkdir()
             t = timed(
                 lambda keys=keys, out=out: run(
@@ -317,7 +375,10 @@ def main() -> int:
                 rows = measure(
                     "127.0.0.1", emulator.dicom_port, emulator.ae_title, work, reps, emulator, big
                 )
+                emulator.fabricate(SYNTHESIZED)
             rows.extend(retrieve_figures(work / "data", work))
+            rows.append(("synthesize + encode 512x512 CT (in-process)", synthesis_rate(work, 300)))
+            rows.extend(fabrication_figures(work, 10_000 if args.quick else 100_000))
             rows.append(
                 ("cold start to first C-ECHO, new data dir (demo archive)", cold_start(work, reps))
             )

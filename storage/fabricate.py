@@ -19,9 +19,13 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
+from io import BytesIO
 from typing import NamedTuple
 
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filereader import read_dataset
+from pydicom.filewriter import write_dataset
 from pydicom.pixels.encoders.base import get_encoder
 from pydicom.uid import (
     UID,
@@ -341,7 +345,22 @@ def _series_header(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Seri
     ds.InstanceCreationDate, ds.InstanceCreationTime = series.date, series.time
     ds.Rows, ds.Columns = series.rows, series.columns
     iod.series(ds, series)
-    return series, ds
+    return series, _preencoded(ds, transfer_syntax(spec, Position(p, s, se, 0)))
+
+
+def _preencoded(ds: Dataset, syntax: UID) -> Dataset:
+    """*ds* with every element already encoded for *syntax* (raw elements, PS3.5 §7).
+
+    The instances of a series share these elements; pydicom writes a raw element by copying
+    its bytes, so encoding an instance costs its few own elements and its pixel data.
+    """
+    implicit = syntax == ImplicitVRLittleEndian
+    buffer = DicomBytesIO()
+    buffer.is_little_endian, buffer.is_implicit_VR = True, implicit
+    write_dataset(buffer, ds)
+    raw = read_dataset(BytesIO(buffer.getvalue()), implicit, True)
+    raw.set_original_encoding(implicit, True, ds._character_set)  # Python codec names
+    return raw
 
 
 def instance_header(spec: FabricationSpec, position: Position) -> Dataset:
@@ -350,6 +369,8 @@ def instance_header(spec: FabricationSpec, position: Position) -> Dataset:
     series, shared = _series_header(spec, p, s, se)
     # A new dataset over the same (never mutated) elements: cheaper than building them again.
     ds = Dataset(dict(shared.items()))
+    implicit, little = shared.original_encoding
+    ds.set_original_encoding(implicit, little, shared.original_character_set)  # raw: as is
     ds.SOPInstanceUID = _uid(spec, "instance", p, s, se, i)
     ds.InstanceNumber = i + 1
     IODS[series.modality].instance(ds, series, i)
@@ -371,6 +392,7 @@ def synthesize(spec: FabricationSpec, position: Position) -> Dataset:
     series, _ = _series_header(spec, p, s, se)
     seed = _rng(spec, "pixels", p, s, se, i).getrandbits(32)
     IODS[series.modality].pixels(ds, series, i, seed)
+    ds["PixelData"].VR = "OW" if ds.BitsAllocated > 8 else "OB"  # PS3.5 §8.2 (native)
     syntax = transfer_syntax(spec, position)
     ds.file_meta = FileMetaDataset()
     ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID

@@ -54,8 +54,10 @@ def _ellipse(rows: int, columns: int, cx: float, cy: float, ax: float, ay: float
 
 
 def _finish(base: np.ndarray, seed: int, amplitude: int, top: int, dtype: type) -> np.ndarray:
-    image = base + (noise(base.shape, seed).astype(np.int32) * amplitude) // 255
-    return np.clip(image, 0, top).astype(dtype)
+    image: np.ndarray = base.astype(np.int32)
+    image += (noise(base.shape, seed).astype(np.int32) * amplitude) // 255
+    np.clip(image, 0, top, out=image)
+    return image.astype(dtype)
 
 
 # Tissue-like stored values: CT stores HU + 1024; MR values are arbitrary signal levels.
@@ -65,10 +67,10 @@ _TISSUES = {
 }
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=32)
 def _phantom_base(matrix: int, modality: str, scale: float) -> np.ndarray:
     background, shell, body, organ, lesion = _TISSUES[modality]
-    image = np.full((matrix, matrix), background, dtype=np.int32)
+    image = np.full((matrix, matrix), background, dtype=np.int16)
     for cx, cy, ax, ay, value in [
         (0.0, 0.0, 0.85, 0.95, shell),
         (0.0, 0.0, 0.78, 0.88, body),
@@ -90,7 +92,7 @@ def phantom(matrix: int, position: float, modality: str, seed: int) -> np.ndarra
 
 @lru_cache(maxsize=8)
 def _radiograph_base(rows: int, columns: int) -> np.ndarray:
-    image = np.full((rows, columns), 300, dtype=np.int32)
+    image = np.full((rows, columns), 300, dtype=np.int16)
     image[_ellipse(rows, columns, 0, 0, 0.9, 1.1)] = 2600
     for cx in (-0.4, 0.4):
         image[_ellipse(rows, columns, cx, -0.1, 0.3, 0.6)] = 1100
@@ -109,7 +111,7 @@ def radiograph(matrix: int, seed: int) -> np.ndarray:
 def _mammogram_base(rows: int, columns: int, left: bool) -> np.ndarray:
     y, x = _grid(rows, columns)
     edge = -1.0 if left else 1.0  # the chest wall is on the image's left or right border
-    image = np.full((rows, columns), 200, dtype=np.int32)
+    image = np.full((rows, columns), 200, dtype=np.int16)
     breast = ((x - edge) / 1.5) ** 2 + (y / 0.95) ** 2 <= 1
     image[breast] = 1500
     # fibroglandular tissue: brighter oblique bands near the chest wall
