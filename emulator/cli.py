@@ -22,15 +22,16 @@ from tqdm import tqdm
 
 from emulator.app import Emulator
 from emulator.config import REMOTE_AES, Config, as_dict, load_config, settings
-from emulator.errors import ConfigError, EmulatorError
+from emulator.errors import ConfigError, EmulatorError, ExportError
 from emulator.remotes import SPEC_FORMAT
+from emulator.services.export import export
 from emulator.services.fabrication import fabricate_into
 from emulator.version import __version__
-from storage import StorageError
+from storage import FileStore, Index, InstanceSource, StorageError
 from storage.fabricate import MODALITIES, TRANSFER_SYNTAXES, FabricationSpec
 
 PROG = "dicom-fabricator"
-COMMANDS = ("serve", "check", "fabricate")
+COMMANDS = ("serve", "check", "fabricate", "export")
 _GROUPS = {
     "dicom": "DICOM listener",
     "admin": "admin HTTP API",
@@ -158,6 +159,24 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYYMMDD",
         help="study dates fall in the year before this date (default: today)",
     )
+    exp = sub.add_parser(
+        "export",
+        help="write the archive's instances as Part 10 files plus a DICOMDIR",
+        description="Export instances (all, or those of the --study UIDs) from the data"
+        " directory as a DICOM File-set: Part 10 files plus a DICOMDIR. Fabricated"
+        " instances are synthesized; received ones are copied as stored.",
+    )
+    _add_settings(exp)
+    exp.add_argument(
+        "--out", type=Path, required=True, help="directory to create (must be new or empty)"
+    )
+    exp.add_argument(
+        "--study",
+        action="append",
+        default=None,
+        metavar="UID",
+        help="a Study Instance UID to export (repeatable; default: every study)",
+    )
     return parser
 
 
@@ -233,6 +252,24 @@ def fabricate_command(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def export_command(config: Config, args: argparse.Namespace) -> int:
+    data_dir = config.storage.data_dir
+    if not (data_dir / "index.sqlite").exists():
+        raise ExportError(f"no archive in {data_dir}: choose one with --data-dir")
+    index = Index.open(data_dir / "index.sqlite")
+    try:
+        source = InstanceSource(index, FileStore(data_dir, fsync=False))
+        total = index.counts()["instances"]
+        with tqdm(total=total, unit="instance", disable=None, file=sys.stderr) as bar:
+            done = export(index, source, args.out, args.study, bar.update)
+    finally:
+        index.close()
+    print(f"{PROG}: exported {done.instances} instances with a DICOMDIR to {args.out}")
+    for uid, reason in done.skipped.items():
+        print(f"{PROG}: skipped {uid}: {reason}", file=sys.stderr)
+    return 1 if done.skipped else 0
+
+
 def _config_from(args: argparse.Namespace) -> Config:
     overrides = {row.key: getattr(args, row.key) for row in settings()}
     overrides[REMOTE_AES] = getattr(args, REMOTE_AES)
@@ -290,6 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _setup_logging(config.log_level)
         if args.command == "fabricate":
             return fabricate_command(config, args)
+        if args.command == "export":
+            return export_command(config, args)
         return serve(config)
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

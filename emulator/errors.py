@@ -5,7 +5,8 @@ Hierarchy::
     EmulatorError
     ├── ConfigError          bad settings (file, key and problem for each)
     ├── StartupError         a listener could not start (port in use, data dir unusable)
-    └── UnknownMoveDestination  a C-MOVE destination AE title nobody registered
+    ├── UnknownMoveDestination  a C-MOVE destination AE title nobody registered
+    └── ExportError          an export that cannot start or be written
 
 Storage errors (:mod:`storage.errors`) carry no DIMSE codes; :func:`status_for` maps them, per
 service, following the status tables of PS3.4 (Annex B storage, Annex C query/retrieve).
@@ -53,6 +54,10 @@ class UnknownMoveDestination(EmulatorError):
     def __init__(self, message: str, ae_title: str) -> None:
         super().__init__(message)
         self.ae_title = ae_title
+
+
+class ExportError(EmulatorError):
+    """An export whose target, studies or File-set cannot be used (the message says why)."""
 
 
 # -- DIMSE status codes (named; never bare hex in handlers or services) ------------------------

@@ -367,6 +367,24 @@ class Index:
         with self._reader() as conn:
             return {row[0] for row in conn.execute("SELECT study_uid FROM studies")}
 
+    def locations(self, study_uids: list[str] | None = None) -> Iterator[sqlite3.Row]:
+        """SOP Instance UID and location of every instance (of *study_uids* if given), in
+        index order, a page at a time."""
+        where: tuple[str, ...] = ("1",)
+        params: tuple[Any, ...] = ()
+        if study_uids is not None:
+            marks = ", ".join("?" for _ in study_uids)
+            where = (f"i.study_pk IN (SELECT pk FROM studies WHERE study_uid IN ({marks}))",)
+            params = tuple(study_uids)
+        query = Query(
+            "i.sop_instance_uid AS sop_instance_uid, i.path AS path",
+            "instances i",
+            where,
+            params,
+            "i.pk",
+        )
+        return self.iter_rows(query, page_size=500)
+
     def instance(self, sop_instance_uid: str) -> StoredInstance | None:
         """Where the instance with *sop_instance_uid* is stored, or None."""
         with self._reader() as conn:

@@ -298,3 +298,45 @@ def test_getscu_retrieves_a_patient_over_the_same_association(loaded, tmp_path):
     assert received_uids(out) == sorted([uid(1, 3, 1, 1), uid(1, 3, 2, 1)])
     [record] = loaded.journal.messages(service="C-GET")
     assert (record.status, record.extra["completed"]) == (0x0000, 2)
+
+
+def test_an_export_sent_by_storescu_fills_a_second_emulator_with_the_same_studies(
+    emulator, tmp_path
+):
+    from emulator import Emulator
+    from emulator.services.export import export
+    from storage.fabricate import TRANSFER_SYNTAXES, FabricationSpec
+    from tests.conftest import make_config
+
+    # storescu converts to what is accepted; uncompressed syntaxes only (it cannot encode RLE)
+    syntaxes = tuple(TRANSFER_SYNTAXES[n] for n in ("explicit", "implicit", "deflated"))
+    spec = FabricationSpec(
+        seed=3, patients=3, matrix=32, transfer_syntaxes=syntaxes, modalities=("CT", "US", "NM")
+    )
+    emulator.fabricate(spec)
+    export(emulator.index, emulator.instances, tmp_path / "out")
+    with Emulator(make_config(tmp_path / "second")) as second:
+        r = dcmtk(
+            "storescu",
+            "-aec",
+            second.ae_title,
+            "+sd",
+            "+r",
+            "+sp",
+            "IM*",
+            "127.0.0.1",
+            str(second.dicom_port),
+            str(tmp_path / "out"),
+        )
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert (
+            second.index.counts()
+            == emulator.index.counts()
+            == {
+                "patients": 3,
+                "studies": 3,
+                "series": 6,
+                "instances": 30,
+            }
+        )
+        assert second.index.study_uids() == emulator.index.study_uids()
