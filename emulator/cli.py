@@ -27,8 +27,8 @@ from emulator.remotes import SPEC_FORMAT
 from emulator.services.export import export
 from emulator.services.fabrication import fabricate_into
 from emulator.version import __version__
-from storage import FileStore, Index, InstanceSource, StorageError
-from storage.fabricate import MODALITIES, TRANSFER_SYNTAXES, FabricationSpec
+from storage import FileStore, Index, InstanceSource, StorageError, edge_cases
+from storage.fabricate import MODALITIES, PROFILES, TRANSFER_SYNTAXES, FabricationSpec
 
 PROG = "dicom-fabricator"
 COMMANDS = ("serve", "check", "fabricate", "export")
@@ -111,8 +111,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings(fab)
     spec = fab.add_argument_group("fabrication")
     spec.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    spec.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="standard",
+        help="standard, or edge-cases: each patient one case that stresses parsers (character"
+        " sets, maximum lengths, empty Type 2, private tags, nested sequences, odd matrix,"
+        " a 1,200-instance series)",
+    )
+    spec.add_argument(
+        "--patients",
+        type=_positive,
+        default=None,
+        help=f"patients (default: 3; {len(edge_cases.CASES)}, one per case, with edge-cases)",
+    )
     for flag, default, text in (
-        ("--patients", 3, "patients"),
         ("--studies-per-patient", 1, "studies per patient"),
         ("--series-per-study", 2, "series per study"),
         ("--instances-per-series", 5, "instances per series"),
@@ -223,7 +236,8 @@ def fabricate_command(config: Config, args: argparse.Namespace) -> int:
     try:
         spec = FabricationSpec(
             seed=args.seed,
-            patients=args.patients,
+            patients=args.patients
+            or (len(edge_cases.CASES) if args.profile == "edge-cases" else 3),
             studies_per_patient=args.studies_per_patient,
             series_per_study=args.series_per_study,
             instances_per_series=args.instances_per_series,
@@ -232,6 +246,7 @@ def fabricate_command(config: Config, args: argparse.Namespace) -> int:
             anchor=args.anchor or dt.date.today(),
             window_days=args.window_days,
             transfer_syntaxes=tuple(TRANSFER_SYNTAXES[name] for name in args.transfer_syntaxes),
+            profile=args.profile,
         )
     except ValueError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -37,11 +37,13 @@ from pydicom.uid import (
     RLELossless,
 )
 
+from storage import edge_cases
 from storage.attributes import BY_KEYWORD, Level
 from storage.iods import IODS, Series
 from storage.records import InstanceRecord, attribute_columns, level_columns
 
 MODALITIES = tuple(IODS)
+PROFILES = ("standard", "edge-cases")  # edge-cases: see storage.edge_cases
 MANUFACTURER = "DICOM Fabricator"
 
 # Transfer syntaxes a fabricated series can be in, by the names the CLI takes.
@@ -121,7 +123,8 @@ class FabricationSpec:
 
     ``matrix`` (rows and columns) overrides each modality's realistic image size; ``anchor``
     is the date study dates count back from (``window_days`` at most); each series takes the
-    next of ``transfer_syntaxes`` in turn.
+    next of ``transfer_syntaxes`` in turn; ``profile`` ``edge-cases`` makes each patient one
+    of the cases of ``storage.edge_cases``.
     """
 
     seed: int = 1
@@ -134,6 +137,7 @@ class FabricationSpec:
     anchor: dt.date = field(default_factory=dt.date.today)
     window_days: int = 365
     transfer_syntaxes: tuple[str, ...] = (ExplicitVRLittleEndian,)
+    profile: str = "standard"
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -155,6 +159,8 @@ class FabricationSpec:
         for modality in self.modalities:
             if modality not in IODS:
                 raise ValueError(f"modality {modality!r} is not one of {', '.join(IODS)}")
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile {self.profile!r} is not one of {', '.join(PROFILES)}")
         if not self.transfer_syntaxes:
             raise ValueError("transfer_syntaxes must name at least one")
         for syntax in self.transfer_syntaxes:
@@ -176,11 +182,11 @@ class FabricationSpec:
     @property
     def total(self) -> int:
         """How many instances the spec describes."""
-        return (
-            self.patients
-            * self.studies_per_patient
-            * self.series_per_study
-            * self.instances_per_series
+        return sum(
+            instances_in(self, p, s, se)
+            for p in range(self.patients)
+            for s in range(self.studies_per_patient)
+            for se in range(self.series_per_study)
         )
 
     def to_json(self) -> str:
@@ -214,12 +220,24 @@ class Position(NamedTuple):
     instance: int
 
 
+def _case(spec: FabricationSpec, p: int) -> edge_cases.Case | None:
+    return edge_cases.case(p) if spec.profile == "edge-cases" else None
+
+
+def instances_in(spec: FabricationSpec, p: int, s: int, se: int) -> int:
+    """How many instances the series at (*p*, *s*, *se*) has."""
+    case = _case(spec, p)
+    if case is not None and case.first_series_instances and (s, se) == (0, 0):
+        return case.first_series_instances
+    return spec.instances_per_series
+
+
 def positions(spec: FabricationSpec) -> Iterator[Position]:
     """Every position *spec* describes, in order."""
     for p in range(spec.patients):
         for s in range(spec.studies_per_patient):
             for se in range(spec.series_per_study):
-                for i in range(spec.instances_per_series):
+                for i in range(instances_in(spec, p, s, se)):
                     yield Position(p, s, se, i)
 
 
@@ -234,7 +252,9 @@ def _uid(spec: FabricationSpec, *path: object) -> str:
     """A UUID-derived UID (PS3.5 B.2: ``2.25.`` + the UUID as an integer), name-based
     (UUID version 5) on the seed and the entity's path, so it is the same on every run."""
     name = ":".join(str(part) for part in (spec.seed, *path))
-    return f"2.25.{uuid.uuid5(_UID_NAMESPACE, name).int}"
+    uid = f"2.25.{uuid.uuid5(_UID_NAMESPACE, name).int}"
+    case = _case(spec, int(str(path[1])))  # every entity's path is (kind, patient, ...)
+    return edge_cases.long_uid(uid) if case is not None and case.long_uids else uid
 
 
 def _patient(spec: FabricationSpec, p: int) -> dict[str, str]:
@@ -242,13 +262,18 @@ def _patient(spec: FabricationSpec, p: int) -> dict[str, str]:
     sex = rng.choice("FM")
     age = rng.randint(1, 95)
     birth = spec.anchor - dt.timedelta(days=age * 365 + rng.randint(0, 364))
-    return {
+    values = {
+        "SpecificCharacterSet": "ISO_IR 100",
         "PatientName": f"{rng.choice(_FAMILY)}^{rng.choice(_GIVEN[sex])}",
         "PatientID": f"FAB{spec.seed}-{p:05d}",
         "PatientBirthDate": birth.strftime("%Y%m%d"),
         "PatientSex": sex,
         "PatientAge": f"{age:03d}Y",
     }
+    case = _case(spec, p)
+    if case is not None:
+        edge_cases.patient(rng, values, case)
+    return values
 
 
 def _study(spec: FabricationSpec, p: int, s: int) -> dict[str, object]:
@@ -256,7 +281,7 @@ def _study(spec: FabricationSpec, p: int, s: int) -> dict[str, object]:
     modality = spec.modalities[(p + s) % len(spec.modalities)]
     body_part, description, series = rng.choice(_PROTOCOLS[modality])
     when = spec.anchor - dt.timedelta(days=rng.randint(0, spec.window_days))
-    return {
+    values: dict[str, object] = {
         "uid": _uid(spec, "study", p, s),
         "modality": modality,
         "body_part": body_part,
@@ -270,7 +295,12 @@ def _study(spec: FabricationSpec, p: int, s: int) -> dict[str, object]:
         "StudyDescription": description,
         "ReferringPhysicianName": rng.choice(_PHYSICIANS),
         "OperatorsName": rng.choice(_OPERATORS),
+        "PerformingPhysicianName": rng.choice(_PHYSICIANS),
     }
+    case = _case(spec, p)
+    if case is not None:
+        edge_cases.study(values, case)
+    return values
 
 
 def _series_ordinal(spec: FabricationSpec, p: int, s: int, se: int) -> int:
@@ -298,11 +328,15 @@ def _series_header(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Seri
     laterality = str(study["laterality"])
     if modality == "MG":  # each view names its breast
         laterality = description.split()[0]
+    case = _case(spec, p)
+    rows, columns = (spec.matrix or iod.rows, spec.matrix or iod.columns)
+    if case is not None and case.rows_columns:
+        rows, columns = case.rows_columns
     series = Series(
         modality=modality,
-        rows=spec.matrix or iod.rows,
-        columns=spec.matrix or iod.columns,
-        instances=spec.instances_per_series,
+        rows=rows,
+        columns=columns,
+        instances=instances_in(spec, p, s, se),
         frames=iod.frames,
         description=description,
         body_part=str(study["body_part"]),
@@ -312,7 +346,6 @@ def _series_header(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Seri
         time=str(study["StudyTime"]),
     )
     ds = Dataset()
-    ds.SpecificCharacterSet = "ISO_IR 100"
     ds.update(patient)  # type: ignore[arg-type]
     for key in (
         "StudyDate",
@@ -322,6 +355,7 @@ def _series_header(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Seri
         "StudyDescription",
         "ReferringPhysicianName",
         "OperatorsName",
+        "PerformingPhysicianName",
     ):
         setattr(ds, key, study[key])
     ds.StudyInstanceUID = study["uid"]
@@ -345,6 +379,8 @@ def _series_header(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Seri
     ds.InstanceCreationDate, ds.InstanceCreationTime = series.date, series.time
     ds.Rows, ds.Columns = series.rows, series.columns
     iod.series(ds, series)
+    if case is not None:
+        edge_cases.series(ds, _rng(spec, "edge", p, s, se), case)
     return series, _preencoded(ds, transfer_syntax(spec, Position(p, s, se, 0)))
 
 
@@ -393,6 +429,8 @@ def synthesize(spec: FabricationSpec, position: Position) -> Dataset:
     seed = _rng(spec, "pixels", p, s, se, i).getrandbits(32)
     IODS[series.modality].pixels(ds, series, i, seed)
     ds["PixelData"].VR = "OW" if ds.BitsAllocated > 8 else "OB"  # PS3.5 §8.2 (native)
+    if len(ds.PixelData) % 2:  # odd rows x columns of 8-bit pixels: pad to even (PS3.5 §8.1.1)
+        ds.PixelData += b"\x00"
     syntax = transfer_syntax(spec, position)
     ds.file_meta = FileMetaDataset()
     ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
@@ -429,7 +467,7 @@ def records(spec: FabricationSpec) -> Iterator[tuple[InstanceRecord, Position]]:
                 first = instance_header(spec, Position(p, s, se, 0))
                 columns = {level: level_columns(first, level) for level in Level}
                 syntax = transfer_syntax(spec, Position(p, s, se, 0))
-                for i in range(spec.instances_per_series):
+                for i in range(instances_in(spec, p, s, se)):
                     uid = _uid(spec, "instance", p, s, se, i)
                     image = dict(columns[Level.IMAGE])
                     image.update(attribute_columns(BY_KEYWORD["SOPInstanceUID"], uid))

@@ -148,7 +148,7 @@ def _mr_instance(ds: Dataset, series: Series, i: int) -> None:
 
 
 def _volume_pixels(ds: Dataset, series: Series, i: int, seed: int) -> None:
-    image = pixels.phantom(series.rows, _position(series, i), series.modality, seed)
+    image = pixels.phantom(series.rows, series.columns, _position(series, i), series.modality, seed)
     ds.PixelData = image.tobytes()
 
 
@@ -211,7 +211,7 @@ def _dx_series(ds: Dataset, series: Series) -> None:
 
 
 def _projection_pixels(ds: Dataset, series: Series, i: int, seed: int) -> None:
-    ds.PixelData = pixels.radiograph(series.rows, seed).tobytes()
+    ds.PixelData = pixels.radiograph(series.rows, series.columns, seed).tobytes()
 
 
 # Mammography views (PS3.16 CID 4014), from the series description.
@@ -238,7 +238,9 @@ def _mg_series(ds: Dataset, series: Series) -> None:
 
 
 def _mg_pixels(ds: Dataset, series: Series, i: int, seed: int) -> None:
-    ds.PixelData = pixels.mammogram(series.rows, seed, series.laterality == "L").tobytes()
+    ds.PixelData = pixels.mammogram(
+        series.rows, series.columns, seed, series.laterality == "L"
+    ).tobytes()
 
 
 # -- US and XA multi-frame runs (PS3.3 A.7, A.14) ----------------------------------------------
@@ -280,7 +282,7 @@ def _xa_series(ds: Dataset, series: Series) -> None:
 
 
 def _xa_pixels(ds: Dataset, series: Series, i: int, seed: int) -> None:
-    ds.PixelData = pixels.angiogram(series.rows, series.frames, seed).tobytes()
+    ds.PixelData = pixels.angiogram(series.rows, series.columns, series.frames, seed).tobytes()
 
 
 # -- NM and PT (PS3.3 A.5, A.21) ---------------------------------------------------------------
@@ -343,7 +345,7 @@ def _nm_series(ds: Dataset, series: Series) -> None:
 
 
 def _nm_pixels(ds: Dataset, series: Series, i: int, seed: int) -> None:
-    ds.PixelData = pixels.emission(series.rows, 2, seed).tobytes()
+    ds.PixelData = pixels.emission(series.rows, series.columns, 2, seed).tobytes()
 
 
 def _pt_series(ds: Dataset, series: Series) -> None:
@@ -375,7 +377,9 @@ def _pt_instance(ds: Dataset, series: Series, i: int) -> None:
 
 
 def _pt_pixels(ds: Dataset, series: Series, i: int, seed: int) -> None:
-    frame = pixels.emission(series.rows, 1, seed, hot=1 + abs(_position(series, i)))[0]
+    frame = pixels.emission(
+        series.rows, series.columns, 1, seed, hot=1 + abs(_position(series, i))
+    )[0]
     ds.PixelData = frame.tobytes()
 
 
@@ -389,7 +393,7 @@ def _sc_series(ds: Dataset, series: Series) -> None:
 
 
 def _sc_pixels(ds: Dataset, series: Series, i: int, seed: int) -> None:
-    ds.PixelData = pixels.screen(series.rows, seed).tobytes()
+    ds.PixelData = pixels.screen(series.rows, series.columns, seed).tobytes()
 
 
 def _nothing(ds: Dataset, series: Series, i: int) -> None:

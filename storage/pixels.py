@@ -68,9 +68,9 @@ _TISSUES = {
 
 
 @lru_cache(maxsize=32)
-def _phantom_base(matrix: int, modality: str, scale: float) -> np.ndarray:
+def _phantom_base(rows: int, columns: int, modality: str, scale: float) -> np.ndarray:
     background, shell, body, organ, lesion = _TISSUES[modality]
-    image = np.full((matrix, matrix), background, dtype=np.int16)
+    image = np.full((rows, columns), background, dtype=np.int16)
     for cx, cy, ax, ay, value in [
         (0.0, 0.0, 0.85, 0.95, shell),
         (0.0, 0.0, 0.78, 0.88, body),
@@ -78,16 +78,16 @@ def _phantom_base(matrix: int, modality: str, scale: float) -> np.ndarray:
         (0.3, 0.1, 0.25, 0.35, organ),
         (0.1, -0.4, 0.08, 0.08, lesion),
     ]:
-        image[_ellipse(matrix, matrix, cx, cy, ax * scale, ay * scale)] = value
+        image[_ellipse(rows, columns, cx, cy, ax * scale, ay * scale)] = value
     image.flags.writeable = False
     return image
 
 
-def phantom(matrix: int, position: float, modality: str, seed: int) -> np.ndarray:
+def phantom(rows: int, columns: int, position: float, modality: str, seed: int) -> np.ndarray:
     """A head/body-like CT or MR slice: ellipses of tissue-like values that shrink towards
     the ends of the volume (*position* in -1..1), with a little noise (12-bit, uint16)."""
     scale = round(float(np.sqrt(max(1e-3, 1.0 - 0.8 * position * position))), 2)
-    return _finish(_phantom_base(matrix, modality, scale), seed, 12, 4095, np.uint16)
+    return _finish(_phantom_base(rows, columns, modality, scale), seed, 12, 4095, np.uint16)
 
 
 @lru_cache(maxsize=8)
@@ -102,9 +102,9 @@ def _radiograph_base(rows: int, columns: int) -> np.ndarray:
     return image
 
 
-def radiograph(matrix: int, seed: int) -> np.ndarray:
+def radiograph(rows: int, columns: int, seed: int) -> np.ndarray:
     """A chest-radiograph-like projection: a bright body, darker lungs, a bright spine."""
-    return _finish(_radiograph_base(matrix, matrix), seed, 20, 4095, np.uint16)
+    return _finish(_radiograph_base(rows, columns), seed, 20, 4095, np.uint16)
 
 
 @lru_cache(maxsize=8)
@@ -124,9 +124,9 @@ def _mammogram_base(rows: int, columns: int, left: bool) -> np.ndarray:
     return image
 
 
-def mammogram(matrix: int, seed: int, left: bool) -> np.ndarray:
+def mammogram(rows: int, columns: int, seed: int, left: bool) -> np.ndarray:
     """A mammogram-like projection: a half-ellipse breast with denser banded tissue."""
-    return _finish(_mammogram_base(matrix, matrix, left), seed, 30, 4095, np.uint16)
+    return _finish(_mammogram_base(rows, columns, left), seed, 30, 4095, np.uint16)
 
 
 @lru_cache(maxsize=4)
@@ -152,16 +152,16 @@ def ultrasound(rows: int, columns: int, frames: int, seed: int) -> np.ndarray:
     return movie
 
 
-def angiogram(matrix: int, frames: int, seed: int) -> np.ndarray:
+def angiogram(rows: int, columns: int, frames: int, seed: int) -> np.ndarray:
     """X-ray angiography (8-bit): contrast filling a branching vessel over the run."""
-    y, x = _grid(matrix, matrix)
-    background = 170 + (noise((matrix, matrix), seed).astype(np.int32) * 12) // 255
+    y, x = _grid(rows, columns)
+    background = 170 + (noise((rows, columns), seed).astype(np.int32) * 12) // 255
     vessels = [
         np.abs(x - 0.6 * y * (1 - y * y)) < 0.03,
         (np.abs(y - 0.5 * x - 0.1) < 0.025) & (x > -0.1),
         (np.abs(y + 0.6 * x + 0.2) < 0.02) & (x > 0.0),
     ]
-    movie = np.empty((frames, matrix, matrix), dtype=np.uint8)
+    movie = np.empty((frames, rows, columns), dtype=np.uint8)
     for f in range(frames):
         frame = background.copy()
         reach = -1 + 2.2 * (f + 1) / max(1, frames)  # contrast advances down the image
@@ -171,27 +171,26 @@ def angiogram(matrix: int, frames: int, seed: int) -> np.ndarray:
     return movie
 
 
-def emission(matrix: int, frames: int, seed: int, hot: float = 1.0) -> np.ndarray:
+def emission(rows: int, columns: int, frames: int, seed: int, hot: float = 1.0) -> np.ndarray:
     """NM or PET counts (16-bit): a warm body with hot organs, Poisson-like noise."""
-    movie = np.empty((frames, matrix, matrix), dtype=np.uint16)
+    movie = np.empty((frames, rows, columns), dtype=np.uint16)
     for f in range(frames):
         position = 2 * f / max(1, frames - 1) - 1 if frames > 1 else 0.0
         scale = float(np.sqrt(max(1e-3, 1.0 - 0.6 * position * position)))
-        image = np.zeros((matrix, matrix), dtype=np.int32)
-        image[_ellipse(matrix, matrix, 0, 0, 0.7 * scale, 0.9 * scale)] = 200
-        image[_ellipse(matrix, matrix, -0.25, 0.2, 0.2 * scale, 0.15 * scale)] = int(900 * hot)
-        image[_ellipse(matrix, matrix, 0.2, -0.3, 0.1, 0.1)] = int(1600 * hot)
-        counts = image + (noise((matrix, matrix), seed + f).astype(np.int32) * image) // 1024
+        image = np.zeros((rows, columns), dtype=np.int32)
+        image[_ellipse(rows, columns, 0, 0, 0.7 * scale, 0.9 * scale)] = 200
+        image[_ellipse(rows, columns, -0.25, 0.2, 0.2 * scale, 0.15 * scale)] = int(900 * hot)
+        image[_ellipse(rows, columns, 0.2, -0.3, 0.1, 0.1)] = int(1600 * hot)
+        counts = image + (noise((rows, columns), seed + f).astype(np.int32) * image) // 1024
         movie[f] = np.clip(counts, 0, 65535)
     return movie
 
 
-def screen(matrix: int, seed: int) -> np.ndarray:
+def screen(rows: int, columns: int, seed: int) -> np.ndarray:
     """A screen capture (8-bit): a header bar over banded lines, like a scanned report."""
-    _, x = _grid(matrix, matrix)
-    image: np.ndarray = np.broadcast_to(((x + 1) * 127.5).astype(np.uint8), (matrix, matrix)).copy()
-    rows = np.arange(matrix)
-    banded = (rows // 8) % 4 == 0
+    _, x = _grid(rows, columns)
+    image: np.ndarray = np.broadcast_to(((x + 1) * 127.5).astype(np.uint8), (rows, columns)).copy()
+    banded = (np.arange(rows) // 8) % 4 == 0
     image[banded] = 255 - image[banded]
-    image[: max(1, matrix // 8)] = seed % 64
+    image[: max(1, rows // 8)] = seed % 64
     return image

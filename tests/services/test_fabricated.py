@@ -187,3 +187,49 @@ def test_an_unreadable_recipe_fails_its_sub_operations_and_says_why(
     assert final.Status == 0xA702  # every sub-operation failed
     assert counts(final)[1:] == (0, 6, 0)
     assert "recipe 1 is unreadable" in caplog.text
+
+
+EDGE = FabricationSpec(
+    seed=2,
+    patients=8,
+    series_per_study=1,
+    instances_per_series=1,
+    matrix=16,
+    anchor=dt.date(2026, 3, 1),
+    profile="edge-cases",
+)
+
+
+@pytest.mark.parametrize("case", ["latin1", "utf8", "japanese", "max-length"])
+def test_c_find_matches_and_returns_edge_case_names_in_their_character_set(emulator, case):
+    from storage import edge_cases
+
+    emulator.fabricate(EDGE)
+    expected = synthesize(EDGE, Position(edge_cases.CASES.index(case), 0, 0, 0))
+    identifier = query(
+        "STUDY",
+        PatientName=str(expected.PatientName),
+        StudyInstanceUID="",
+        PatientID="",
+    )
+    identifier.SpecificCharacterSet = expected.SpecificCharacterSet
+    results, final = find(emulator.dicom_port, identifier)
+    assert final.Status == 0x0000
+    [result] = results
+    assert result.StudyInstanceUID == expected.StudyInstanceUID
+    assert str(result.PatientName) == str(expected.PatientName)
+    assert result.PatientID == expected.PatientID
+
+
+def test_c_move_of_the_edge_cases_delivers_every_one(emulator):
+    emulator.fabricate(EDGE)
+    scp = StoreSCP("DEST")
+    emulator.remote_aes.put(RemoteAE("dest", "DEST", "127.0.0.1", scp.port))
+    try:
+        studies = sorted(emulator.index.study_uids())
+        _, final = move(emulator, query("STUDY", StudyInstanceUID=studies))
+    finally:
+        scp.stop()
+    assert final.Status == 0x0000
+    assert counts(final)[1:] == (EDGE.total, 0, 0)
+    assert len(scp.uids()) == EDGE.total

@@ -249,7 +249,7 @@ def test_c_move_keeps_the_stored_compressed_syntax_when_the_destination_takes_it
     assert destination.datasets[sop_uid].PixelData == rle.PixelData
 
 
-def test_c_move_of_an_instance_that_cannot_be_converted_is_a_failed_sub_operation(archive):
+def move_j2k_to_uncompressed_only(archive):
     j2k = PYDICOM_DATA / "test_files" / "JPEG2000.dcm"
     archive.import_instance(j2k.read_bytes())
     original = dcmread(j2k)
@@ -261,16 +261,28 @@ def test_c_move_of_an_instance_that_cannot_be_converted_is_a_failed_sub_operatio
         )
     finally:
         scp.stop()
-    try:
-        original.pixel_array  # noqa: B018 - does this environment have a JPEG 2000 decoder?
-        can_decode = True
-    except Exception:
-        can_decode = False
-    if can_decode:
-        assert final.Status == 0x0000
-    else:
-        assert final.Status == 0xA702  # every (the one) sub-operation failed: not a crash
-        assert "1 of 1" in final.ErrorComment
+    return original, final, scp
+
+
+def test_c_move_decompresses_jpeg_2000_with_the_jpeg_extra_installed(archive):
+    original, final, scp = move_j2k_to_uncompressed_only(archive)
+    assert final.Status == 0x0000
+    [(sop_uid, syntax)] = scp.received
+    assert (sop_uid, syntax) == (original.SOPInstanceUID, ExplicitVRLittleEndian)
+    assert (scp.datasets[sop_uid].pixel_array == original.pixel_array).all()
+
+
+def test_c_move_of_an_instance_that_cannot_be_converted_is_a_failed_sub_operation(
+    archive, monkeypatch
+):
+    def no_decoder(self, *args, **kwargs):
+        raise RuntimeError("no JPEG 2000 decoder is available")
+
+    monkeypatch.setattr(Dataset, "decompress", no_decoder)
+    _, final, scp = move_j2k_to_uncompressed_only(archive)
+    assert scp.received == []
+    assert final.Status == 0xA702  # every (the one) sub-operation failed: not a crash
+    assert "1 of 1" in final.ErrorComment
 
 
 @pytest.mark.parametrize(

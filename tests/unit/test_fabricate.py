@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from storage import edge_cases
 from storage.fabricate import (
     TRANSFER_SYNTAXES,
     FabricationSpec,
@@ -109,14 +110,14 @@ def test_slices_of_a_series_form_a_volume():
 
 
 def test_phantom_looks_like_an_image_not_noise():
-    image = phantom(64, 0.0, "CT", seed=1).astype(int)
+    image = phantom(64, 64, 0.0, "CT", seed=1).astype(int)
     assert image[0, 0] < 50  # air outside the body
     assert 1024 + 20 < image[32, 32] < 1024 + 200  # soft tissue in the middle (HU + 1024)
     assert np.abs(np.diff(image, axis=1)).mean() < 100  # smooth regions, not speckle
 
 
 def test_radiograph_and_screen_capture_images_have_their_own_look():
-    image = radiograph(64, seed=1).astype(int)
+    image = radiograph(64, 64, seed=1).astype(int)
     assert image[32, 32] > image[32, 20] > image[0, 0]  # spine > lung > air
     [sc] = fabricate(
         small(patients=1, series_per_study=1, instances_per_series=1, modalities=("SC",))
@@ -147,6 +148,8 @@ def test_every_fabricated_object_passes_dciodvfy_without_errors_or_warnings(tmp_
             TRANSFER_SYNTAXES["explicit"],
             TRANSFER_SYNTAXES["implicit"],
             TRANSFER_SYNTAXES["rle"],
+            TRANSFER_SYNTAXES["jpeg-ls"],
+            TRANSFER_SYNTAXES["jpeg2000"],
         ),
     )
 
@@ -213,7 +216,7 @@ def test_one_instance_synthesized_alone_is_the_same_as_in_the_whole_run():
     assert alone.getvalue() == everything[list(positions(spec)).index(position)]
 
 
-@pytest.mark.parametrize("name", ["explicit", "implicit", "deflated", "rle"])
+@pytest.mark.parametrize("name", list(TRANSFER_SYNTAXES))
 def test_series_take_their_transfer_syntax_and_stay_deterministic(name):
     spec = small(
         seed=2,
@@ -280,3 +283,109 @@ def test_a_spec_survives_its_json_and_a_location_names_its_recipe_and_position()
 def test_a_spec_that_makes_no_sense_is_refused_with_the_reason(changes, message):
     with pytest.raises(ValueError, match=message):
         small(**changes)
+
+
+# -- the edge-cases profile ---------------------------------------------------------------------
+
+
+def edge(**kw) -> FabricationSpec:
+    return small(profile="edge-cases", patients=len(edge_cases.CASES), **kw)
+
+
+def first_of_each_case(spec: FabricationSpec) -> dict[str, object]:
+    return {
+        edge_cases.CASES[p]: synthesize(spec, Position(p, 0, 0, 0)) for p in range(spec.patients)
+    }
+
+
+@pytest.mark.parametrize("studies", [1, 2, 3])
+def test_every_edge_case_passes_dciodvfy_without_errors(tmp_path, studies):
+    # studies_per_patient shifts each case onto other modalities: (patient + study) cycles them
+    spec = edge(seed=studies, studies_per_patient=studies, series_per_study=1)
+    objects = [
+        synthesize(spec, Position(p, s, 0, 0)) for p in range(spec.patients) for s in range(studies)
+    ]
+
+    def validate(n: int, ds) -> tuple[str, list[str]]:
+        path = tmp_path / f"{n}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        result = subprocess.run(
+            [dciodvfy(), str(path)], capture_output=True, text=True, check=False
+        )
+        lines = (result.stdout + result.stderr).splitlines()
+        errors = [line for line in lines if line.startswith("Error")]
+        # the empty-type2 case lacks what a DICOMDIR record would want: that is its point
+        warnings = [
+            line
+            for line in lines
+            if line.startswith("Warning") and "needed to build DICOMDIR" not in line
+        ]
+        return f"{edge_cases.CASES[n // studies]} {ds.Modality}", errors + warnings
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(validate, range(len(objects)), objects))
+    assert {name: lines for name, lines in results if lines} == {}
+
+
+def test_edge_cases_carry_their_character_sets_and_names():
+    cases = first_of_each_case(edge(seed=1))
+    assert cases["latin1"].SpecificCharacterSet == "ISO_IR 100"
+    assert not str(cases["latin1"].PatientName).isascii()
+    assert cases["utf8"].SpecificCharacterSet == "ISO_IR 192"
+    assert not str(cases["utf8"].PatientName).isascii()
+    japanese = cases["japanese"]
+    assert list(japanese.SpecificCharacterSet) == ["", "ISO 2022 IR 87"]
+    # PS3.5 H.3.1: alphabetic, ideographic and phonetic groups, ESC sequences in the bytes
+    assert japanese.PatientName.alphabetic.isascii()
+    assert japanese.PatientName.ideographic
+    assert japanese.PatientName.phonetic
+    encoded = BytesIO()
+    japanese.save_as(encoded, enforce_file_format=True)
+    assert b"\x1b$B" in encoded.getvalue()
+
+
+def test_edge_case_values_at_their_maximum_length_and_empty_type2():
+    cases = first_of_each_case(edge(seed=2))
+    longest = cases["max-length"]
+    for keyword in ("SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID"):
+        uid = str(longest[keyword].value)
+        assert len(uid) == 64
+        assert is_valid_uid(uid)
+    assert len(longest.PatientID) == 64
+    assert len(longest.AccessionNumber) == 16
+    assert len(longest.StudyDescription) == 64
+    assert len(longest.ImageComments) == 10240
+    empty = cases["empty-type2"]
+    for keyword in ("PatientName", "PatientBirthDate", "AccessionNumber", "StudyDate"):
+        assert keyword in empty
+        assert empty[keyword].value in ("", None)
+
+
+def test_edge_cases_private_block_nested_sequences_odd_matrix_and_long_series():
+    spec = edge(seed=3)
+    cases = first_of_each_case(spec)
+    private = cases["private-nested"]
+    block = private.private_block(edge_cases.PRIVATE_GROUP, edge_cases.PRIVATE_CREATOR)
+    assert block[0x10].value == "fabricated private text"
+    deepest = block[0x13].value[0][0x00291013].value[0]
+    assert deepest[0x00291010].value == "third level"
+    protocol = private.RequestAttributesSequence[0].ScheduledProtocolCodeSequence[0]
+    assert protocol.ProtocolContextSequence[0].TextValue == "nested three levels deep"
+    odd = cases["odd-matrix"]
+    assert (odd.Rows, odd.Columns) == edge_cases.ODD_MATRIX
+    assert len(odd.PixelData) % 2 == 0
+    long_series = [
+        p for p in positions(spec) if p[:3] == (edge_cases.CASES.index("long-series"), 0, 0)
+    ]
+    assert len(long_series) == edge_cases.LONG_SERIES
+    assert spec.total == edge_cases.LONG_SERIES + (spec.patients - 1) * 2 * 5 + 5
+
+
+def test_edge_case_records_are_those_of_the_synthesized_instances():
+    spec = edge(seed=4, instances_per_series=1, series_per_study=1)
+    short = [p for p in positions(spec) if p.instance < 2]
+    by_position = dict((position, record) for record, position in records(spec))
+    for position in short:
+        ds = synthesize(spec, position)
+        expected = record_from_dataset(ds, ds.file_meta.TransferSyntaxUID)
+        assert by_position[position] == expected, edge_cases.CASES[position.patient]
