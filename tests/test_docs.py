@@ -50,3 +50,39 @@ def test_ci_runs_the_readme_test_command_verbatim():
     assert quick_start()[1] in ci.splitlines()
     assert "apt-get install" in ci
     assert "dcmtk" in ci
+
+
+def _subcommand_flags(name: str) -> list[str]:
+    import argparse
+
+    from emulator.cli import build_parser
+
+    parser = build_parser()
+    [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    settings_flags = {row.flag for row in settings()}
+    settings_flags |= {"--no-" + flag[2:] for flag in settings_flags}  # booleans' negations
+    return [
+        flag
+        for action in sub.choices[name]._actions
+        for flag in action.option_strings
+        if flag.startswith("--") and flag not in settings_flags | {"--help", "--config"}
+    ]
+
+
+@pytest.mark.parametrize("flag", _subcommand_flags("fabricate") + _subcommand_flags("export"))
+def test_every_fabricate_and_export_flag_is_documented(flag):
+    assert f"`{flag}`" in README
+
+
+def test_the_demo_archive_is_what_the_readme_says(tmp_path):
+    from emulator import Emulator
+    from tests.conftest import make_config
+    from tests.helpers import find, query
+
+    with Emulator(make_config(tmp_path / "data", storage__empty=False)) as emulator:
+        assert emulator.index.counts()["instances"] == 30
+        results, _ = find(
+            emulator.dicom_port, query("STUDY", PatientName="SMI*", ModalitiesInStudy="")
+        )
+    [study] = results
+    assert f"answers with {study.PatientName}'s" in README.replace("\n", " ")
