@@ -340,3 +340,59 @@ def test_an_export_sent_by_storescu_fills_a_second_emulator_with_the_same_studie
             }
         )
         assert second.index.study_uids() == emulator.index.study_uids()
+
+
+def test_movescu_and_getscu_retrieve_fabricated_studies_synthesized_on_demand(
+    emulator, storescp, tmp_path
+):
+    from storage.fabricate import TRANSFER_SYNTAXES, FabricationSpec, fabricate
+
+    spec = FabricationSpec(
+        seed=12,
+        patients=2,
+        studies_per_patient=2,
+        instances_per_series=2,
+        matrix=32,
+        modalities=("CT", "US", "MG", "NM"),
+        transfer_syntaxes=(TRANSFER_SYNTAXES["explicit"], TRANSFER_SYNTAXES["rle"]),
+    )
+    emulator.fabricate(spec)
+    expected = sorted(ds.SOPInstanceUID for ds in fabricate(spec))
+    port, out = storescp
+    emulator.remote_aes.put(RemoteAE("dest", "DEST", "127.0.0.1", port))
+    for study in sorted(emulator.index.study_uids()):
+        r = dcmtk(
+            "movescu",
+            "-S",
+            "-aec",
+            emulator.ae_title,
+            "-aem",
+            "DEST",
+            "-k",
+            "QueryRetrieveLevel=STUDY",
+            "-k",
+            f"StudyInstanceUID={study}",
+            "127.0.0.1",
+            str(emulator.dicom_port),
+        )
+        assert r.returncode == 0, r.stdout + r.stderr
+    assert received_uids(out) == expected
+
+    got = tmp_path / "got"
+    got.mkdir()
+    r = dcmtk(
+        "getscu",
+        "-P",
+        "-aec",
+        emulator.ae_title,
+        "-od",
+        str(got),
+        "-k",
+        "QueryRetrieveLevel=PATIENT",
+        "-k",
+        "PatientID=FAB12-00001",
+        "127.0.0.1",
+        str(emulator.dicom_port),
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert len(received_uids(got)) == len(expected) // 2
