@@ -13,7 +13,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -203,26 +203,25 @@ def _positive(text: str) -> int:
     return value
 
 
-def _modalities(text: str) -> tuple[str, ...]:
-    values = tuple(v.strip().upper() for v in text.split(",") if v.strip())
-    unknown = [v for v in values if v not in MODALITIES]
-    if unknown or not values:
-        shown = ", ".join(unknown) if unknown else repr(text)
-        raise argparse.ArgumentTypeError(
-            f"unknown modality {shown}: expected {','.join(MODALITIES)}"
+def _choices(what: str, known: Iterable[str], upper: bool) -> Callable[[str], tuple[str, ...]]:
+    """An argparse type for a comma-separated list of *known* names."""
+    names = tuple(known)
+
+    def parse(text: str) -> tuple[str, ...]:
+        values = tuple(
+            v.strip().upper() if upper else v.strip().lower() for v in text.split(",") if v.strip()
         )
-    return values
+        unknown = [v for v in values if v not in names]
+        if unknown or not values:
+            shown = ", ".join(unknown) if unknown else repr(text)
+            raise argparse.ArgumentTypeError(f"unknown {what} {shown}: expected {','.join(names)}")
+        return values
+
+    return parse
 
 
-def _syntaxes(text: str) -> tuple[str, ...]:
-    values = tuple(v.strip().lower() for v in text.split(",") if v.strip())
-    unknown = [v for v in values if v not in TRANSFER_SYNTAXES]
-    if unknown or not values:
-        shown = ", ".join(unknown) if unknown else repr(text)
-        raise argparse.ArgumentTypeError(
-            f"unknown transfer syntax {shown}: expected {','.join(TRANSFER_SYNTAXES)}"
-        )
-    return values
+_modalities = _choices("modality", MODALITIES, upper=True)
+_syntaxes = _choices("transfer syntax", TRANSFER_SYNTAXES, upper=False)
 
 
 def _date(text: str) -> dt.date:

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -317,3 +319,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def registered_scp(emulator: Any, ae_title: str = "DEST", **options: Any) -> Iterator[StoreSCP]:
+    """A StoreSCP registered with *emulator* as remote AE *ae_title*, stopped on exit."""
+    from emulator.remotes import RemoteAE
+
+    scp = StoreSCP(ae_title, **options)
+    emulator.remote_aes.put(RemoteAE(ae_title.lower(), ae_title, "127.0.0.1", scp.port))
+    try:
+        yield scp
+    finally:
+        scp.stop()

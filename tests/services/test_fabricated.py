@@ -12,9 +12,8 @@ from pydicom.uid import ExplicitVRLittleEndian, RLELossless
 from pynetdicom import AE, build_role, evt
 from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelGet
 
-from emulator.remotes import RemoteAE
 from storage.fabricate import FabricationSpec, Position, positions, synthesize
-from tests.helpers import StoreSCP, find, make_dataset, part10, query
+from tests.helpers import find, make_dataset, part10, query, registered_scp
 from tests.services.test_retrieve import counts, move
 
 SPEC = FabricationSpec(
@@ -40,10 +39,8 @@ def fabricated(emulator, request):
 
 @pytest.fixture
 def destination(fabricated):
-    scp = StoreSCP("DEST")
-    fabricated.remote_aes.put(RemoteAE("dest", "DEST", "127.0.0.1", scp.port))
-    yield scp
-    scp.stop()
+    with registered_scp(fabricated) as scp:
+        yield scp
 
 
 def study_uids(emulator):
@@ -172,17 +169,13 @@ def test_a_c_store_replacing_a_fabricated_instance_wins_and_loses_nothing(fabric
 
 def test_an_unreadable_recipe_fails_its_sub_operations_and_says_why(emulator, caplog):
     emulator.fabricate(SPEC)
-    scp = StoreSCP("DEST")
-    emulator.remote_aes.put(RemoteAE("dest", "DEST", "127.0.0.1", scp.port))
     fabricated = emulator
     caplog.set_level(logging.INFO, logger="emulator")
     with sqlite3.connect(fabricated.index.path) as db:
         db.execute('UPDATE recipes SET spec = \'{"seed": "x"}\'')
     uids = study_uids(fabricated)[:1]
-    try:
+    with registered_scp(fabricated):
         _, final = move(fabricated, query("STUDY", StudyInstanceUID=uids))
-    finally:
-        scp.stop()
     assert final.Status == 0xA702  # every sub-operation failed
     assert counts(final)[1:] == (0, 6, 0)
     assert "recipe 1 is unreadable" in caplog.text
@@ -222,13 +215,9 @@ def test_c_find_matches_and_returns_edge_case_names_in_their_character_set(emula
 
 def test_c_move_of_the_edge_cases_delivers_every_one(emulator):
     emulator.fabricate(EDGE)
-    scp = StoreSCP("DEST")
-    emulator.remote_aes.put(RemoteAE("dest", "DEST", "127.0.0.1", scp.port))
-    try:
+    with registered_scp(emulator) as scp:
         studies = sorted(emulator.index.study_uids())
         _, final = move(emulator, query("STUDY", StudyInstanceUID=studies))
-    finally:
-        scp.stop()
     assert final.Status == 0x0000
     assert counts(final)[1:] == (EDGE.total, 0, 0)
     assert len(scp.uids()) == EDGE.total

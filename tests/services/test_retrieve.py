@@ -17,7 +17,16 @@ from pynetdicom.sop_class import (
 )
 
 from emulator.remotes import RemoteAE
-from tests.helpers import PYDICOM_DATA, StoreSCP, free_port, make_dataset, part10, query, uid
+from tests.helpers import (
+    PYDICOM_DATA,
+    StoreSCP,
+    free_port,
+    make_dataset,
+    part10,
+    query,
+    registered_scp,
+    uid,
+)
 
 MOVE = {
     "PATIENT_ROOT": PatientRootQueryRetrieveInformationModelMove,
@@ -48,10 +57,8 @@ def archive(emulator):
 
 @pytest.fixture
 def destination(archive):
-    scp = StoreSCP("DEST")
-    archive.remote_aes.put(RemoteAE("dest", "DEST", "127.0.0.1", scp.port))
-    yield scp
-    scp.stop()
+    with registered_scp(archive) as scp:
+        yield scp
 
 
 def move(emulator, identifier, destination="DEST", model="STUDY_ROOT", cancel_after=None):
@@ -167,23 +174,15 @@ def test_c_move_to_a_destination_that_is_down_is_a702(archive):
 
 
 def test_c_move_to_a_destination_that_rejects_the_association_is_a702(archive):
-    picky = StoreSCP("PICKY", require_calling=["SOMEONE_ELSE"])
-    archive.remote_aes.put(RemoteAE("picky", "PICKY", "127.0.0.1", picky.port))
-    try:
+    with registered_scp(archive, "PICKY", require_calling=["SOMEONE_ELSE"]):
         _, final = move(archive, query("STUDY", StudyInstanceUID=uid(1, 1)), destination="PICKY")
-    finally:
-        picky.stop()
     assert final.Status == 0xA702
     assert "rejected" in final.ErrorComment
 
 
 def test_c_move_with_some_failed_stores_is_b000_with_the_failed_uids(archive):
-    scp = StoreSCP("FLAKY", answer={uid(1, 3, 1, 2): 0xA700})
-    archive.remote_aes.put(RemoteAE("flaky", "FLAKY", "127.0.0.1", scp.port))
-    try:
+    with registered_scp(archive, "FLAKY", answer={uid(1, 3, 1, 2): 0xA700}):
         responses, final = move(archive, query("STUDY", StudyInstanceUID=uid(1, 3)), "FLAKY")
-    finally:
-        scp.stop()
     assert final.Status == 0xB000
     assert counts(final)[1:] == (3, 1, 0)
     assert responses[-1][1].FailedSOPInstanceUIDList == uid(1, 3, 1, 2)  # VM 1: a string
@@ -192,14 +191,10 @@ def test_c_move_with_some_failed_stores_is_b000_with_the_failed_uids(archive):
 def test_c_move_cancel_stops_with_fe00_and_counts(archive):
     for i in range(1, 41):
         archive.import_instance(part10(make_dataset(study=7, instance=i)))
-    slow = StoreSCP("SLOW", delay=0.02)
-    archive.remote_aes.put(RemoteAE("slow", "SLOW", "127.0.0.1", slow.port))
-    try:
+    with registered_scp(archive, "SLOW", delay=0.02) as slow:
         _responses, final = move(
             archive, query("STUDY", StudyInstanceUID=uid(1, 7)), "SLOW", cancel_after=3
         )
-    finally:
-        slow.stop()
     assert final.Status == 0xFE00
     remaining, completed, failed, _ = counts(final)
     assert remaining + completed + failed == 40
@@ -208,12 +203,8 @@ def test_c_move_cancel_stops_with_fe00_and_counts(archive):
 
 
 def test_c_move_converts_to_implicit_vr_when_that_is_all_the_destination_takes(archive):
-    scp = StoreSCP("IMPLICIT", syntaxes=[ImplicitVRLittleEndian])
-    archive.remote_aes.put(RemoteAE("implicit", "IMPLICIT", "127.0.0.1", scp.port))
-    try:
+    with registered_scp(archive, "IMPLICIT", syntaxes=[ImplicitVRLittleEndian]) as scp:
         _, final = move(archive, query("STUDY", StudyInstanceUID=uid(1, 1)), "IMPLICIT")
-    finally:
-        scp.stop()
     assert final.Status == 0x0000
     assert {syntax for _, syntax in scp.received} == {ImplicitVRLittleEndian}
     assert len(scp.received) == 5
@@ -222,12 +213,10 @@ def test_c_move_converts_to_implicit_vr_when_that_is_all_the_destination_takes(a
 def test_c_move_decompresses_rle_for_a_destination_taking_only_uncompressed(archive):
     rle = dcmread(PYDICOM_DATA / "test_files" / "MR_small_RLE.dcm")
     archive.import_instance((PYDICOM_DATA / "test_files" / "MR_small_RLE.dcm").read_bytes())
-    scp = StoreSCP("PLAIN", syntaxes=[ExplicitVRLittleEndian, ImplicitVRLittleEndian])
-    archive.remote_aes.put(RemoteAE("plain", "PLAIN", "127.0.0.1", scp.port))
-    try:
+    with registered_scp(
+        archive, "PLAIN", syntaxes=[ExplicitVRLittleEndian, ImplicitVRLittleEndian]
+    ) as scp:
         _, final = move(archive, query("STUDY", StudyInstanceUID=rle.StudyInstanceUID), "PLAIN")
-    finally:
-        scp.stop()
     assert final.Status == 0x0000
     [(sop_uid, syntax)] = scp.received
     assert sop_uid == rle.SOPInstanceUID  # the same instance, decompressed: not a new one
@@ -253,14 +242,10 @@ def move_j2k_to_uncompressed_only(archive):
     j2k = PYDICOM_DATA / "test_files" / "JPEG2000.dcm"
     archive.import_instance(j2k.read_bytes())
     original = dcmread(j2k)
-    scp = StoreSCP("PLAIN", syntaxes=[ExplicitVRLittleEndian])
-    archive.remote_aes.put(RemoteAE("plain", "PLAIN", "127.0.0.1", scp.port))
-    try:
+    with registered_scp(archive, "PLAIN", syntaxes=[ExplicitVRLittleEndian]) as scp:
         _, final = move(
             archive, query("STUDY", StudyInstanceUID=original.StudyInstanceUID), "PLAIN"
         )
-    finally:
-        scp.stop()
     return original, final, scp
 
 
@@ -476,12 +461,10 @@ def test_c_move_converts_big_endian_for_a_little_endian_destination(archive):
     source = PYDICOM_DATA / "test_files" / "MR_small_bigendian.dcm"
     original = dcmread(source)
     archive.import_instance(source.read_bytes())
-    scp = StoreSCP("LE", syntaxes=[ExplicitVRLittleEndian, ImplicitVRLittleEndian])
-    archive.remote_aes.put(RemoteAE("le", "LE", "127.0.0.1", scp.port))
-    try:
+    with registered_scp(
+        archive, "LE", syntaxes=[ExplicitVRLittleEndian, ImplicitVRLittleEndian]
+    ) as scp:
         _, final = move(archive, query("STUDY", StudyInstanceUID=original.StudyInstanceUID), "LE")
-    finally:
-        scp.stop()
     assert final.Status == 0x0000
     [(sop_uid, syntax)] = scp.received
     arrived = scp.datasets[sop_uid]
