@@ -23,11 +23,13 @@ from emulator.errors import StartupError
 from emulator.journal import RequestJournal
 from emulator.logfmt import kv
 from emulator.remotes import RemoteAERegistry
+from emulator.services import worklist as worklist_service
 from emulator.services.fabrication import DEMO, Fabricated, fabricate_with
 from emulator.services.store import StoreOutcome, store_instance
 from emulator.version import __version__
 from storage import FileStore, Index, InstanceSource, StorageError
 from storage.fabricate import FabricationSpec
+from storage.worklist import Worklist
 
 log = logging.getLogger("emulator")
 
@@ -225,6 +227,15 @@ class Emulator:
     def fabricate(self, spec: FabricationSpec, materialize: bool = False) -> Fabricated:
         """Add fabricated studies to the running archive (see ``services.fabrication``)."""
         return fabricate_with(self._ctx(), spec, materialize)
+
+    @property
+    def worklist(self) -> Worklist:
+        """The Modality Worklist items."""
+        return self._ctx().worklist
+
+    def add_worklist_items(self, body: object, source: str = "api") -> list[int]:
+        """Add worklist items given as DICOM JSON (see ``services.worklist.add_items``)."""
+        return worklist_service.add_items(self._ctx(), body, source)
 
     @property
     def instances(self) -> InstanceSource:

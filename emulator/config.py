@@ -157,6 +157,17 @@ class RetrieveConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WorklistConfig:
+    """Modality Worklist behaviour."""
+
+    hide_completed: bool = setting(
+        True,
+        "drop items whose procedure step is COMPLETED or DISCONTINUED from worklist answers",
+        "--hide-completed",
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything the emulator is configured with."""
 
@@ -165,6 +176,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     query: QueryConfig = field(default_factory=QueryConfig)
     retrieve: RetrieveConfig = field(default_factory=RetrieveConfig)
+    worklist: WorklistConfig = field(default_factory=WorklistConfig)
     remote_aes: tuple[RemoteAE, ...] = ()
     log_level: str = setting(
         "info",
@@ -180,6 +192,7 @@ SECTIONS: dict[str, type] = {
     "storage": StorageConfig,
     "query": QueryConfig,
     "retrieve": RetrieveConfig,
+    "worklist": WorklistConfig,
 }
 TOP_LEVEL = ("log_level",)
 REMOTE_AES = "remote_aes"  # [remote_aes.NAME] tables; --remote-ae NAME=AETITLE@HOST:PORT

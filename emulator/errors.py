@@ -6,7 +6,8 @@ Hierarchy::
     ├── ConfigError          bad settings (file, key and problem for each)
     ├── StartupError         a listener could not start (port in use, data dir unusable)
     ├── UnknownMoveDestination  a C-MOVE destination AE title nobody registered
-    └── ExportError          an export that cannot start or be written
+    ├── ExportError          an export that cannot start or be written
+    └── InvalidWorklistItem  a worklist item that cannot be stored (what is wrong with it)
 
 Storage errors (:mod:`storage.errors`) carry no DIMSE codes; :func:`status_for` maps them, per
 service, following the status tables of PS3.4 (Annex B storage, Annex C query/retrieve).
@@ -60,6 +61,10 @@ class ExportError(EmulatorError):
     """An export whose target, studies or File-set cannot be used (the message says why)."""
 
 
+class InvalidWorklistItem(EmulatorError):
+    """A worklist item (DICOM JSON, an HL7 order) that cannot be stored, and why."""
+
+
 # -- DIMSE status codes (named; never bare hex in handlers or services) ------------------------
 
 SUCCESS = 0x0000
@@ -98,6 +103,10 @@ STATUS_TABLE: dict[tuple[str, type[BaseException]], int] = {
     ("C-FIND", InvalidIdentifier): FIND_IDENTIFIER_MISMATCH,
     ("C-FIND", StorageError): FIND_OUT_OF_RESOURCES,
     ("C-FIND", Exception): FIND_UNABLE_TO_PROCESS,
+    ("MWL", UnreadableIdentifier): FIND_UNABLE_TO_PROCESS,  # PS3.4 K.4.1.1.4: as C.4.1.1.4
+    ("MWL", InvalidIdentifier): FIND_IDENTIFIER_MISMATCH,
+    ("MWL", StorageError): FIND_OUT_OF_RESOURCES,
+    ("MWL", Exception): FIND_UNABLE_TO_PROCESS,
     ("C-ECHO", Exception): PROCESSING_FAILURE,
     ("C-MOVE", UnknownMoveDestination): MOVE_DESTINATION_UNKNOWN,
     ("C-MOVE", UnreadableIdentifier): RETRIEVE_UNABLE_TO_PROCESS,

@@ -69,11 +69,12 @@ class Attribute:
     kind: Kind
     column: str = ""
     items: tuple[tuple[str, Kind], ...] = ()  # item keys of a sequence attribute
+    table: str = ""  # the table alias, when not the level's (the worklist's is "w")
 
     @property
     def sql(self) -> str:
         """The qualified column, e.g. ``st.study_date``."""
-        return f"{TABLE_ALIAS[self.level]}.{self.column}"
+        return f"{self.table or TABLE_ALIAS[self.level]}.{self.column}"
 
 
 def _a(keyword: str, level: Level, kind: Kind, column: str, **kw: object) -> Attribute:
@@ -157,6 +158,35 @@ ATTRIBUTES: tuple[Attribute, ...] = (
 )
 
 BY_KEYWORD: dict[str, Attribute] = {a.keyword: a for a in ATTRIBUTES}
+
+
+def _w(keyword: str, kind: Kind, column: str) -> Attribute:
+    return Attribute(keyword, Level.STUDY, kind, column, table="w")
+
+
+# Modality Worklist matching keys (PS3.4 K.6.1.2.2, IHE RAD TF-2 4.5): one table row per
+# Scheduled Procedure Step. Keys of the item itself...
+WORKLIST_ATTRIBUTES: tuple[Attribute, ...] = (
+    _w("PatientName", "pn", "patient_name"),
+    _w("PatientID", "str", "patient_id"),
+    _w("PatientBirthDate", "da", "patient_birth_date"),
+    _w("PatientSex", "str", "patient_sex"),
+    _w("AccessionNumber", "str", "accession_number"),
+    _w("RequestedProcedureID", "str", "requested_procedure_id"),
+    _w("StudyInstanceUID", "uid", "study_uid"),
+    _w("ReferringPhysicianName", "pn", "referring_physician_name"),
+)
+# ... and keys inside its Scheduled Procedure Step Sequence item (matched there, PS3.4 K.2.2.1)
+SPS_ATTRIBUTES: tuple[Attribute, ...] = (
+    _w("ScheduledStationAETitle", "str", "station_ae"),
+    _w("Modality", "str", "modality"),
+    _w("ScheduledProcedureStepStartDate", "da", "sps_start_date"),
+    _w("ScheduledProcedureStepStartTime", "tm", "sps_start_time"),
+    _w("ScheduledPerformingPhysicianName", "pn", "performing_physician_name"),
+    _w("ScheduledProcedureStepID", "str", "sps_id"),
+    _w("ScheduledStationName", "str", "station_name"),
+    _w("ScheduledProcedureStepStatus", "str", "sps_status"),
+)
 
 UNIQUE_KEYS: dict[Level, str] = {
     Level.PATIENT: "PatientID",

@@ -131,7 +131,15 @@ class Index:
             self._db.close()
 
     @contextmanager
-    def _reader(self) -> Iterator[sqlite3.Connection]:
+    def writer(self) -> Iterator[sqlite3.Connection]:
+        """The write connection, in one transaction under the write lock (for the other
+        stores that share this database: the worklist, procedure steps)."""
+        with self._write_lock, self._db.atomic():
+            yield self._db.conn
+
+    @contextmanager
+    def reader(self) -> Iterator[sqlite3.Connection]:
+        """A pooled read-only connection (rows as ``sqlite3.Row``)."""
         with self._pool_lock:
             conn = self._pool.pop() if self._pool else None
         if conn is None:
@@ -200,7 +208,7 @@ class Index:
 
     def recipe(self, pk: int) -> str | None:
         """The spec JSON of recipe *pk*, or None."""
-        with self._reader() as conn:
+        with self.reader() as conn:
             row = conn.execute("SELECT spec FROM recipes WHERE pk = ?", (pk,)).fetchone()
         return str(row[0]) if row is not None else None
 
@@ -322,7 +330,7 @@ class Index:
         )
         after = 0
         while True:
-            with self._reader() as conn:
+            with self.reader() as conn:
                 rows = conn.execute(sql, (*query.params, after, page_size)).fetchall()
             yield from rows
             if len(rows) < page_size:
@@ -336,13 +344,13 @@ class Index:
             f"EXPLAIN QUERY PLAN SELECT {query.select} FROM {query.source}"
             f" WHERE {where} ORDER BY {query.key} LIMIT ?"
         )
-        with self._reader() as conn:
+        with self.reader() as conn:
             return [row["detail"] for row in conn.execute(sql, (*query.params, 0, 1))]
 
     def count(self, query: Query) -> int:
         """How many rows *query* matches (the number of C-MOVE/C-GET sub-operations)."""
         sql = f"SELECT COUNT(*) FROM {query.source} WHERE {' AND '.join(query.where)}"
-        with self._reader() as conn:
+        with self.reader() as conn:
             return int(conn.execute(sql, query.params).fetchone()[0])
 
     def distinct_classes(self, query: Query) -> list[tuple[str, str]]:
@@ -351,12 +359,12 @@ class Index:
             "SELECT DISTINCT i.sop_class_uid, i.transfer_syntax_uid"
             f" FROM {query.source} WHERE {' AND '.join(query.where)}"
         )
-        with self._reader() as conn:
+        with self.reader() as conn:
             return [(row[0], row[1]) for row in conn.execute(sql, query.params)]
 
     def counts(self) -> dict[str, int]:
         """Number of patients, studies, series and instances."""
-        with self._reader() as conn:
+        with self.reader() as conn:
             return {
                 table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
                 for table in schema.TABLES.values()
@@ -364,7 +372,7 @@ class Index:
 
     def study_uids(self) -> set[str]:
         """Every indexed Study Instance UID."""
-        with self._reader() as conn:
+        with self.reader() as conn:
             return {row[0] for row in conn.execute("SELECT study_uid FROM studies")}
 
     def locations(self, study_uids: list[str] | None = None) -> Iterator[sqlite3.Row]:
@@ -387,7 +395,7 @@ class Index:
 
     def instance(self, sop_instance_uid: str) -> StoredInstance | None:
         """Where the instance with *sop_instance_uid* is stored, or None."""
-        with self._reader() as conn:
+        with self.reader() as conn:
             row = conn.execute(
                 "SELECT sop_instance_uid, sop_class_uid, transfer_syntax_uid, path, size"
                 " FROM instances WHERE sop_instance_uid = ?",

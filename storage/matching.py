@@ -124,14 +124,11 @@ def person_name(attribute: Attribute, value: str, options: MatchOptions) -> Cond
     """
     if _is_universal(value):
         return None
-    alias = TABLE_ALIAS[attribute.level]
     if "=" in value:
-        return single_or_wildcard(f"{alias}.{attribute.column}_norm", pn_norm(value))
+        return single_or_wildcard(f"{attribute.sql}_norm", pn_norm(value))
     if options.pn_case_insensitive:
-        return single_or_wildcard(
-            f"{alias}.{attribute.column}_fold", value, lambda v: fold(pn_norm(v))
-        )
-    return single_or_wildcard(f"{alias}.{attribute.column}_alpha", value, pn_norm)
+        return single_or_wildcard(f"{attribute.sql}_fold", value, lambda v: fold(pn_norm(v)))
+    return single_or_wildcard(f"{attribute.sql}_alpha", value, pn_norm)
 
 
 def date_range(expr: str, value: str, keyword: str) -> Condition | None:

@@ -51,10 +51,11 @@ def _indexed_value(attribute: Attribute, row: sqlite3.Row, key: RequestedKey) ->
     return value if value is not None else ""
 
 
-def _needs_unicode(ds: Dataset) -> bool:
+def needs_unicode(ds: Dataset) -> bool:
+    """Whether any text value of *ds* (or its sequences) is not plain ASCII."""
     for elem in ds:
         if elem.VR == "SQ":
-            if any(_needs_unicode(item) for item in elem.value):
+            if any(needs_unicode(item) for item in elem.value):
                 return True
         elif elem.VR in _TEXT_VRS and elem.value is not None and not str(elem.value).isascii():
             return True
@@ -88,7 +89,7 @@ def build_response(
     ds.QueryRetrieveLevel = request.level.name
     ds.RetrieveAETitle = retrieve_ae
     stored_charset = text(row["_charset"])
-    if _needs_unicode(ds):
+    if needs_unicode(ds):
         # Values are decoded text; send them in the character set they arrived in if it has
         # one, else in UTF-8 (PS3.5 §6.1.2.3, ISO_IR 192).
         ds.SpecificCharacterSet = (

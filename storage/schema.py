@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from storage.attributes import Attribute, Level, stored
+from storage.attributes import SPS_ATTRIBUTES, WORKLIST_ATTRIBUTES, Attribute, Level, stored
 
 TABLES = {
     Level.PATIENT: "patients",
@@ -99,6 +99,34 @@ def m002_recipes(db: Database) -> None:
     """Fabrication recipes: a fabricated instance that is not materialized has the location
     ``fab:<recipe pk>:<position>`` (``storage.fabricate.location``) instead of a file path."""
     db.table("recipes").create({"pk": int, "spec": str, "created_at": str}, pk="pk")
+
+
+@migrations()
+def m003_worklist(db: Database) -> None:
+    """Modality Worklist: one row per Scheduled Procedure Step, the item as DICOM JSON, a
+    column (indexed) per matching key, and its state (SCHEDULED, IN PROGRESS, COMPLETED,
+    DISCONTINUED) as MPPS moves it."""
+    columns: dict[str, type] = {"pk": int}
+    for attribute in (*WORKLIST_ATTRIBUTES, *SPS_ATTRIBUTES):
+        columns.update(value_columns(attribute))
+    columns.update(
+        {
+            "sps_start_dt_n": str,  # date and time together, for combined range matching
+            "item": str,
+            "charset": str,
+            "state": str,
+            "source": str,
+            "created_at": str,
+            "updated_at": str,
+        }
+    )
+    table = db.table("worklist")
+    table.create(columns, pk="pk")
+    for attribute in (*WORKLIST_ATTRIBUTES, *SPS_ATTRIBUTES):
+        for column in match_columns(attribute):
+            table.create_index([column])
+    table.create_index(["sps_start_dt_n"])
+    table.create_index(["state"])
 
 
 def apply(db: Database) -> None:

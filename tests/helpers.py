@@ -115,6 +115,7 @@ FIND_MODELS = {
     "PATIENT_ROOT": PatientRootQueryRetrieveInformationModelFind,
     "STUDY_ROOT": StudyRootQueryRetrieveInformationModelFind,
     "PATIENT_STUDY_ONLY": PatientStudyOnlyQueryRetrieveInformationModelFind,
+    "MWL": "1.2.840.10008.5.1.4.31",  # Modality Worklist Information Model - FIND
 }
 
 

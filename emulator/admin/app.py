@@ -25,6 +25,10 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("GET", "/api/version", views.version, "the emulator's version"),
     ("GET", "/api/config", views.config, "the effective configuration"),
     ("GET", "/api/remote-aes", views.remote_aes, "the registered remote AEs"),
+    ("GET", "/api/worklist", views.worklist_list, "worklist items (?limit, ?after)"),
+    ("POST", "/api/worklist", views.worklist_add, "add worklist items (DICOM JSON)"),
+    ("GET", "/api/worklist/{id}", views.worklist_get, "one worklist item"),
+    ("DELETE", "/api/worklist/{id}", views.worklist_delete, "delete a worklist item"),
 ]
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from emulator.errors import InvalidWorklistItem
 from emulator.version import __version__
 
 if TYPE_CHECKING:
@@ -34,3 +35,53 @@ async def remote_aes(request: web.Request) -> web.Response:
 async def config(request: web.Request) -> web.Response:
     """GET /api/config"""
     return web.json_response(request.app[EMULATOR].config_dict())
+
+
+def _int(request: web.Request, name: str, default: int, where: str = "query") -> int:
+    raw = request.match_info.get(name) if where == "path" else request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"{name} must be an integer, got {raw!r}") from None
+
+
+async def worklist_list(request: web.Request) -> web.Response:
+    """GET /api/worklist"""
+    limit = max(1, min(1000, _int(request, "limit", 100)))
+    after = _int(request, "after", 0)
+    worklist = request.app[EMULATOR].worklist
+    items = await asyncio.to_thread(worklist.items, limit, after)
+    body = {
+        "items": [item.summary() for item in items],
+        "next": items[-1].pk if len(items) == limit else None,
+    }
+    return web.json_response(body)
+
+
+async def worklist_add(request: web.Request) -> web.Response:
+    """POST /api/worklist"""
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise InvalidWorklistItem(f"the body is not JSON: {exc}") from exc
+    ids = await asyncio.to_thread(request.app[EMULATOR].add_worklist_items, body, "api")
+    return web.json_response({"ids": ids}, status=201)
+
+
+async def worklist_get(request: web.Request) -> web.Response:
+    """GET /api/worklist/{id}"""
+    pk = _int(request, "id", 0, where="path")
+    item = await asyncio.to_thread(request.app[EMULATOR].worklist.get, pk)
+    if item is None:
+        raise web.HTTPNotFound(text=f"no worklist item {pk}")
+    return web.json_response(item.summary())
+
+
+async def worklist_delete(request: web.Request) -> web.Response:
+    """DELETE /api/worklist/{id}"""
+    pk = _int(request, "id", 0, where="path")
+    if not await asyncio.to_thread(request.app[EMULATOR].worklist.delete, pk):
+        raise web.HTTPNotFound(text=f"no worklist item {pk}")
+    return web.Response(status=204)

@@ -8,6 +8,7 @@ from emulator.config import Config
 from emulator.journal import RequestJournal
 from emulator.remotes import RemoteAERegistry
 from storage import FileStore, Index, InstanceSource, MatchOptions
+from storage.worklist import Worklist
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,11 @@ class ServiceContext:
     instances: InstanceSource
     journal: RequestJournal
     remotes: RemoteAERegistry
+
+    @property
+    def worklist(self) -> Worklist:
+        """The worklist rows of the index."""
+        return Worklist(self.index)
 
     @property
     def ae_title(self) -> str:

@@ -30,6 +30,8 @@ RETRIEVE_CLASSES = (
     "1.2.840.10008.5.1.4.1.2.3.3",  # Patient/Study Only GET
 )
 
+ModalityWorklistInformationFind = UID("1.2.840.10008.5.1.4.31")  # PS3.4 K.6.1
+
 FIND_MODELS: dict[str, Model] = {
     PatientRootQueryRetrieveInformationModelFind: Model.PATIENT_ROOT,
     StudyRootQueryRetrieveInformationModelFind: Model.STUDY_ROOT,
@@ -41,6 +43,7 @@ def supported_contexts() -> list[PresentationContext]:
     """Every context the emulator accepts as an association acceptor."""
     contexts = [build_context(Verification, STORAGE_TRANSFER_SYNTAXES[:4])]
     contexts += [build_context(uid, STORAGE_TRANSFER_SYNTAXES[:4]) for uid in FIND_MODELS]
+    contexts.append(build_context(ModalityWorklistInformationFind, STORAGE_TRANSFER_SYNTAXES[:4]))
     contexts += [build_context(uid, STORAGE_TRANSFER_SYNTAXES[:4]) for uid in RETRIEVE_CLASSES]
     # Storage: accept whatever roles the requestor proposes, so that a C-GET requestor can
     # act as storage SCP for the sub-operations (PS3.7 D.3.3.4, SCP/SCU Role Selection).

@@ -20,7 +20,7 @@ from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.events import Event, EventHandlerType
 
 from emulator.dicom.context import ServiceContext
-from emulator.dicom.contexts import query_model
+from emulator.dicom.contexts import ModalityWorklistInformationFind, query_model
 from emulator.errors import (
     CANCEL,
     SUCCESS,
@@ -29,7 +29,7 @@ from emulator.errors import (
 )
 from emulator.journal import AssociationRecord, MessageRecord
 from emulator.logfmt import kv
-from emulator.services import query, store
+from emulator.services import query, store, worklist
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from storage import StorageError
 from storage.part10 import file_meta
@@ -149,17 +149,15 @@ def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker)
 def handle_find(
     event: Event, ctx: ServiceContext, tracker: AssociationTracker
 ) -> Iterator[FindYield]:
-    """Q/R C-FIND (PS3.4 C.4.1.3): pending per match, then Success, Cancel or a failure."""
+    """Q/R C-FIND (PS3.4 C.4.1.3) and Modality Worklist (PS3.4 K.4.1.3): pending per match,
+    then Success, Cancel or a failure."""
     sop_class = str(event.request.AffectedSOPClassUID or "")
-    record = _begin(event, ctx, tracker, "C-FIND", sop_class=sop_class)
-    model = query_model(sop_class)
+    service = "MWL" if sop_class == ModalityWorklistInformationFind else "C-FIND"
+    record = _begin(event, ctx, tracker, service, sop_class=sop_class)
     try:
-        if model is None:  # only FIND contexts are negotiated; kept as a guard
-            raise LookupError(f"no query model for {sop_class}")
-        request = query.prepare(event.identifier, model, ctx)
-        record.extra.update(model=model.value, level=request.level.name)
+        results = _find_results(event, ctx, record, sop_class)
         matches = 0
-        for status, identifier in query.find(request, ctx, lambda: event.is_cancelled):
+        for status, identifier in results:
             if status == CANCEL:
                 _finish(ctx, record, CANCEL, outcome="cancelled", matches=matches)
                 yield CANCEL, None
@@ -168,9 +166,23 @@ def handle_find(
             yield status, identifier
     except Exception as exc:
         # The status Dataset carries ErrorComment and OffendingElement into the response.
-        yield _failure(ctx, record, "C-FIND", exc), None
+        yield _failure(ctx, record, service, exc), None
         return
     _finish(ctx, record, SUCCESS, matches=matches)
+
+
+def _find_results(
+    event: Event, ctx: ServiceContext, record: MessageRecord, sop_class: str
+) -> Iterator[tuple[int, Dataset | None]]:
+    cancelled = lambda: event.is_cancelled  # noqa: E731 - read at each match
+    if sop_class == ModalityWorklistInformationFind:
+        return worklist.find(event.identifier, ctx, cancelled)
+    model = query_model(sop_class)
+    if model is None:  # only FIND contexts are negotiated; kept as a guard
+        raise LookupError(f"no query model for {sop_class}")
+    request = query.prepare(event.identifier, model, ctx)
+    record.extra.update(model=model.value, level=request.level.name)
+    return query.find(request, ctx, cancelled)
 
 
 # -- association notifications ----------------------------------------------------------------

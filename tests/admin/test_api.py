@@ -50,10 +50,11 @@ def test_errors_are_json_with_a_message_a_person_can_act_on(emulator, path, meth
     assert body["detail"]
 
 
-def test_every_declared_route_answers_json(emulator):
+def test_every_declared_read_route_answers_json(emulator):
     for method, path, _, _ in ROUTES:
-        status, body = get(emulator, path, method)
-        assert status == 200, (path, body)
+        if method == "GET" and "{" not in path:
+            status, body = get(emulator, path, method)
+            assert status == 200, (path, body)
 
 
 @pytest.mark.config(remote_aes=["viewer=VIEWER@127.0.0.1:11113"])

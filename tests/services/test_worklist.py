@@ -1,0 +1,224 @@
+"""Modality Worklist (PS3.4 Annex K) over real associations, pynetdicom as the SCU."""
+
+from __future__ import annotations
+
+import pytest
+from pydicom.dataset import Dataset
+
+from tests.helpers import find
+
+TODAY = "20261122"
+
+
+def code(value: str, scheme: str, meaning: str) -> Dataset:
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, scheme, meaning
+    return item
+
+
+def step(station: str, modality: str, date: str, time: str, **keys: str) -> Dataset:
+    sps = Dataset()
+    sps.ScheduledStationAETitle = station
+    sps.Modality = modality
+    sps.ScheduledProcedureStepStartDate = date
+    sps.ScheduledProcedureStepStartTime = time
+    sps.ScheduledPerformingPhysicianName = keys.pop("physician", "HOUSE^GREGORY")
+    sps.ScheduledProcedureStepDescription = keys.pop("description", f"{modality} PROTOCOL")
+    sps.ScheduledProtocolCodeSequence = [code("P1", "99LOCAL", f"{modality} protocol")]
+    for key, value in keys.items():
+        setattr(sps, key, value)
+    return sps
+
+
+def item(patient: str, pid: str, accession: str, *steps: Dataset, **keys: str) -> Dataset:
+    ds = Dataset()
+    ds.SpecificCharacterSet = "ISO_IR 192"
+    ds.PatientName, ds.PatientID = patient, pid
+    ds.PatientBirthDate, ds.PatientSex = "19700101", "F"
+    ds.AccessionNumber = accession
+    ds.RequestedProcedureID = f"RP-{accession}"
+    ds.RequestedProcedureDescription = "REQUESTED"
+    ds.RequestedProcedureCodeSequence = [code("24627-2", "LN", "CT Chest")]
+    ds.StudyInstanceUID = f"1.2.826.0.1.3680043.10.1089.77.{accession[1:]}"
+    ds.ReferencedStudySequence = []
+    ds.ScheduledProcedureStepSequence = list(steps)
+    for key, value in keys.items():
+        setattr(ds, key, value)
+    return ds
+
+
+@pytest.fixture
+def worklist(emulator):
+    items = [
+        item("SMITH^ANNA", "P1", "A100", step("CT01", "CT", TODAY, "080000")),
+        item("JONES^BOB", "P2", "A200", step("CT01", "CT", TODAY, "113000")),
+        item(
+            "MÜLLER^RENÉ",
+            "P3",
+            "A300",
+            step("MR01", "MR", TODAY, "143000", physician="GREY^MEREDITH"),
+        ),
+        item("YESTERDAY^OLD", "P4", "A400", step("CT01", "CT", "20261121", "090000")),
+        item(
+            "TWOSTEP^CARL",
+            "P5",
+            "A500",
+            step("MR01", "MR", "20261123", "090000", ScheduledProcedureStepID="S1"),
+            step("CT01", "CT", "20261123", "100000", ScheduledProcedureStepID="S2"),
+        ),
+    ]
+    emulator.add_worklist_items([i.to_json_dict() for i in items])
+    return emulator
+
+
+def mwl(emulator, sps: dict[str, str] | None = None, **keys):
+    """A worklist query: *keys* at the top, *sps* inside the step sequence; returns
+    (responses, final status)."""
+    identifier = Dataset()
+    identifier.PatientName = ""
+    identifier.PatientID = ""
+    identifier.AccessionNumber = ""
+    for key, value in keys.items():
+        setattr(identifier, key, value)
+    query_step = Dataset()
+    query_step.ScheduledStationAETitle = ""
+    query_step.Modality = ""
+    query_step.ScheduledProcedureStepStartDate = ""
+    query_step.ScheduledProcedureStepStartTime = ""
+    for key, value in (sps or {}).items():
+        setattr(query_step, key, value)
+    identifier.ScheduledProcedureStepSequence = [query_step]
+    return find(emulator.dicom_port, identifier, model="MWL")
+
+
+def accessions(results) -> list[str]:
+    return sorted(str(r.AccessionNumber) for r in results)
+
+
+@pytest.mark.parametrize(
+    ("sps", "keys", "expected"),
+    [
+        ({"ScheduledStationAETitle": "CT01"}, {}, ["A100", "A200", "A400", "A500"]),
+        ({"Modality": "MR"}, {}, ["A300", "A500"]),
+        ({"ScheduledProcedureStepStartDate": TODAY}, {}, ["A100", "A200", "A300"]),
+        (
+            {"ScheduledProcedureStepStartDate": "20261122-20261123"},
+            {},
+            ["A100", "A200", "A300", "A500", "A500"],
+        ),
+        ({"ScheduledProcedureStepStartDate": "-20261121"}, {}, ["A400"]),
+        (
+            {
+                "ScheduledProcedureStepStartDate": TODAY,
+                "ScheduledProcedureStepStartTime": "1000-1500",
+            },
+            {},
+            ["A200", "A300"],
+        ),
+        ({"ScheduledPerformingPhysicianName": "grey*"}, {}, ["A300"]),
+        ({}, {"PatientName": "SMI*"}, ["A100"]),
+        ({}, {"PatientID": "P2"}, ["A200"]),
+        ({}, {"AccessionNumber": "A4*"}, ["A400"]),
+        ({}, {"RequestedProcedureID": "RP-A300"}, ["A300"]),
+        ({}, {"StudyInstanceUID": "1.2.826.0.1.3680043.10.1089.77.100"}, ["A100"]),
+        (
+            {
+                "ScheduledStationAETitle": "CT01",
+                "Modality": "CT",
+                "ScheduledProcedureStepStartDate": "20261123",
+            },
+            {},
+            ["A500"],
+        ),
+    ],
+)
+def test_worklist_matches_keys_of_the_item_and_of_its_step(worklist, sps, keys, expected):
+    results, final = mwl(worklist, sps, **keys)
+    assert final.Status == 0x0000
+    assert accessions(results) == expected
+
+
+def test_each_scheduled_step_is_its_own_response_with_only_that_step(worklist):
+    results, _ = mwl(worklist, {}, AccessionNumber="A500")
+    steps = sorted(
+        (
+            str(r.ScheduledProcedureStepSequence[0].ScheduledStationAETitle),
+            len(r.ScheduledProcedureStepSequence),
+        )
+        for r in results
+    )
+    assert steps == [("CT01", 1), ("MR01", 1)]
+
+
+def test_return_keys_include_nested_sequences_and_empty_values_for_what_the_item_lacks(worklist):
+    identifier = Dataset()
+    identifier.AccessionNumber = "A100"
+    identifier.PatientName = ""
+    identifier.PatientWeight = ""  # the item has none: returned empty
+    identifier.RequestedProcedureCodeSequence = []  # no item: the whole sequence
+    identifier.ReferencedStudySequence = []
+    query_step = Dataset()
+    query_step.ScheduledStationAETitle = ""
+    query_step.ScheduledProtocolCodeSequence = [Dataset()]
+    query_step.ScheduledProtocolCodeSequence[0].CodeValue = ""  # an item: only its keys
+    identifier.ScheduledProcedureStepSequence = [query_step]
+    [result], final = find(worklist.dicom_port, identifier, model="MWL")
+    assert final.Status == 0x0000
+    assert result.PatientName == "SMITH^ANNA"
+    assert "PatientWeight" in result
+    assert result.PatientWeight in (None, "")
+    assert result.RequestedProcedureCodeSequence[0].CodeMeaning == "CT Chest"
+    assert len(result.ReferencedStudySequence) == 0
+    protocol = result.ScheduledProcedureStepSequence[0].ScheduledProtocolCodeSequence[0]
+    assert protocol.CodeValue == "P1"
+    assert "CodeMeaning" not in protocol  # not asked for
+    assert "PatientID" not in result  # not asked for either
+
+
+def test_names_come_back_in_their_character_set(worklist):
+    [result], _ = mwl(worklist, {}, PatientName="MÜLLER*")
+    assert str(result.PatientName) == "MÜLLER^RENÉ"
+    assert result.SpecificCharacterSet == "ISO_IR 192"
+
+
+def test_completed_steps_drop_out_of_the_worklist(worklist):
+    worklist.worklist.set_state("1.2.826.0.1.3680043.10.1089.77.200", "", "", "COMPLETED")
+    results, _ = mwl(worklist, {"ScheduledStationAETitle": "CT01"})
+    assert "A200" not in accessions(results)
+
+
+@pytest.mark.config(worklist__hide_completed=False)
+def test_completed_steps_stay_when_configured(worklist):
+    worklist.worklist.set_state("1.2.826.0.1.3680043.10.1089.77.200", "", "", "DISCONTINUED")
+    results, _ = mwl(worklist, {"ScheduledStationAETitle": "CT01"})
+    assert "A200" in accessions(results)
+
+
+@pytest.mark.parametrize(
+    ("keys", "sps", "comment"),
+    [
+        ({}, {"ScheduledProcedureStepStartDate": "yesterday"}, "ScheduledProcedureStepStartDate"),
+        ({"StudyInstanceUID": "1.02.3"}, {}, "StudyInstanceUID"),
+    ],
+)
+def test_a_malformed_matching_key_is_a900_naming_it(worklist, keys, sps, comment):
+    results, final = mwl(worklist, sps, **keys)
+    assert results == []
+    assert final.Status == 0xA900
+    assert comment in final.ErrorComment
+
+
+def test_a_step_sequence_with_two_query_items_is_a900(worklist):
+    identifier = Dataset()
+    identifier.PatientName = ""
+    identifier.ScheduledProcedureStepSequence = [Dataset(), Dataset()]
+    identifier.ScheduledProcedureStepSequence[0].Modality = "CT"
+    identifier.ScheduledProcedureStepSequence[1].Modality = "MR"
+    _, final = find(worklist.dicom_port, identifier, model="MWL")
+    assert final.Status == 0xA900
+
+
+def test_worklist_queries_are_journaled_as_mwl(worklist):
+    mwl(worklist, {"Modality": "MR"})
+    [record] = worklist.journal.messages(service="MWL")
+    assert (record.status, record.matches) == (0x0000, 2)
