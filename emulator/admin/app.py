@@ -45,7 +45,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         if exc.status < 400:
             raise
         detail = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else ""
-        if exc.status == 404:
+        if exc.status == 404 and not detail:
             detail = f"no route {request.method} {request.path}; see GET /api/health"
         elif exc.status == 405:
             detail = f"{request.method} is not allowed on {request.path}"

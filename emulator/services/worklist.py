@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from copy import deepcopy
 
 from pydicom.dataset import Dataset
+from pydicom.valuerep import VR
 
 from emulator.dicom.context import ServiceContext
 from emulator.errors import CANCEL, PENDING, InvalidWorklistItem
@@ -73,8 +74,9 @@ def add_items(ctx: ServiceContext, body: object, source: str) -> list[int]:
             raise InvalidWorklistItem(f"{where} is not a DICOM JSON object")
         try:
             item = Dataset.from_json(obj)
-            for step in split_steps(item):  # validates before anything is stored
-                step.to_json_dict()
+            for elem in item.iterall():
+                VR(elem.VR)  # an unknown VR raises ValueError
+            split_steps(item)  # validates before anything is stored
         except InvalidInstance as exc:
             raise InvalidWorklistItem(f"{where}: {exc}") from exc
         except (ValueError, TypeError, KeyError, AttributeError) as exc:

@@ -73,3 +73,90 @@ def test_remote_aes_route_lists_the_registry(emulator):
             }
         ]
     }
+
+
+def send(emulator, path: str, method: str, body: object | bytes) -> tuple[int, dict | None]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(
+        emulator.admin_url + path,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+WORKLIST_ITEM = {
+    "00100010": {"vr": "PN", "Value": [{"Alphabetic": "SMITH^ANNA"}]},
+    "00100020": {"vr": "LO", "Value": ["P1"]},
+    "00080050": {"vr": "SH", "Value": ["A100"]},
+    "00400100": {
+        "vr": "SQ",
+        "Value": [
+            {
+                "00400001": {"vr": "AE", "Value": ["CT01"]},
+                "00080060": {"vr": "CS", "Value": ["CT"]},
+                "00400002": {"vr": "DA", "Value": ["20261122"]},
+            }
+        ],
+    },
+}
+
+
+def test_worklist_items_are_added_listed_shown_and_deleted(emulator):
+    status, body = send(emulator, "/api/worklist", "POST", WORKLIST_ITEM)
+    assert status == 201
+    [pk] = body["ids"]
+    status, listing = get(emulator, "/api/worklist")
+    assert status == 200
+    [summary] = listing["items"]
+    assert (summary["id"], summary["state"], summary["source"]) == (pk, "SCHEDULED", "api")
+    item = summary["item"]
+    assert item["00080050"]["Value"] == ["A100"]
+    assert item["0020000D"]["Value"][0].startswith("2.25.")  # generated: MPPS and images share it
+    step = item["00400100"]["Value"][0]
+    assert step["00400009"]["Value"][0]  # a Scheduled Procedure Step ID, generated
+    assert get(emulator, f"/api/worklist/{pk}")[1]["id"] == pk
+    assert send(emulator, f"/api/worklist/{pk}", "DELETE", b"") == (204, None)
+    status, body = get(emulator, f"/api/worklist/{pk}")
+    assert status == 404
+    assert body["detail"] == f"no worklist item {pk}"
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b"{not json", "the body is not JSON"),
+        ([], "no worklist item given"),
+        ({"00100020": {"vr": "LO", "Value": ["P1"]}}, "needs a ScheduledProcedureStepSequence"),
+        ([WORKLIST_ITEM, 7], "item 1 is not a DICOM JSON object"),
+        ({**WORKLIST_ITEM, "00100020": {"vr": "XX", "Value": ["P1"]}}, "'XX' is not a valid VR"),
+        ({**WORKLIST_ITEM, "00100020": {"vr": "LO", "Value": "P1"}}, "must be a list"),
+        (
+            {**WORKLIST_ITEM, "0020000D": {"vr": "UI", "Value": ["1.2.abc"]}},
+            "StudyInstanceUID",
+        ),
+    ],
+)
+def test_a_worklist_item_that_cannot_be_stored_is_400_saying_why(emulator, body, detail):
+    status, answer = send(emulator, "/api/worklist", "POST", body)
+    assert status == 400
+    assert detail in answer["error"] + answer["detail"]
+    assert get(emulator, "/api/worklist")[1]["items"] == []  # nothing half-stored
+
+
+def test_worklist_paging_and_bad_paging_values(emulator):
+    send(emulator, "/api/worklist", "POST", [WORKLIST_ITEM] * 3)
+    status, page = get(emulator, "/api/worklist?limit=2")
+    assert (status, len(page["items"])) == (200, 2)
+    status, rest = get(emulator, f"/api/worklist?limit=2&after={page['next']}")
+    assert len(rest["items"]) == 1
+    assert rest["next"] is None
+    status, body = get(emulator, "/api/worklist?limit=two")
+    assert status == 400
+    assert "limit must be an integer" in body["detail"]

@@ -396,3 +396,62 @@ def test_movescu_and_getscu_retrieve_fabricated_studies_synthesized_on_demand(
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert len(received_uids(got)) == len(expected) // 2
+
+
+@pytest.fixture
+def scheduled(emulator):
+    """A worklist: CT01 today at 08:00 and 11:30, MR01 today, CT01 tomorrow."""
+    from tests.services.test_worklist import TODAY, item, step
+
+    items = [
+        item("SMITH^ANNA", "P1", "A100", step("CT01", "CT", TODAY, "080000")),
+        item("JONES^BOB", "P2", "A200", step("CT01", "CT", TODAY, "113000")),
+        item("GARCIA^LUIS", "P3", "A300", step("MR01", "MR", TODAY, "143000")),
+        item("LATER^KIM", "P4", "A400", step("CT01", "CT", "20261123", "090000")),
+    ]
+    emulator.add_worklist_items([i.to_json_dict() for i in items])
+    return emulator
+
+
+SPS = "ScheduledProcedureStepSequence[0]"
+WORKLIST_KEYS = (
+    "PatientName",
+    "PatientID",
+    "AccessionNumber",
+    "StudyInstanceUID",
+    "RequestedProcedureCodeSequence",
+    f"{SPS}.ScheduledStationAETitle",
+    f"{SPS}.Modality",
+    f"{SPS}.ScheduledProcedureStepStartDate",
+    f"{SPS}.ScheduledProcedureStepStartTime",
+)
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ((f"{SPS}.ScheduledStationAETitle=CT01",), ["A100", "A200", "A400"]),
+        ((f"{SPS}.Modality=MR",), ["A300"]),
+        ((f"{SPS}.ScheduledProcedureStepStartDate=20261122-20261122",), ["A100", "A200", "A300"]),
+        (
+            (
+                f"{SPS}.ScheduledStationAETitle=CT01",
+                f"{SPS}.ScheduledProcedureStepStartDate=20261122",
+                f"{SPS}.ScheduledProcedureStepStartTime=1000-",
+            ),
+            ["A200"],
+        ),
+    ],
+)
+def test_findscu_worklist_queries_by_station_modality_and_date_range(
+    scheduled, tmp_path, keys, expected
+):
+    # keys given later override the empty return keys of the same path
+    answers = findscu(scheduled, tmp_path, *WORKLIST_KEYS, *keys, model="-W")
+    assert sorted(str(a.AccessionNumber) for a in answers) == expected
+    for answer in answers:
+        step = answer.ScheduledProcedureStepSequence[0]
+        assert step.ScheduledStationAETitle in ("CT01", "MR01")
+        assert answer.RequestedProcedureCodeSequence[0].CodeValue == "24627-2"
+    [record] = scheduled.journal.messages(service="MWL")
+    assert record.calling_ae == "FINDSCU"
