@@ -224,9 +224,16 @@ class Emulator:
         """Store a Part 10 file's bytes as if received by C-STORE (same validation, atomic)."""
         return store_instance(part10, None, None, None, source, self._ctx())
 
-    def fabricate(self, spec: FabricationSpec, materialize: bool = False) -> Fabricated:
-        """Add fabricated studies to the running archive (see ``services.fabrication``)."""
-        return fabricate_with(self._ctx(), spec, materialize)
+    def fabricate(
+        self,
+        spec: FabricationSpec,
+        materialize: bool = False,
+        worklist: int = 0,
+        stations: tuple[str, ...] = (),
+    ) -> Fabricated:
+        """Add fabricated studies (and worklist items for their patients) to the running
+        archive (see ``services.fabrication``)."""
+        return fabricate_with(self._ctx(), spec, materialize, None, worklist, stations)
 
     @property
     def worklist(self) -> Worklist:

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from emulator.app import Emulator
 from emulator.config import REMOTE_AES, Config, as_dict, load_config, settings
 from emulator.errors import ConfigError, EmulatorError, ExportError
-from emulator.remotes import SPEC_FORMAT
+from emulator.remotes import SPEC_FORMAT, valid_ae_title
 from emulator.services.export import export
 from emulator.services.fabrication import fabricate_into
 from emulator.version import __version__
@@ -38,6 +38,7 @@ _GROUPS = {
     "storage": "storage",
     "query": "C-FIND behaviour",
     "retrieve": "C-MOVE and C-GET",
+    "worklist": "Modality Worklist",
 }
 
 
@@ -154,6 +155,22 @@ def build_parser() -> argparse.ArgumentParser:
         " (default: explicit)",
     )
     spec.add_argument(
+        "--worklist",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="also schedule N worklist items for the fabricated patients, on --anchor's day"
+        " (default: 0)",
+    )
+    spec.add_argument(
+        "--stations",
+        type=_ae_titles,
+        default=(),
+        metavar="LIST",
+        help="comma-separated scheduled station AE titles for --worklist, in turn; CT01"
+        " schedules CT (default: <modality>01 for each of --modalities)",
+    )
+    spec.add_argument(
         "--materialize",
         action="store_true",
         help="write every instance as a Part 10 file (default: synthesize on demand)",
@@ -220,6 +237,18 @@ def _choices(what: str, known: Iterable[str], upper: bool) -> Callable[[str], tu
     return parse
 
 
+def _count(text: str) -> int:
+    return 0 if text.strip() == "0" else _positive(text)
+
+
+def _ae_titles(text: str) -> tuple[str, ...]:
+    values = tuple(v.strip() for v in text.split(",") if v.strip())
+    bad = [v for v in values if not valid_ae_title(v)]
+    if bad or not values:
+        raise argparse.ArgumentTypeError(f"not an AE title: {', '.join(bad) or repr(text)}")
+    return values
+
+
 _modalities = _choices("modality", MODALITIES, upper=True)
 _syntaxes = _choices("transfer syntax", TRANSFER_SYNTAXES, upper=False)
 
@@ -253,14 +282,17 @@ def fabricate_command(config: Config, args: argparse.Namespace) -> int:
     # a progress bar on a terminal only (tqdm's disable=None); silent in CI logs and pipes
     with tqdm(total=spec.total, unit="instance", disable=None, file=sys.stderr) as bar:
         try:
-            done = fabricate_into(config, spec, args.materialize, bar.update)
+            done = fabricate_into(
+                config, spec, args.materialize, bar.update, args.worklist, args.stations
+            )
         except StorageError as exc:
             bar.close()
             print(f"{PROG}: error: {exc}", file=sys.stderr)
             return 1
     how = "as files" if args.materialize else "synthesized on demand"
+    scheduled = f" and {args.worklist} worklist items" if args.worklist else ""
     print(
-        f"{PROG}: fabricated {done.instances} instances (seed {spec.seed}, {how})"
+        f"{PROG}: fabricated {done.instances} instances (seed {spec.seed}, {how}){scheduled}"
         f" into {config.storage.data_dir}"
     )
     return 0

@@ -10,7 +10,7 @@ import pytest
 
 from emulator.admin.app import ROUTES
 from emulator.config import settings
-from storage.attributes import ATTRIBUTES
+from storage.attributes import ATTRIBUTES, SPS_ATTRIBUTES, WORKLIST_ATTRIBUTES
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -30,6 +30,11 @@ def test_every_admin_route_is_documented(method, path):
 @pytest.mark.parametrize("keyword", [a.keyword for a in ATTRIBUTES])
 def test_every_indexed_key_is_documented(keyword):
     assert keyword in README
+
+
+@pytest.mark.parametrize("keyword", [a.keyword for a in (*WORKLIST_ATTRIBUTES, *SPS_ATTRIBUTES)])
+def test_every_worklist_matching_key_is_documented(keyword):
+    assert f"`{keyword}`" in README
 
 
 def quick_start() -> list[str]:

@@ -20,7 +20,7 @@ from emulator.journal import RequestJournal
 from emulator.remotes import RemoteAERegistry
 from emulator.services.store import store_instance
 from storage import FileStore, Index, InstanceSource, StorageError
-from storage.fabricate import FabricationSpec, fabricate, location, records
+from storage.fabricate import FabricationSpec, fabricate, location, records, worklist_items
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ def fabricate_with(
     spec: FabricationSpec,
     materialize: bool = False,
     progress: Progress | None = None,
+    worklist: int = 0,
+    stations: tuple[str, ...] = (),
 ) -> Fabricated:
     """Add *spec*'s instances to the archive of *ctx*.
 
@@ -66,6 +68,11 @@ def fabricate_with(
     missing = spec.missing_encoders()
     if missing:
         raise StorageError("cannot fabricate: " + "; ".join(missing))
+    if worklist:
+        stations = stations or tuple(f"{modality}01" for modality in spec.modalities)
+        for item in worklist_items(spec, worklist, stations):
+            ctx.worklist.add(item, "fabricated")
+        log.info("fabricated %d worklist items on %s", worklist, ",".join(stations))
     if materialize:
         count = 0
         for ds in fabricate(spec):
@@ -95,8 +102,11 @@ def fabricate_into(
     spec: FabricationSpec,
     materialize: bool = False,
     progress: Progress | None = None,
+    worklist: int = 0,
+    stations: tuple[str, ...] = (),
 ) -> Fabricated:
-    """Add *spec*'s instances to the archive in ``config.storage.data_dir``."""
+    """Add *spec*'s instances (and *worklist* items) to the archive in
+    ``config.storage.data_dir``."""
     data_dir = config.storage.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     files = FileStore(data_dir, fsync=config.storage.fsync)
@@ -110,6 +120,6 @@ def fabricate_into(
             RequestJournal(),
             RemoteAERegistry(),
         )
-        return fabricate_with(ctx, spec, materialize, progress)
+        return fabricate_with(ctx, spec, materialize, progress, worklist, stations)
     finally:
         index.close()

@@ -222,3 +222,41 @@ def test_worklist_queries_are_journaled_as_mwl(worklist):
     mwl(worklist, {"Modality": "MR"})
     [record] = worklist.journal.messages(service="MWL")
     assert (record.status, record.matches) == (0x0000, 2)
+
+
+def test_fabricated_worklist_items_are_for_patients_in_the_archive(emulator):
+    import datetime as dt
+
+    from storage.fabricate import FabricationSpec
+
+    spec = FabricationSpec(seed=4, patients=2, matrix=16, anchor=dt.date(2026, 11, 22))
+    emulator.fabricate(spec, worklist=5, stations=("CT01", "MR01"))
+    results, final = mwl(emulator, {"ScheduledStationAETitle": "CT01"}, StudyInstanceUID="")
+    assert final.Status == 0x0000
+    assert len(results) == 3  # items 0, 2 and 4 of five, stations in turn
+    archive_patients, _ = find(emulator.dicom_port, _patients_query(), model="PATIENT_ROOT")
+    known = {str(p.PatientID) for p in archive_patients}
+    for result in results:
+        step = result.ScheduledProcedureStepSequence[0]
+        assert step.Modality == "CT"  # the station's name says so
+        assert step.ScheduledProcedureStepStartDate == "20261122"
+        assert str(result.PatientID) in known
+    # each item has its own accession number and study, not yet in the archive
+    assert len({str(r.StudyInstanceUID) for r in results}) == 3
+    assert not {str(r.StudyInstanceUID) for r in results} & emulator.index.study_uids()
+    # the same seed schedules the same items
+    again = [i.to_json_dict() for i in _items(spec)]
+    assert again == [i.to_json_dict() for i in _items(spec)]
+
+
+def _items(spec):
+    from storage.fabricate import worklist_items
+
+    return worklist_items(spec, 5, ("CT01", "MR01"))
+
+
+def _patients_query() -> Dataset:
+    ds = Dataset()
+    ds.QueryRetrieveLevel = "PATIENT"
+    ds.PatientID = ""
+    return ds
