@@ -29,6 +29,7 @@ from emulator.services.store import StoreOutcome, store_instance
 from emulator.version import __version__
 from storage import FileStore, Index, InstanceSource, StorageError
 from storage.fabricate import FabricationSpec
+from storage.procedure_steps import ProcedureSteps
 from storage.worklist import Worklist
 
 log = logging.getLogger("emulator")
@@ -239,6 +240,11 @@ class Emulator:
     def worklist(self) -> Worklist:
         """The Modality Worklist items."""
         return self._ctx().worklist
+
+    @property
+    def procedure_steps(self) -> ProcedureSteps:
+        """The Modality Performed Procedure Steps received."""
+        return self._ctx().procedure_steps
 
     def add_worklist_items(self, body: object, source: str = "api") -> list[int]:
         """Add worklist items given as DICOM JSON (see ``services.worklist.add_items``)."""

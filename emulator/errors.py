@@ -7,7 +7,12 @@ Hierarchy::
     ├── StartupError         a listener could not start (port in use, data dir unusable)
     ├── UnknownMoveDestination  a C-MOVE destination AE title nobody registered
     ├── ExportError          an export that cannot start or be written
-    └── InvalidWorklistItem  a worklist item that cannot be stored (what is wrong with it)
+    ├── InvalidWorklistItem  a worklist item that cannot be stored (what is wrong with it)
+    └── ProcedureStepRefused an MPPS request the state machine refuses (PS3.4 F.7.2)
+        ├── InvalidAttributeValue   0x0106: a status or attribute value not allowed
+        ├── MissingAttribute        0x0120: a Type 1 attribute is missing
+        └── StepNotUpdatable        0x0110: not IN PROGRESS any more, or a final state
+                                    without what it needs
 
 Storage errors (:mod:`storage.errors`) carry no DIMSE codes; :func:`status_for` maps them, per
 service, following the status tables of PS3.4 (Annex B storage, Annex C query/retrieve).
@@ -25,6 +30,7 @@ from storage.errors import (
     UnreadableIdentifier,
     UnreadableInstance,
 )
+from storage.procedure_steps import DuplicateStep, NoSuchStep
 
 
 class EmulatorError(Exception):
@@ -65,6 +71,27 @@ class InvalidWorklistItem(EmulatorError):
     """A worklist item (DICOM JSON, an HL7 order) that cannot be stored, and why."""
 
 
+class ProcedureStepRefused(EmulatorError):
+    """An MPPS N-CREATE or N-SET the state machine refuses; ``tag`` names the attribute."""
+
+    def __init__(self, message: str, tag: int | None = None) -> None:
+        super().__init__(message)
+        self.tag = tag
+
+
+class InvalidAttributeValue(ProcedureStepRefused):
+    """A value the step may not take (PS3.7 C.4.1: 0x0106)."""
+
+
+class MissingAttribute(ProcedureStepRefused):
+    """A required attribute is missing (PS3.7 C.4.1: 0x0120)."""
+
+
+class StepNotUpdatable(ProcedureStepRefused):
+    """PS3.4 F.7.2.2.2: the step may no longer be updated, or its final state lacks what it
+    needs (0x0110 Processing failure)."""
+
+
 # -- DIMSE status codes (named; never bare hex in handlers or services) ------------------------
 
 SUCCESS = 0x0000
@@ -91,6 +118,12 @@ RETRIEVE_IDENTIFIER_MISMATCH = 0xA900
 RETRIEVE_UNABLE_TO_PROCESS = 0xC000
 RETRIEVE_SOME_FAILED = 0xB000  # Warning: sub-operations complete, one or more failures
 
+# PS3.7 Annex C (DIMSE-N statuses), as PS3.4 F.7.2 uses them for MPPS
+INVALID_ATTRIBUTE_VALUE = 0x0106
+DUPLICATE_SOP_INSTANCE = 0x0111
+NO_SUCH_OBJECT_INSTANCE = 0x0112
+MISSING_ATTRIBUTE = 0x0120
+
 # (service, exception type) → status; the most specific type listed wins (MRO order).
 STATUS_TABLE: dict[tuple[str, type[BaseException]], int] = {
     ("C-STORE", UnreadableInstance): STORE_CANNOT_UNDERSTAND,
@@ -108,6 +141,15 @@ STATUS_TABLE: dict[tuple[str, type[BaseException]], int] = {
     ("MWL", StorageError): FIND_OUT_OF_RESOURCES,
     ("MWL", Exception): FIND_UNABLE_TO_PROCESS,
     ("C-ECHO", Exception): PROCESSING_FAILURE,
+    ("N-CREATE", DuplicateStep): DUPLICATE_SOP_INSTANCE,
+    ("N-CREATE", InvalidAttributeValue): INVALID_ATTRIBUTE_VALUE,
+    ("N-CREATE", MissingAttribute): MISSING_ATTRIBUTE,
+    ("N-CREATE", Exception): PROCESSING_FAILURE,
+    ("N-SET", NoSuchStep): NO_SUCH_OBJECT_INSTANCE,
+    ("N-SET", InvalidAttributeValue): INVALID_ATTRIBUTE_VALUE,
+    ("N-SET", MissingAttribute): MISSING_ATTRIBUTE,
+    ("N-SET", StepNotUpdatable): PROCESSING_FAILURE,
+    ("N-SET", Exception): PROCESSING_FAILURE,
     ("C-MOVE", UnknownMoveDestination): MOVE_DESTINATION_UNKNOWN,
     ("C-MOVE", UnreadableIdentifier): RETRIEVE_UNABLE_TO_PROCESS,
     ("C-MOVE", InvalidIdentifier): RETRIEVE_IDENTIFIER_MISMATCH,

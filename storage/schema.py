@@ -129,6 +129,30 @@ def m003_worklist(db: Database) -> None:
     table.create_index(["state"])
 
 
+@migrations()
+def m004_procedure_steps(db: Database) -> None:
+    """Modality Performed Procedure Steps (PS3.4 Annex F): the current attributes as DICOM
+    JSON, the status, and what links a step to its worklist item."""
+    table = db.table("procedure_steps")
+    table.create(
+        {
+            "pk": int,
+            "sop_instance_uid": str,
+            "status": str,
+            "attributes": str,
+            "calling_ae": str,
+            "study_uid": str,
+            "accession_number": str,
+            "sps_id": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="pk",
+    )
+    table.create_index(["sop_instance_uid"], unique=True)
+    table.create_index(["study_uid"])
+
+
 def apply(db: Database) -> None:
     """Bring *db* to the current schema (idempotent)."""
     migrations.apply(db)

@@ -8,6 +8,7 @@ from emulator.config import Config
 from emulator.journal import RequestJournal
 from emulator.remotes import RemoteAERegistry
 from storage import FileStore, Index, InstanceSource, MatchOptions
+from storage.procedure_steps import ProcedureSteps
 from storage.worklist import Worklist
 
 
@@ -26,6 +27,11 @@ class ServiceContext:
     def worklist(self) -> Worklist:
         """The worklist rows of the index."""
         return Worklist(self.index)
+
+    @property
+    def procedure_steps(self) -> ProcedureSteps:
+        """The Modality Performed Procedure Steps of the index."""
+        return ProcedureSteps(self.index)
 
     @property
     def ae_title(self) -> str:

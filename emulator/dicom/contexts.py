@@ -31,6 +31,7 @@ RETRIEVE_CLASSES = (
 )
 
 ModalityWorklistInformationFind = UID("1.2.840.10008.5.1.4.31")  # PS3.4 K.6.1
+ModalityPerformedProcedureStep = UID("1.2.840.10008.3.1.2.3.3")  # PS3.4 F.7.3
 
 FIND_MODELS: dict[str, Model] = {
     PatientRootQueryRetrieveInformationModelFind: Model.PATIENT_ROOT,
@@ -44,6 +45,7 @@ def supported_contexts() -> list[PresentationContext]:
     contexts = [build_context(Verification, STORAGE_TRANSFER_SYNTAXES[:4])]
     contexts += [build_context(uid, STORAGE_TRANSFER_SYNTAXES[:4]) for uid in FIND_MODELS]
     contexts.append(build_context(ModalityWorklistInformationFind, STORAGE_TRANSFER_SYNTAXES[:4]))
+    contexts.append(build_context(ModalityPerformedProcedureStep, STORAGE_TRANSFER_SYNTAXES[:4]))
     contexts += [build_context(uid, STORAGE_TRANSFER_SYNTAXES[:4]) for uid in RETRIEVE_CLASSES]
     # Storage: accept whatever roles the requestor proposes, so that a C-GET requestor can
     # act as storage SCP for the sub-operations (PS3.7 D.3.3.4, SCP/SCU Role Selection).

@@ -16,7 +16,7 @@ from typing import Any, cast
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 from pynetdicom import evt
-from pynetdicom.dimse_primitives import C_STORE
+from pynetdicom.dimse_primitives import C_STORE, N_CREATE, N_SET
 from pynetdicom.events import Event, EventHandlerType
 
 from emulator.dicom.context import ServiceContext
@@ -24,12 +24,13 @@ from emulator.dicom.contexts import ModalityWorklistInformationFind, query_model
 from emulator.errors import (
     CANCEL,
     SUCCESS,
+    EmulatorError,
     status_dataset,
     status_for,
 )
 from emulator.journal import AssociationRecord, MessageRecord
 from emulator.logfmt import kv
-from emulator.services import query, store, worklist
+from emulator.services import mpps, query, store, worklist
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from storage import StorageError
 from storage.part10 import file_meta
@@ -92,7 +93,7 @@ def _failure(
 ) -> Dataset:
     """The one error boundary: log, journal and answer *exc* with the service's status."""
     status = status_for(service, exc)
-    expected = isinstance(exc, (StorageError, OSError))
+    expected = isinstance(exc, (StorageError, OSError, EmulatorError))
     if not expected:
         log.exception("internal error in %s (assoc=%s)", service, record.association)
     _finish(ctx, record, status, outcome="failure" if expected else "error", detail=str(exc))
@@ -183,6 +184,54 @@ def _find_results(
     request = query.prepare(event.identifier, model, ctx)
     record.extra.update(model=model.value, level=request.level.name)
     return query.find(request, ctx, cancelled)
+
+
+def handle_n_create(
+    event: Event, ctx: ServiceContext, tracker: AssociationTracker
+) -> tuple[int | Dataset, Dataset | None]:
+    """MPPS N-CREATE (PS3.4 F.7.2.1): a new step IN PROGRESS, or the refusal's status."""
+    req = cast(N_CREATE, event.request)
+    record = _begin(
+        event,
+        ctx,
+        tracker,
+        "N-CREATE",
+        sop_class=str(req.AffectedSOPClassUID or ""),
+        sop_instance=str(req.AffectedSOPInstanceUID or ""),
+    )
+    try:
+        uid, step = mpps.create(
+            record.sop_instance, event.attribute_list, event.assoc.requestor.ae_title, ctx
+        )
+    except Exception as exc:
+        return _failure(ctx, record, "N-CREATE", exc), None
+    record.sop_instance = uid
+    _finish(ctx, record, SUCCESS, extra={"mpps_status": step.status})
+    reply = Dataset()
+    if not req.AffectedSOPInstanceUID:  # pynetdicom moves it into the N-CREATE-RSP
+        reply.AffectedSOPInstanceUID = uid
+    return SUCCESS, reply
+
+
+def handle_n_set(
+    event: Event, ctx: ServiceContext, tracker: AssociationTracker
+) -> tuple[int | Dataset, Dataset | None]:
+    """MPPS N-SET (PS3.4 F.7.2.2): update or end a step IN PROGRESS."""
+    req = cast(N_SET, event.request)
+    record = _begin(
+        event,
+        ctx,
+        tracker,
+        "N-SET",
+        sop_class=str(req.RequestedSOPClassUID or ""),
+        sop_instance=str(req.RequestedSOPInstanceUID or ""),
+    )
+    try:
+        step = mpps.update(record.sop_instance, event.modification_list, ctx)
+    except Exception as exc:
+        return _failure(ctx, record, "N-SET", exc), None
+    _finish(ctx, record, SUCCESS, extra={"mpps_status": step.status})
+    return SUCCESS, event.modification_list
 
 
 # -- association notifications ----------------------------------------------------------------
@@ -281,4 +330,6 @@ def handlers(ctx: ServiceContext, tracker: AssociationTracker) -> list[EventHand
         (evt.EVT_C_ECHO, handle_echo, args),
         (evt.EVT_C_STORE, handle_store, args),
         (evt.EVT_C_FIND, handle_find, args),
+        (evt.EVT_N_CREATE, handle_n_create, args),
+        (evt.EVT_N_SET, handle_n_set, args),
     ]
