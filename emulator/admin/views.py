@@ -85,3 +85,24 @@ async def worklist_delete(request: web.Request) -> web.Response:
     if not await asyncio.to_thread(request.app[EMULATOR].worklist.delete, pk):
         raise web.HTTPNotFound(text=f"no worklist item {pk}")
     return web.Response(status=204)
+
+
+async def mpps_list(request: web.Request) -> web.Response:
+    """GET /api/mpps"""
+    limit = max(1, min(1000, _int(request, "limit", 100)))
+    after = _int(request, "after", 0)
+    steps = await asyncio.to_thread(request.app[EMULATOR].procedure_steps.steps, limit, after)
+    body = {
+        "steps": [{"id": pk, **step.summary()} for pk, step in steps],
+        "next": steps[-1][0] if len(steps) == limit else None,
+    }
+    return web.json_response(body)
+
+
+async def mpps_get(request: web.Request) -> web.Response:
+    """GET /api/mpps/{uid}"""
+    uid = request.match_info["uid"]
+    step = await asyncio.to_thread(request.app[EMULATOR].procedure_steps.get, uid)
+    if step is None:
+        raise web.HTTPNotFound(text=f"no performed procedure step {uid}")
+    return web.json_response(step.summary())

@@ -224,3 +224,30 @@ def test_n_set_resending_a_fixed_attribute_unchanged_is_accepted(assoc):
     change.PerformedProcedureStepID = "PPS1"
     status, _ = set_(assoc, change)
     assert status.Status == 0x0000
+
+
+def test_the_admin_api_lists_and_shows_steps(scheduled, assoc):
+    import json
+    import urllib.error
+    import urllib.request
+
+    create(assoc, in_progress())
+    set_(assoc, completed())
+    with urllib.request.urlopen(scheduled.admin_url + "/api/mpps", timeout=5) as response:
+        listing = json.load(response)
+    [summary] = listing["steps"]
+    assert (summary["sop_instance_uid"], summary["status"]) == (
+        "1.2.826.0.1.3680043.10.1089.78.1",
+        "COMPLETED",
+    )
+    assert summary["attributes"]["00400253"]["Value"] == ["PPS1"]  # Performed Procedure Step ID
+    with urllib.request.urlopen(
+        scheduled.admin_url + "/api/mpps/1.2.826.0.1.3680043.10.1089.78.1", timeout=5
+    ) as response:
+        assert json.load(response)["calling_ae"] == "CT01"
+    try:
+        urllib.request.urlopen(scheduled.admin_url + "/api/mpps/1.2.3", timeout=5)
+        raise AssertionError("expected 404")
+    except urllib.error.HTTPError as error:
+        assert error.code == 404
+        assert json.load(error)["detail"] == "no performed procedure step 1.2.3"
