@@ -245,9 +245,7 @@ def test_the_admin_api_lists_and_shows_steps(scheduled, assoc):
         scheduled.admin_url + "/api/mpps/1.2.826.0.1.3680043.10.1089.78.1", timeout=5
     ) as response:
         assert json.load(response)["calling_ae"] == "CT01"
-    try:
+    with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(scheduled.admin_url + "/api/mpps/1.2.3", timeout=5)
-        raise AssertionError("expected 404")
-    except urllib.error.HTTPError as error:
-        assert error.code == 404
-        assert json.load(error)["detail"] == "no performed procedure step 1.2.3"
+    assert missing.value.code == 404
+    assert json.load(missing.value)["detail"] == "no performed procedure step 1.2.3"
