@@ -28,6 +28,7 @@ from emulator.services.fabrication import DEMO, Fabricated, fabricate_with
 from emulator.services.store import StoreOutcome, store_instance
 from emulator.version import __version__
 from storage import FileStore, Index, InstanceSource, StorageError
+from storage.commitments import Commitments
 from storage.fabricate import FabricationSpec
 from storage.procedure_steps import ProcedureSteps
 from storage.worklist import Worklist
@@ -132,6 +133,8 @@ class Emulator:
     def stop(self) -> None:
         """Stop in order: admin, DICOM listener, associations in flight, index (idempotent)."""
         with self._stop_lock:
+            if self._ctx_value is not None:
+                self._ctx_value.stopping.set()  # pending deliveries give up at once
             if self._admin is not None:
                 self._admin.stop()
                 self._admin = None
@@ -245,6 +248,11 @@ class Emulator:
     def procedure_steps(self) -> ProcedureSteps:
         """The Modality Performed Procedure Steps received."""
         return self._ctx().procedure_steps
+
+    @property
+    def commitments(self) -> Commitments:
+        """The Storage Commitment requests and their reports."""
+        return self._ctx().commitments
 
     def add_worklist_items(self, body: object, source: str = "api") -> list[int]:
         """Add worklist items given as DICOM JSON (see ``services.worklist.add_items``)."""

@@ -39,6 +39,7 @@ _GROUPS = {
     "query": "C-FIND behaviour",
     "retrieve": "C-MOVE and C-GET",
     "worklist": "Modality Worklist",
+    "commitment": "Storage Commitment",
 }
 
 

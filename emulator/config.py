@@ -167,6 +167,29 @@ class WorklistConfig:
     )
 
 
+COMMITMENT_MODES = ("auto", "same", "new")
+
+
+@dataclass(frozen=True, slots=True)
+class CommitmentConfig:
+    """Storage Commitment Push Model: how the N-EVENT-REPORT reaches the requestor."""
+
+    mode: str = setting(
+        "auto",
+        "auto: on the N-ACTION's association if still open, else a new one to the requestor's"
+        " registered address; same: only on that association; new: always a new association",
+        "--commitment-mode",
+        choices=COMMITMENT_MODES,
+    )
+    delay: float = setting(
+        0.0,
+        "seconds between the N-ACTION-RSP and the N-EVENT-REPORT",
+        "--commitment-delay",
+        lo=0,
+        hi=86400,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """Everything the emulator is configured with."""
@@ -177,6 +200,7 @@ class Config:
     query: QueryConfig = field(default_factory=QueryConfig)
     retrieve: RetrieveConfig = field(default_factory=RetrieveConfig)
     worklist: WorklistConfig = field(default_factory=WorklistConfig)
+    commitment: CommitmentConfig = field(default_factory=CommitmentConfig)
     remote_aes: tuple[RemoteAE, ...] = ()
     log_level: str = setting(
         "info",
@@ -193,6 +217,7 @@ SECTIONS: dict[str, type] = {
     "query": QueryConfig,
     "retrieve": RetrieveConfig,
     "worklist": WorklistConfig,
+    "commitment": CommitmentConfig,
 }
 TOP_LEVEL = ("log_level",)
 REMOTE_AES = "remote_aes"  # [remote_aes.NAME] tables; --remote-ae NAME=AETITLE@HOST:PORT

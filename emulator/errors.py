@@ -8,11 +8,13 @@ Hierarchy::
     ├── UnknownMoveDestination  a C-MOVE destination AE title nobody registered
     ├── ExportError          an export that cannot start or be written
     ├── InvalidWorklistItem  a worklist item that cannot be stored (what is wrong with it)
-    └── ProcedureStepRefused an MPPS request the state machine refuses (PS3.4 F.7.2)
+    └── RequestRefused       a DIMSE-N request refused (MPPS PS3.4 F.7.2, commitment J.3)
         ├── InvalidAttributeValue   0x0106: a status or attribute value not allowed
         ├── MissingAttribute        0x0120: a Type 1 attribute is missing
-        └── StepNotUpdatable        0x0110: not IN PROGRESS any more, or a final state
-                                    without what it needs
+        ├── StepNotUpdatable        0x0110: not IN PROGRESS any more, or a final state
+        │                           without what it needs
+        ├── NoSuchAction            0x0123: an N-ACTION type the SOP class does not have
+        └── NoSuchObjectInstance    0x0112: not the SOP instance the request must name
 
 Storage errors (:mod:`storage.errors`) carry no DIMSE codes; :func:`status_for` maps them, per
 service, following the status tables of PS3.4 (Annex B storage, Annex C query/retrieve).
@@ -71,25 +73,33 @@ class InvalidWorklistItem(EmulatorError):
     """A worklist item (DICOM JSON, an HL7 order) that cannot be stored, and why."""
 
 
-class ProcedureStepRefused(EmulatorError):
-    """An MPPS N-CREATE or N-SET the state machine refuses; ``tag`` names the attribute."""
+class RequestRefused(EmulatorError):
+    """A DIMSE-N request (MPPS, Storage Commitment) refused; ``tag`` names the attribute."""
 
     def __init__(self, message: str, tag: int | None = None) -> None:
         super().__init__(message)
         self.tag = tag
 
 
-class InvalidAttributeValue(ProcedureStepRefused):
+class InvalidAttributeValue(RequestRefused):
     """A value the step may not take (PS3.7 C.4.1: 0x0106)."""
 
 
-class MissingAttribute(ProcedureStepRefused):
+class MissingAttribute(RequestRefused):
     """A required attribute is missing (PS3.7 C.4.1: 0x0120)."""
 
 
-class StepNotUpdatable(ProcedureStepRefused):
+class StepNotUpdatable(RequestRefused):
     """PS3.4 F.7.2.2.2: the step may no longer be updated, or its final state lacks what it
     needs (0x0110 Processing failure)."""
+
+
+class NoSuchAction(RequestRefused):
+    """An N-ACTION type the SOP class does not define (PS3.7 C.4.1: 0x0123)."""
+
+
+class NoSuchObjectInstance(RequestRefused):
+    """A Requested SOP Instance UID the SOP class does not have (0x0112)."""
 
 
 # -- DIMSE status codes (named; never bare hex in handlers or services) ------------------------
@@ -123,6 +133,7 @@ INVALID_ATTRIBUTE_VALUE = 0x0106
 DUPLICATE_SOP_INSTANCE = 0x0111
 NO_SUCH_OBJECT_INSTANCE = 0x0112
 MISSING_ATTRIBUTE = 0x0120
+NO_SUCH_ACTION = 0x0123
 
 # (service, exception type) → status; the most specific type listed wins (MRO order).
 STATUS_TABLE: dict[tuple[str, type[BaseException]], int] = {
@@ -150,6 +161,11 @@ STATUS_TABLE: dict[tuple[str, type[BaseException]], int] = {
     ("N-SET", MissingAttribute): MISSING_ATTRIBUTE,
     ("N-SET", StepNotUpdatable): PROCESSING_FAILURE,
     ("N-SET", Exception): PROCESSING_FAILURE,
+    ("N-ACTION", NoSuchAction): NO_SUCH_ACTION,
+    ("N-ACTION", NoSuchObjectInstance): NO_SUCH_OBJECT_INSTANCE,
+    ("N-ACTION", InvalidAttributeValue): INVALID_ATTRIBUTE_VALUE,
+    ("N-ACTION", MissingAttribute): MISSING_ATTRIBUTE,
+    ("N-ACTION", Exception): PROCESSING_FAILURE,
     ("C-MOVE", UnknownMoveDestination): MOVE_DESTINATION_UNKNOWN,
     ("C-MOVE", UnreadableIdentifier): RETRIEVE_UNABLE_TO_PROCESS,
     ("C-MOVE", InvalidIdentifier): RETRIEVE_IDENTIFIER_MISMATCH,

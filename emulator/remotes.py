@@ -38,6 +38,8 @@ class RemoteAE:
     port: int
     tls: bool = False  # connect with TLS, verifying the certificate and host name
     ca_file: str = ""  # CA certificates (PEM) to verify against; empty: the system's
+    commitment_mode: str = ""  # overrides commitment.mode for this AE ("": the setting)
+    commitment_delay: float | None = None  # overrides commitment.delay for this AE
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,7 +92,8 @@ def parse_spec(spec: str) -> RemoteAE:
     return RemoteAE(name, ae_title.strip(), host, int(str(port)))
 
 
-_TABLE_KEYS = ("ae_title", "host", "port", "tls", "ca_file")
+_TABLE_KEYS = ("ae_title", "host", "port", "tls", "ca_file", "commitment_mode", "commitment_delay")
+_COMMITMENT_MODES = ("auto", "same", "new")
 
 
 def from_table(
@@ -116,9 +119,27 @@ def from_table(
         if not path.is_file():
             problems.append(f"ca_file {str(path)!r} is not a file")
         ca_file = str(path)
+    mode, delay = table.get("commitment_mode", ""), table.get("commitment_delay")
+    if mode not in ("", *_COMMITMENT_MODES):
+        problems.append(
+            f"commitment_mode must be one of {', '.join(_COMMITMENT_MODES)}, got {mode!r}"
+        )
+    if delay is not None and (
+        isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0
+    ):
+        problems.append(f"commitment_delay must be seconds (0 or more), got {delay!r}")
     if problems:
         return None, problems
-    remote = RemoteAE(name, str(ae_title).strip(), str(host), int(str(port)), tls, ca_file)
+    remote = RemoteAE(
+        name,
+        str(ae_title).strip(),
+        str(host),
+        int(str(port)),
+        tls,
+        ca_file,
+        str(mode),
+        None if delay is None else float(delay),
+    )
     return remote, []
 
 

@@ -153,6 +153,30 @@ def m004_procedure_steps(db: Database) -> None:
     table.create_index(["study_uid"])
 
 
+@migrations()
+def m005_commitments(db: Database) -> None:
+    """Storage Commitment requests (PS3.4 Annex J) and what was reported for each."""
+    table = db.table("commitments")
+    table.create(
+        {
+            "pk": int,
+            "transaction_uid": str,
+            "calling_ae": str,
+            "requested": int,
+            "failed": int,
+            "event_type": int,
+            "state": str,  # pending, reported, undeliverable
+            "delivered_via": str,  # same association, new association
+            "report": str,  # the N-EVENT-REPORT's Event Information, DICOM JSON
+            "detail": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="pk",
+    )
+    table.create_index(["transaction_uid"])
+
+
 def apply(db: Database) -> None:
     """Bring *db* to the current schema (idempotent)."""
     migrations.apply(db)

@@ -31,6 +31,7 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("DELETE", "/api/worklist/{id}", views.worklist_delete, "delete a worklist item"),
     ("GET", "/api/mpps", views.mpps_list, "performed procedure steps (?limit, ?after)"),
     ("GET", "/api/mpps/{uid}", views.mpps_get, "one performed procedure step"),
+    ("GET", "/api/commitments", views.commitments, "storage commitment requests and reports"),
 ]
 
 

@@ -106,3 +106,15 @@ async def mpps_get(request: web.Request) -> web.Response:
     if step is None:
         raise web.HTTPNotFound(text=f"no performed procedure step {uid}")
     return web.json_response(step.summary())
+
+
+async def commitments(request: web.Request) -> web.Response:
+    """GET /api/commitments"""
+    limit = max(1, min(1000, _int(request, "limit", 100)))
+    after = _int(request, "after", 0)
+    rows = await asyncio.to_thread(request.app[EMULATOR].commitments.all, limit, after)
+    body = {
+        "commitments": [row.summary() for row in rows],
+        "next": rows[-1].pk if len(rows) == limit else None,
+    }
+    return web.json_response(body)

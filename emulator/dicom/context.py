@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from emulator.config import Config
 from emulator.journal import RequestJournal
 from emulator.remotes import RemoteAERegistry
 from storage import FileStore, Index, InstanceSource, MatchOptions
+from storage.commitments import Commitments
 from storage.procedure_steps import ProcedureSteps
 from storage.worklist import Worklist
 
@@ -22,6 +24,7 @@ class ServiceContext:
     instances: InstanceSource
     journal: RequestJournal
     remotes: RemoteAERegistry
+    stopping: threading.Event = field(default_factory=threading.Event)  # set at shutdown
 
     @property
     def worklist(self) -> Worklist:
@@ -32,6 +35,11 @@ class ServiceContext:
     def procedure_steps(self) -> ProcedureSteps:
         """The Modality Performed Procedure Steps of the index."""
         return ProcedureSteps(self.index)
+
+    @property
+    def commitments(self) -> Commitments:
+        """The Storage Commitment requests and reports of the index."""
+        return Commitments(self.index)
 
     @property
     def ae_title(self) -> str:

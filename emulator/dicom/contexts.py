@@ -32,6 +32,7 @@ RETRIEVE_CLASSES = (
 
 ModalityWorklistInformationFind = UID("1.2.840.10008.5.1.4.31")  # PS3.4 K.6.1
 ModalityPerformedProcedureStep = UID("1.2.840.10008.3.1.2.3.3")  # PS3.4 F.7.3
+StorageCommitmentPushModel = UID("1.2.840.10008.1.20.1")  # PS3.4 J.3
 
 FIND_MODELS: dict[str, Model] = {
     PatientRootQueryRetrieveInformationModelFind: Model.PATIENT_ROOT,
@@ -46,6 +47,11 @@ def supported_contexts() -> list[PresentationContext]:
     contexts += [build_context(uid, STORAGE_TRANSFER_SYNTAXES[:4]) for uid in FIND_MODELS]
     contexts.append(build_context(ModalityWorklistInformationFind, STORAGE_TRANSFER_SYNTAXES[:4]))
     contexts.append(build_context(ModalityPerformedProcedureStep, STORAGE_TRANSFER_SYNTAXES[:4]))
+    # Storage Commitment: the requestor is SCU of N-ACTION and SCP of N-EVENT-REPORT; accept
+    # whatever roles it proposes (PS3.4 J.3.3, role selection PS3.7 D.3.3.4)
+    commitment = build_context(StorageCommitmentPushModel, STORAGE_TRANSFER_SYNTAXES[:4])
+    commitment.scu_role = commitment.scp_role = True
+    contexts.append(commitment)
     contexts += [build_context(uid, STORAGE_TRANSFER_SYNTAXES[:4]) for uid in RETRIEVE_CLASSES]
     # Storage: accept whatever roles the requestor proposes, so that a C-GET requestor can
     # act as storage SCP for the sub-operations (PS3.7 D.3.3.4, SCP/SCU Role Selection).

@@ -16,7 +16,7 @@ from typing import Any, cast
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 from pynetdicom import evt
-from pynetdicom.dimse_primitives import C_STORE, N_CREATE, N_SET
+from pynetdicom.dimse_primitives import C_STORE, N_ACTION, N_CREATE, N_SET
 from pynetdicom.events import Event, EventHandlerType
 
 from emulator.dicom.context import ServiceContext
@@ -30,7 +30,7 @@ from emulator.errors import (
 )
 from emulator.journal import AssociationRecord, MessageRecord
 from emulator.logfmt import kv
-from emulator.services import mpps, query, store, worklist
+from emulator.services import commitment, mpps, query, store, worklist
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from storage import StorageError
 from storage.part10 import file_meta
@@ -234,6 +234,43 @@ def handle_n_set(
     return SUCCESS, event.modification_list
 
 
+def handle_n_action(
+    event: Event, ctx: ServiceContext, tracker: AssociationTracker
+) -> tuple[int | Dataset, Dataset | None]:
+    """Storage Commitment N-ACTION (PS3.4 J.3.2): answer now, report in the background."""
+    req = cast(N_ACTION, event.request)
+    record = _begin(
+        event,
+        ctx,
+        tracker,
+        "N-ACTION",
+        sop_class=str(req.RequestedSOPClassUID or ""),
+        sop_instance=str(req.RequestedSOPInstanceUID or ""),
+    )
+    try:
+        request = commitment.parse(record.sop_instance, req.ActionTypeID, event.action_information)
+        event_type, report = commitment.decide(request, ctx)
+        pk = ctx.commitments.record(
+            request.transaction_uid,
+            event.assoc.requestor.ae_title,
+            len(request.references),
+            report,
+            event_type,
+        )
+        commitment.schedule(ctx, event.assoc, int(req.MessageID or 0), pk, event_type, report)
+    except Exception as exc:
+        return _failure(ctx, record, "N-ACTION", exc), None
+    failed = len(report.get("FailedSOPSequence") or [])
+    _finish(
+        ctx,
+        record,
+        SUCCESS,
+        matches=len(request.references),
+        extra={"transaction": request.transaction_uid, "failed": failed},
+    )
+    return SUCCESS, None
+
+
 # -- association notifications ----------------------------------------------------------------
 
 
@@ -332,4 +369,5 @@ def handlers(ctx: ServiceContext, tracker: AssociationTracker) -> list[EventHand
         (evt.EVT_C_FIND, handle_find, args),
         (evt.EVT_N_CREATE, handle_n_create, args),
         (evt.EVT_N_SET, handle_n_set, args),
+        (evt.EVT_N_ACTION, handle_n_action, args),
     ]

@@ -1,0 +1,254 @@
+"""Storage Commitment Push Model SCP (PS3.4 Annex J).
+
+N-ACTION (action type 1) asks the archive to commit a list of instances under a Transaction
+UID. The emulator answers the N-ACTION at once, decides from the index, and reports with an
+N-EVENT-REPORT: event type 1 if every instance is committed, 2 if some failed (Failed SOP
+Sequence, Failure Reason 0x0112 no such instance, 0x0119 class/instance conflict; J.3.3).
+
+The report goes, after ``commitment.delay`` seconds (or the remote AE's own), on the N-ACTION's
+association while it is open (mode ``same``), on a new association to the requestor's registered
+address with the SCP role proposed for the emulator (mode ``new``), or the first that works
+(``auto``, the default).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from pydicom.dataset import Dataset
+from pydicom.uid import UID
+from pynetdicom import build_role, evt
+from pynetdicom.association import Association
+from pynetdicom.presentation import build_context
+
+from emulator.dicom.context import ServiceContext
+from emulator.errors import (
+    InvalidAttributeValue,
+    MissingAttribute,
+    NoSuchAction,
+    NoSuchObjectInstance,
+)
+from emulator.logfmt import kv
+from storage.records import text
+from storage.uids import uid_problem
+
+log = logging.getLogger(__name__)
+
+STORAGE_COMMITMENT = UID("1.2.840.10008.1.20.1")  # Storage Commitment Push Model SOP Class
+STORAGE_COMMITMENT_INSTANCE = UID("1.2.840.10008.1.20.1.1")  # its well-known instance
+REQUEST_COMMITMENT = 1  # the only action type (PS3.4 J.3.2.1)
+ALL_COMMITTED, SOME_FAILED = 1, 2  # event types (J.3.3.1)
+NO_SUCH_INSTANCE = 0x0112  # Failure Reasons (PS3.3 C.14.1.1)
+CLASS_INSTANCE_CONFLICT = 0x0119
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A validated N-ACTION: the transaction and the (class, instance) pairs to commit."""
+
+    transaction_uid: str
+    references: tuple[tuple[str, str], ...]
+
+
+def parse(instance_uid: str, action_type: int | None, info: Dataset | None) -> Request:
+    """Validate a commitment N-ACTION (PS3.4 J.3.2).
+
+    Raises
+    ------
+    NoSuchObjectInstance, NoSuchAction, MissingAttribute, InvalidAttributeValue
+        Naming what is wrong (0x0112, 0x0123, 0x0120, 0x0106).
+    """
+    if instance_uid != STORAGE_COMMITMENT_INSTANCE:
+        raise NoSuchObjectInstance(
+            f"the Requested SOP Instance is {STORAGE_COMMITMENT_INSTANCE}, not {instance_uid!r}"
+        )
+    if action_type != REQUEST_COMMITMENT:
+        raise NoSuchAction(f"action type {action_type} is not 1 (Request Storage Commitment)")
+    info = info if info is not None else Dataset()
+    transaction = text(info.get("TransactionUID"))
+    if not transaction:
+        raise MissingAttribute("N-ACTION needs a TransactionUID", 0x00081195)
+    if uid_problem(transaction):
+        raise InvalidAttributeValue(f"TransactionUID {uid_problem(transaction)}", 0x00081195)
+    items = list(info.get("ReferencedSOPSequence") or [])
+    if not items:
+        raise MissingAttribute("N-ACTION needs a ReferencedSOPSequence item", 0x00081199)
+    references = []
+    for n, item in enumerate(items):
+        sop_class = text(item.get("ReferencedSOPClassUID"))
+        sop_instance = text(item.get("ReferencedSOPInstanceUID"))
+        if not sop_class or not sop_instance:
+            raise MissingAttribute(
+                f"ReferencedSOPSequence item {n} needs ReferencedSOPClassUID and"
+                " ReferencedSOPInstanceUID",
+                0x00081199,
+            )
+        references.append((sop_class, sop_instance))
+    return Request(transaction, tuple(references))
+
+
+def decide(request: Request, ctx: ServiceContext) -> tuple[int, Dataset]:
+    """The event type and Event Information of the report (PS3.4 J.3.3.1), from the index."""
+    committed, failed = [], []
+    for sop_class, sop_instance in request.references:
+        item = Dataset()
+        item.ReferencedSOPClassUID, item.ReferencedSOPInstanceUID = sop_class, sop_instance
+        stored = ctx.index.instance(sop_instance)
+        if stored is None:
+            item.FailureReason = NO_SUCH_INSTANCE
+            failed.append(item)
+        elif stored.sop_class_uid != sop_class:
+            item.FailureReason = CLASS_INSTANCE_CONFLICT
+            failed.append(item)
+        else:
+            item.RetrieveAETitle = ctx.ae_title
+            committed.append(item)
+    report = Dataset()
+    report.TransactionUID = request.transaction_uid
+    report.RetrieveAETitle = ctx.ae_title
+    if committed:
+        report.ReferencedSOPSequence = committed
+    if failed:
+        report.FailedSOPSequence = failed
+    return (SOME_FAILED if failed else ALL_COMMITTED), report
+
+
+def schedule(
+    ctx: ServiceContext,
+    assoc: Association,
+    message_id: int,
+    record: int,
+    event_type: int,
+    report: Dataset,
+) -> threading.Thread:
+    """Deliver *report* in the background, as the settings and the requestor's entry say,
+    once the N-ACTION-RSP to *message_id* has gone out (PS3.4 J.3.3: response first).
+
+    pynetdicom marks the reactor paused while a service runs so that handlers may send, so a
+    send from another thread would overtake the response; the thread waits for the response's
+    EVT_DIMSE_SENT instead.
+    """
+    responded = threading.Event()
+
+    def on_sent(event: Any) -> None:
+        command = event.message.command_set
+        if command.CommandField == 0x8130 and command.MessageIDBeingRespondedTo == message_id:
+            responded.set()
+
+    assoc.bind(evt.EVT_DIMSE_SENT, on_sent)
+    calling_ae = assoc.requestor.ae_title
+    remote = ctx.remotes.lookup(calling_ae)
+    mode = (remote.commitment_mode if remote else "") or ctx.config.commitment.mode
+    delay = ctx.config.commitment.delay
+    if remote is not None and remote.commitment_delay is not None:
+        delay = remote.commitment_delay
+
+    def deliver() -> None:
+        responded.wait(ctx.config.dicom.dimse_timeout)
+        assoc.unbind(evt.EVT_DIMSE_SENT, on_sent)
+        _deliver(ctx, assoc, record, event_type, report, mode, delay)
+
+    thread = threading.Thread(
+        target=deliver,
+        name=f"commitment-{record}",
+        daemon=True,
+    )
+    thread.start()
+    return thread
+
+
+def _deliver(
+    ctx: ServiceContext,
+    assoc: Association,
+    record: int,
+    event_type: int,
+    report: Dataset,
+    mode: str,
+    delay: float,
+) -> None:
+    if ctx.stopping.wait(delay):
+        ctx.commitments.delivered(record, "undeliverable", "", "the emulator stopped")
+        return
+    transaction = str(report.TransactionUID)
+    if mode in ("auto", "same"):
+        if assoc.is_established:
+            try:
+                status, _ = assoc.send_n_event_report(
+                    report, event_type, STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE
+                )
+                _done(ctx, record, transaction, "same association", status)
+                return
+            except Exception as exc:  # the peer went away meanwhile, or refused
+                detail = f"on the same association: {exc}"
+        else:
+            detail = "the N-ACTION's association had closed"
+        if mode == "same":
+            _undeliverable(ctx, record, transaction, detail)
+            return
+    _deliver_new(ctx, assoc, record, event_type, report, transaction)
+
+
+def _deliver_new(
+    ctx: ServiceContext,
+    assoc: Association,
+    record: int,
+    event_type: int,
+    report: Dataset,
+    transaction: str,
+) -> None:
+    """A new association to the requestor, the emulator proposing the SCP role (J.3.3)."""
+    calling_ae = assoc.requestor.ae_title
+    remote = ctx.remotes.lookup(calling_ae)
+    tls_args: Any = None
+    if remote is not None:
+        host, port, tls_args = remote.host, remote.port, remote.tls_args()
+    elif ctx.config.retrieve.unregistered_destination_port:
+        host, port = assoc.requestor.address, ctx.config.retrieve.unregistered_destination_port
+    else:
+        _undeliverable(
+            ctx,
+            record,
+            transaction,
+            f"{calling_ae!r} is not a registered remote AE (--remote-ae), so there is no"
+            " address for a new association",
+        )
+        return
+    sender = assoc.ae.associate(
+        host,
+        port,
+        ae_title=calling_ae,
+        contexts=[build_context(STORAGE_COMMITMENT)],
+        ext_neg=[build_role(STORAGE_COMMITMENT, scp_role=True)],
+        tls_args=tls_args,
+    )
+    if not sender.is_established:
+        _undeliverable(ctx, record, transaction, f"{calling_ae}@{host}:{port} did not accept")
+        return
+    try:
+        status, _ = sender.send_n_event_report(
+            report, event_type, STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE
+        )
+        _done(ctx, record, transaction, "new association", status)
+    except Exception as exc:
+        _undeliverable(ctx, record, transaction, f"on a new association: {exc}")
+    finally:
+        if sender.is_established:
+            sender.release()
+
+
+def _done(
+    ctx: ServiceContext, record: int, transaction: str, via: str, status: Dataset | None
+) -> None:
+    if status is None or "Status" not in status:
+        _undeliverable(ctx, record, transaction, f"no N-EVENT-REPORT-RSP ({via})")
+        return
+    ctx.commitments.delivered(record, "reported", via, f"status 0x{int(status.Status):04X}")
+    log.info(kv(event="commitment-reported", transaction=transaction, via=via))
+
+
+def _undeliverable(ctx: ServiceContext, record: int, transaction: str, detail: str) -> None:
+    ctx.commitments.delivered(record, "undeliverable", "", detail)
+    log.warning(kv(event="commitment-undeliverable", transaction=transaction, detail=detail))
