@@ -70,6 +70,8 @@ def test_remote_aes_route_lists_the_registry(emulator):
                 "port": 11113,
                 "tls": False,
                 "ca_file": "",
+                "commitment_mode": "",
+                "commitment_delay": None,
             }
         ]
     }

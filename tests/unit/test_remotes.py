@@ -6,7 +6,7 @@ import pytest
 
 from emulator.config import load_config
 from emulator.errors import ConfigError, UnknownMoveDestination
-from emulator.remotes import RemoteAE, RemoteAERegistry, parse_spec
+from emulator.remotes import RemoteAE, RemoteAERegistry, from_table, parse_spec
 from emulator.services.retrieve import resolve_destination
 
 
@@ -113,3 +113,32 @@ def test_tls_key_problems_are_reported(tmp_path):
         load_config(path)
     assert "tls must be true or false" in str(info.value)
     assert "nope.pem' is not a file" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        ({"commitment_mode": "later"}, "commitment_mode must be one of auto, same, new"),
+        ({"commitment_delay": -1}, "commitment_delay must be seconds"),
+        ({"commitment_delay": "soon"}, "commitment_delay must be seconds"),
+    ],
+)
+def test_commitment_overrides_of_a_remote_ae_are_checked(table, problem):
+    remote, problems = from_table("mod", {"ae_title": "MOD", "host": "h", "port": 104, **table})
+    assert remote is None
+    assert any(problem in p for p in problems)
+
+
+def test_commitment_overrides_of_a_remote_ae_are_kept():
+    remote, problems = from_table(
+        "mod",
+        {
+            "ae_title": "MOD",
+            "host": "h",
+            "port": 104,
+            "commitment_mode": "new",
+            "commitment_delay": 2,
+        },
+    )
+    assert problems == []
+    assert (remote.commitment_mode, remote.commitment_delay) == ("new", 2.0)
