@@ -9,16 +9,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from pydicom.dataset import Dataset
 
 from storage.index import Index
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+from storage.values import utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +62,7 @@ class Commitments:
     ) -> int:
         """Store a decided request, pending delivery; returns its id."""
         failed = len(report.get("FailedSOPSequence") or [])
-        now = _now()
+        now = utc_now()
         with self.index.writer() as conn:
             cursor = conn.execute(
                 "INSERT INTO commitments (transaction_uid, calling_ae, requested, failed,"
@@ -91,7 +87,7 @@ class Commitments:
             conn.execute(
                 "UPDATE commitments SET state = ?, delivered_via = ?, detail = ?, updated_at = ?"
                 " WHERE pk = ?",
-                (state, via, detail, _now(), pk),
+                (state, via, detail, utc_now(), pk),
             )
 
     def get(self, pk: int) -> Commitment | None:

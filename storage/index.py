@@ -13,7 +13,6 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from sqlite_utils import Database
 from storage import schema
 from storage.attributes import Level
 from storage.records import InstanceRecord
+from storage.values import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +60,6 @@ _KEY_COLUMNS = {
     Level.STUDY: ("study_uid",),
     Level.SERIES: ("series_uid",),
 }
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def _upsert_sql(level: Level) -> tuple[str, list[str]]:
@@ -168,7 +164,7 @@ class Index:
         with self._write_lock:
             try:
                 with self._db.atomic():
-                    replaced = self._add(record, path, size, source_ae, _now())
+                    replaced = self._add(record, path, size, source_ae, utc_now())
             except BaseException:
                 self._pending.clear()
                 raise
@@ -184,7 +180,7 @@ class Index:
         the caller to delete after this commit).
         """
         replaced = []
-        now = _now()
+        now = utc_now()
         with self._write_lock:
             try:
                 with self._db.atomic():
@@ -202,7 +198,7 @@ class Index:
         """Store a fabrication recipe (a spec as JSON); returns its key for locations."""
         with self._write_lock, self._db.atomic():
             cursor = self._db.conn.execute(
-                "INSERT INTO recipes (spec, created_at) VALUES (?, ?)", (spec, _now())
+                "INSERT INTO recipes (spec, created_at) VALUES (?, ?)", (spec, utc_now())
             )
             return int(cursor.lastrowid or 0)
 

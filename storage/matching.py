@@ -141,7 +141,7 @@ def date_range(expr: str, value: str, keyword: str) -> Condition | None:
             raise InvalidIdentifier(f"{keyword}: {value!r} is not a date or date range")
     if not dash:
         return f"{expr} = ?", [low]
-    return _bounds(expr, low, high)
+    return bounds(expr, low, high)
 
 
 def time_range(expr: str, value: str, keyword: str, datetime: bool) -> Condition | None:
@@ -155,12 +155,13 @@ def time_range(expr: str, value: str, keyword: str, datetime: bool) -> Condition
     if not dash:
         high = low
     try:
-        return _bounds(expr, norm(low) if low else "", norm(high, upper=True) if high else "")
+        return bounds(expr, norm(low) if low else "", norm(high, upper=True) if high else "")
     except ValueError as exc:
         raise InvalidIdentifier(f"{keyword}: {value!r} is not a valid range") from exc
 
 
-def _bounds(expr: str, low: str, high: str) -> Condition | None:
+def bounds(expr: str, low: str, high: str) -> Condition | None:
+    """*expr* between normalized *low* and *high* (either may be open); None if both are."""
     if not low and not high:
         return None
     parts, params = [f"{expr} != ''"], []

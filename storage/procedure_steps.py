@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from pydicom.dataset import Dataset
@@ -17,6 +16,7 @@ from pydicom.dataset import Dataset
 from storage.errors import StorageError
 from storage.index import Index
 from storage.records import text
+from storage.values import utc_now
 
 
 class DuplicateStep(StorageError):
@@ -25,10 +25,6 @@ class DuplicateStep(StorageError):
 
 class NoSuchStep(StorageError):
     """No procedure step has this SOP Instance UID."""
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +79,7 @@ class ProcedureSteps:
         """
         links = scheduled_links(attributes)
         study, sps, accession = links[0] if links else ("", "", "")
-        now = _now()
+        now = utc_now()
         status = text(attributes.get("PerformedProcedureStepStatus"))
         try:
             with self.index.writer() as conn:
@@ -120,7 +116,7 @@ class ProcedureSteps:
             If there is no such step, or its status is no longer *expected_status*.
         """
         status = text(attributes.get("PerformedProcedureStepStatus"))
-        now = _now()
+        now = utc_now()
         with self.index.writer() as conn:
             changed = conn.execute(
                 "UPDATE procedure_steps SET status = ?, attributes = ?, updated_at = ?"

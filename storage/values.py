@@ -9,6 +9,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
+
+def utc_now() -> str:
+    """The current UTC time, ISO 8601 to the millisecond (the index's timestamps)."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
 
 def pn_groups(value: str) -> list[str]:
     """Component groups of a PN value, each with insignificant trailing parts removed."""

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterator
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from pydicom.dataset import Dataset
@@ -23,19 +22,22 @@ from pydicom.sequence import Sequence
 from storage.attributes import SPS_ATTRIBUTES, WORKLIST_ATTRIBUTES, Attribute
 from storage.errors import InvalidIdentifier, InvalidInstance
 from storage.index import Index
-from storage.matching import Condition, MatchOptions, condition, date_range, time_range
+from storage.matching import (
+    Condition,
+    MatchOptions,
+    bounds,
+    condition,
+    date_range,
+    time_range,
+)
 from storage.records import attribute_columns, text
 from storage.uids import uid_problem
-from storage.values import da_norm, dt_norm
+from storage.values import da_norm, dt_norm, utc_now
 
 SPS_SEQUENCE = "ScheduledProcedureStepSequence"
 STATES = ("SCHEDULED", "IN PROGRESS", "COMPLETED", "DISCONTINUED")
 FINAL_STATES = ("COMPLETED", "DISCONTINUED")
 _SPS_TAG = 0x00400100  # Scheduled Procedure Step Sequence
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +123,7 @@ class Worklist:
         if not text(item.get("StudyInstanceUID")):
             item.StudyInstanceUID = f"2.25.{uuid.uuid4().int}"
         ids = []
-        now = _now()
+        now = utc_now()
         with self.index.writer() as conn:
             for n, one in enumerate(split_steps(item), start=1):
                 step = one[_SPS_TAG].value[0]
@@ -191,7 +193,7 @@ class Worklist:
         with self.index.writer() as conn:
             return conn.execute(
                 f"UPDATE worklist AS w SET state = ?, updated_at = ? WHERE {where[0]}",
-                [state, _now(), *params],
+                [state, utc_now(), *params],
             ).rowcount
 
     def find(
@@ -275,11 +277,6 @@ def _date_time(date: str, time: str) -> Condition:
     time_range("w.sps_start_time_n", time, "ScheduledProcedureStepStartTime", datetime=False)
     low = dt_norm(da_norm(d_low) + t_low.replace(":", "")) if d_low else ""
     high = dt_norm(da_norm(d_high) + t_high.replace(":", ""), upper=True) if d_high else ""
-    parts, params = ["w.sps_start_dt_n != ''"], []
-    if low:
-        parts.append("w.sps_start_dt_n >= ?")
-        params.append(low)
-    if high:
-        parts.append("w.sps_start_dt_n <= ?")
-        params.append(high)
-    return " AND ".join(parts), params
+    cond = bounds("w.sps_start_dt_n", low, high)
+    assert cond is not None  # the date is not universal, so one bound is set
+    return cond

@@ -16,7 +16,7 @@ from typing import Any, cast
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 from pynetdicom import evt
-from pynetdicom.dimse_primitives import C_STORE, N_ACTION, N_CREATE, N_SET
+from pynetdicom.dimse_primitives import C_STORE, N_ACTION, N_CREATE
 from pynetdicom.events import Event, EventHandlerType
 
 from emulator.dicom.context import ServiceContext
@@ -186,19 +186,34 @@ def _find_results(
     return query.find(request, ctx, cancelled)
 
 
+def _begin_n(
+    event: Event, ctx: ServiceContext, tracker: AssociationTracker, service: str
+) -> MessageRecord:
+    """The journal record of a DIMSE-N request, with its SOP class and instance (Affected
+    in N-CREATE, Requested in N-SET and N-ACTION)."""
+    req = event.request
+    sop_class = getattr(req, "AffectedSOPClassUID", None) or getattr(
+        req, "RequestedSOPClassUID", None
+    )
+    sop_instance = getattr(req, "AffectedSOPInstanceUID", None) or getattr(
+        req, "RequestedSOPInstanceUID", None
+    )
+    return _begin(
+        event,
+        ctx,
+        tracker,
+        service,
+        sop_class=str(sop_class or ""),
+        sop_instance=str(sop_instance or ""),
+    )
+
+
 def handle_n_create(
     event: Event, ctx: ServiceContext, tracker: AssociationTracker
 ) -> tuple[int | Dataset, Dataset | None]:
     """MPPS N-CREATE (PS3.4 F.7.2.1): a new step IN PROGRESS, or the refusal's status."""
     req = cast(N_CREATE, event.request)
-    record = _begin(
-        event,
-        ctx,
-        tracker,
-        "N-CREATE",
-        sop_class=str(req.AffectedSOPClassUID or ""),
-        sop_instance=str(req.AffectedSOPInstanceUID or ""),
-    )
+    record = _begin_n(event, ctx, tracker, "N-CREATE")
     try:
         uid, step = mpps.create(
             record.sop_instance, event.attribute_list, event.assoc.requestor.ae_title, ctx
@@ -217,15 +232,7 @@ def handle_n_set(
     event: Event, ctx: ServiceContext, tracker: AssociationTracker
 ) -> tuple[int | Dataset, Dataset | None]:
     """MPPS N-SET (PS3.4 F.7.2.2): update or end a step IN PROGRESS."""
-    req = cast(N_SET, event.request)
-    record = _begin(
-        event,
-        ctx,
-        tracker,
-        "N-SET",
-        sop_class=str(req.RequestedSOPClassUID or ""),
-        sop_instance=str(req.RequestedSOPInstanceUID or ""),
-    )
+    record = _begin_n(event, ctx, tracker, "N-SET")
     try:
         step = mpps.update(record.sop_instance, event.modification_list, ctx)
     except Exception as exc:
@@ -239,34 +246,24 @@ def handle_n_action(
 ) -> tuple[int | Dataset, Dataset | None]:
     """Storage Commitment N-ACTION (PS3.4 J.3.2): answer now, report in the background."""
     req = cast(N_ACTION, event.request)
-    record = _begin(
-        event,
-        ctx,
-        tracker,
-        "N-ACTION",
-        sop_class=str(req.RequestedSOPClassUID or ""),
-        sop_instance=str(req.RequestedSOPInstanceUID or ""),
-    )
+    record = _begin_n(event, ctx, tracker, "N-ACTION")
     try:
-        request = commitment.parse(record.sop_instance, req.ActionTypeID, event.action_information)
-        event_type, report = commitment.decide(request, ctx)
-        pk = ctx.commitments.record(
-            request.transaction_uid,
-            event.assoc.requestor.ae_title,
-            len(request.references),
-            report,
-            event_type,
+        taken = commitment.take(
+            record.sop_instance,
+            req.ActionTypeID,
+            event.action_information,
+            event.assoc,
+            int(req.MessageID or 0),
+            ctx,
         )
-        commitment.schedule(ctx, event.assoc, int(req.MessageID or 0), pk, event_type, report)
     except Exception as exc:
         return _failure(ctx, record, "N-ACTION", exc), None
-    failed = len(report.get("FailedSOPSequence") or [])
     _finish(
         ctx,
         record,
         SUCCESS,
-        matches=len(request.references),
-        extra={"transaction": request.transaction_uid, "failed": failed},
+        matches=len(taken.request.references),
+        extra={"transaction": taken.request.transaction_uid, "failed": taken.failed},
     )
     return SUCCESS, None
 

@@ -116,6 +116,35 @@ def decide(request: Request, ctx: ServiceContext) -> tuple[int, Dataset]:
     return (SOME_FAILED if failed else ALL_COMMITTED), report
 
 
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """A commitment request taken: what it asked, how many failed, its record."""
+
+    request: Request
+    failed: int
+    record: int
+
+
+def take(
+    instance_uid: str,
+    action_type: int | None,
+    info: Dataset | None,
+    assoc: Association,
+    message_id: int,
+    ctx: ServiceContext,
+) -> Taken:
+    """Validate, decide, record and schedule the report of one N-ACTION (see :func:`parse`
+    for what it raises)."""
+    request = parse(instance_uid, action_type, info)
+    event_type, report = decide(request, ctx)
+    calling_ae = assoc.requestor.ae_title
+    pk = ctx.commitments.record(
+        request.transaction_uid, calling_ae, len(request.references), report, event_type
+    )
+    schedule(ctx, assoc, message_id, pk, event_type, report)
+    return Taken(request, len(report.get("FailedSOPSequence") or []), pk)
+
+
 def schedule(
     ctx: ServiceContext,
     assoc: Association,
