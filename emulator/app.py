@@ -24,7 +24,7 @@ from emulator.journal import RequestJournal
 from emulator.logfmt import kv
 from emulator.remotes import RemoteAERegistry
 from emulator.services import worklist as worklist_service
-from emulator.services.fabrication import DEMO, Fabricated, fabricate_with
+from emulator.services.fabrication import DEMO, Fabricated, Job, fabricate_with
 from emulator.services.store import StoreOutcome, store_instance
 from emulator.version import __version__
 from storage import FileStore, Index, InstanceSource, StorageError
@@ -107,7 +107,7 @@ class Emulator:
         )
         self._ctx_value = ctx
         if self._fresh and not self.config.storage.empty:
-            fabricate_with(ctx, replace(DEMO, anchor=dt.date.today()))
+            fabricate_with(ctx, Job(replace(DEMO, anchor=dt.date.today())))
         self._ae = build_ae(self.config.dicom)
         cfg = self.config.dicom
         try:
@@ -237,7 +237,7 @@ class Emulator:
     ) -> Fabricated:
         """Add fabricated studies (and worklist items for their patients) to the running
         archive (see ``services.fabrication``)."""
-        return fabricate_with(self._ctx(), spec, materialize, None, worklist, stations)
+        return fabricate_with(self._ctx(), Job(spec, materialize, worklist, stations))
 
     @property
     def worklist(self) -> Worklist:

@@ -25,7 +25,7 @@ from emulator.config import REMOTE_AES, Config, as_dict, load_config, settings
 from emulator.errors import ConfigError, EmulatorError, ExportError
 from emulator.remotes import SPEC_FORMAT, valid_ae_title
 from emulator.services.export import export
-from emulator.services.fabrication import fabricate_into
+from emulator.services.fabrication import Job, fabricate_into
 from emulator.version import __version__
 from storage import FileStore, Index, InstanceSource, StorageError, edge_cases
 from storage.fabricate import MODALITIES, PROFILES, TRANSFER_SYNTAXES, FabricationSpec
@@ -283,9 +283,8 @@ def fabricate_command(config: Config, args: argparse.Namespace) -> int:
     # a progress bar on a terminal only (tqdm's disable=None); silent in CI logs and pipes
     with tqdm(total=spec.total, unit="instance", disable=None, file=sys.stderr) as bar:
         try:
-            done = fabricate_into(
-                config, spec, args.materialize, bar.update, args.worklist, args.stations
-            )
+            job = Job(spec, args.materialize, args.worklist, args.stations)
+            done = fabricate_into(config, job, bar.update)
         except StorageError as exc:
             bar.close()
             print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -41,6 +41,17 @@ Progress = Callable[[int], object]  # called with the number of instances just a
 
 
 @dataclass(frozen=True, slots=True)
+class Job:
+    """What to fabricate: *spec*'s instances (as files if *materialize*), and *worklist*
+    items for its patients on *stations* (default: ``<modality>01`` for each modality)."""
+
+    spec: FabricationSpec
+    materialize: bool = False
+    worklist: int = 0
+    stations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Fabricated:
     """What one fabrication added."""
 
@@ -49,15 +60,8 @@ class Fabricated:
     recipe: int | None  # None when materialized
 
 
-def fabricate_with(
-    ctx: ServiceContext,
-    spec: FabricationSpec,
-    materialize: bool = False,
-    progress: Progress | None = None,
-    worklist: int = 0,
-    stations: tuple[str, ...] = (),
-) -> Fabricated:
-    """Add *spec*'s instances to the archive of *ctx*.
+def fabricate_with(ctx: ServiceContext, job: Job, progress: Progress | None = None) -> Fabricated:
+    """Add *job*'s instances and worklist items to the archive of *ctx*.
 
     Raises
     ------
@@ -65,15 +69,16 @@ def fabricate_with(
         If a compressed transfer syntax has no encoder here, or the index or a file cannot
         be written (instances already committed stay).
     """
+    spec = job.spec
     missing = spec.missing_encoders()
     if missing:
         raise StorageError("cannot fabricate: " + "; ".join(missing))
-    if worklist:
-        stations = stations or tuple(f"{modality}01" for modality in spec.modalities)
-        for item in worklist_items(spec, worklist, stations):
+    if job.worklist:
+        stations = job.stations or tuple(f"{modality}01" for modality in spec.modalities)
+        for item in worklist_items(spec, job.worklist, stations):
             ctx.worklist.add(item, "fabricated")
-        log.info("fabricated %d worklist items on %s", worklist, ",".join(stations))
-    if materialize:
+        log.info("fabricated %d worklist items on %s", job.worklist, ",".join(stations))
+    if job.materialize:
         count = 0
         for ds in fabricate(spec):
             buffer = BytesIO()
@@ -97,16 +102,8 @@ def fabricate_with(
     return Fabricated(spec, count, recipe)
 
 
-def fabricate_into(
-    config: Config,
-    spec: FabricationSpec,
-    materialize: bool = False,
-    progress: Progress | None = None,
-    worklist: int = 0,
-    stations: tuple[str, ...] = (),
-) -> Fabricated:
-    """Add *spec*'s instances (and *worklist* items) to the archive in
-    ``config.storage.data_dir``."""
+def fabricate_into(config: Config, job: Job, progress: Progress | None = None) -> Fabricated:
+    """Add *job*'s instances and worklist items to the archive in ``config.storage.data_dir``."""
     data_dir = config.storage.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     files = FileStore(data_dir, fsync=config.storage.fsync)
@@ -120,6 +117,6 @@ def fabricate_into(
             RequestJournal(),
             RemoteAERegistry(),
         )
-        return fabricate_with(ctx, spec, materialize, progress, worklist, stations)
+        return fabricate_with(ctx, job, progress)
     finally:
         index.close()
