@@ -20,9 +20,11 @@ from emulator.config import Config, as_dict
 from emulator.dicom.context import ServiceContext
 from emulator.dicom.server import NoDelayServer, build_ae, start_server
 from emulator.errors import StartupError
+from emulator.hl7_listener import HL7Listener
 from emulator.journal import RequestJournal
 from emulator.logfmt import kv
 from emulator.remotes import RemoteAERegistry
+from emulator.services import orders
 from emulator.services import worklist as worklist_service
 from emulator.services.fabrication import DEMO, Fabricated, Job, fabricate_with
 from emulator.services.store import StoreOutcome, store_instance
@@ -53,6 +55,7 @@ class Emulator:
         self._server: NoDelayServer | None = None
         self._server_thread: threading.Thread | None = None
         self._admin: AdminServer | None = None
+        self._hl7: HL7Listener | None = None
         self._ctx_value: ServiceContext | None = None
         self._fresh = False
         self._stop_lock = threading.Lock()
@@ -66,6 +69,7 @@ class Emulator:
             self._open_storage()
             self._start_dicom()
             self._start_admin()
+            self._start_hl7()
         except BaseException:
             self.stop()
             raise
@@ -130,6 +134,22 @@ class Emulator:
             ) from exc
         self._admin = admin
 
+    def _start_hl7(self) -> None:
+        cfg = self.config.hl7
+        if cfg.port < 0:
+            return
+        listener = HL7Listener(
+            lambda text, source: self.receive_hl7(text, source).ack, cfg.host, cfg.port
+        )
+        try:
+            listener.start()
+        except OSError as exc:
+            raise StartupError(
+                f"cannot listen for HL7 on {cfg.host}:{cfg.port}: {exc.strerror or exc}"
+                " (choose another with --hl7-port, or 0 for any)"
+            ) from exc
+        self._hl7 = listener
+
     def stop(self) -> None:
         """Stop in order: admin, DICOM listener, associations in flight, index (idempotent)."""
         with self._stop_lock:
@@ -138,6 +158,9 @@ class Emulator:
             if self._admin is not None:
                 self._admin.stop()
                 self._admin = None
+            if self._hl7 is not None:
+                self._hl7.stop()
+                self._hl7 = None
             if self._server is not None:
                 server, self._server = self._server, None
                 server.shutdown()
@@ -210,6 +233,15 @@ class Emulator:
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.admin_port}"
 
+    @property
+    def hl7_port(self) -> int | None:
+        """The bound MLLP port, or None when the HL7 listener is off."""
+        return self._hl7.port if self._hl7 is not None else None
+
+    def receive_hl7(self, message: str, source: str = "api") -> orders.OrderResult:
+        """Apply one HL7 v2 order message; what it did and its ACK (``services.orders``)."""
+        return orders.apply(message, self._ctx(), source)
+
     def health(self) -> dict[str, Any]:
         """What GET /api/health answers."""
         return {
@@ -218,6 +250,7 @@ class Emulator:
             "ae_title": self.ae_title,
             "dicom": {"host": self.config.dicom.host, "port": self.dicom_port},
             "admin": {"host": self.config.admin.host, "port": self.admin_port},
+            "hl7": {"host": self.config.hl7.host, "port": self.hl7_port},
             "data_dir": str(self.config.storage.data_dir),
             "uptime_s": round(time.time() - (self.started_at or time.time()), 3),
             "counts": self.index.counts(),

@@ -40,6 +40,7 @@ _GROUPS = {
     "retrieve": "C-MOVE and C-GET",
     "worklist": "Modality Worklist",
     "commitment": "Storage Commitment",
+    "hl7": "HL7 v2 orders",
 }
 
 

@@ -167,6 +167,20 @@ class WorklistConfig:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class HL7Config:
+    """The HL7 v2 order listener (MLLP)."""
+
+    host: str = setting("0.0.0.0", "address the HL7 MLLP listener binds", "--hl7-host")
+    port: int = setting(
+        -1,
+        "HL7 MLLP port for ORM/OMI orders (conventionally 2575); -1: off; 0: any free port",
+        "--hl7-port",
+        lo=-1,
+        hi=65535,
+    )
+
+
 COMMITMENT_MODES = ("auto", "same", "new")
 
 
@@ -201,6 +215,7 @@ class Config:
     retrieve: RetrieveConfig = field(default_factory=RetrieveConfig)
     worklist: WorklistConfig = field(default_factory=WorklistConfig)
     commitment: CommitmentConfig = field(default_factory=CommitmentConfig)
+    hl7: HL7Config = field(default_factory=HL7Config)
     remote_aes: tuple[RemoteAE, ...] = ()
     log_level: str = setting(
         "info",
@@ -218,6 +233,7 @@ SECTIONS: dict[str, type] = {
     "retrieve": RetrieveConfig,
     "worklist": WorklistConfig,
     "commitment": CommitmentConfig,
+    "hl7": HL7Config,
 }
 TOP_LEVEL = ("log_level",)
 REMOTE_AES = "remote_aes"  # [remote_aes.NAME] tables; --remote-ae NAME=AETITLE@HOST:PORT

@@ -165,6 +165,15 @@ class Worklist:
         with self.index.writer() as conn:
             return conn.execute("DELETE FROM worklist WHERE pk = ?", (pk,)).rowcount > 0
 
+    def of_accession(self, accession: str) -> list[tuple[int, str]]:
+        """(id, Study Instance UID) of every step of the order with *accession*."""
+        with self.index.reader() as conn:
+            rows = conn.execute(
+                "SELECT pk, study_uid FROM worklist WHERE accession_number = ? ORDER BY pk",
+                (accession,),
+            ).fetchall()
+        return [(int(row[0]), str(row[1])) for row in rows]
+
     def clear(self) -> int:
         with self.index.writer() as conn:
             return conn.execute("DELETE FROM worklist").rowcount

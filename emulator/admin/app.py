@@ -32,6 +32,7 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("GET", "/api/mpps", views.mpps_list, "performed procedure steps (?limit, ?after)"),
     ("GET", "/api/mpps/{uid}", views.mpps_get, "one performed procedure step"),
     ("GET", "/api/commitments", views.commitments, "storage commitment requests and reports"),
+    ("POST", "/api/hl7", views.hl7_order, "apply an HL7 v2 order (ORM^O01, OMI^O23)"),
 ]
 
 

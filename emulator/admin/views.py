@@ -118,3 +118,23 @@ async def commitments(request: web.Request) -> web.Response:
         "next": rows[-1].pk if len(rows) == limit else None,
     }
     return web.json_response(body)
+
+
+async def hl7_order(request: web.Request) -> web.Response:
+    """POST /api/hl7"""
+    text = await request.text()
+    result = await asyncio.to_thread(request.app[EMULATOR].receive_hl7, text, "api")
+    body = {
+        "ack_code": result.ack_code,
+        "ack": result.ack,
+        "order_control": result.control,
+        "accession_number": result.accession,
+        "worklist_ids": result.worklist_ids,
+        "removed": result.removed,
+    }
+    if result.ack_code == "AA":
+        return web.json_response(body)
+    refused = "HL7 order refused" if result.ack_code == "AE" else "HL7 message rejected"
+    return web.json_response(
+        {"error": refused, "detail": result.detail, "status": 400, **body}, status=400
+    )

@@ -1,26 +1,42 @@
 """The IHE Scheduled Workflow loop, as a modality lives it, over real associations:
-worklist -> MPPS IN PROGRESS -> C-STORE -> MPPS COMPLETED -> storage commitment -> C-FIND.
-(The HL7 order that starts the loop comes with the HL7 listener.)"""
+order (an HL7 ORM over MLLP, or fabricated) -> worklist -> MPPS IN PROGRESS -> C-STORE ->
+MPPS COMPLETED -> storage commitment -> C-FIND finds the study."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from pydicom.dataset import Dataset
 from pynetdicom import AE, evt
 
 from storage.fabricate import FabricationSpec
 from tests.helpers import find, make_dataset, wait_until
 from tests.services.test_commitment import COMMITMENT, INSTANCE, request
+from tests.services.test_hl7 import mllp, orm
 from tests.services.test_mpps import MPPS
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
 
 
-def test_a_modality_runs_the_whole_scheduled_workflow(emulator):
+def place_orders(emulator, source: str) -> None:
+    """Two CT orders for station CT01 today: from a RIS over MLLP, or fabricated."""
+    if source == "hl7":
+        for n in (1, 2):
+            message = orm(accession=f"ACC{n}", study=f"1.2.826.0.1.3680043.10.1089.82.{n}")
+            [ack] = mllp(emulator.hl7_port, message)
+            assert "MSA|AA|" in ack
+    else:
+        spec = FabricationSpec(seed=8, patients=2, matrix=16, anchor=dt.date(2026, 11, 22))
+        emulator.fabricate(spec, worklist=2, stations=("CT01",))
+
+
+@pytest.mark.parametrize(
+    "source", [pytest.param("hl7", marks=pytest.mark.config(hl7__port=0)), "fabricated"]
+)
+def test_a_modality_runs_the_whole_scheduled_workflow(emulator, source):
     today = dt.date(2026, 11, 22)
-    spec = FabricationSpec(seed=8, patients=2, matrix=16, anchor=today)
-    emulator.fabricate(spec, worklist=2, stations=("CT01",))
+    place_orders(emulator, source)
 
     # 1. the modality asks for its worklist
     query = Dataset()
