@@ -38,6 +38,7 @@ SPS_SEQUENCE = "ScheduledProcedureStepSequence"
 STATES = ("SCHEDULED", "IN PROGRESS", "COMPLETED", "DISCONTINUED")
 FINAL_STATES = ("COMPLETED", "DISCONTINUED")
 _SPS_TAG = 0x00400100  # Scheduled Procedure Step Sequence
+_SPS_KEY, _STATUS_KEY = "00400100", "00400020"  # ... and its Status, as DICOM JSON keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +185,11 @@ class Worklist:
 
     def set_state(self, study_uid: str, sps_id: str, accession: str, state: str) -> int:
         """Move the steps a procedure step names (by Study Instance UID and step ID, or by
-        accession number) to *state*; returns how many rows changed."""
+        accession number) to *state*; returns how many rows changed.
+
+        The step's Scheduled Procedure Step Status (in the item and its column) follows, so a
+        worklist query sees and matches it.
+        """
         if state not in STATES:
             raise ValueError(f"unknown worklist state {state!r}")
         where, params = [], []
@@ -199,10 +204,13 @@ class Worklist:
             params.append(accession)
         if not where:
             return 0
+        status = json.dumps({"vr": "CS", "Value": [state]})
         with self.index.writer() as conn:
             return conn.execute(
-                f"UPDATE worklist AS w SET state = ?, updated_at = ? WHERE {where[0]}",
-                [state, utc_now(), *params],
+                "UPDATE worklist AS w SET state = ?, sps_status = ?, updated_at = ?,"
+                f' item = json_set(item, \'$."{_SPS_KEY}".Value[0]."{_STATUS_KEY}"\', json(?))'
+                f" WHERE {where[0]}",
+                [state, state, utc_now(), status, *params],
             ).rowcount
 
     def find(

@@ -249,3 +249,11 @@ def test_the_admin_api_lists_and_shows_steps(scheduled, assoc):
         urllib.request.urlopen(scheduled.admin_url + "/api/mpps/1.2.3", timeout=5)
     assert missing.value.code == 404
     assert json.load(missing.value)["detail"] == "no performed procedure step 1.2.3"
+
+
+def test_the_worklist_shows_and_matches_the_step_status_the_mpps_set(scheduled, assoc):
+    create(assoc, in_progress())
+    results, _ = mwl(scheduled, {"ScheduledProcedureStepStatus": "IN PROGRESS"})
+    [result] = results
+    assert result.ScheduledProcedureStepSequence[0].ScheduledProcedureStepStatus == "IN PROGRESS"
+    assert mwl(scheduled, {"ScheduledProcedureStepStatus": "SCHEDULED"})[0] == []
