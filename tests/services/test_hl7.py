@@ -197,3 +197,14 @@ def test_a_malformed_mllp_block_closes_that_connection_and_the_listener_goes_on(
 def test_the_hl7_listener_is_off_by_default(emulator):
     assert emulator.hl7_port is None
     assert emulator.health()["hl7"]["port"] is None
+
+
+@pytest.mark.config(hl7__port=0)
+def test_stopping_closes_mllp_connections_left_open(emulator):
+    conn = socket.create_connection(("127.0.0.1", emulator.hl7_port), timeout=5)
+    try:
+        mllp(emulator.hl7_port, orm())  # another connection, served meanwhile
+        emulator.stop()  # does not wait for the idle connection to go away by itself
+        assert conn.recv(1024) == b""  # the listener closed it
+    finally:
+        conn.close()
