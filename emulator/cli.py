@@ -24,6 +24,8 @@ from emulator.app import Emulator
 from emulator.config import REMOTE_AES, Config, as_dict, load_config, settings
 from emulator.errors import ConfigError, EmulatorError, ExportError
 from emulator.remotes import SPEC_FORMAT, valid_ae_title
+from emulator.scenario.loader import ScenarioError
+from emulator.scenario.loader import load as load_scenario
 from emulator.services.export import export
 from emulator.services.fabrication import Job, fabricate_into
 from emulator.version import __version__
@@ -31,7 +33,7 @@ from storage import FileStore, Index, InstanceSource, StorageError, edge_cases
 from storage.fabricate import MODALITIES, PROFILES, TRANSFER_SYNTAXES, FabricationSpec
 
 PROG = "dicom-fabricator"
-COMMANDS = ("serve", "check", "fabricate", "export")
+COMMANDS = ("serve", "check", "fabricate", "export", "scenario")
 _GROUPS = {
     "dicom": "DICOM listener",
     "admin": "admin HTTP API",
@@ -191,6 +193,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYYMMDD",
         help="study dates fall in the year before this date (default: today)",
     )
+    scenario = sub.add_parser(
+        "scenario",
+        help="work with scenario files (validate)",
+        description="Scenario files: rules that inject faults and latency.",
+    )
+    scenario_sub = scenario.add_subparsers(dest="scenario_command", metavar="ACTION", required=True)
+    validate = scenario_sub.add_parser(
+        "validate",
+        help="check scenario files and print every problem with file:line and the field",
+        description="Check scenario files against the scenario format; print every problem as"
+        " file:line: field: message. Exit 0 if all are valid, 2 if not.",
+    )
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
     exp = sub.add_parser(
         "export",
         help="write the archive's instances as Part 10 files plus a DICOMDIR",
@@ -299,6 +314,21 @@ def fabricate_command(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def scenario_command(args: argparse.Namespace) -> int:
+    """``scenario validate FILE...``: every problem of every file, exit 2 if any."""
+    failed = False
+    for path in args.files:
+        try:
+            data = load_scenario(path)
+        except ScenarioError as exc:
+            failed = True
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            continue
+        print(f"{path}: ok ({len(data.get('rules', []))} rules)")
+    return 2 if failed else 0
+
+
 def export_command(config: Config, args: argparse.Namespace) -> int:
     data_dir = config.storage.data_dir
     if not (data_dir / "index.sqlite").exists():
@@ -366,6 +396,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ):
         args_list.insert(0, "serve")
     args = build_parser().parse_args(args_list)
+    if args.command == "scenario":
+        return scenario_command(args)
     try:
         config = _config_from(args)
         if args.command == "check":

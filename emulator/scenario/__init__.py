@@ -1,0 +1,1 @@
+"""Scenarios: fault and latency rules from files (format and validation so far)."""

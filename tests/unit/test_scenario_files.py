@@ -1,0 +1,163 @@
+"""Scenario files: the format, and every problem reported with file, line and field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from emulator.cli import main
+from emulator.scenario.loader import SCHEMA_PATH, ScenarioError, load, parse
+
+ROOT = Path(__file__).parent.parent.parent
+EXAMPLES = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+GOOD = """\
+name: ok
+seed: 3
+stages:
+  initial: calm
+  states: [calm, stormy]
+rules:
+  - id: storm
+    match: {phase: request, service: C-STORE, stage: calm}
+    times: 2
+    then_stage: stormy
+    action:
+      status: {code: 0xA700}
+"""
+
+
+def test_the_published_schema_is_a_valid_json_schema():
+    jsonschema.Draft202012Validator.check_schema(json.loads(SCHEMA_PATH.read_text()))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_every_example_scenario_is_valid(path):
+    assert load(path)["rules"]
+
+
+def test_a_valid_scenario_loads():
+    data = parse(GOOD, "good.yaml")
+    assert data["rules"][0]["then_stage"] == "stormy"
+
+
+# (text, line, field, words of the message): a dozen ways to get a scenario wrong
+BROKEN = [
+    ("name: x\nrules: [\n", 3, "", "not valid YAML"),
+    ("- just\n- a list\n", 1, "", "a mapping with name and rules"),
+    ("name: x\n", 1, "", "'rules' is required"),
+    ("name: x\nrules: []\nextra: 1\n", 3, "extra", "unknown field 'extra'"),
+    (
+        "name: x\nrules:\n  - match: {phase: request}\n    action: {status: {code: 0xA700}}\n"
+        "    probabilty: 0.5\n",
+        5,
+        "rules[0].probabilty",
+        "unknown field 'probabilty'",
+    ),
+    (
+        "name: x\nrules:\n  - match: {phase: requests}\n    action: {abort: {}}\n",
+        3,
+        "rules[0].match.phase",
+        "'requests' is not one of",
+    ),
+    (
+        "name: x\nrules:\n  - match: {phase: request}\n    action: {abort: {}, hang: {}}\n",
+        4,
+        "rules[0].action",
+        "exactly one action",
+    ),
+    (
+        "name: x\nrules:\n  - match: {phase: request}\n    action:\n      delay: {}\n",
+        5,
+        "rules[0].action.delay",
+        "give exactly one of: ms, uniform, lognormal",
+    ),
+    (
+        "name: x\nrules:\n  - match: {phase: request}\n    action: {status: {code: 0x12345}}\n",
+        4,
+        "rules[0].action.status.code",
+        "",
+    ),
+    (
+        "name: x\nrules:\n  - match: {phase: request}\n    probability: 1.5\n"
+        "    action: {abort: {}}\n",
+        4,
+        "rules[0].probability",
+        "1.5 is greater than the maximum of 1",
+    ),
+    (
+        "name: x\nrules:\n  - match: {phase: request}\n    action: {status: {code: 0x9999}}\n",
+        4,
+        "rules[0].action.status.code",
+        "0x9999 is not a DIMSE status",
+    ),
+    (
+        "name: x\nrules:\n  - id: a\n    match: {phase: request}\n    action: {abort: {}}\n"
+        "  - id: a\n    match: {phase: release}\n    action: {abort: {}}\n",
+        6,
+        "rules[1].id",
+        "id 'a' is taken by rule 0",
+    ),
+    (
+        "name: x\nstages: {initial: calm, states: [calm]}\nrules:\n"
+        "  - match: {phase: request}\n    then_stage: storm\n    action: {abort: {}}\n",
+        5,
+        "rules[0].then_stage",
+        "unknown stage 'storm'",
+    ),
+    (
+        "name: x\nrules:\n  - match: {phase: request, sop_class: CTImageStorag}\n"
+        "    action: {abort: {}}\n",
+        3,
+        "rules[0].match.sop_class",
+        "neither a UID nor a keyword",
+    ),
+    (
+        "name: x\nrules:\n  - match: {phase: associate}\n"
+        "    action: {reject: {result: 3, source: 1, reason: 3}}\n",
+        4,
+        "rules[0].action.reject.result",
+        "3 is not one of 1, 2",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "field", "words"), BROKEN)
+def test_every_problem_names_file_line_and_field(text, line, field, words):
+    with pytest.raises(ScenarioError) as raised:
+        parse(text, "broken.yaml")
+    problems = raised.value.problems
+    assert any(
+        (p.file, p.line, p.field) == ("broken.yaml", line, field) and words in p.message
+        for p in problems
+    ), [str(p) for p in problems]
+
+
+def test_every_problem_of_a_file_is_reported_not_only_the_first():
+    text = (
+        "name: x\nrules:\n  - match: {phase: nope}\n    action: {abort: {}}\n"
+        "  - match: {phase: request}\n    action: {explode: {}}\n"
+    )
+    with pytest.raises(ScenarioError) as raised:
+        parse(text, "two.yaml")
+    assert [(p.line, p.field) for p in raised.value.problems] == [
+        (3, "rules[0].match.phase"),
+        (6, "rules[1].action.explode"),
+    ]
+
+
+def test_scenario_validate_prints_file_line_field_and_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nrules:\n  - match: {phase: request}\n    action: {hang: {ms: -1}}\n")
+    good = tmp_path / "good.yaml"
+    good.write_text(GOOD)
+    assert main(["scenario", "validate", str(good), str(bad)]) == 2
+    out, err = capsys.readouterr()
+    assert f"{good}: ok (1 rules)" in out
+    assert err.startswith(f"{bad}:4: rules[0].action.hang.ms: -1 is less than the minimum of 0")
+    assert main(["scenario", "validate", str(good)]) == 0
+    assert main(["scenario", "validate", str(tmp_path / "missing.yaml")]) == 2
+    assert "cannot read the file" in capsys.readouterr().err
