@@ -10,7 +10,6 @@ context takes an instance as stored, and one journal record per request.
 from __future__ import annotations
 
 import logging
-import socket
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any, cast
@@ -24,6 +23,7 @@ from pynetdicom.dsutils import decode, encode
 from pynetdicom.presentation import PresentationContext
 
 from emulator.dicom.context import ServiceContext
+from emulator.dicom.outgoing import outgoing
 from emulator.errors import (
     CANCEL,
     PENDING,
@@ -230,7 +230,7 @@ class RetrieveSCP:
                     counts.record("failed", row["sop_instance_uid"])
                     self.respond(PENDING, counts)
                 continue
-            no_delay(sender)
+            outgoing(sender)
             # the DUL loop's idle sleep, as set for accepted associations (handlers.py)
             sender.dul._run_loop_delay = self.ctx.config.dicom.poll_interval
             try:
@@ -284,6 +284,9 @@ class RetrieveSCP:
         except (OSError, StorageError, InvalidDicomError, ValueError, AttributeError) as exc:
             log.info("sub-operation failed for sop_instance=%s: %s", uid, exc)
             return "failed"
+        except RuntimeError as exc:  # pynetdicom: the sub-association is gone (aborted, timed out)
+            log.info("sub-operation failed for sop_instance=%s: %s", uid, exc)
+            return "failed"
         code = status.get("Status") if status else None
         if code == SUCCESS:
             return "completed"
@@ -311,14 +314,6 @@ class RetrieveSCP:
         )
         self.respond(status, counts, comment, failed_uids=counts.failed_uids or None)
         self.finish(status, "failure" if counts.failed else "ok", comment, counts)
-
-
-def no_delay(assoc: Association) -> None:
-    """TCP_NODELAY on an outgoing association, as on accepted ones (dicom/server.py):
-    without it each C-STORE sub-operation waits ~40 ms for a delayed ACK."""
-    sock = assoc.dul.socket.socket if assoc.dul.socket else None
-    if sock is not None:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def refusal(sender: Association, destination: retrieve.Destination) -> str:

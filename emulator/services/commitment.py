@@ -25,6 +25,7 @@ from pynetdicom.association import Association
 from pynetdicom.presentation import build_context
 
 from emulator.dicom.context import ServiceContext
+from emulator.dicom.outgoing import outgoing
 from emulator.errors import (
     InvalidAttributeValue,
     MissingAttribute,
@@ -256,6 +257,7 @@ def _deliver_new(
     if not sender.is_established:
         _undeliverable(ctx, record, transaction, f"{calling_ae}@{host}:{port} did not accept")
         return
+    outgoing(sender)
     try:
         status, _ = sender.send_n_event_report(
             report, event_type, STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE

@@ -508,3 +508,25 @@ def test_c_move_to_a_tls_destination_without_trust_or_tls_is_a702(archive, tls_d
     _, final = move(archive, query("STUDY", StudyInstanceUID=uid(1, 1)), "SECURE")
     assert final.Status == 0xA702
     assert scp.received == []
+
+
+def test_a_destination_that_goes_away_mid_move_fails_the_rest_with_a_final_response(archive):
+    """The sub-association dies after the first store: no internal error, every remaining
+    sub-operation failed, and a final response the requestor can read."""
+
+    def vanish(event):
+        event.assoc.abort()
+        return 0x0000
+
+    scp = StoreSCP("GONE")
+    scp.server.unbind(evt.EVT_C_STORE, scp._store)
+    scp.server.bind(evt.EVT_C_STORE, vanish)
+    archive.remote_aes.put(RemoteAE("gone", "GONE", "127.0.0.1", scp.port))
+    try:
+        _, final = move(archive, query("STUDY", StudyInstanceUID=uid(1, 3)), "GONE")
+    finally:
+        scp.stop()
+    assert final.Status in (0xA702, 0xB000)
+    _, completed, failed, _ = counts(final)  # a final response has no Remaining count
+    assert completed + failed == 4
+    assert failed >= 3
