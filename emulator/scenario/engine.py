@@ -1,0 +1,247 @@
+"""The scenario engine's decision core: which rule fires for an event, deterministically.
+
+Rules are tried in file order and the first that fires wins (per phase: an event has one
+phase). A rule fires when its ``match`` matches the event, its occurrence filter (``first``,
+``nth``, ``every``) admits this match, it has firings left (``times``) and its draw passes
+(``probability``). Counters and random streams belong to the rule and its scope key (one per
+calling AE, per association, or one for all), and each stream is seeded from
+sha256(seed, rule id, scope key): what a client sees depends only on its own events, never on
+how other clients' events interleave. Stage changes (``then_stage``, transitions) happen under
+the same lock as the decision, so a stage is never read half changed.
+
+Applying actions on the wire is the DICOM layer's job; this module only decides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import random
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+from pydicom import uid as uids
+from pynetdicom import sop_class
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """What the DICOM layer knows at a hook point."""
+
+    phase: str
+    service: str = ""
+    calling_ae: str = ""
+    called_ae: str = ""
+    peer: str = ""
+    association: int = 0
+    sop_class: str = ""
+    transfer_syntax: str = ""
+    query_level: str = ""
+    query: Mapping[str, str] = field(default_factory=dict)  # keyword → value ("" when empty)
+    move_destination: str = ""
+    dataset: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A rule that fired: its id, its action and the action's parameters."""
+
+    rule: str
+    action: str
+    params: Mapping[str, Any]
+    stage: str = ""  # the stage the decision was taken in
+
+
+def _uid(value: str) -> str:
+    """A UID, or the UID of a keyword pydicom or pynetdicom knows (the loader checked)."""
+    known = getattr(uids, value, None) or getattr(sop_class, value, None)
+    return str(known) if isinstance(known, str) else value
+
+
+@dataclass
+class _Rule:
+    id: str
+    match: dict[str, Any]
+    action: str
+    params: dict[str, Any]
+    times: int | None
+    probability: float
+    first: int | None
+    nth: int | None
+    every: int | None
+    scope: str
+    then_stage: str | None
+    fired: int = 0
+    matches: dict[str, int] = field(default_factory=dict)  # scope key → matches seen
+    streams: dict[str, random.Random] = field(default_factory=dict)
+
+
+def _matches(match: dict[str, Any], event: Event, stage: str) -> bool:
+    for key, wanted in match.items():
+        if key == "phase":
+            ok = event.phase == wanted
+        elif key in ("calling_ae", "called_ae", "move_destination"):
+            ok = fnmatchcase(getattr(event, key).strip(), wanted)
+        elif key == "peer":
+            ok = _peer(event.peer, wanted)
+        elif key in ("sop_class", "transfer_syntax"):
+            ok = getattr(event, key) == wanted
+        elif key == "query":
+            ok = all(_query(event.query, keyword, op) for keyword, op in wanted.items())
+        elif key == "dataset":
+            ok = all(fnmatchcase(event.dataset.get(k, ""), v) for k, v in wanted.items())
+        elif key == "stage":
+            ok = stage == wanted
+        else:  # service, query_level
+            ok = getattr(event, key) == wanted
+        if not ok:
+            return False
+    return True
+
+
+def _peer(address: str, wanted: str) -> bool:
+    if "/" not in wanted:
+        return address == wanted
+    try:
+        return ipaddress.ip_address(address) in ipaddress.ip_network(wanted, strict=False)
+    except ValueError:
+        return False
+
+
+def _query(query: Mapping[str, str], keyword: str, op: Mapping[str, Any]) -> bool:
+    if "present" in op:
+        return keyword in query
+    if "absent" in op:
+        return keyword not in query
+    if keyword not in query:
+        return False
+    if "equals" in op:
+        return bool(query[keyword] == op["equals"])
+    return fnmatchcase(query[keyword], str(op["glob"]))
+
+
+class Engine:
+    """Decides, for each event, which rule of a (validated) scenario fires. Thread-safe."""
+
+    def __init__(self, scenario: Mapping[str, Any], seed: int | None = None) -> None:
+        self.name = str(scenario.get("name", ""))
+        chosen = seed if seed is not None else scenario.get("seed")
+        self.seed: int = int(chosen) if chosen is not None else secrets.randbelow(2**31)
+        stages = scenario.get("stages") or {}
+        self._initial = str(stages.get("initial", ""))
+        self._transitions = list(stages.get("transitions", []))
+        self._lock = threading.Lock()
+        self._rules = [self._rule(n, r) for n, r in enumerate(scenario.get("rules", []))]
+        self._stage = self._initial
+        self._entered = time.monotonic()
+        self._stage_matches = 0
+
+    @staticmethod
+    def _rule(n: int, rule: Mapping[str, Any]) -> _Rule:
+        match = dict(rule["match"])
+        for key in ("sop_class", "transfer_syntax"):
+            if key in match:
+                match[key] = _uid(match[key])
+        [(action, params)] = rule["action"].items()
+        return _Rule(
+            id=str(rule.get("id", f"rule-{n + 1}")),
+            match=match,
+            action=action,
+            params=dict(params or {}),
+            times=rule.get("times"),
+            probability=float(rule.get("probability", 1.0)),
+            first=rule.get("first"),
+            nth=rule.get("nth"),
+            every=rule.get("every"),
+            scope=str(rule.get("scope", "global")),
+            then_stage=rule.get("then_stage"),
+        )
+
+    @property
+    def stage(self) -> str:
+        with self._lock:
+            self._advance()
+            return self._stage
+
+    def decide(self, event: Event) -> Decision | None:
+        """The first rule that fires for *event*, or None."""
+        with self._lock:
+            self._advance()
+            stage = self._stage
+            for rule in self._rules:
+                if not _matches(rule.match, event, stage):
+                    continue
+                key = self._scope_key(rule, event)
+                seen = rule.matches[key] = rule.matches.get(key, 0) + 1
+                if not self._fires(rule, key, seen):
+                    continue
+                rule.fired += 1
+                self._stage_matches += 1
+                if rule.then_stage and rule.then_stage != self._stage:
+                    self._enter(rule.then_stage)
+                return Decision(rule.id, rule.action, rule.params, stage)
+            return None
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Each rule with its firings and what is left of ``times`` (for the admin API)."""
+        with self._lock:
+            return [
+                {
+                    "id": rule.id,
+                    "action": rule.action,
+                    "fired": rule.fired,
+                    "remaining": None if rule.times is None else max(0, rule.times - rule.fired),
+                }
+                for rule in self._rules
+            ]
+
+    def _scope_key(self, rule: _Rule, event: Event) -> str:
+        if rule.scope == "calling_ae":
+            return event.calling_ae.strip()
+        if rule.scope == "association":
+            return str(event.association)
+        return ""
+
+    def _fires(self, rule: _Rule, key: str, seen: int) -> bool:
+        if rule.times is not None and rule.fired >= rule.times:
+            return False
+        if rule.first is not None and seen > rule.first:
+            return False
+        if rule.nth is not None and seen != rule.nth:
+            return False
+        if rule.every is not None and seen % rule.every:
+            return False
+        if rule.probability >= 1:
+            return True
+        if rule.probability <= 0:
+            return False
+        return self._stream(rule, key).random() < rule.probability
+
+    def _stream(self, rule: _Rule, key: str) -> random.Random:
+        stream = rule.streams.get(key)
+        if stream is None:
+            digest = hashlib.sha256(f"{self.seed}:{rule.id}:{key}".encode()).digest()
+            stream = rule.streams[key] = random.Random(int.from_bytes(digest[:8], "big"))
+        return stream
+
+    def _enter(self, stage: str) -> None:
+        self._stage = stage
+        self._entered = time.monotonic()
+        self._stage_matches = 0
+
+    def _advance(self) -> None:
+        """Follow the timed and counted transitions out of the current stage."""
+        for transition in self._transitions:
+            if transition["from"] != self._stage:
+                continue
+            after_s, after_matches = transition.get("after_s"), transition.get("after_matches")
+            if (after_s is not None and time.monotonic() - self._entered >= after_s) or (
+                after_matches is not None and self._stage_matches >= after_matches
+            ):
+                self._enter(transition["to"])
+                return
