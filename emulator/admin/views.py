@@ -47,15 +47,24 @@ def _int(request: web.Request, name: str, default: int, where: str = "query") ->
         raise web.HTTPBadRequest(text=f"{name} must be an integer, got {raw!r}") from None
 
 
+def _paging(request: web.Request) -> tuple[int, int]:
+    """``?limit`` (1 to 1,000, default 100) and ``?after`` (an id) of a listing."""
+    return max(1, min(1000, _int(request, "limit", 100))), _int(request, "after", 0)
+
+
+def _next(ids: list[int], limit: int) -> int | None:
+    """The ``after`` of the next page, or None when this page was the last."""
+    return ids[-1] if len(ids) == limit else None
+
+
 async def worklist_list(request: web.Request) -> web.Response:
     """GET /api/worklist"""
-    limit = max(1, min(1000, _int(request, "limit", 100)))
-    after = _int(request, "after", 0)
+    limit, after = _paging(request)
     worklist = request.app[EMULATOR].worklist
     items = await asyncio.to_thread(worklist.items, limit, after)
     body = {
         "items": [item.summary() for item in items],
-        "next": items[-1].pk if len(items) == limit else None,
+        "next": _next([item.pk for item in items], limit),
     }
     return web.json_response(body)
 
@@ -89,12 +98,11 @@ async def worklist_delete(request: web.Request) -> web.Response:
 
 async def mpps_list(request: web.Request) -> web.Response:
     """GET /api/mpps"""
-    limit = max(1, min(1000, _int(request, "limit", 100)))
-    after = _int(request, "after", 0)
+    limit, after = _paging(request)
     steps = await asyncio.to_thread(request.app[EMULATOR].procedure_steps.steps, limit, after)
     body = {
         "steps": [{"id": pk, **step.summary()} for pk, step in steps],
-        "next": steps[-1][0] if len(steps) == limit else None,
+        "next": _next([pk for pk, _ in steps], limit),
     }
     return web.json_response(body)
 
@@ -110,12 +118,11 @@ async def mpps_get(request: web.Request) -> web.Response:
 
 async def commitments(request: web.Request) -> web.Response:
     """GET /api/commitments"""
-    limit = max(1, min(1000, _int(request, "limit", 100)))
-    after = _int(request, "after", 0)
+    limit, after = _paging(request)
     rows = await asyncio.to_thread(request.app[EMULATOR].commitments.all, limit, after)
     body = {
         "commitments": [row.summary() for row in rows],
-        "next": rows[-1].pk if len(rows) == limit else None,
+        "next": _next([row.pk for row in rows], limit),
     }
     return web.json_response(body)
 
