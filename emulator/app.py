@@ -24,6 +24,7 @@ from emulator.hl7_listener import HL7Listener
 from emulator.journal import RequestJournal
 from emulator.logfmt import kv
 from emulator.remotes import RemoteAERegistry
+from emulator.scenario.active import ActiveScenario
 from emulator.services import orders
 from emulator.services import worklist as worklist_service
 from emulator.services.fabrication import DEMO, Fabricated, Job, fabricate_with
@@ -49,6 +50,7 @@ class Emulator:
         self.config = config
         self.journal = RequestJournal()
         self.remote_aes = RemoteAERegistry(config.remote_aes)
+        self.scenario = ActiveScenario(config.scenario.seed)
         self._index: Index | None = None
         self._files: FileStore | None = None
         self._ae: AE | None = None
@@ -64,7 +66,17 @@ class Emulator:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> Emulator:
-        """Open the data directory and bind both listeners; raises StartupError on failure."""
+        """Load the scenario, open the data directory and bind the listeners.
+
+        Raises
+        ------
+        ScenarioError
+            If the scenario file has problems (nothing is opened).
+        StartupError
+            If the data directory or a port cannot be used.
+        """
+        if self.config.scenario.file is not None:
+            self.scenario.load_file(self.config.scenario.file)
         try:
             self._open_storage()
             self._start_dicom()
@@ -108,6 +120,7 @@ class Emulator:
             InstanceSource(self._index, self._files),
             self.journal,
             self.remote_aes,
+            scenario=self.scenario,
         )
         self._ctx_value = ctx
         if self._fresh and not self.config.storage.empty:
@@ -153,6 +166,7 @@ class Emulator:
     def stop(self) -> None:
         """Stop in order: admin, DICOM listener, associations in flight, index (idempotent)."""
         with self._stop_lock:
+            self.scenario.stop()  # delays and hangs in flight end at once
             if self._ctx_value is not None:
                 self._ctx_value.stopping.set()  # pending deliveries give up at once
             if self._admin is not None:
@@ -255,7 +269,22 @@ class Emulator:
             "uptime_s": round(time.time() - (self.started_at or time.time()), 3),
             "counts": self.index.counts(),
             "associations": len(self._server.active_associations) if self._server else 0,
+            "scenario": self.scenario.summary(),
+            "seed": self.scenario.engine.seed if self.scenario.engine else None,
         }
+
+    def reload_scenario(self) -> None:
+        """Read the scenario file again and activate it; raises ScenarioError (the scenario
+        in force stays) or LookupError (started without one)."""
+        self.scenario.reload()
+
+    def load_scenario(self, text: str, name: str = "api") -> None:
+        """Activate a scenario given as YAML or JSON text; raises ScenarioError."""
+        self.scenario.replace(text, name)
+
+    def reset_scenario(self) -> None:
+        """Start the scenario over (counters, draws, stages); cancels delays in flight."""
+        self.scenario.reset()
 
     def import_instance(self, part10: bytes, source: str = "") -> StoreOutcome:
         """Store a Part 10 file's bytes as if received by C-STORE (same validation, atomic)."""

@@ -43,10 +43,11 @@ _GROUPS = {
     "worklist": "Modality Worklist",
     "commitment": "Storage Commitment",
     "hl7": "HL7 v2 orders",
+    "scenario": "scenario (faults and latency)",
 }
 
 
-def _add_settings(parser: argparse.ArgumentParser) -> None:
+def _add_settings(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
     parser.add_argument(
         "--config",
         type=Path,
@@ -56,12 +57,14 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
     groups: dict[str, Any] = {}
     for row in settings():
         section = row.key.split(".")[0] if "." in row.key else ""
+        if section in skip:
+            continue
         group = parser
         if section:
             if section not in groups:
                 groups[section] = parser.add_argument_group(_GROUPS[section])
             group = groups[section]
-        default = f"{row.default}"
+        default = "none" if row.default is None else f"{row.default}"
         kwargs: dict[str, Any] = {
             "dest": row.key,
             "default": None,
@@ -113,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         " exported (--materialize writes files). The same seed and --anchor give the same"
         " bytes.",
     )
-    _add_settings(fab)
+    _add_settings(fab, skip=("scenario",))  # its --seed is the fabrication's
     spec = fab.add_argument_group("fabrication")
     spec.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     spec.add_argument(
@@ -213,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         " directory as a DICOM File-set: Part 10 files plus a DICOMDIR. Fabricated"
         " instances are synthesized; received ones are copied as stored.",
     )
-    _add_settings(exp)
+    _add_settings(exp, skip=("scenario",))
     exp.add_argument(
         "--out", type=Path, required=True, help="directory to create (must be new or empty)"
     )
@@ -348,7 +351,7 @@ def export_command(config: Config, args: argparse.Namespace) -> int:
 
 
 def _config_from(args: argparse.Namespace) -> Config:
-    overrides = {row.key: getattr(args, row.key) for row in settings()}
+    overrides = {row.key: getattr(args, row.key, None) for row in settings()}
     overrides[REMOTE_AES] = getattr(args, REMOTE_AES)
     return load_config(args.config, overrides)
 
@@ -366,26 +369,46 @@ def _setup_logging(level: str) -> None:
 
 
 def serve(config: Config) -> int:
-    """Run until SIGINT/SIGTERM; print the ready line once both listeners are bound."""
-    stop = threading.Event()
+    """Run until SIGINT/SIGTERM; print the ready line once both listeners are bound.
+
+    SIGHUP reloads the scenario file; one with problems is refused and the old one stays.
+    """
+    stop, hup = threading.Event(), threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+        (hup if signum == signal.SIGHUP else stop).set()
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, on_signal) for s in signals}
+    log = logging.getLogger("emulator")
     try:
         with Emulator(config) as emulator:
+            engine = emulator.scenario.engine
+            active = f" scenario={engine.name} seed={engine.seed}" if engine else ""
             print(
                 f"{PROG} ready dicom={emulator.dicom_address} admin={emulator.admin_url}"
-                f" data={config.storage.data_dir}",
+                f" data={config.storage.data_dir}{active}",
                 flush=True,
             )
-            stop.wait()
-            logging.getLogger("emulator").info("stopping")
+            while not stop.wait(0.2):
+                if hup.is_set():
+                    hup.clear()
+                    _reload(emulator, log)
+            log.info("stopping")
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     return 0
+
+
+def _reload(emulator: Emulator, log: logging.Logger) -> None:
+    """SIGHUP: reload the scenario file, or keep the active scenario and say why."""
+    try:
+        emulator.reload_scenario()
+    except ScenarioError as exc:
+        log.error("scenario not reloaded, the active one stays:\n%s", exc)
+    except LookupError as exc:
+        log.warning("SIGHUP ignored: %s", exc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -401,6 +424,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = _config_from(args)
         if args.command == "check":
+            if config.scenario.file is not None:
+                load_scenario(config.scenario.file)
             print(json.dumps(as_dict(config), indent=2))
             return 0
         _setup_logging(config.log_level)
@@ -411,6 +436,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(config)
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except ScenarioError as exc:
+        print(f"{PROG}: error: invalid scenario:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
         return 2
     except EmulatorError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -181,6 +181,25 @@ class HL7Config:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ScenarioConfig:
+    """Fault and latency rules (see the README's Scenarios section)."""
+
+    file: Path | None = setting(
+        None,
+        "scenario file (YAML or JSON) whose rules inject faults; SIGHUP reloads it",
+        "--scenario",
+    )
+    seed: int | None = setting(
+        None,
+        "seed of the scenario's random draws, instead of the file's (neither: a random"
+        " seed, logged and shown in /api/health)",
+        "--seed",
+        lo=0,
+        hi=2**63 - 1,
+    )
+
+
 COMMITMENT_MODES = ("auto", "same", "new")
 
 
@@ -216,6 +235,7 @@ class Config:
     worklist: WorklistConfig = field(default_factory=WorklistConfig)
     commitment: CommitmentConfig = field(default_factory=CommitmentConfig)
     hl7: HL7Config = field(default_factory=HL7Config)
+    scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     remote_aes: tuple[RemoteAE, ...] = ()
     log_level: str = setting(
         "info",
@@ -234,6 +254,7 @@ SECTIONS: dict[str, type] = {
     "worklist": WorklistConfig,
     "commitment": CommitmentConfig,
     "hl7": HL7Config,
+    "scenario": ScenarioConfig,
 }
 TOP_LEVEL = ("log_level",)
 REMOTE_AES = "remote_aes"  # [remote_aes.NAME] tables; --remote-ae NAME=AETITLE@HOST:PORT
@@ -255,7 +276,8 @@ def _row(key: str, f: dataclasses.Field[Any]) -> Setting:
     meta = dict(f.metadata)
     help_text, flag = meta.pop("help"), meta.pop("flag")
     default = f.default if f.default is not dataclasses.MISSING else None
-    ftype = {"int": int, "float": float, "bool": bool, "str": str, "Path": Path}[str(f.type)]
+    types = {"int": int, "float": float, "bool": bool, "str": str, "Path": Path}
+    ftype = types[str(f.type).removesuffix(" | None")]
     return Setting(key, ftype, default, help_text, flag, meta)
 
 

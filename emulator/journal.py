@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-MessageOutcome = Literal["ok", "failure", "cancelled", "error"]
+MessageOutcome = Literal["ok", "failure", "cancelled", "error", "fault"]
 
 
 @dataclass(slots=True)
@@ -35,6 +35,7 @@ class AssociationRecord:
     outcome: str = "open"  # accepted → released | aborted | rejected | closed
     ended: float | None = None
     messages: int = 0
+    faults: list[str] = field(default_factory=list)  # "rule:action" of each rule that fired
 
 
 @dataclass(slots=True)
@@ -55,6 +56,7 @@ class MessageRecord:
     matches: int | None = None
     ms: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    faults: list[str] = field(default_factory=list)  # "rule:action" of each rule that fired
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -97,7 +99,11 @@ class RequestJournal:
             return record
 
     def finish(
-        self, record: MessageRecord, status: int, outcome: MessageOutcome = "ok", **fields: Any
+        self,
+        record: MessageRecord,
+        status: int | None,
+        outcome: MessageOutcome = "ok",
+        **fields: Any,
     ) -> MessageRecord:
         with self._lock:
             record.status = status

@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from pynetdicom import evt
 from pynetdicom.association import Association
 from pynetdicom.dimse_primitives import C_GET, C_MOVE
 from pynetdicom.transport import RequestHandler
 
+from emulator.dicom.faults import FaultACSE, FaultSocket, Wire
 from emulator.dicom.retrieve_scp import RETRIEVE_MODELS, RetrieveSCP
 
 if TYPE_CHECKING:
@@ -62,13 +64,35 @@ class EmulatorAssociation(Association):
 
 
 class EmulatorRequestHandler(RequestHandler):
-    """Creates :class:`EmulatorAssociation` objects for the server's connections."""
+    """Creates :class:`EmulatorAssociation` objects for the server's connections, with the
+    scenario's ``connect`` phase before the association reads its A-ASSOCIATE-RQ."""
+
+    def handle(self) -> None:
+        assoc = self._create_association()
+        evt.trigger(assoc, evt.EVT_CONN_OPEN, {"address": self.client_address})
+        ctx: ServiceContext = self.server.service_context  # type: ignore[attr-defined]
+        tracker: AssociationTracker = self.server.tracker  # type: ignore[attr-defined]
+        record = tracker.get(assoc)
+        acse = assoc.acse
+        if isinstance(acse, FaultACSE):
+            acse.record = record  # for the release phase
+        if ctx.scenario.engine is not None:
+            ctx.faults.connect(assoc, self.request, record)
+        assoc.start()
 
     def _create_association(self) -> Association:
         assoc = super()._create_association()
-        # pynetdicom builds and configures the association; only its class changes here, to
-        # the subclass above that adds no state of its own beyond these two references.
+        # pynetdicom builds and configures the association; only classes change here, to
+        # subclasses that add no state beyond the references set below.
         assoc.__class__ = EmulatorAssociation
-        assoc.service_context = self.server.service_context  # type: ignore[attr-defined]
+        ctx: ServiceContext = self.server.service_context  # type: ignore[attr-defined]
+        assoc.service_context = ctx  # type: ignore[attr-defined]
         assoc.tracker = self.server.tracker  # type: ignore[attr-defined]
+        sock = assoc.dul.socket
+        if sock is not None:
+            sock.__class__ = FaultSocket
+            sock.wire = Wire()  # type: ignore[attr-defined]
+        assoc.acse.__class__ = FaultACSE
+        assoc.acse.faults = ctx.faults  # type: ignore[attr-defined]
+        assoc.acse.record = None  # type: ignore[attr-defined]
         return assoc

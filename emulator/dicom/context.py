@@ -6,8 +6,10 @@ import threading
 from dataclasses import dataclass, field
 
 from emulator.config import Config
+from emulator.dicom.faults import Faults
 from emulator.journal import RequestJournal
 from emulator.remotes import RemoteAERegistry
+from emulator.scenario.active import ActiveScenario
 from storage import FileStore, Index, InstanceSource, MatchOptions
 from storage.commitments import Commitments
 from storage.procedure_steps import ProcedureSteps
@@ -25,6 +27,7 @@ class ServiceContext:
     journal: RequestJournal
     remotes: RemoteAERegistry
     stopping: threading.Event = field(default_factory=threading.Event)  # set at shutdown
+    scenario: ActiveScenario = field(default_factory=ActiveScenario)
 
     @property
     def worklist(self) -> Worklist:
@@ -40,6 +43,11 @@ class ServiceContext:
     def commitments(self) -> Commitments:
         """The Storage Commitment requests and reports of the index."""
         return Commitments(self.index)
+
+    @property
+    def faults(self) -> Faults:
+        """Applies the active scenario's rules."""
+        return Faults(self.scenario)
 
     @property
     def ae_title(self) -> str:

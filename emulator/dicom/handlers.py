@@ -21,6 +21,14 @@ from pynetdicom.events import Event, EventHandlerType
 
 from emulator.dicom.context import ServiceContext
 from emulator.dicom.contexts import ModalityWorklistInformationFind, query_model
+from emulator.dicom.faults import (
+    PROCEED,
+    FindShape,
+    LazySummary,
+    Verdict,
+    association_event,
+    summary,
+)
 from emulator.errors import (
     CANCEL,
     SUCCESS,
@@ -30,6 +38,7 @@ from emulator.errors import (
 )
 from emulator.journal import AssociationRecord, MessageRecord
 from emulator.logfmt import kv
+from emulator.scenario.engine import sop_uid
 from emulator.services import commitment, mpps, query, store, worklist
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from storage import StorageError
@@ -71,7 +80,7 @@ def _begin(
     return ctx.journal.start_message(tracker.get(event.assoc), event.message_id, service, **fields)
 
 
-def _finish(ctx: ServiceContext, record: MessageRecord, status: int, **fields: Any) -> None:
+def _finish(ctx: ServiceContext, record: MessageRecord, status: int | None, **fields: Any) -> None:
     ctx.journal.finish(record, status, **fields)
     log.info(
         kv(
@@ -84,8 +93,43 @@ def _finish(ctx: ServiceContext, record: MessageRecord, status: int, **fields: A
             ms=record.ms,
             outcome=None if record.outcome == "ok" else record.outcome,
             detail=record.detail or None,
+            fault=",".join(record.faults) or None,
         )
     )
+
+
+def _faults(
+    event: Event, ctx: ServiceContext, record: MessageRecord, phase: str = "request", **fields: Any
+) -> Verdict:
+    """The scenario's decision for this request (or one of its responses), done."""
+    if ctx.scenario.engine is None:
+        return PROCEED
+    scenario_event = association_event(
+        event.assoc,
+        phase,
+        record.association,
+        service=record.service,
+        request=record.id,
+        sop_class=record.sop_class,
+        transfer_syntax=str(event.context.transfer_syntax),
+        **fields,
+    )
+    return ctx.faults.act(event.assoc, scenario_event, record)
+
+
+def _faulted(ctx: ServiceContext, record: MessageRecord, verdict: Verdict) -> Dataset:
+    """Journal a request that a rule answered or ended; the status to respond with."""
+    answer = verdict.answer
+    how = "answered by the scenario" if answer is not None else "association ended by the scenario"
+    _finish(
+        ctx,
+        record,
+        int(answer.Status) if answer is not None else None,
+        outcome="fault",
+        detail=how,
+    )
+    # an ended association sends nothing; pynetdicom still wants a status to drop
+    return answer if answer is not None else status_dataset(0xC000, how)
 
 
 def _failure(
@@ -103,9 +147,12 @@ def _failure(
 # -- DIMSE services ----------------------------------------------------------------------------
 
 
-def handle_echo(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> int:
+def handle_echo(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> int | Dataset:
     """C-ECHO (PS3.7 9.1.5): Success."""
     record = _begin(event, ctx, tracker, "C-ECHO")
+    verdict = _faults(event, ctx, record)
+    if verdict.answer is not None or verdict.ended:
+        return _faulted(ctx, record, verdict)
     _finish(ctx, record, SUCCESS)
     return SUCCESS
 
@@ -121,6 +168,12 @@ def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker)
         sop_class=str(req.AffectedSOPClassUID or ""),
         sop_instance=str(req.AffectedSOPInstanceUID or ""),
     )
+    verdict = _faults(event, ctx, record, dataset=LazySummary(lambda: event.dataset))
+    if verdict.answer is not None or verdict.ended:
+        return _faulted(ctx, record, verdict)
+    if verdict.modifier is not None:  # silent_loss: Success, and nothing stored
+        _finish(ctx, record, SUCCESS, outcome="fault", detail="silent loss: not stored")
+        return SUCCESS
     try:
         transfer_syntax = str(event.context.transfer_syntax)
         calling_ae = event.assoc.requestor.ae_title
@@ -155,6 +208,12 @@ def handle_find(
     sop_class = str(event.request.AffectedSOPClassUID or "")
     service = "MWL" if sop_class == ModalityWorklistInformationFind else "C-FIND"
     record = _begin(event, ctx, tracker, service, sop_class=sop_class)
+    keys = _query_keys(event, ctx)
+    verdict = _faults(event, ctx, record, **keys)
+    if verdict.answer is not None or verdict.ended:
+        yield _faulted(ctx, record, verdict), None
+        return
+    shape = FindShape.of(verdict.modifier)
     try:
         results = _find_results(event, ctx, record, sop_class)
         matches = 0
@@ -163,13 +222,35 @@ def handle_find(
                 _finish(ctx, record, CANCEL, outcome="cancelled", matches=matches)
                 yield CANCEL, None
                 return
+            if shape.cut(matches + 1):  # a truncate rule: the results end here
+                final = shape.truncate_status
+                _finish(ctx, record, final, outcome="fault", matches=matches, detail="truncated")
+                yield (status_dataset(final, "results truncated") if final else SUCCESS), None
+                return
             matches += 1
-            yield status, identifier
+            response = _faults(event, ctx, record, "response", **keys)
+            if response.answer is not None or response.ended:
+                yield _faulted(ctx, record, response), None
+                return
+            copies = shape.copies(matches) + FindShape.of(response.modifier).copies(1) - 1
+            for _ in range(copies):
+                yield status, identifier
     except Exception as exc:
         # The status Dataset carries ErrorComment and OffendingElement into the response.
         yield _failure(ctx, record, service, exc), None
         return
     _finish(ctx, record, SUCCESS, matches=matches)
+
+
+def _query_keys(event: Event, ctx: ServiceContext) -> dict[str, Any]:
+    """``query_level`` and ``query`` of a C-FIND for the scenario (decoded only if one runs)."""
+    if ctx.scenario.engine is None:
+        return {}
+    try:
+        keys = summary(event.identifier)
+    except Exception:  # undecodable: the service answers it; rules see no keys
+        return {}
+    return {"query_level": keys.pop("QueryRetrieveLevel", ""), "query": keys}
 
 
 def _find_results(
@@ -214,6 +295,9 @@ def handle_n_create(
     """MPPS N-CREATE (PS3.4 F.7.2.1): a new step IN PROGRESS, or the refusal's status."""
     req = cast(N_CREATE, event.request)
     record = _begin_n(event, ctx, tracker, "N-CREATE")
+    verdict = _faults(event, ctx, record, dataset=LazySummary(lambda: event.attribute_list))
+    if verdict.answer is not None or verdict.ended:
+        return _faulted(ctx, record, verdict), None
     try:
         uid, step = mpps.create(
             record.sop_instance, event.attribute_list, event.assoc.requestor.ae_title, ctx
@@ -233,6 +317,9 @@ def handle_n_set(
 ) -> tuple[int | Dataset, Dataset | None]:
     """MPPS N-SET (PS3.4 F.7.2.2): update or end a step IN PROGRESS."""
     record = _begin_n(event, ctx, tracker, "N-SET")
+    verdict = _faults(event, ctx, record, dataset=LazySummary(lambda: event.modification_list))
+    if verdict.answer is not None or verdict.ended:
+        return _faulted(ctx, record, verdict), None
     try:
         step = mpps.update(record.sop_instance, event.modification_list, ctx)
     except Exception as exc:
@@ -247,6 +334,9 @@ def handle_n_action(
     """Storage Commitment N-ACTION (PS3.4 J.3.2): answer now, report in the background."""
     req = cast(N_ACTION, event.request)
     record = _begin_n(event, ctx, tracker, "N-ACTION")
+    verdict = _faults(event, ctx, record)
+    if verdict.answer is not None or verdict.ended:
+        return _faulted(ctx, record, verdict), None
     try:
         taken = commitment.take(
             record.sop_instance,
@@ -255,6 +345,7 @@ def handle_n_action(
             event.assoc,
             int(req.MessageID or 0),
             ctx,
+            verdict.modifier.params if verdict.modifier is not None else None,
         )
     except Exception as exc:
         return _failure(ctx, record, "N-ACTION", exc), None
@@ -279,13 +370,42 @@ def handle_conn_open(event: Event, ctx: ServiceContext, tracker: AssociationTrac
     tracker.put(event.assoc, ctx.journal.open_association(f"{host}:{port}"))
 
 
+def handle_requested(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
+    """The A-ASSOCIATE-RQ is read, nothing negotiated yet: note the AE titles, then the
+    scenario's ``associate`` phase."""
+    assoc, record = event.assoc, tracker.get(event.assoc)
+    primitive = assoc.requestor.primitive
+    if record is not None and primitive is not None:
+        record.calling_ae = str(primitive.calling_ae_title).strip()
+        record.called_ae = str(primitive.called_ae_title).strip()
+    if ctx.scenario.engine is None:
+        return
+    scenario_event = association_event(assoc, "associate", record.id if record else 0)
+    found = ctx.faults.decide(scenario_event, record)
+    if found is None:
+        return
+    decision, engine = found
+    params = decision.params
+    if decision.action == "reject":  # A-ASSOCIATE-RJ; pynetdicom then skips negotiation
+        assoc.acse.send_reject(params["result"], params["source"], params["reason"])
+        _end(event, ctx, tracker, "rejected")
+        assoc.kill()  # as pynetdicom's own rejections: wait until the RJ is out
+    elif decision.action == "max_pdu":  # the Maximum Length the A-ASSOCIATE-AC announces
+        assoc.acceptor.maximum_length = int(params["bytes"])
+    elif decision.action == "reject_contexts":  # "abstract syntax not supported" for these
+        refused = {sop_uid(name) for name in params["sop_classes"]}
+        assoc.acceptor.supported_contexts = [
+            cx for cx in assoc.acceptor.supported_contexts if cx.abstract_syntax not in refused
+        ]
+    else:
+        ctx.faults.apply(assoc, decision, engine)
+
+
 def handle_accepted(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
     record = tracker.get(event.assoc)
     if record is None:
         return
     requestor = event.assoc.requestor
-    record.calling_ae = requestor.ae_title
-    record.called_ae = event.assoc.acceptor.ae_title
     record.contexts_proposed = len(requestor.requested_contexts)
     record.contexts_accepted = len(event.assoc.accepted_contexts)
     record.max_pdu = requestor.maximum_length
@@ -356,6 +476,7 @@ def handlers(ctx: ServiceContext, tracker: AssociationTracker) -> list[EventHand
     args = [ctx, tracker]
     return [
         (evt.EVT_CONN_OPEN, handle_conn_open, args),
+        (evt.EVT_REQUESTED, handle_requested, args),
         (evt.EVT_ACCEPTED, handle_accepted, args),
         (evt.EVT_REJECTED, handle_rejected, args),
         (evt.EVT_RELEASED, handle_released, args),

@@ -23,6 +23,7 @@ from pynetdicom.dsutils import decode, encode
 from pynetdicom.presentation import PresentationContext
 
 from emulator.dicom.context import ServiceContext
+from emulator.dicom.faults import PROCEED, Verdict, association_event, retrieve_failures, summary
 from emulator.dicom.outgoing import outgoing
 from emulator.errors import (
     CANCEL,
@@ -92,6 +93,37 @@ class RetrieveSCP:
         self.service = "C-MOVE" if self.is_move else "C-GET"
         self.context_id = int(context.context_id or 0)
         self.syntax = UID(context.transfer_syntax[0])
+        self.keys: dict[str, Any] = {}  # what scenario rules match: level, keys, destination
+        self.modifier: Any = None  # a fail_suboperations or refuse_destination rule
+        self.fails = retrieve_failures(None)
+
+    def faults(self, phase: str) -> Verdict:
+        """The scenario's decision at *phase* of this request, done."""
+        if self.ctx.scenario.engine is None:
+            return PROCEED
+        event = association_event(
+            self.assoc,
+            phase,
+            self.record.association,
+            service=self.service,
+            request=self.record.id,
+            sop_class=self.record.sop_class,
+            transfer_syntax=str(self.syntax),
+            **self.keys,
+        )
+        return self.ctx.faults.act(self.assoc, event, self.record)
+
+    def faulted(self, verdict: Verdict, counts: Counts | None = None) -> None:
+        """End the request as a rule said: with its status, or with nothing (association
+        gone)."""
+        if verdict.answer is None:
+            self.finish(None, "fault", "association ended by the scenario", counts)
+            return
+        status = int(verdict.answer.Status)
+        comment = str(verdict.answer.get("ErrorComment", ""))
+        failed = counts.failed_uids if counts is not None and status != SUCCESS else None
+        self.respond(status, counts, comment, failed_uids=failed or None)
+        self.finish(status, "fault", comment or "answered by the scenario", counts)
 
     # -- responses -------------------------------------------------------------------------
 
@@ -133,7 +165,7 @@ class RetrieveSCP:
 
     def finish(
         self,
-        status: int,
+        status: int | None,
         outcome: str = "ok",
         detail: str = "",
         counts: Counts | None = None,
@@ -150,6 +182,22 @@ class RetrieveSCP:
         )
         log.info(kv_line(self.record, status))
 
+    def request_faults(self, identifier: Dataset) -> bool:
+        """The ``request`` phase; False if a rule already ended the request."""
+        if self.ctx.scenario.engine is None:
+            return True
+        keys = summary(identifier)
+        self.keys = {"query_level": keys.pop("QueryRetrieveLevel", ""), "query": keys}
+        if isinstance(self.req, C_MOVE):
+            self.keys["move_destination"] = str(self.req.MoveDestination or "").strip()
+        verdict = self.faults("request")
+        if verdict.answer is not None or verdict.ended:
+            self.faulted(verdict)
+            return False
+        self.modifier = verdict.modifier
+        self.fails = retrieve_failures(verdict.modifier)
+        return True
+
     # -- the request -----------------------------------------------------------------------
 
     def run(self) -> None:
@@ -160,6 +208,8 @@ class RetrieveSCP:
                 self.syntax.is_little_endian,
                 self.syntax.is_deflated,
             )
+            if not self.request_faults(identifier):
+                return
             model = RETRIEVE_MODELS[str(self.req.AffectedSOPClassUID)]
             request = retrieve.plan(identifier, model, self.ctx)
             total = self.ctx.index.count(request.query)
@@ -211,15 +261,24 @@ class RetrieveSCP:
         batches = retrieve.context_batches(self.ctx.index.distinct_classes(query))
         for n, batch in enumerate(batches):
             part = query if len(batches) == 1 else retrieve.restrict(query, batch.sop_classes)
-            sender = self.assoc.ae.associate(
-                destination.host,
-                destination.port,
-                ae_title=destination.ae_title,
-                contexts=batch.contexts,
-                tls_args=destination.tls_args,
+            refused = self.modifier is not None and self.modifier.action == "refuse_destination"
+            sender = (
+                None
+                if refused
+                else self.assoc.ae.associate(
+                    destination.host,
+                    destination.port,
+                    ae_title=destination.ae_title,
+                    contexts=batch.contexts,
+                    tls_args=destination.tls_args,
+                )
             )
-            if not sender.is_established:
-                comment = refusal(sender, destination)
+            if sender is None or not sender.is_established:
+                comment = (
+                    f"destination {destination.ae_title} rejected the association"
+                    if sender is None
+                    else refusal(sender, destination)
+                )
                 if n == 0:  # nothing sent: PS3.4 C.4.2.1.5 unable to perform sub-operations
                     counts.failed, counts.remaining = counts.remaining, 0
                     self.respond(RETRIEVE_OUT_OF_RESOURCES_SUBOPS, counts, comment)
@@ -254,8 +313,20 @@ class RetrieveSCP:
                 self.respond(CANCEL, counts, failed_uids=counts.failed_uids or None)
                 self.finish(CANCEL, "cancelled", counts=counts)
                 return False
-            outcome = self.send_one(sender, row, (int(self.req.MessageID or 0) + n) % 65536 or 1)
+            verdict = self.faults("suboperation")
+            if verdict.ended:
+                self.faulted(verdict, counts)
+                return False
+            if verdict.answer is not None or self.fails(n):  # a sub-operation made to fail
+                outcome = "failed"
+            else:
+                msg_id = (int(self.req.MessageID or 0) + n) % 65536 or 1
+                outcome = self.send_one(sender, row, msg_id)
             counts.record(outcome, row["sop_instance_uid"])
+            response = self.faults("response")
+            if response.answer is not None or response.ended:
+                self.faulted(response, counts)
+                return False
             self.respond(PENDING, counts)
         return True
 
@@ -337,7 +408,7 @@ RETRIEVE_MODELS = {
 }
 
 
-def kv_line(record: MessageRecord, status: int) -> str:
+def kv_line(record: MessageRecord, status: int | None) -> str:
     e = record.extra
     return kv(
         assoc=record.association,
@@ -352,4 +423,5 @@ def kv_line(record: MessageRecord, status: int) -> str:
         ms=record.ms,
         outcome=None if record.outcome == "ok" else record.outcome,
         detail=record.detail or None,
+        fault=",".join(record.faults) or None,
     )

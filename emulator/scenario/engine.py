@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import math
 import random
 import secrets
 import threading
@@ -39,6 +40,7 @@ class Event:
     called_ae: str = ""
     peer: str = ""
     association: int = 0
+    request: int = 0  # the journal id of the DIMSE request (response, suboperation phases)
     sop_class: str = ""
     transfer_syntax: str = ""
     query_level: str = ""
@@ -49,15 +51,28 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """A rule that fired: its id, its action and the action's parameters."""
+    """A rule that fired: its id, its action and the action's parameters.
+
+    ``delay_ms`` is the delay drawn for a ``delay`` action (or a ``hang``'s ``ms``); ``rng``
+    is a random stream of this decision's own, for the draws an action makes later (the
+    sub-operations a ``fail_suboperations`` ratio fails), seeded from the rule's stream so
+    that it repeats with the seed.
+    """
 
     rule: str
     action: str
     params: Mapping[str, Any]
     stage: str = ""  # the stage the decision was taken in
+    delay_ms: float = 0.0
+    rng: random.Random = field(default_factory=lambda: random.Random(0), compare=False)
+
+    @property
+    def label(self) -> str:
+        """``rule-id:action`` as the journal and the log show it."""
+        return f"{self.rule}:{self.action}"
 
 
-def _uid(value: str) -> str:
+def sop_uid(value: str) -> str:
     """A UID, or the UID of a keyword pydicom or pynetdicom knows (the loader checked)."""
     known = getattr(uids, value, None) or getattr(sop_class, value, None)
     return str(known) if isinstance(known, str) else value
@@ -104,6 +119,22 @@ def _matches(match: dict[str, Any], event: Event, stage: str) -> bool:
     return True
 
 
+def _delay_ms(action: str, params: Mapping[str, Any], stream: random.Random) -> float:
+    """The milliseconds a ``delay`` (fixed, uniform or lognormal) or ``hang`` waits."""
+    if action == "hang":
+        return float(params.get("ms", 0))
+    if action != "delay":
+        return 0.0
+    if "ms" in params:
+        return float(params["ms"])
+    if "uniform" in params:
+        lo, hi = params["uniform"]["min_ms"], params["uniform"]["max_ms"]
+        return stream.uniform(min(lo, hi), max(lo, hi))
+    shape = params["lognormal"]
+    drawn = stream.lognormvariate(math.log(max(shape["median_ms"], 1e-3)), shape["sigma"])
+    return float(min(drawn, shape.get("max_ms", drawn)))
+
+
 def _peer(address: str, wanted: str) -> bool:
     if "/" not in wanted:
         return address == wanted
@@ -140,13 +171,14 @@ class Engine:
         self._stage = self._initial
         self._entered = time.monotonic()
         self._stage_matches = 0
+        self.cancelled = threading.Event()
 
     @staticmethod
     def _rule(n: int, rule: Mapping[str, Any]) -> _Rule:
         match = dict(rule["match"])
         for key in ("sop_class", "transfer_syntax"):
             if key in match:
-                match[key] = _uid(match[key])
+                match[key] = sop_uid(match[key])
         [(action, params)] = rule["action"].items()
         return _Rule(
             id=str(rule.get("id", f"rule-{n + 1}")),
@@ -184,8 +216,24 @@ class Engine:
                 self._stage_matches += 1
                 if rule.then_stage and rule.then_stage != self._stage:
                     self._enter(rule.then_stage)
-                return Decision(rule.id, rule.action, rule.params, stage)
+                stream = self._stream(rule, key)
+                return Decision(
+                    rule.id,
+                    rule.action,
+                    rule.params,
+                    stage,
+                    _delay_ms(rule.action, rule.params, stream),
+                    random.Random(stream.getrandbits(64)),
+                )
             return None
+
+    def wait(self, seconds: float | None) -> bool:
+        """Sleep *seconds* (None: until cancelled); True if :meth:`cancel` cut it short."""
+        return self.cancelled.wait(seconds)
+
+    def cancel(self) -> None:
+        """End every delay and hang in flight under this engine (reset, swap, stop)."""
+        self.cancelled.set()
 
     def summary(self) -> list[dict[str, Any]]:
         """Each rule with its firings and what is left of ``times`` (for the admin API)."""
@@ -205,6 +253,8 @@ class Engine:
             return event.calling_ae.strip()
         if rule.scope == "association":
             return str(event.association)
+        if rule.scope == "request":
+            return f"{event.association}/{event.request}"
         return ""
 
     def _fires(self, rule: _Rule, key: str, seen: int) -> bool:

@@ -157,7 +157,8 @@ _STATUS_RANGES = (
 )
 
 
-def _status(value: Any) -> int:
+def status_code(value: Any) -> int:
+    """A status as a scenario file gives it (an integer or a hex string such as 0xA700)."""
     return int(value, 16) if isinstance(value, str) else int(value)
 
 
@@ -202,13 +203,90 @@ def _rule(
         if key in match and not _known_uid(match[key]):
             unknown = f"{match[key]!r} is neither a UID nor a keyword pydicom knows"
             problems.append(((*path, "match", key), unknown))
+    problems.extend(((*path, *where), message) for where, message in _fits(rule))
     for action, body in rule["action"].items():
         if action == "reject" or not isinstance(body, dict):
-            continue  # A-ASSOCIATE-RJ codes are not DIMSE statuses; the schema checks them
+            continue  # A-ASSOCIATE-RJ codes are not DIMSE statuses; _fits checks them
         for key in ("code", "status", "reason"):
-            if key in body and not any(lo <= _status(body[key]) <= hi for lo, hi in _STATUS_RANGES):
-                bad = f"0x{_status(body[key]):04X} is not a DIMSE status"
+            code = status_code(body[key]) if key in body else 0
+            if key in body and not any(lo <= code <= hi for lo, hi in _STATUS_RANGES):
+                bad = f"0x{code:04X} is not a DIMSE status"
                 problems.append(((*path, "action", action, key), bad))
+
+
+# What each phase can do and know. An action or match field outside these could never fire or
+# could not be done on the wire there, so it is a problem in the file, not a silent no-op.
+_BASIC = frozenset({"delay", "hang", "close", "pass"})
+PHASE_ACTIONS: dict[str, frozenset[str]] = {
+    "connect": _BASIC | {"throttle"},
+    "associate": _BASIC | {"throttle", "reject", "abort", "ap_abort", "max_pdu", "reject_contexts"},
+    "request": _BASIC
+    | {"throttle", "abort", "ap_abort", "status", "truncate", "duplicate"}
+    | {"fail_suboperations", "refuse_destination", "silent_loss", "commitment"},
+    "response": _BASIC | {"abort", "ap_abort", "status", "duplicate"},
+    "suboperation": _BASIC | {"abort", "ap_abort", "status"},
+    "release": _BASIC | {"abort", "ap_abort"},
+}
+# Actions that only make sense for some services (the rule must name one of them).
+ACTION_SERVICES: dict[str, tuple[str, ...]] = {
+    "truncate": ("C-FIND", "MWL"),
+    "duplicate": ("C-FIND", "MWL"),
+    "fail_suboperations": ("C-MOVE", "C-GET"),
+    "refuse_destination": ("C-MOVE",),
+    "silent_loss": ("C-STORE",),
+    "commitment": ("N-ACTION",),
+}
+PHASE_SERVICES: dict[str, tuple[str, ...]] = {
+    "response": ("C-FIND", "MWL", "C-MOVE", "C-GET"),
+    "suboperation": ("C-MOVE", "C-GET"),
+}
+_ASSOCIATION_FIELDS = frozenset({"phase", "peer", "calling_ae", "called_ae", "stage"})
+_REQUEST_FIELDS = _ASSOCIATION_FIELDS | {"service", "sop_class", "transfer_syntax"}
+_REQUEST_FIELDS |= {"query_level", "query", "move_destination", "dataset"}
+PHASE_FIELDS: dict[str, frozenset[str]] = {
+    "connect": frozenset({"phase", "peer", "stage"}),
+    "associate": _ASSOCIATION_FIELDS,
+    "request": _REQUEST_FIELDS,
+    "response": _REQUEST_FIELDS - {"dataset"},
+    "suboperation": _REQUEST_FIELDS - {"dataset"},
+    "release": _ASSOCIATION_FIELDS,
+}
+FIELD_SERVICES: dict[str, tuple[str, ...]] = {
+    "query_level": ("C-FIND", "C-MOVE", "C-GET"),
+    "query": ("C-FIND", "MWL", "C-MOVE", "C-GET"),
+    "move_destination": ("C-MOVE",),
+    "dataset": ("C-STORE", "N-CREATE", "N-SET"),
+}
+# A-ASSOCIATE-RJ reasons by source (PS3.8 9.3.4).
+REJECT_REASONS = {1: (1, 2, 3, 7), 2: (1, 2), 3: (1, 2)}
+
+
+def _fits(rule: dict[str, Any]) -> Found:
+    """Problems with where a rule's action and match fields can apply."""
+    match = rule["match"]
+    problems: Found = []
+    phase, service = match["phase"], match.get("service")
+    for key in match:
+        if key not in PHASE_FIELDS[phase]:
+            problems.append((("match", key), f"is not known at the {phase} phase"))
+        elif key in FIELD_SERVICES and service and service not in FIELD_SERVICES[key]:
+            problems.append((("match", key), f"means nothing for {service}"))
+    if phase in PHASE_SERVICES and service and service not in PHASE_SERVICES[phase]:
+        services = ", ".join(PHASE_SERVICES[phase])
+        problems.append((("match", "service"), f"{service} has no {phase} phase ({services})"))
+    [(action, body)] = rule["action"].items()
+    if action not in PHASE_ACTIONS[phase]:
+        allowed = ", ".join(sorted(PHASE_ACTIONS[phase]))
+        problems.append((("action", action), f"cannot be done at the {phase} phase ({allowed})"))
+    elif action in ACTION_SERVICES and service not in ACTION_SERVICES[action]:
+        wanted = " or ".join(ACTION_SERVICES[action])
+        problems.append((("match", "service"), f"{action} needs service {wanted}"))
+    if action == "reject" and body["reason"] not in REJECT_REASONS[body["source"]]:
+        reasons = ", ".join(map(str, REJECT_REASONS[body["source"]]))
+        problems.append(
+            (("action", "reject", "reason"), f"with source {body['source']} is one of {reasons}")
+        )
+    return problems
 
 
 def _known_uid(value: str) -> bool:

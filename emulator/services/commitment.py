@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ from emulator.errors import (
     NoSuchObjectInstance,
 )
 from emulator.logfmt import kv
+from emulator.scenario.loader import status_code
 from storage.records import text
 from storage.uids import uid_problem
 
@@ -91,14 +93,28 @@ def parse(instance_uid: str, action_type: int | None, info: Dataset | None) -> R
     return Request(transaction, tuple(references))
 
 
-def decide(request: Request, ctx: ServiceContext) -> tuple[int, Dataset]:
-    """The event type and Event Information of the report (PS3.4 J.3.3.1), from the index."""
+PROCESSING_FAILURE = 0x0110  # the Failure Reason a scenario's "fail" reports by default
+
+
+def decide(
+    request: Request, ctx: ServiceContext, fail: Mapping[str, Any] | None = None
+) -> tuple[int, Dataset]:
+    """The event type and Event Information of the report (PS3.4 J.3.3.1), from the index.
+
+    *fail* is a scenario's ``commitment`` action: its ``fail`` instances (``*`` for all) are
+    reported failed with its ``reason`` whatever the index holds.
+    """
     committed, failed = [], []
+    chosen = set((fail or {}).get("fail") or ())
+    reason = status_code((fail or {}).get("reason", PROCESSING_FAILURE))
     for sop_class, sop_instance in request.references:
         item = Dataset()
         item.ReferencedSOPClassUID, item.ReferencedSOPInstanceUID = sop_class, sop_instance
         stored = ctx.index.instance(sop_instance)
-        if stored is None:
+        if "*" in chosen or sop_instance in chosen:
+            item.FailureReason = reason
+            failed.append(item)
+        elif stored is None:
             item.FailureReason = NO_SUCH_INSTANCE
             failed.append(item)
         elif stored.sop_class_uid != sop_class:
@@ -133,16 +149,26 @@ def take(
     assoc: Association,
     message_id: int,
     ctx: ServiceContext,
+    fault: Mapping[str, Any] | None = None,
 ) -> Taken:
     """Validate, decide, record and schedule the report of one N-ACTION (see :func:`parse`
-    for what it raises)."""
+    for what it raises).
+
+    *fault* is a scenario's ``commitment`` action: ``delay_s`` replaces the configured delay,
+    ``never`` withholds the report (the request stays pending), ``fail`` and ``reason``
+    report chosen instances failed.
+    """
     request = parse(instance_uid, action_type, info)
-    event_type, report = decide(request, ctx)
+    event_type, report = decide(request, ctx, fault)
     calling_ae = assoc.requestor.ae_title
     pk = ctx.commitments.record(
         request.transaction_uid, calling_ae, len(request.references), report, event_type
     )
-    schedule(ctx, assoc, message_id, pk, event_type, report)
+    if fault is not None and fault.get("never"):
+        ctx.commitments.delivered(pk, "pending", "", "withheld by the scenario: never reported")
+    else:
+        delay = fault.get("delay_s") if fault is not None else None
+        schedule(ctx, assoc, message_id, pk, event_type, report, delay)
     return Taken(request, len(report.get("FailedSOPSequence") or []), pk)
 
 
@@ -153,6 +179,7 @@ def schedule(
     record: int,
     event_type: int,
     report: Dataset,
+    delay_s: float | None = None,
 ) -> threading.Thread:
     """Deliver *report* in the background, as the settings and the requestor's entry say,
     once the N-ACTION-RSP to *message_id* has gone out (PS3.4 J.3.3: response first).
@@ -175,6 +202,8 @@ def schedule(
     delay = ctx.config.commitment.delay
     if remote is not None and remote.commitment_delay is not None:
         delay = remote.commitment_delay
+    if delay_s is not None:
+        delay = delay_s
 
     def deliver() -> None:
         responded.wait(ctx.config.dicom.dimse_timeout)

@@ -1,0 +1,413 @@
+"""Scenario faults on the wire: what each action does at each phase.
+
+The engine (``emulator.scenario.engine``) decides which rule fires for an event; this module
+does what the rule's action says, on the association or its socket, and notes the firing in
+the journal. Phases and where they hook into pynetdicom:
+
+- ``connect``: the server's request handler, before the association reads its A-ASSOCIATE-RQ;
+- ``associate``: ``EVT_REQUESTED``, before pynetdicom negotiates (reject, abort, max PDU,
+  rejected contexts);
+- ``request``, ``response``, ``suboperation``: the DIMSE handlers and the retrieve SCP;
+- ``release``: :class:`FaultACSE`, when the peer's A-RELEASE-RQ is seen.
+
+Byte-level actions (``close`` after N bytes, ``throttle``) act in :class:`FaultSocket`, which
+every accepted association's socket becomes.
+"""
+
+from __future__ import annotations
+
+import logging
+import select
+import socket
+import struct
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, cast
+
+from pydicom.dataset import Dataset
+from pynetdicom import evt
+from pynetdicom.acse import ACSE
+from pynetdicom.association import Association
+from pynetdicom.transport import AssociationSocket
+
+from emulator.errors import status_dataset
+from emulator.journal import AssociationRecord, MessageRecord
+from emulator.logfmt import kv
+from emulator.scenario.active import ActiveScenario
+from emulator.scenario.engine import Decision, Engine, Event
+from emulator.scenario.loader import status_code
+
+log = logging.getLogger("emulator.dicom")
+
+_TICK = 0.05  # seconds between checks for a peer that went away during a hang
+
+
+@dataclass(slots=True)
+class Wire:
+    """Byte-level faults in force on one connection."""
+
+    bytes_per_s: int = 0  # throttle; 0 = full speed
+    close_after: int | None = None  # bytes still to send before the connection is cut
+    close_mode: str = "fin"
+    engine: Engine | None = None  # whose cancel ends a throttle's pauses
+
+
+def close_socket(sock: socket.socket | None, mode: str) -> None:
+    """Close *sock* with a FIN, or with a TCP reset (RST) when *mode* is ``reset``.
+
+    A reader blocked in ``recv`` on another thread is woken first (SHUT_RD sends nothing), so
+    that the reset really goes out when the socket is closed.
+    """
+    if sock is None:
+        return
+    try:
+        if mode == "reset":
+            sock.shutdown(socket.SHUT_RD)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+        else:
+            sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed by the peer or by pynetdicom
+
+
+class FaultSocket(AssociationSocket):
+    """pynetdicom's association socket, with throttling and a cut after N bytes."""
+
+    wire: Wire
+
+    def send(self, bytestream: bytes) -> None:
+        wire = self.wire
+        if not wire.bytes_per_s and wire.close_after is None:
+            super().send(bytestream)
+            return
+        data = bytes(bytestream)
+        cut = False
+        if wire.close_after is not None:
+            cut = len(data) >= wire.close_after
+            data = data[: wire.close_after]
+            wire.close_after -= len(data)
+        try:
+            self._paced(data)
+        except (OSError, AttributeError):  # closed meanwhile (socket None)
+            self.event_queue.put("Evt17")
+            return
+        if cut:
+            close_socket(self.socket, wire.close_mode)
+
+    def _paced(self, data: bytes) -> None:
+        sock = cast(socket.socket, self.socket)
+        rate = self.wire.bytes_per_s
+        if not rate:
+            sock.sendall(data)
+            return
+        chunk = max(1, rate // 20)  # about 20 writes a second
+        for start in range(0, len(data), chunk):
+            piece = data[start : start + chunk]
+            sock.sendall(piece)
+            engine = self.wire.engine
+            if engine is not None and engine.wait(len(piece) / rate):
+                sock.sendall(data[start + chunk :])  # cancelled: the rest at full speed
+                return
+
+
+def wire_of(assoc: Association) -> Wire:
+    sock = assoc.dul.socket
+    return sock.wire if isinstance(sock, FaultSocket) else Wire()
+
+
+def summary(ds: Dataset | None) -> dict[str, str]:
+    """Top-level keyword → value text of *ds* (what ``query`` and ``dataset`` match)."""
+    if ds is None:
+        return {}
+    out = {}
+    for elem in ds:
+        if elem.keyword and elem.VR != "SQ":
+            value = elem.value
+            out[elem.keyword] = "" if value is None else str(value)
+    return out
+
+
+class LazySummary(Mapping[str, str]):
+    """:func:`summary` of a dataset decoded only if a rule looks at it (C-STORE data sets)."""
+
+    def __init__(self, load: Any) -> None:
+        self._load = load
+        self._values: dict[str, str] | None = None
+
+    def _get(self) -> dict[str, str]:
+        if self._values is None:
+            try:
+                self._values = summary(self._load())
+            except Exception:  # an undecodable data set matches nothing; C-STORE reports it
+                self._values = {}
+        return self._values
+
+    def __getitem__(self, key: str) -> str:
+        return self._get()[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
+def association_event(assoc: Association, phase: str, association: int, **fields: Any) -> Event:
+    """An event with what is known of *assoc*: peer, AE titles as the requestor sent them."""
+    rq = assoc.requestor.primitive
+    return Event(
+        phase,
+        calling_ae=str(rq.calling_ae_title).strip() if rq is not None else "",
+        called_ae=str(rq.called_ae_title).strip() if rq is not None else "",
+        peer=str(assoc.requestor.address or ""),
+        association=association,
+        **fields,
+    )
+
+
+@dataclass(slots=True)
+class Verdict:
+    """What a handler does after a decision.
+
+    ``answer``: respond with this status instead of serving the request; ``ended``: the
+    association is gone (aborted, closed, hung up), respond with nothing; ``modifier``: a
+    service-specific action for the service to apply (truncate, fail_suboperations, ...).
+    """
+
+    answer: Dataset | None = None
+    ended: bool = False
+    modifier: Decision | None = None
+    decision: Decision | None = None
+
+
+PROCEED = Verdict()
+MODIFIERS = frozenset(
+    {"truncate", "duplicate", "fail_suboperations", "refuse_destination", "silent_loss"}
+    | {"commitment"}
+)
+
+
+class Faults:
+    """Applies the active scenario's decisions to associations (one per server)."""
+
+    def __init__(self, scenario: ActiveScenario) -> None:
+        self.scenario = scenario
+
+    @property
+    def active(self) -> bool:
+        return self.scenario.engine is not None
+
+    def decide(
+        self,
+        event: Event,
+        noted: AssociationRecord | MessageRecord | None,
+    ) -> tuple[Decision, Engine] | None:
+        engine = self.scenario.engine
+        if engine is None:
+            return None
+        decision = engine.decide(event)
+        if decision is None:
+            return None
+        if noted is not None:
+            noted.faults.append(decision.label)
+        log.info(
+            kv(
+                assoc=event.association or None,
+                phase=event.phase,
+                service=event.service or None,
+                fault=decision.label,
+                stage=decision.stage or None,
+            )
+        )
+        return decision, engine
+
+    def act(
+        self,
+        assoc: Association,
+        event: Event,
+        noted: AssociationRecord | MessageRecord | None,
+    ) -> Verdict:
+        """Decide *event* and do what the rule says; the verdict tells the caller the rest."""
+        found = self.decide(event, noted)
+        if found is None:
+            return PROCEED
+        decision, engine = found
+        return self.apply(assoc, decision, engine)
+
+    def connect(
+        self, assoc: Association, sock: socket.socket, record: AssociationRecord | None
+    ) -> None:
+        """The ``connect`` phase: the TCP connection is accepted, nothing read yet."""
+        event = Event("connect", peer=str(assoc.requestor.address or ""))
+        event = replace(event, association=record.id if record else 0)
+        found = self.decide(event, record)
+        if found is None:
+            return
+        decision, engine = found
+        if decision.action == "hang":
+            hang_socket(sock, decision.delay_ms / 1000, engine)
+            close_socket(sock, "fin")  # the association then ends as "closed"
+            return
+        self.apply(assoc, decision, engine)
+
+    def apply(self, assoc: Association, decision: Decision, engine: Engine) -> Verdict:
+        action, params = decision.action, decision.params
+        if action in MODIFIERS:
+            return Verdict(modifier=decision, decision=decision)
+        if action == "delay":
+            engine.wait(decision.delay_ms / 1000)
+            return Verdict(decision=decision)
+        if action == "status":
+            answer = status_dataset(
+                status_code(params["code"]),
+                str(params.get("error_comment", "")),
+                _tag(params.get("offending_element")),
+            )
+            return Verdict(answer=answer, decision=decision)
+        if action == "throttle":
+            wire = wire_of(assoc)
+            wire.bytes_per_s, wire.engine = int(params["bytes_per_s"]), engine
+            return Verdict(decision=decision)
+        if action == "close":
+            wire = wire_of(assoc)
+            wire.close_mode = str(params.get("mode", "fin"))
+            if params.get("after_bytes"):
+                wire.close_after = int(params["after_bytes"])
+                return Verdict(decision=decision)  # the response goes out, cut short
+            sock = assoc.dul.socket
+            close_socket(sock.socket if sock is not None else None, wire.close_mode)
+            return Verdict(ended=True, decision=decision)
+        if action == "hang":
+            hang(assoc, decision.delay_ms / 1000, engine)
+            abort(assoc)
+            return Verdict(ended=True, decision=decision)
+        if action == "abort":
+            abort(assoc)
+            return Verdict(ended=True, decision=decision)
+        if action == "ap_abort":
+            ap_abort(assoc, int(params.get("reason", 0)))
+            return Verdict(ended=True, decision=decision)
+        return Verdict(decision=decision)  # pass; associate-only actions are done by the caller
+
+
+@dataclass(frozen=True, slots=True)
+class FindShape:
+    """How a ``truncate`` or ``duplicate`` rule shapes a C-FIND's (or MWL's) matches."""
+
+    truncate_after: int | None = None
+    truncate_status: int = 0x0000
+    duplicate_index: int = 0
+    duplicate_times: int = 0
+
+    @classmethod
+    def of(cls, modifier: Decision | None) -> FindShape:
+        if modifier is None:
+            return cls()
+        params = modifier.params
+        if modifier.action == "truncate":
+            return cls(int(params["after"]), status_code(params.get("status", 0)))
+        return cls(None, 0, int(params.get("index", 1)), int(params.get("times", 1)))
+
+    def cut(self, match: int) -> bool:
+        """True if the *match*-th match (1-based) is not sent: the results end before it."""
+        return self.truncate_after is not None and match > self.truncate_after
+
+    def copies(self, match: int) -> int:
+        return 1 + (self.duplicate_times if match == self.duplicate_index else 0)
+
+
+def retrieve_failures(modifier: Decision | None) -> Any:
+    """For a ``fail_suboperations`` rule: a predicate on the sub-operation's number (1-based)."""
+    if modifier is None or modifier.action != "fail_suboperations":
+        return lambda n: False
+    params = modifier.params
+    if "indexes" in params:
+        chosen = frozenset(int(i) for i in params["indexes"])
+        return lambda n: n in chosen
+    if "every" in params:
+        every = int(params["every"])
+        return lambda n: n % every == 0
+    ratio, rng = float(params["ratio"]), modifier.rng
+    return lambda n: rng.random() < ratio
+
+
+def _tag(value: Any) -> int | None:
+    if not value:
+        return None
+    return int(str(value).strip("()").replace(",", ""), 16)
+
+
+def peer_gone(assoc: Association) -> bool:
+    """True once the peer aborted or closed the connection (or pynetdicom stopped)."""
+    sock = assoc.dul.socket
+    return (
+        assoc.acse.is_aborted()
+        or not assoc.dul.is_alive()
+        or sock is None
+        or sock.socket is None
+        or assoc.is_aborted
+    )
+
+
+def hang(assoc: Association, seconds: float, engine: Engine) -> None:
+    """Send nothing until *seconds* pass (0: for ever), the peer goes away or a cancel."""
+    deadline = time.monotonic() + seconds if seconds else None
+    while not engine.wait(_TICK) and not peer_gone(assoc):
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+
+
+def hang_socket(sock: socket.socket, seconds: float, engine: Engine) -> None:
+    """:func:`hang` before there is an association: until the peer closes, too."""
+    deadline = time.monotonic() + seconds if seconds else None
+    while not engine.wait(_TICK):
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+            if readable and not sock.recv(1, socket.MSG_PEEK):
+                return  # the peer closed the connection
+        except (OSError, ValueError):
+            return
+
+
+def abort(assoc: Association) -> None:
+    """A-ABORT (source: service user), as pynetdicom sends it."""
+    if not assoc.is_aborted and not assoc.is_released:
+        assoc.abort()
+
+
+def ap_abort(assoc: Association, reason: int) -> None:
+    """A-P-ABORT: an A-ABORT PDU from the service provider with *reason* (PS3.8 9.3.8)."""
+    if assoc._sent_abort or assoc.is_released:
+        return
+    assoc._sent_abort = True
+    assoc._reactor_checkpoint.set()
+    assoc.acse.send_ap_abort(reason)
+    evt.trigger(assoc, evt.EVT_ABORTED, {})
+    assoc.kill()
+    sock = assoc.dul.socket
+    if sock is not None:
+        sock._shutdown_socket()
+
+
+class FaultACSE(ACSE):
+    """pynetdicom's ACSE with the ``release`` phase: a rule may delay, hang or refuse the
+    A-RELEASE-RP, or abort instead."""
+
+    faults: Faults
+    record: AssociationRecord | None
+    _release_seen: bool
+
+    def is_release_requested(self) -> bool:
+        if not super().is_release_requested():
+            return False
+        if getattr(self, "_release_seen", False) or not self.faults.active:
+            return True
+        self._release_seen = True
+        record = self.record
+        event = association_event(self.assoc, "release", record.id if record else 0)
+        verdict = self.faults.act(self.assoc, event, record)
+        return not verdict.ended
