@@ -248,7 +248,8 @@ class Faults:
         decision, engine = found
         if decision.action == "hang":
             hang_socket(sock, decision.delay_ms / 1000, engine)
-            close_socket(sock, "fin")  # the association then ends as "closed"
+            # closed for good, unread A-ASSOCIATE-RQ and all; the association ends "closed"
+            close_socket(sock, "reset")
             return
         self.apply(assoc, decision, engine)
 
@@ -365,18 +366,34 @@ def hang_socket(sock: socket.socket, seconds: float, engine: Engine) -> None:
     while not engine.wait(_TICK):
         if deadline is not None and time.monotonic() >= deadline:
             return
-        try:
-            readable, _, _ = select.select([sock], [], [], 0)
-            if readable and not sock.recv(1, socket.MSG_PEEK):
-                return  # the peer closed the connection
-        except (OSError, ValueError):
+        if peer_closed(sock):
             return
 
 
+_CLOSED_STATES = frozenset({7, 8, 9})  # Linux TCP_CLOSE, TCP_CLOSE_WAIT, TCP_LAST_ACK
+
+
+def peer_closed(sock: socket.socket) -> bool:
+    """True once the peer closed its side, even with unread data in the buffer (an
+    A-ASSOCIATE-RQ sent before it gave up)."""
+    try:
+        if hasattr(socket, "TCP_INFO"):  # tcp_info's first byte is the connection state
+            return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] in _CLOSED_STATES
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and not sock.recv(1, socket.MSG_PEEK)
+    except (OSError, ValueError):
+        return True
+
+
 def abort(assoc: Association) -> None:
-    """A-ABORT (source: service user), as pynetdicom sends it."""
+    """A-ABORT (source: service user), sent before the connection closes.
+
+    Inside event handlers pynetdicom makes ``abort()`` non-blocking, and before negotiation
+    its reactor then shuts the socket before the A-ABORT PDU is out (the peer would see a
+    dropped connection instead); the blocking form waits for the PDU and the peer's close.
+    """
     if not assoc.is_aborted and not assoc.is_released:
-        assoc.abort()
+        assoc._abort_blocking(True)
 
 
 def ap_abort(assoc: Association, reason: int) -> None:
