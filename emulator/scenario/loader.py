@@ -148,7 +148,7 @@ def _message(error: jsonschema.ValidationError) -> str:
 # Statuses a rule may answer with, by the service tables of PS3.4 and PS3.7 C.
 _STATUS_RANGES = (
     (0x0000, 0x0000),
-    (0x0001, 0x01FF),
+    (0x0001, 0x02FF),  # warnings and failures of PS3.7 C (0x0213 resource limitation)
     (0xA000, 0xAFFF),
     (0xB000, 0xBFFF),
     (0xC000, 0xCFFF),
