@@ -282,7 +282,8 @@ class Faults:
             return Verdict(ended=True, decision=decision)
         if action == "hang":
             hang(assoc, decision.delay_ms / 1000, engine)
-            abort(assoc)
+            if not peer_gone(assoc):  # time is up, or a reset: the emulator ends it
+                abort(assoc)
             return Verdict(ended=True, decision=decision)
         if action == "abort":
             abort(assoc)

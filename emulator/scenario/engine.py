@@ -149,6 +149,8 @@ def _query(query: Mapping[str, str], keyword: str, op: Mapping[str, Any]) -> boo
         return keyword in query
     if "absent" in op:
         return keyword not in query
+    if "empty" in op:
+        return not query.get(keyword, "")
     if keyword not in query:
         return False
     if "equals" in op:
