@@ -122,6 +122,52 @@ BROKEN = [
         "rules[0].action.reject.result",
         "3 is not one of 1, 2",
     ),
+    (
+        "name: x\nrules:\n  - match: {phase: associate}\n"
+        "    action: {reject: {result: 1, source: 3, reason: 7}}\n",
+        4,
+        "rules[0].action.reject.reason",
+        "with source 3 is one of 1, 2",
+    ),
+    (
+        "name: x\nrules:\n  - match: {phase: connect}\n    action: {reject:"
+        " {result: 1, source: 1, reason: 1}}\n",
+        4,
+        "rules[0].action.reject",
+        "cannot be done at the connect phase",
+    ),
+    (
+        "name: x\nrules:\n  - match: {phase: request}\n    action: {truncate: {after: 2}}\n",
+        3,
+        "rules[0].match.service",
+        "truncate needs service C-FIND or MWL",
+    ),
+    (
+        "name: x\nrules:\n  - match: {phase: connect, calling_ae: MOD1}\n    action: {close: {}}\n",
+        3,
+        "rules[0].match.calling_ae",
+        "is not known at the connect phase",
+    ),
+    (
+        "name: x\nrules:\n  - match: {phase: request, service: C-STORE, query_level: STUDY}\n"
+        "    action: {abort: {}}\n",
+        3,
+        "rules[0].match.query_level",
+        "means nothing for C-STORE",
+    ),
+    (
+        "name: x\nrules:\n  - match: {phase: suboperation, service: C-FIND}\n"
+        "    action: {abort: {}}\n",
+        3,
+        "rules[0].match.service",
+        "C-FIND has no suboperation phase",
+    ),
+    (
+        "name: x\nrules:\n  - match: {phase: request}\n    scope: peer\n    action: {abort: {}}\n",
+        4,
+        "rules[0].scope",
+        "'peer' is not one of",
+    ),
 ]
 
 
