@@ -26,16 +26,18 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from pydicom.dataset import Dataset
+from pydicom.uid import UID
 from pynetdicom import evt
 from pynetdicom.acse import ACSE
 from pynetdicom.association import Association
+from pynetdicom.presentation import PresentationContext, build_context
 from pynetdicom.transport import AssociationSocket
 
 from emulator.errors import status_dataset
 from emulator.journal import AssociationRecord, MessageRecord
 from emulator.logfmt import kv
 from emulator.scenario.active import ActiveScenario
-from emulator.scenario.engine import Decision, Engine, Event
+from emulator.scenario.engine import Decision, Engine, Event, sop_uid
 from emulator.scenario.loader import status_code
 
 log = logging.getLogger("emulator.dicom")
@@ -152,6 +154,25 @@ class LazySummary(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._get())
+
+
+def narrowed(
+    contexts: list[PresentationContext], params: Mapping[str, Any]
+) -> list[PresentationContext]:
+    """The supported contexts less a ``reject_contexts`` rule's SOP classes (negotiation
+    then answers "abstract syntax not supported") and transfer syntaxes ("transfer syntaxes
+    not supported" when none the requestor proposed is left; PS3.8 9.3.3.2)."""
+    classes = {sop_uid(name) for name in params.get("sop_classes", ())}
+    syntaxes = {sop_uid(name) for name in params.get("transfer_syntaxes", ())}
+    kept = []
+    for cx in contexts:
+        if cx.abstract_syntax in classes:
+            continue
+        left: list[str | UID] = [ts for ts in cx.transfer_syntax if ts not in syntaxes]
+        if left:
+            kept.append(build_context(cast(str, cx.abstract_syntax), left))
+            kept[-1].scu_role, kept[-1].scp_role = cx.scu_role, cx.scp_role
+    return kept
 
 
 def association_event(assoc: Association, phase: str, association: int, **fields: Any) -> Event:

@@ -27,6 +27,7 @@ from emulator.dicom.faults import (
     LazySummary,
     Verdict,
     association_event,
+    narrowed,
     summary,
 )
 from emulator.errors import (
@@ -38,7 +39,6 @@ from emulator.errors import (
 )
 from emulator.journal import AssociationRecord, MessageRecord
 from emulator.logfmt import kv
-from emulator.scenario.engine import sop_uid
 from emulator.services import commitment, mpps, query, store, worklist
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from storage import StorageError
@@ -392,11 +392,8 @@ def handle_requested(event: Event, ctx: ServiceContext, tracker: AssociationTrac
         assoc.kill()  # as pynetdicom's own rejections: wait until the RJ is out
     elif decision.action == "max_pdu":  # the Maximum Length the A-ASSOCIATE-AC announces
         assoc.acceptor.maximum_length = int(params["bytes"])
-    elif decision.action == "reject_contexts":  # "abstract syntax not supported" for these
-        refused = {sop_uid(name) for name in params["sop_classes"]}
-        assoc.acceptor.supported_contexts = [
-            cx for cx in assoc.acceptor.supported_contexts if cx.abstract_syntax not in refused
-        ]
+    elif decision.action == "reject_contexts":
+        assoc.acceptor.supported_contexts = narrowed(assoc.acceptor.supported_contexts, params)
     else:
         ctx.faults.apply(assoc, decision, engine)
 

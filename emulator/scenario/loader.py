@@ -203,6 +203,11 @@ def _rule(
         if key in match and not _known_uid(match[key]):
             unknown = f"{match[key]!r} is neither a UID nor a keyword pydicom knows"
             problems.append(((*path, "match", key), unknown))
+    for key, names in rule["action"].get("reject_contexts", {}).items():
+        for n, name in enumerate(names):
+            if not _known_uid(name):
+                unknown = f"{name!r} is neither a UID nor a keyword pydicom knows"
+                problems.append(((*path, "action", "reject_contexts", key, n), unknown))
     problems.extend(((*path, *where), message) for where, message in _fits(rule))
     for action, body in rule["action"].items():
         if action == "reject" or not isinstance(body, dict):

@@ -6,7 +6,9 @@ import socket
 import threading
 import time
 
-from pynetdicom.sop_class import CTImageStorage, Verification
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pynetdicom import AE
+from pynetdicom.sop_class import CTImageStorage, MRImageStorage, Verification
 
 from tests.faults.helpers import association_request, client, read_until_closed, received_kinds
 from tests.helpers import make_dataset, wait_until
@@ -82,6 +84,23 @@ def test_rejected_contexts_are_refused_and_the_others_accepted(emulator):
     [refused] = assoc.rejected_contexts
     assert refused.abstract_syntax == CTImageStorage
     assert refused.result == 0x03  # abstract syntax not supported
+    assoc.release()
+
+
+def test_refused_transfer_syntaxes_leave_a_context_the_client_cannot_use(emulator):
+    emulator.load_scenario(
+        "name: t\nrules:\n  - match: {phase: associate}\n"
+        "    action: {reject_contexts: {transfer_syntaxes: [ExplicitVRLittleEndian]}}\n"
+    )
+    ae = AE(ae_title="EXPLICIT")
+    ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)  # only this one
+    ae.add_requested_context(MRImageStorage, [ExplicitVRLittleEndian, ImplicitVRLittleEndian])
+    assoc = ae.associate("127.0.0.1", emulator.dicom_port, ae_title="FABRICATOR")
+    assert assoc.is_established
+    [ct] = assoc.rejected_contexts
+    assert (ct.abstract_syntax, ct.result) == (CTImageStorage, 0x04)  # transfer syntaxes
+    [mr] = assoc.accepted_contexts
+    assert mr.transfer_syntax == [ImplicitVRLittleEndian]  # the one left
     assoc.release()
 
 

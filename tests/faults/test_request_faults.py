@@ -335,3 +335,29 @@ def test_no_scenario_means_no_fault(emulator):
     assoc.release()
     assert emulator.health()["scenario"] is None
     assert all(not m.faults for m in emulator.journal.messages())
+
+
+def test_response_phase_duplicate_repeats_that_match(emulator):
+    stored(emulator, 2)
+    rules(
+        emulator,
+        "  - match: {phase: response, service: C-FIND}\n    scope: request\n    nth: 1\n"
+        "    action: {duplicate: {times: 2}}\n",
+    )
+    results, final = find(emulator.dicom_port, query("STUDY", StudyInstanceUID=""))
+    got = [ds.StudyInstanceUID for ds in results]
+    assert got[0] == got[1] == got[2] != got[3]
+    assert final.Status == 0x0000
+
+
+def test_suboperation_status_fails_that_suboperation_only(archive, destination):
+    rules(
+        archive,
+        "  - match: {phase: suboperation, service: C-MOVE}\n    scope: request\n    first: 2\n"
+        "    action: {status: {code: 0xA702}}\n",
+    )
+    responses, final = move(archive, query("STUDY", StudyInstanceUID=uid(1, 1)))
+    assert (final.Status, final.NumberOfFailedSuboperations) == (0xB000, 2)
+    failed = list(responses[-1][1].FailedSOPInstanceUIDList)
+    assert len(failed) == 2
+    assert destination.uids().isdisjoint(failed)

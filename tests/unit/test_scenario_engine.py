@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 
 from emulator.scenario.engine import Engine, Event
@@ -150,3 +151,61 @@ def test_then_stage_and_stage_matching_and_counted_transitions():
     assoc = Event("associate", calling_ae="MOD1")
     assert fired(e, [assoc] * 4) == ["go-down", "reject-while-down", "reject-while-down", None]
     assert e.stage == "back"
+
+
+def test_delays_are_drawn_within_bounds_and_repeat_with_the_seed():
+    uniform = one_rule("", "{delay: {uniform: {min_ms: 100, max_ms: 200}}}")
+    drawn = [uniform.decide(STORE).delay_ms for _ in range(50)]
+    assert all(100 <= ms <= 200 for ms in drawn)
+    assert len(set(drawn)) > 40
+    seeded = [
+        engine(
+            "name: t\nseed: 4\nrules:\n  - match: {phase: request}\n"
+            "    action: {delay: {lognormal: {median_ms: 50, sigma: 1.5, max_ms: 300}}}\n"
+        )
+        for _ in range(2)
+    ]
+    runs = [[e.decide(STORE).delay_ms for _ in range(200)] for e in seeded]
+    assert runs[0] == runs[1]
+    assert max(runs[0]) == 300  # capped
+    assert min(runs[0]) < 50 < max(runs[0])
+    assert one_rule("", "{delay: {ms: 7}}").decide(STORE).delay_ms == 7
+
+
+def test_request_scope_counts_each_dimse_request_on_its_own():
+    e = one_rule("    scope: request\n    nth: 2\n")
+    responses = [replace(STORE, phase="request", association=1, request=r) for r in (1, 1, 1)]
+    other = [replace(STORE, association=1, request=2)] * 2
+    assert fired(e, responses + other) == [None, "rule-1", None, None, "rule-1"]
+
+
+def test_query_empty_matches_absent_or_universal_keys():
+    e = engine(
+        "name: t\nrules:\n  - match:\n      phase: request\n"
+        "      query: {StudyDate: {empty: true}}\n    action: {abort: {}}\n"
+    )
+    assert e.decide(replace(STORE, query={})) is not None
+    assert e.decide(replace(STORE, query={"StudyDate": ""})) is not None
+    assert e.decide(replace(STORE, query={"StudyDate": "20200101-"})) is None
+
+
+def test_timed_transitions_move_the_stage_on_their_own():
+    e = engine(
+        "name: t\nstages:\n  initial: down\n  states: [down, up]\n"
+        "  transitions: [{from: down, to: up, after_s: 0.2}]\n"
+        "rules:\n  - match: {phase: associate, stage: down}\n"
+        "    action: {reject: {result: 2, source: 3, reason: 1}}\n"
+    )
+    assoc = Event("associate", calling_ae="MOD1")
+    assert e.decide(assoc) is not None
+    time.sleep(0.25)
+    assert e.decide(assoc) is None
+    assert e.stage == "up"
+
+
+def test_cancel_ends_a_wait_at_once():
+    e = one_rule("", "{delay: {ms: 60000}}")
+    threading.Timer(0.1, e.cancel).start()
+    started = time.monotonic()
+    assert e.wait(60) is True
+    assert time.monotonic() - started < 5
