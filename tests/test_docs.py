@@ -3,6 +3,7 @@ README's own test command."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -91,3 +92,38 @@ def test_the_demo_archive_is_what_the_readme_says(tmp_path):
         )
     [study] = results
     assert f"answers with {study.PatientName}'s" in README.replace("\n", " ")
+
+
+def _scenario_section() -> str:
+    return README[README.index("## Scenarios") : README.index("## Development")]
+
+
+_SCHEMA = json.loads((ROOT / "emulator" / "scenario" / "schema.json").read_text())
+
+
+@pytest.mark.parametrize("action", sorted(_SCHEMA["$defs"]["action"]["properties"]))
+def test_every_scenario_action_is_documented(action):
+    assert f"**`{action}`**" in _scenario_section()
+
+
+@pytest.mark.parametrize(
+    "field",
+    sorted(_SCHEMA["$defs"]["match"]["properties"])
+    + sorted(_SCHEMA["$defs"]["rule"]["properties"]),
+)
+def test_every_rule_and_match_field_is_documented(field):
+    assert f"`{field}`" in _scenario_section()
+
+
+@pytest.mark.parametrize("phase", _SCHEMA["$defs"]["match"]["properties"]["phase"]["enum"])
+def test_every_phase_and_what_it_can_do_is_documented(phase):
+    from emulator.scenario.loader import PHASE_ACTIONS
+
+    [row] = [line for line in _scenario_section().splitlines() if line.startswith(f"| `{phase}` |")]
+    for action in PHASE_ACTIONS[phase]:
+        assert f"`{action}`" in row, f"{action} at {phase}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_example_scenario_is_listed(path):
+    assert f"`{path.name}`" in (ROOT / "scenarios" / "README.md").read_text(encoding="utf-8")

@@ -97,19 +97,21 @@ def parse(text: str, name: str) -> dict[str, Any]:
     lines: dict[tuple[Any, ...], int] = {}
     _lines(node, (), lines)
     problems = []
+    broken: set[int] = set()  # rules with schema problems, which the semantic checks skip
     for error in jsonschema.Draft202012Validator(schema()).iter_errors(data):
         path = tuple(error.absolute_path)
+        broken.add(path[1] if len(path) > 1 and path[0] == "rules" else -1)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
             extra = sorted(set(error.instance) - set(known))
             path = (*path, extra[0]) if extra else path  # point at the unknown key itself
         problems.append(Problem(name, _line(lines, path), _field(path), _message(error)))
-    problems.sort(key=lambda p: (p.line, p.field))
-    if not problems:
-        problems = [
+    if -1 not in broken:  # the rest of the file has its shape: check what a schema cannot
+        problems += [
             Problem(name, _line(lines, path), _field(path), message)
-            for path, message in _semantics(data)
+            for path, message in _semantics(data, broken)
         ]
+    problems.sort(key=lambda p: (p.line, p.field))
     if problems:
         raise ScenarioError(problems)
     return data
@@ -165,8 +167,8 @@ def status_code(value: Any) -> int:
 Found = list[tuple[tuple[Any, ...], str]]
 
 
-def _semantics(data: dict[str, Any]) -> Found:
-    """What the schema cannot check: (path, message) pairs."""
+def _semantics(data: dict[str, Any], skip: set[int]) -> Found:
+    """What the schema cannot check, in the rules not in *skip*: (path, message) pairs."""
     problems: Found = []
     stages = data.get("stages") or {}
     names = set(stages.get("states", []))
@@ -182,7 +184,8 @@ def _semantics(data: dict[str, Any]) -> Found:
             stage(("stages", "transitions", n, key), transition[key])
     seen: dict[str, int] = {}
     for n, rule in enumerate(data.get("rules", [])):
-        _rule(("rules", n), rule, seen, stage, problems)
+        if n not in skip:
+            _rule(("rules", n), rule, seen, stage, problems)
     return problems
 
 

@@ -207,3 +207,16 @@ def test_scenario_validate_prints_file_line_field_and_exits_2(tmp_path, capsys):
     assert main(["scenario", "validate", str(good)]) == 0
     assert main(["scenario", "validate", str(tmp_path / "missing.yaml")]) == 2
     assert "cannot read the file" in capsys.readouterr().err
+
+
+def test_a_rule_that_fits_the_schema_is_still_checked_when_another_does_not():
+    text = (
+        "name: x\nrules:\n  - match: {phase: request}\n    action: {hang: {ms: -1}}\n"
+        "  - match: {phase: connect, calling_ae: MOD1}\n    action: {close: {}}\n"
+    )
+    with pytest.raises(ScenarioError) as raised:
+        parse(text, "mixed.yaml")
+    assert [(p.line, p.field) for p in raised.value.problems] == [
+        (4, "rules[0].action.hang.ms"),
+        (5, "rules[1].match.calling_ae"),
+    ]
