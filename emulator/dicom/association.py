@@ -18,8 +18,9 @@ from pynetdicom.association import Association
 from pynetdicom.dimse_primitives import C_GET, C_MOVE
 from pynetdicom.transport import RequestHandler
 
-from emulator.dicom.faults import FaultACSE, FaultSocket, Wire
+from emulator.dicom.faults import FaultACSE
 from emulator.dicom.retrieve_scp import RETRIEVE_MODELS, RetrieveSCP
+from emulator.dicom.wire import FaultSocket, Wire
 
 if TYPE_CHECKING:
     from emulator.dicom.context import ServiceContext

@@ -17,11 +17,9 @@ every accepted association's socket becomes.
 from __future__ import annotations
 
 import logging
-import select
 import socket
-import struct
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -31,8 +29,8 @@ from pynetdicom import evt
 from pynetdicom.acse import ACSE
 from pynetdicom.association import Association
 from pynetdicom.presentation import PresentationContext, build_context
-from pynetdicom.transport import AssociationSocket
 
+from emulator.dicom.wire import TICK, FaultSocket, Wire, close_socket, hang_socket
 from emulator.errors import status_dataset
 from emulator.journal import AssociationRecord, MessageRecord
 from emulator.logfmt import kv
@@ -41,77 +39,6 @@ from emulator.scenario.engine import Decision, Engine, Event, sop_uid
 from emulator.scenario.loader import status_code
 
 log = logging.getLogger("emulator.dicom")
-
-_TICK = 0.05  # seconds between checks for a peer that went away during a hang
-
-
-@dataclass(slots=True)
-class Wire:
-    """Byte-level faults in force on one connection."""
-
-    bytes_per_s: int = 0  # throttle; 0 = full speed
-    close_after: int | None = None  # bytes still to send before the connection is cut
-    close_mode: str = "fin"
-    engine: Engine | None = None  # whose cancel ends a throttle's pauses
-
-
-def close_socket(sock: socket.socket | None, mode: str) -> None:
-    """Close *sock* with a FIN, or with a TCP reset (RST) when *mode* is ``reset``.
-
-    A reader blocked in ``recv`` on another thread is woken first (SHUT_RD sends nothing), so
-    that the reset really goes out when the socket is closed.
-    """
-    if sock is None:
-        return
-    try:
-        if mode == "reset":
-            sock.shutdown(socket.SHUT_RD)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            sock.close()
-        else:
-            sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed by the peer or by pynetdicom
-
-
-class FaultSocket(AssociationSocket):
-    """pynetdicom's association socket, with throttling and a cut after N bytes."""
-
-    wire: Wire
-
-    def send(self, bytestream: bytes) -> None:
-        wire = self.wire
-        if not wire.bytes_per_s and wire.close_after is None:
-            super().send(bytestream)
-            return
-        data = bytes(bytestream)
-        cut = False
-        if wire.close_after is not None:
-            cut = len(data) >= wire.close_after
-            data = data[: wire.close_after]
-            wire.close_after -= len(data)
-        try:
-            self._paced(data)
-        except (OSError, AttributeError):  # closed meanwhile (socket None)
-            self.event_queue.put("Evt17")
-            return
-        if cut:
-            close_socket(self.socket, wire.close_mode)
-
-    def _paced(self, data: bytes) -> None:
-        sock = cast(socket.socket, self.socket)
-        rate = self.wire.bytes_per_s
-        if not rate:
-            sock.sendall(data)
-            return
-        chunk = max(1, rate // 20)  # about 20 writes a second
-        for start in range(0, len(data), chunk):
-            piece = data[start : start + chunk]
-            sock.sendall(piece)
-            engine = self.wire.engine
-            if engine is not None and engine.wait(len(piece) / rate):
-                sock.sendall(data[start + chunk :])  # cancelled: the rest at full speed
-                return
 
 
 def wire_of(assoc: Association) -> Wire:
@@ -200,7 +127,6 @@ class Verdict:
     answer: Dataset | None = None
     ended: bool = False
     modifier: Decision | None = None
-    decision: Decision | None = None
 
 
 PROCEED = Verdict()
@@ -275,44 +201,79 @@ class Faults:
         self.apply(assoc, decision, engine)
 
     def apply(self, assoc: Association, decision: Decision, engine: Engine) -> Verdict:
-        action, params = decision.action, decision.params
-        if action in MODIFIERS:
-            return Verdict(modifier=decision, decision=decision)
-        if action == "delay":
-            engine.wait(decision.delay_ms / 1000)
-            return Verdict(decision=decision)
-        if action == "status":
-            answer = status_dataset(
-                status_code(params["code"]),
-                str(params.get("error_comment", "")),
-                _tag(params.get("offending_element")),
-            )
-            return Verdict(answer=answer, decision=decision)
-        if action == "throttle":
-            wire = wire_of(assoc)
-            wire.bytes_per_s, wire.engine = int(params["bytes_per_s"]), engine
-            return Verdict(decision=decision)
-        if action == "close":
-            wire = wire_of(assoc)
-            wire.close_mode = str(params.get("mode", "fin"))
-            if params.get("after_bytes"):
-                wire.close_after = int(params["after_bytes"])
-                return Verdict(decision=decision)  # the response goes out, cut short
-            sock = assoc.dul.socket
-            close_socket(sock.socket if sock is not None else None, wire.close_mode)
-            return Verdict(ended=True, decision=decision)
-        if action == "hang":
-            hang(assoc, decision.delay_ms / 1000, engine)
-            if not peer_gone(assoc):  # time is up, or a reset: the emulator ends it
-                abort(assoc)
-            return Verdict(ended=True, decision=decision)
-        if action == "abort":
-            abort(assoc)
-            return Verdict(ended=True, decision=decision)
-        if action == "ap_abort":
-            ap_abort(assoc, int(params.get("reason", 0)))
-            return Verdict(ended=True, decision=decision)
-        return Verdict(decision=decision)  # pass; associate-only actions are done by the caller
+        """Do *decision*'s action on *assoc* (see :data:`ACTIONS`)."""
+        if decision.action in MODIFIERS:
+            return Verdict(modifier=decision)
+        act = ACTIONS.get(decision.action)
+        # pass, and the associate-only actions the EVT_REQUESTED handler does itself
+        return act(assoc, decision, engine) if act is not None else PROCEED
+
+
+Action = Callable[[Association, Decision, Engine], Verdict]
+ENDED = Verdict(ended=True)
+
+
+def _delay(assoc: Association, decision: Decision, engine: Engine) -> Verdict:
+    engine.wait(decision.delay_ms / 1000)
+    return PROCEED
+
+
+def _status(assoc: Association, decision: Decision, engine: Engine) -> Verdict:
+    params = decision.params
+    offending = params.get("offending_element")
+    answer = status_dataset(
+        status_code(params["code"]),
+        str(params.get("error_comment", "")),
+        int(str(offending).strip("()").replace(",", ""), 16) if offending else None,
+    )
+    return Verdict(answer=answer)
+
+
+def _throttle(assoc: Association, decision: Decision, engine: Engine) -> Verdict:
+    wire = wire_of(assoc)
+    wire.bytes_per_s, wire.engine = int(decision.params["bytes_per_s"]), engine
+    return PROCEED
+
+
+def _close(assoc: Association, decision: Decision, engine: Engine) -> Verdict:
+    wire = wire_of(assoc)
+    wire.close_mode = str(decision.params.get("mode", "fin"))
+    if decision.params.get("after_bytes"):
+        wire.close_after = int(decision.params["after_bytes"])
+        return PROCEED  # the response goes out, cut short
+    sock = assoc.dul.socket
+    close_socket(sock.socket if sock is not None else None, wire.close_mode)
+    return ENDED
+
+
+def _hang(assoc: Association, decision: Decision, engine: Engine) -> Verdict:
+    hang(assoc, decision.delay_ms / 1000, engine)
+    if not peer_gone(assoc):  # time is up, or a reset: the emulator ends it
+        abort(assoc)
+    return ENDED
+
+
+def _abort(assoc: Association, decision: Decision, engine: Engine) -> Verdict:
+    abort(assoc)
+    return ENDED
+
+
+def _ap_abort(assoc: Association, decision: Decision, engine: Engine) -> Verdict:
+    ap_abort(assoc, int(decision.params.get("reason", 0)))
+    return ENDED
+
+
+# What each action does on an association. reject, max_pdu and reject_contexts act on the
+# negotiation (handlers.handle_requested); MODIFIERS are applied by their service.
+ACTIONS: dict[str, Action] = {
+    "delay": _delay,
+    "status": _status,
+    "throttle": _throttle,
+    "close": _close,
+    "hang": _hang,
+    "abort": _abort,
+    "ap_abort": _ap_abort,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,12 +317,6 @@ def retrieve_failures(modifier: Decision | None) -> Any:
     return lambda n: rng.random() < ratio
 
 
-def _tag(value: Any) -> int | None:
-    if not value:
-        return None
-    return int(str(value).strip("()").replace(",", ""), 16)
-
-
 def peer_gone(assoc: Association) -> bool:
     """True once the peer aborted or closed the connection (or pynetdicom stopped)."""
     sock = assoc.dul.socket
@@ -377,34 +332,9 @@ def peer_gone(assoc: Association) -> bool:
 def hang(assoc: Association, seconds: float, engine: Engine) -> None:
     """Send nothing until *seconds* pass (0: for ever), the peer goes away or a cancel."""
     deadline = time.monotonic() + seconds if seconds else None
-    while not engine.wait(_TICK) and not peer_gone(assoc):
+    while not engine.wait(TICK) and not peer_gone(assoc):
         if deadline is not None and time.monotonic() >= deadline:
             return
-
-
-def hang_socket(sock: socket.socket, seconds: float, engine: Engine) -> None:
-    """:func:`hang` before there is an association: until the peer closes, too."""
-    deadline = time.monotonic() + seconds if seconds else None
-    while not engine.wait(_TICK):
-        if deadline is not None and time.monotonic() >= deadline:
-            return
-        if peer_closed(sock):
-            return
-
-
-_CLOSED_STATES = frozenset({7, 8, 9})  # Linux TCP_CLOSE, TCP_CLOSE_WAIT, TCP_LAST_ACK
-
-
-def peer_closed(sock: socket.socket) -> bool:
-    """True once the peer closed its side, even with unread data in the buffer (an
-    A-ASSOCIATE-RQ sent before it gave up)."""
-    try:
-        if hasattr(socket, "TCP_INFO"):  # tcp_info's first byte is the connection state
-            return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] in _CLOSED_STATES
-        readable, _, _ = select.select([sock], [], [], 0)
-        return bool(readable) and not sock.recv(1, socket.MSG_PEEK)
-    except (OSError, ValueError):
-        return True
 
 
 def abort(assoc: Association) -> None:

@@ -1,0 +1,114 @@
+"""Byte-level faults: the association socket that throttles and cuts, and raw closes.
+
+Every accepted association's pynetdicom socket becomes a :class:`FaultSocket`; a ``throttle``
+or ``close`` rule sets its :class:`Wire`. What the socket sends is otherwise untouched.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import struct
+import time
+from dataclasses import dataclass
+from typing import cast
+
+from pynetdicom.transport import AssociationSocket
+
+from emulator.scenario.engine import Engine
+
+TICK = 0.05  # seconds between checks for a peer that went away during a hang
+
+
+@dataclass(slots=True)
+class Wire:
+    """Byte-level faults in force on one connection."""
+
+    bytes_per_s: int = 0  # throttle; 0 = full speed
+    close_after: int | None = None  # bytes still to send before the connection is cut
+    close_mode: str = "fin"
+    engine: Engine | None = None  # whose cancel ends a throttle's pauses
+
+
+def close_socket(sock: socket.socket | None, mode: str) -> None:
+    """Close *sock* with a FIN, or with a TCP reset (RST) when *mode* is ``reset``.
+
+    A reader blocked in ``recv`` on another thread is woken first (SHUT_RD sends nothing), so
+    that the reset really goes out when the socket is closed.
+    """
+    if sock is None:
+        return
+    try:
+        if mode == "reset":
+            sock.shutdown(socket.SHUT_RD)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+        else:
+            sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed by the peer or by pynetdicom
+
+
+class FaultSocket(AssociationSocket):
+    """pynetdicom's association socket, with throttling and a cut after N bytes."""
+
+    wire: Wire
+
+    def send(self, bytestream: bytes) -> None:
+        wire = self.wire
+        if not wire.bytes_per_s and wire.close_after is None:
+            super().send(bytestream)
+            return
+        data = bytes(bytestream)
+        cut = False
+        if wire.close_after is not None:
+            cut = len(data) >= wire.close_after
+            data = data[: wire.close_after]
+            wire.close_after -= len(data)
+        try:
+            self._paced(data)
+        except (OSError, AttributeError):  # closed meanwhile (socket None)
+            self.event_queue.put("Evt17")
+            return
+        if cut:
+            close_socket(self.socket, wire.close_mode)
+
+    def _paced(self, data: bytes) -> None:
+        sock = cast(socket.socket, self.socket)
+        rate = self.wire.bytes_per_s
+        if not rate:
+            sock.sendall(data)
+            return
+        chunk = max(1, rate // 20)  # about 20 writes a second
+        for start in range(0, len(data), chunk):
+            piece = data[start : start + chunk]
+            sock.sendall(piece)
+            engine = self.wire.engine
+            if engine is not None and engine.wait(len(piece) / rate):
+                sock.sendall(data[start + chunk :])  # cancelled: the rest at full speed
+                return
+
+
+_CLOSED_STATES = frozenset({7, 8, 9})  # Linux TCP_CLOSE, TCP_CLOSE_WAIT, TCP_LAST_ACK
+
+
+def peer_closed(sock: socket.socket) -> bool:
+    """True once the peer closed its side, even with unread data in the buffer (an
+    A-ASSOCIATE-RQ sent before it gave up)."""
+    try:
+        if hasattr(socket, "TCP_INFO"):  # tcp_info's first byte is the connection state
+            return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] in _CLOSED_STATES
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and not sock.recv(1, socket.MSG_PEEK)
+    except (OSError, ValueError):
+        return True
+
+
+def hang_socket(sock: socket.socket, seconds: float, engine: Engine) -> None:
+    """:func:`hang` before there is an association: until the peer closes, too."""
+    deadline = time.monotonic() + seconds if seconds else None
+    while not engine.wait(TICK):
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+        if peer_closed(sock):
+            return
