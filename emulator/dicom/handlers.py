@@ -213,11 +213,21 @@ def handle_find(
     if verdict.answer is not None or verdict.ended:
         yield _faulted(ctx, record, verdict), None
         return
-    shape = FindShape.of(verdict.modifier)
+    yield from _matches(event, ctx, record, FindShape.of(verdict.modifier), keys)
+
+
+def _matches(
+    event: Event,
+    ctx: ServiceContext,
+    record: MessageRecord,
+    shape: FindShape,
+    keys: dict[str, Any],
+) -> Iterator[FindYield]:
+    """The pending responses of a C-FIND, shaped by the scenario's truncate, duplicate and
+    response-phase rules, then its final status."""
+    matches = 0
     try:
-        results = _find_results(event, ctx, record, sop_class)
-        matches = 0
-        for status, identifier in results:
+        for status, identifier in _find_results(event, ctx, record, record.sop_class):
             if status == CANCEL:
                 _finish(ctx, record, CANCEL, outcome="cancelled", matches=matches)
                 yield CANCEL, None
@@ -237,7 +247,7 @@ def handle_find(
                 yield status, identifier
     except Exception as exc:
         # The status Dataset carries ErrorComment and OffendingElement into the response.
-        yield _failure(ctx, record, service, exc), None
+        yield _failure(ctx, record, record.service, exc), None
         return
     _finish(ctx, record, SUCCESS, matches=matches)
 
