@@ -91,6 +91,7 @@ class _Rule:
     every: int | None
     scope: str
     then_stage: str | None
+    labels: tuple[str, ...] = ()
     fired: int = 0
     matches: dict[str, int] = field(default_factory=dict)  # scope key → matches seen
     streams: dict[str, random.Random] = field(default_factory=dict)
@@ -194,6 +195,7 @@ class Engine:
             every=rule.get("every"),
             scope=str(rule.get("scope", "global")),
             then_stage=rule.get("then_stage"),
+            labels=tuple(rule.get("labels", ())),
         )
 
     @property
@@ -246,6 +248,7 @@ class Engine:
                     "action": rule.action,
                     "fired": rule.fired,
                     "remaining": None if rule.times is None else max(0, rule.times - rule.fired),
+                    "labels": list(rule.labels),
                 }
                 for rule in self._rules
             ]

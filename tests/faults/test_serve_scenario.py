@@ -154,7 +154,7 @@ def test_the_seed_in_force_is_reported(tmp_path):
         assert isinstance(health["seed"], int)
         assert health["scenario"]["seed"] == health["seed"]
         assert health["scenario"]["rules"] == [
-            {"id": "rule-1", "action": "status", "fired": 0, "remaining": None}
+            {"id": "rule-1", "action": "status", "fired": 0, "remaining": None, "labels": []}
         ]
 
 

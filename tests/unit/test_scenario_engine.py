@@ -61,9 +61,11 @@ def test_nth_every_and_times():
     assert fired(nth, [STORE] * 5) == [None, None, "rule-1", None, None]
     every = one_rule("    every: 2\n")
     assert fired(every, [STORE] * 5) == [None, "rule-1", None, "rule-1", None]
-    times = one_rule("    times: 2\n")
+    times = one_rule("    times: 2\n    labels: [retry-test]\n")
     assert fired(times, [STORE] * 4) == ["rule-1", "rule-1", None, None]
-    assert times.summary() == [{"id": "rule-1", "action": "abort", "fired": 2, "remaining": 0}]
+    assert times.summary() == [
+        {"id": "rule-1", "action": "abort", "fired": 2, "remaining": 0, "labels": ["retry-test"]}
+    ]
 
 
 def test_rules_are_tried_in_order_and_one_that_does_not_fire_lets_the_next_try():
