@@ -11,8 +11,9 @@ import itertools
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any, Literal
 
 MessageOutcome = Literal["ok", "failure", "cancelled", "error", "fault"]
@@ -37,6 +38,9 @@ class AssociationRecord:
     messages: int = 0
     faults: list[str] = field(default_factory=list)  # "rule:action" of each rule that fired
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": "association", **asdict(self)}
+
 
 @dataclass(slots=True)
 class MessageRecord:
@@ -59,9 +63,35 @@ class MessageRecord:
     faults: list[str] = field(default_factory=list)  # "rule:action" of each rule that fired
 
     def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = {"kind": "message", **asdict(self)}
         out["status"] = None if self.status is None else f"0x{self.status:04X}"
         return out
+
+
+Record = AssociationRecord | MessageRecord
+# Pattern fields matched as globs (* and ?); the others must be equal.
+GLOB_FIELDS = frozenset({"calling_ae", "called_ae", "peer", "service", "sop_class", "sop_instance"})
+PATTERN_FIELDS = {
+    "message": GLOB_FIELDS - {"called_ae", "peer"}
+    | {"status", "outcome", "association", "message_id", "fault"},
+    "association": {"calling_ae", "called_ae", "peer", "outcome", "fault"},
+}
+
+
+def matches(record: Record, pattern: Mapping[str, Any]) -> bool:
+    """True if *record* has every field of *pattern*: globs for AE titles, peers, services
+    and UIDs; ``fault`` is a rule id (or ``rule:action``) among those that fired; the rest
+    equal (``status`` an int)."""
+    for key, wanted in pattern.items():
+        if key == "fault":
+            if not any(f == wanted or f.split(":")[0] == wanted for f in record.faults):
+                return False
+        elif key in GLOB_FIELDS:
+            if not fnmatchcase(str(getattr(record, key, "")), str(wanted)):
+                return False
+        elif getattr(record, key, None) != wanted:
+            return False
+    return True
 
 
 class RequestJournal:
@@ -129,6 +159,21 @@ class RequestJournal:
             return [
                 a for a in self._associations if all(getattr(a, k) == v for k, v in match.items())
             ]
+
+    def select(self, kind: str, pattern: Mapping[str, Any]) -> list[Record]:
+        """The records of *kind* (``message`` or ``association``) that match *pattern*
+        (see :func:`matches`), oldest first."""
+        with self._lock:
+            records: list[Record] = list(
+                self._messages if kind == "message" else self._associations
+            )
+        return [record for record in records if matches(record, pattern)]
+
+    def get(self, record_id: int) -> Record | None:
+        """The message or association record with *record_id*."""
+        with self._lock:
+            records: list[Record] = [*self._messages, *self._associations]
+        return next((record for record in records if record.id == record_id), None)
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
         """Block until *predicate* holds (re-checked on every journal change) or *timeout*."""

@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from emulator.admin import journal_views as journal
+from emulator.admin import scenario_views as scenario
 from emulator.admin import views
 from emulator.admin.views import EMULATOR
 from emulator.errors import EmulatorError
+from emulator.scenario.loader import ScenarioError
 
 if TYPE_CHECKING:
     from emulator.app import Emulator
@@ -33,6 +36,20 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("GET", "/api/mpps/{uid}", views.mpps_get, "one performed procedure step"),
     ("GET", "/api/commitments", views.commitments, "storage commitment requests and reports"),
     ("POST", "/api/hl7", views.hl7_order, "apply an HL7 v2 order (ORM^O01, OMI^O23)"),
+    ("GET", "/api/scenario", scenario.scenario_get, "the scenario in force"),
+    ("PUT", "/api/scenario", scenario.scenario_put, "replace the scenario (YAML or JSON)"),
+    ("DELETE", "/api/scenario", scenario.scenario_delete, "deactivate the scenario"),
+    ("POST", "/api/scenario/validate", scenario.scenario_validate, "check a scenario"),
+    ("POST", "/api/scenario/reset", scenario.scenario_reset, "start the scenario over"),
+    ("POST", "/api/scenario/reload", scenario.scenario_reload, "read --scenario FILE again"),
+    ("POST", "/api/scenario/rules", scenario.rule_add, "add one rule (?at=start|end)"),
+    ("DELETE", "/api/scenario/rules", scenario.rules_delete, "remove rules by ?label="),
+    ("DELETE", "/api/scenario/rules/{id}", scenario.rule_delete, "remove one rule"),
+    ("GET", "/api/journal", journal.journal_list, "journal entries (filters, ?since, ?limit)"),
+    ("GET", "/api/journal/count", journal.journal_count, "count matching journal entries"),
+    ("POST", "/api/journal/wait", journal.journal_wait, "long-poll until entries match"),
+    ("GET", "/api/journal/{id}", journal.journal_entry, "one journal entry"),
+    ("DELETE", "/api/journal", journal.journal_clear, "clear the journal"),
 ]
 
 
@@ -56,6 +73,17 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return error_body(exc.status, exc.reason, detail)
     except EmulatorError as exc:
         return error_body(400, str(exc).split(":\n")[0], "; ".join(exc.problems))
+    except ScenarioError as exc:
+        body = {
+            "error": "invalid scenario",
+            "detail": str(exc.problems[0]) if exc.problems else "",
+            "status": 400,
+            "problems": [
+                {"file": p.file, "line": p.line, "field": p.field, "message": p.message}
+                for p in exc.problems
+            ],
+        }
+        return web.json_response(body, status=400)
     except Exception:
         log.exception("admin API error on %s %s", request.method, request.path)
         return error_body(500, "internal error", "the emulator's log has the details")

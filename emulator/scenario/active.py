@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from emulator.logfmt import kv
 from emulator.scenario.engine import Decision, Engine, Event
-from emulator.scenario.loader import load, parse
+from emulator.scenario.loader import load, parse, parse_rule
 
 log = logging.getLogger("emulator.scenario")
 
@@ -28,6 +28,8 @@ class ActiveScenario:
         self.seed = seed  # --seed: overrides the file's seed for every scenario loaded
         self.source = ""  # where the active scenario came from (a path, "api")
         self._data: dict[str, Any] | None = None
+        self._added: list[tuple[dict[str, Any], bool]] = []  # rules added at run time
+        self._removed: set[str] = set()  # ids of rules removed at run time
         self._lock = threading.Lock()
         self.engine: Engine | None = None
 
@@ -61,16 +63,84 @@ class ActiveScenario:
         return self._activate(parse(text, name), name)
 
     def reset(self) -> None:
-        """Start the active scenario over: counters, random streams, stages, firings."""
+        """Start the active scenario over: counters, random streams, stages, firings (rules
+        added at run time stay)."""
         with self._lock:
             if self._data is not None:
-                self._swap(Engine(self._data, self.seed))
+                self._swap(self._engine())
+
+    def restore(self) -> None:
+        """Back to the scenario as loaded: rules added at run time go, and it starts over."""
+        with self._lock:
+            self._added.clear()
+            self._removed.clear()
+            if self._data is not None:
+                self._swap(self._engine())
 
     def clear(self) -> None:
         """Deactivate the scenario: no rule fires any more."""
         with self._lock:
             self._data, self.source = None, ""
+            self._added.clear()
+            self._removed.clear()
             self._swap(None)
+
+    def add_rule(self, text: str, first: bool = True, name: str = "api") -> str:
+        """Validate one rule (YAML or JSON text) and add it to the scenario in force (an
+        empty one named ``api`` if there is none), before its rules unless *first* is
+        False; the other rules keep their counters. Returns the rule's id.
+
+        Raises
+        ------
+        ScenarioError
+            With every problem of the rule; nothing changes.
+        """
+        with self._lock:
+            if self._data is None:
+                self._data, self.source = {"name": "api", "rules": []}, "api"
+                self._swap(Engine(self._data, self.seed))
+            engine = cast(Engine, self.engine)
+            rule = parse_rule(text, name, engine.stages, engine.rule_ids)
+            rule_id = engine.add_rule(rule, first)
+            self._added.append(({**rule, "id": rule_id}, first))
+            return rule_id
+
+    def remove_rules(self, rule_id: str | None = None, label: str | None = None) -> list[str]:
+        """Remove a rule by id, or every rule with a label, until the scenario is restored
+        or replaced; the ids removed."""
+        with self._lock:
+            engine = self.engine
+            if engine is None:
+                return []
+            removed = engine.remove_rules(rule_id, label)
+            self._removed.update(removed)
+            self._added = [
+                (rule, first) for rule, first in self._added if rule["id"] not in removed
+            ]
+            return removed
+
+    def document(self) -> dict[str, Any] | None:
+        """The scenario in force as data: the loaded document with rules added at run time."""
+        with self._lock:
+            if self._data is None:
+                return None
+            rules = [rule for rule, first in reversed(self._added) if first]
+            rules += [
+                rule
+                for n, rule in enumerate(self._data.get("rules", []))
+                if rule.get("id", f"rule-{n + 1}") not in self._removed
+            ]
+            rules += [rule for rule, first in self._added if not first]
+            return {**self._data, "rules": rules}
+
+    def _engine(self) -> Engine:
+        assert self._data is not None
+        engine = Engine(self._data, self.seed)
+        for rule, first in self._added:
+            engine.add_rule(rule, first)
+        for rule_id in self._removed:
+            engine.remove_rules(rule_id)
+        return engine
 
     def stop(self) -> None:
         """Cancel the delays and hangs in flight (the emulator is stopping)."""
@@ -95,6 +165,8 @@ class ActiveScenario:
         engine = Engine(data, self.seed)
         with self._lock:
             self._data, self.source = data, source
+            self._added.clear()
+            self._removed.clear()
             self._swap(engine)
         log.info(
             kv(

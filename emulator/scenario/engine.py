@@ -168,6 +168,8 @@ class Engine:
         self.seed: int = int(chosen) if chosen is not None else secrets.randbelow(2**31)
         stages = scenario.get("stages") or {}
         self._initial = str(stages.get("initial", ""))
+        self._states = tuple(stages.get("states", ()))
+        self._added = 0
         self._transitions = list(stages.get("transitions", []))
         self._lock = threading.Lock()
         self._rules = [self._rule(n, r) for n, r in enumerate(scenario.get("rules", []))]
@@ -238,6 +240,34 @@ class Engine:
     def cancel(self) -> None:
         """End every delay and hang in flight under this engine (reset, swap, stop)."""
         self.cancelled.set()
+
+    def add_rule(self, rule: Mapping[str, Any], first: bool = True) -> str:
+        """Add a (validated) rule at run time, before the others unless *first* is False;
+        counters of the other rules are kept. Returns its id (``api-N`` if it had none)."""
+        with self._lock:
+            self._added += 1
+            built = self._rule(len(self._rules), rule)
+            if "id" not in rule:
+                built.id = f"api-{self._added}"
+            self._rules.insert(0 if first else len(self._rules), built)
+            return built.id
+
+    def remove_rules(self, rule_id: str | None = None, label: str | None = None) -> list[str]:
+        """Remove the rule with *rule_id*, or every rule with *label*; the ids removed."""
+        with self._lock:
+            gone = [r for r in self._rules if r.id == rule_id or (label and label in r.labels)]
+            self._rules = [r for r in self._rules if r not in gone]
+            return [r.id for r in gone]
+
+    @property
+    def rule_ids(self) -> set[str]:
+        with self._lock:
+            return {rule.id for rule in self._rules}
+
+    @property
+    def stages(self) -> set[str]:
+        """The names of the scenario's stages."""
+        return set(self._states)
 
     def summary(self) -> list[dict[str, Any]]:
         """Each rule with its firings and what is left of ``times`` (for the admin API)."""

@@ -84,28 +84,8 @@ def parse(text: str, name: str) -> dict[str, Any]:
     ScenarioError
         With every problem found.
     """
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError([Problem(name, line, "", f"not valid YAML: {reason}")]) from exc
-    if not isinstance(data, dict) or node is None:
-        raise ScenarioError([Problem(name, 1, "", "a scenario is a mapping with name and rules")])
-    lines: dict[tuple[Any, ...], int] = {}
-    _lines(node, (), lines)
-    problems = []
-    broken: set[int] = set()  # rules with schema problems, which the semantic checks skip
-    for error in jsonschema.Draft202012Validator(schema()).iter_errors(data):
-        path = tuple(error.absolute_path)
-        broken.add(path[1] if len(path) > 1 and path[0] == "rules" else -1)
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-            extra = sorted(set(error.instance) - set(known))
-            path = (*path, extra[0]) if extra else path  # point at the unknown key itself
-        problems.append(Problem(name, _line(lines, path), _field(path), _message(error)))
+    data, lines = _read(text, name, "a scenario is a mapping with name and rules")
+    problems, broken = _schema_problems(data, lines, name, schema())
     if -1 not in broken:  # the rest of the file has its shape: check what a schema cannot
         problems += [
             Problem(name, _line(lines, path), _field(path), message)
@@ -115,6 +95,64 @@ def parse(text: str, name: str) -> dict[str, Any]:
     if problems:
         raise ScenarioError(problems)
     return data
+
+
+def parse_rule(text: str, name: str, stages: set[str], taken: set[str]) -> dict[str, Any]:
+    """Read and check one rule given as text, to add to a running scenario with *stages*
+    whose rules have the ids *taken* (see :func:`parse`)."""
+    data, lines = _read(text, name, "a rule is a mapping with match and action")
+    problems, _ = _schema_problems(data, lines, name, _rule_schema())
+    if not problems:
+        found: Found = []
+
+        def stage(path: tuple[Any, ...], value: Any) -> None:
+            if value not in stages:
+                found.append((path, f"unknown stage {value!r} (the stages are {sorted(stages)})"))
+
+        _rule((), data, {rule_id: -1 for rule_id in taken}, stage, found)
+        problems = [Problem(name, _line(lines, p), _field(p), m) for p, m in found]
+    if problems:
+        raise ScenarioError(sorted(problems, key=lambda p: (p.line, p.field)))
+    return data
+
+
+def _read(text: str, name: str, shape: str) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
+    """The YAML (or JSON) mapping in *text* and the line of every value in it."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError([Problem(name, line, "", f"not valid YAML: {reason}")]) from exc
+    if not isinstance(data, dict) or node is None:
+        raise ScenarioError([Problem(name, 1, "", shape)])
+    lines: dict[tuple[Any, ...], int] = {}
+    _lines(node, (), lines)
+    return data, lines
+
+
+def _schema_problems(
+    data: dict[str, Any], lines: dict[tuple[Any, ...], int], name: str, against: dict[str, Any]
+) -> tuple[list[Problem], set[int]]:
+    """Schema violations, and the rules they are in (-1: outside the rules)."""
+    problems = []
+    broken: set[int] = set()  # rules with schema problems, which the semantic checks skip
+    for error in jsonschema.Draft202012Validator(against).iter_errors(data):
+        path = tuple(error.absolute_path)
+        broken.add(path[1] if len(path) > 1 and path[0] == "rules" else -1)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+            extra = sorted(set(error.instance) - set(known))
+            path = (*path, extra[0]) if extra else path  # point at the unknown key itself
+        problems.append(Problem(name, _line(lines, path), _field(path), _message(error)))
+    return problems, broken
+
+
+@lru_cache(maxsize=1)
+def _rule_schema() -> dict[str, Any]:
+    return {"$defs": schema()["$defs"], "$ref": "#/$defs/rule"}
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -195,8 +233,9 @@ def _rule(
     rule_id = rule.get("id")
     if rule_id is not None:
         if rule_id in seen:
-            problems.append(((*path, "id"), f"id {rule_id!r} is taken by rule {seen[rule_id]}"))
-        seen.setdefault(rule_id, path[-1])
+            where = f"rule {seen[rule_id]}" if seen[rule_id] >= 0 else "a rule in force"
+            problems.append(((*path, "id"), f"id {rule_id!r} is taken by {where}"))
+        seen.setdefault(rule_id, path[-1] if path else -1)
     if "then_stage" in rule:
         stage((*path, "then_stage"), rule["then_stage"])
     match = rule["match"]

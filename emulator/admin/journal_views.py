@@ -1,0 +1,117 @@
+"""Admin views over the request journal: list and filter, count, one entry, wait, clear."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from emulator.admin.views import EMULATOR
+from emulator.journal import PATTERN_FIELDS, Record
+
+KINDS = tuple(PATTERN_FIELDS)
+INT_FIELDS = frozenset({"status", "association", "message_id"})
+MAX_WAIT_MS = 300_000
+_POLL = 0.02  # seconds between checks of a long-polled wait
+
+
+def _integer(name: str, raw: Any) -> int:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    try:
+        return int(str(raw), 0)  # 0x0000 or 0
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"{name} must be an integer or 0x hex, got {raw!r}") from None
+
+
+def _value(key: str, raw: Any) -> Any:
+    return _integer(key, raw) if key in INT_FIELDS else raw
+
+
+def pattern_of(fields: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(kind, pattern) from query parameters or a JSON body; 400 naming the known fields."""
+    kind = str(fields.get("kind", "message"))
+    if kind not in KINDS:
+        raise web.HTTPBadRequest(text=f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    known = PATTERN_FIELDS[kind]
+    pattern = {k: v for k, v in fields.items() if k not in ("kind", "since", "limit")}
+    unknown = sorted(set(pattern) - known)
+    if unknown:
+        raise web.HTTPBadRequest(
+            text=f"unknown {kind} field {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    return kind, {k: _value(k, v) for k, v in pattern.items()}
+
+
+def _selected(request: web.Request, fields: Mapping[str, Any]) -> list[Record]:
+    kind, pattern = pattern_of(fields)
+    return request.app[EMULATOR].journal.select(kind, pattern)
+
+
+async def journal_list(request: web.Request) -> web.Response:
+    """GET /api/journal?kind=&<field>=&since=&limit="""
+    records = _selected(request, request.query)
+    since = _integer("since", request.query.get("since", 0))
+    limit = max(1, min(1000, _integer("limit", request.query.get("limit", 100))))
+    page = [r for r in records if r.id > since][:limit]
+    more = len([r for r in records if r.id > since]) > limit
+    return web.json_response(
+        {
+            "entries": [record.as_dict() for record in page],
+            "count": len(records),
+            "next": page[-1].id if more else None,
+        }
+    )
+
+
+async def journal_count(request: web.Request) -> web.Response:
+    """GET /api/journal/count?kind=&<field>="""
+    return web.json_response({"count": len(_selected(request, request.query))})
+
+
+async def journal_entry(request: web.Request) -> web.Response:
+    """GET /api/journal/{id}"""
+    record_id = _integer("id", request.match_info["id"])
+    record = request.app[EMULATOR].journal.get(record_id)
+    if record is None:
+        raise web.HTTPNotFound(text=f"no journal entry {record_id} (cleared, or past the cap)")
+    return web.json_response(record.as_dict())
+
+
+async def journal_wait(request: web.Request) -> web.Response:
+    """POST /api/journal/wait {kind, pattern, count, timeout_ms}: long-poll until at least
+    *count* entries match; 408 with the count reached if the timeout passes first."""
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=f"the body is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text='the body is a JSON object: {"pattern": {...}, "count": N}')
+    fields = {"kind": body.get("kind", "message"), **(body.get("pattern") or {})}
+    wanted = _integer("count", body.get("count", 1))
+    timeout_ms = _integer("timeout_ms", body.get("timeout_ms", 5000))
+    if not 0 <= timeout_ms <= MAX_WAIT_MS:
+        raise web.HTTPBadRequest(text=f"timeout_ms must be 0 to {MAX_WAIT_MS}, got {timeout_ms}")
+    deadline = time.monotonic() + timeout_ms / 1000
+    while (found := len(_selected(request, fields))) < wanted:
+        if time.monotonic() >= deadline:
+            return web.json_response(
+                {
+                    "error": "Request Timeout",
+                    "detail": f"{found} of {wanted} matching entries after {timeout_ms} ms",
+                    "status": 408,
+                    "count": found,
+                },
+                status=408,
+            )
+        await asyncio.sleep(_POLL)
+    return web.json_response({"count": found})
+
+
+async def journal_clear(request: web.Request) -> web.Response:
+    """DELETE /api/journal"""
+    request.app[EMULATOR].journal.clear()
+    return web.Response(status=204)
