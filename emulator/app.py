@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 from types import TracebackType
 from typing import Any
@@ -19,7 +20,7 @@ from emulator.admin.runner import AdminServer
 from emulator.config import Config, as_dict
 from emulator.dicom.context import ServiceContext
 from emulator.dicom.server import NoDelayServer, build_ae, start_server
-from emulator.errors import StartupError
+from emulator.errors import ResetError, StartupError
 from emulator.hl7_listener import HL7Listener
 from emulator.journal import RequestJournal
 from emulator.logfmt import kv
@@ -37,6 +38,20 @@ from storage.procedure_steps import ProcedureSteps
 from storage.worklist import Worklist
 
 log = logging.getLogger("emulator")
+
+# What POST /api/reset clears unless kept: instances received (C-STORE, uploads) and
+# fabricated, the worklist, MPPS steps, commitment records, the journal, the scenario's
+# state (rules added at run time, counters, stages), and live associations.
+RESET_PARTS = (
+    "received",
+    "fabricated",
+    "worklist",
+    "mpps",
+    "commitments",
+    "journal",
+    "scenario",
+    "associations",
+)
 
 
 class Emulator:
@@ -272,6 +287,59 @@ class Emulator:
             "scenario": self.scenario.summary(),
             "seed": self.scenario.engine.seed if self.scenario.engine else None,
         }
+
+    def reset(self, keep: Iterable[str] = ()) -> dict[str, Any]:
+        """Back to a clean archive for the next test: abort live associations, end delays in
+        flight, and clear every part of ``RESET_PARTS`` not in *keep*.
+
+        Raises
+        ------
+        ResetError
+            Naming an unknown part (nothing is reset).
+        """
+        kept = set(keep)
+        unknown = sorted(kept - set(RESET_PARTS))
+        if unknown:
+            raise ResetError(
+                f"unknown part {', '.join(map(repr, unknown))}: the parts are"
+                f" {', '.join(RESET_PARTS)}"
+            )
+        cleared: dict[str, int] = {}
+        if "scenario" in kept:
+            self.scenario.interrupt()
+        else:
+            self.scenario.restore()  # back to the loaded file; counters, stages and draws anew
+            cleared["scenario"] = 1 if self.scenario.engine is not None else 0
+        if "associations" not in kept and self._server is not None:
+            live = list(self._server.active_associations)
+            for assoc in live:
+                assoc.abort()
+            cleared["associations"] = len(live)
+        removed = self._clear_data(kept, cleared)
+        if "journal" not in kept:
+            self.journal.clear()
+            cleared["journal"] = 1
+        log.info(kv(event="reset", kept=",".join(sorted(kept)) or None))
+        return {"cleared": sorted(cleared), "kept": sorted(kept), "instances_removed": removed}
+
+    def _clear_data(self, kept: set[str], cleared: dict[str, int]) -> int:
+        """The data parts of a reset; how many instances were removed."""
+        removed, files = self.index.remove("received" not in kept, "fabricated" not in kept)
+        for part in ("received", "fabricated"):
+            if part not in kept:
+                cleared[part] = removed  # the instances both parts removed together
+        for location in files:
+            self.files.remove(location)
+        ctx = self._ctx()
+        stores: dict[str, Worklist | ProcedureSteps | Commitments] = {
+            "worklist": ctx.worklist,
+            "mpps": ctx.procedure_steps,
+            "commitments": ctx.commitments,
+        }
+        for part, store in stores.items():
+            if part not in kept:
+                cleared[part] = store.clear()
+        return removed
 
     def reload_scenario(self) -> None:
         """Read the scenario file again and activate it; raises ScenarioError (the scenario

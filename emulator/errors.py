@@ -7,6 +7,7 @@ Hierarchy::
     ├── StartupError         a listener could not start (port in use, data dir unusable)
     ├── UnknownMoveDestination  a C-MOVE destination AE title nobody registered
     ├── ExportError          an export that cannot start or be written
+    ├── ResetError           a reset naming a part the emulator does not have
     ├── InvalidWorklistItem  a worklist item that cannot be stored (what is wrong with it)
     └── RequestRefused       a DIMSE-N request refused (MPPS PS3.4 F.7.2, commitment J.3)
         ├── InvalidAttributeValue   0x0106: a status or attribute value not allowed
@@ -67,6 +68,10 @@ class UnknownMoveDestination(EmulatorError):
 
 class ExportError(EmulatorError):
     """An export whose target, studies or File-set cannot be used (the message says why)."""
+
+
+class ResetError(EmulatorError):
+    """A reset that names a part the emulator does not have."""
 
 
 class InvalidWorklistItem(EmulatorError):

@@ -57,6 +57,11 @@ class Commitments:
     def __init__(self, index: Index) -> None:
         self.index = index
 
+    def clear(self) -> int:
+        """Remove every row; how many there were."""
+        with self.index.writer() as conn:
+            return int(conn.execute("DELETE FROM commitments").rowcount)
+
     def record(
         self, transaction_uid: str, calling_ae: str, requested: int, report: Dataset, event: int
     ) -> int:

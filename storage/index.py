@@ -194,6 +194,52 @@ class Index:
             self._commit_cache()
         return replaced
 
+    def remove(
+        self, received: bool = True, fabricated: bool = True, study_uid: str | None = None
+    ) -> tuple[int, list[str]]:
+        """Remove instances (received, fabricated, or both; of one study if given) and the
+        series, studies and patients left empty, in one transaction.
+
+        Returns how many instances went and the locations of removed received files (for
+        the caller to delete after this commit).
+        """
+        kinds = [
+            k
+            for k, on in (("path NOT LIKE 'fab:%'", received), ("path LIKE 'fab:%'", fabricated))
+            if on
+        ]
+        if not kinds:
+            return 0, []
+        where = f"({' OR '.join(kinds)})"
+        params: tuple[str, ...] = ()
+        if study_uid is not None:
+            where += " AND study_pk IN (SELECT pk FROM studies WHERE study_uid = ?)"
+            params = (study_uid,)
+        with self._write_lock:
+            with self._db.atomic():
+                conn = self._db.conn
+                paths = [
+                    row[0]
+                    for row in conn.execute(f"SELECT path FROM instances WHERE {where}", params)
+                ]
+                conn.execute(f"DELETE FROM instances WHERE {where}", params)
+                for table, child, key in (
+                    ("series", "instances", "series_pk"),
+                    ("studies", "series", "study_pk"),
+                    ("patients", "studies", "patient_pk"),
+                ):
+                    conn.execute(
+                        f"DELETE FROM {table} WHERE NOT EXISTS"
+                        f" (SELECT 1 FROM {child} WHERE {child}.{key} = {table}.pk)"
+                    )
+                if not conn.execute(
+                    "SELECT 1 FROM instances WHERE path LIKE 'fab:%' LIMIT 1"
+                ).fetchone():
+                    conn.execute("DELETE FROM recipes")
+                self._dropped = True
+            self._commit_cache()
+        return len(paths), [p for p in paths if not p.startswith("fab:")]
+
     def add_recipe(self, spec: str) -> int:
         """Store a fabrication recipe (a spec as JSON); returns its key for locations."""
         with self._write_lock, self._db.atomic():

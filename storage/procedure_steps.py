@@ -69,6 +69,11 @@ class ProcedureSteps:
     def __init__(self, index: Index) -> None:
         self.index = index
 
+    def clear(self) -> int:
+        """Remove every row; how many there were."""
+        with self.index.writer() as conn:
+            return int(conn.execute("DELETE FROM procedure_steps").rowcount)
+
     def create(self, uid: str, attributes: Dataset, calling_ae: str) -> ProcedureStep:
         """Store a new step.
 

@@ -27,6 +27,7 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("GET", "/api/health", views.health, "readiness, version, ports, AE title and counts"),
     ("GET", "/api/version", views.version, "the emulator's version"),
     ("GET", "/api/config", views.config, "the effective configuration"),
+    ("POST", "/api/reset", views.reset, "clear what tests left behind ({keep: [parts]})"),
     ("GET", "/api/remote-aes", views.remote_aes, "the registered remote AEs"),
     ("GET", "/api/worklist", views.worklist_list, "worklist items (?limit, ?after)"),
     ("POST", "/api/worklist", views.worklist_add, "add worklist items (DICOM JSON)"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -24,6 +25,20 @@ async def health(request: web.Request) -> web.Response:
 async def version(request: web.Request) -> web.Response:
     """GET /api/version"""
     return web.json_response({"version": __version__})
+
+
+async def reset(request: web.Request) -> web.Response:
+    """POST /api/reset [{"keep": [parts]}]"""
+    body = await request.text()
+    keep: object = []
+    if body.strip():
+        try:
+            keep = json.loads(body).get("keep", [])
+        except (ValueError, AttributeError):
+            raise web.HTTPBadRequest(text='the body is {"keep": [parts]} or empty') from None
+    if not isinstance(keep, list) or not all(isinstance(part, str) for part in keep):
+        raise web.HTTPBadRequest(text='"keep" is a list of part names')
+    return web.json_response(await asyncio.to_thread(request.app[EMULATOR].reset, keep))
 
 
 async def remote_aes(request: web.Request) -> web.Response:

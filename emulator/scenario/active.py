@@ -142,6 +142,12 @@ class ActiveScenario:
             engine.remove_rules(rule_id)
         return engine
 
+    def interrupt(self) -> None:
+        """End the delays and hangs in flight, keeping the scenario and its state."""
+        engine = self.engine
+        if engine is not None:
+            engine.interrupt()
+
     def stop(self) -> None:
         """Cancel the delays and hangs in flight (the emulator is stopping)."""
         engine = self.engine

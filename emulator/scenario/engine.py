@@ -238,8 +238,15 @@ class Engine:
         return self.cancelled.wait(seconds)
 
     def cancel(self) -> None:
-        """End every delay and hang in flight under this engine (reset, swap, stop)."""
+        """End every delay and hang in flight under this engine, and any to come (the engine
+        is being replaced or the emulator stops)."""
         self.cancelled.set()
+
+    def interrupt(self) -> None:
+        """End the delays and hangs in flight; later ones wait as usual (a reset that keeps
+        the scenario)."""
+        ended, self.cancelled = self.cancelled, threading.Event()
+        ended.set()
 
     def add_rule(self, rule: Mapping[str, Any], first: bool = True) -> str:
         """Add a (validated) rule at run time, before the others unless *first* is False;

@@ -1,0 +1,128 @@
+"""POST /api/reset: back to a clean archive between tests, or keep chosen parts."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+from pynetdicom.sop_class import CTImageStorage
+
+from emulator.admin.app import make_app
+from storage.fabricate import FabricationSpec
+from tests.admin.test_api import WORKLIST_ITEM
+from tests.faults.helpers import client
+from tests.helpers import associate, make_dataset, wait_until
+
+SMALL = FabricationSpec(
+    seed=2, patients=1, series_per_study=1, instances_per_series=2, modalities=("CT",)
+)
+RULE = "id: added\nmatch: {phase: request, service: C-ECHO}\naction: {status: {code: 0xA700}}"
+
+
+@pytest.fixture
+async def api(aiohttp_client, emulator):
+    client = await aiohttp_client(make_app(emulator))
+    client.emulator = emulator
+    return client
+
+
+def fill(emulator) -> None:
+    """Two received instances, two fabricated, a worklist item, journal entries, a scenario
+    with a rule added at run time that has fired."""
+    emulator.load_scenario(
+        "name: base\nrules:\n  - match: {phase: release}\n    action: {pass: {}}\n"
+    )
+    emulator.scenario.add_rule(RULE)
+    assoc = associate(emulator.dicom_port, CTImageStorage, calling="MOD1")
+    for i in (1, 2):
+        assert assoc.send_c_store(make_dataset(instance=i)).Status == 0
+    assoc.release()
+    emulator.fabricate(SMALL)
+    emulator.add_worklist_items(WORKLIST_ITEM)
+
+
+def files(emulator) -> list:
+    return [p for p in (emulator.config.storage.data_dir / "objects").rglob("*") if p.is_file()]
+
+
+async def test_reset_clears_every_part(api):
+    emulator = api.emulator
+    await asyncio.to_thread(fill, emulator)
+    assert emulator.index.counts()["instances"] == 4
+    assert files(emulator)
+
+    response = await api.post("/api/reset")
+    assert response.status == 200
+    body = await response.json()
+    assert body["kept"] == []
+    assert body["instances_removed"] == 4
+    assert set(body["cleared"]) >= {"received", "fabricated", "worklist", "journal", "scenario"}
+    assert emulator.index.counts() == {"patients": 0, "studies": 0, "series": 0, "instances": 0}
+    assert files(emulator) == []
+    assert emulator.worklist.items() == []
+    assert emulator.journal.messages() == []
+    summary = emulator.scenario.summary()
+    assert [r["id"] for r in summary["rules"]] == ["rule-1"]  # the added rule is gone
+    assert summary["name"] == "base"
+    # and it still works as an archive
+    assoc = associate(emulator.dicom_port, CTImageStorage)
+    assert assoc.send_c_store(make_dataset(instance=9)).Status == 0
+    assoc.release()
+    assert emulator.index.counts()["instances"] == 1
+
+
+async def test_reset_keeps_the_parts_asked_for(api):
+    emulator = api.emulator
+    await asyncio.to_thread(fill, emulator)
+    response = await api.post("/api/reset", json={"keep": ["fabricated", "scenario", "journal"]})
+    assert response.status == 200
+    assert (await response.json())["instances_removed"] == 2
+    assert emulator.index.counts()["instances"] == 2  # the fabricated study
+    received = [make_dataset(instance=i).SOPInstanceUID for i in (1, 2)]
+    assert all(emulator.index.instance(uid) is None for uid in received)
+    assert [r["id"] for r in emulator.scenario.summary()["rules"]] == ["added", "rule-1"]
+    assert emulator.journal.messages(service="C-STORE")
+    assert emulator.worklist.items() == []
+
+
+async def test_reset_aborts_live_associations_and_ends_delays_in_flight(api):
+    emulator = api.emulator
+    emulator.load_scenario(
+        "name: slow\nrules:\n  - match: {phase: request}\n    action: {delay: {ms: 60000}}\n"
+    )
+    assoc = client(emulator.dicom_port, timeout=90)
+    thread = threading.Thread(target=assoc.send_c_echo)
+    thread.start()
+    assert await asyncio.to_thread(wait_until, lambda: emulator.journal.messages(service="C-ECHO"))
+    started = time.monotonic()
+    response = await api.post("/api/reset", json={"keep": ["scenario"]})
+    assert response.status == 200
+    await asyncio.to_thread(thread.join, 10)
+    assert not thread.is_alive()
+    assert time.monotonic() - started < 10  # not the 60 s delay
+    assert await asyncio.to_thread(wait_until, lambda: assoc.is_aborted)
+    # the scenario is kept, and later delays wait again
+    assert emulator.scenario.engine is not None
+    assert not emulator.scenario.engine.cancelled.is_set()
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({"keep": ["studies"]}, "unknown part 'studies': the parts are received, fabricated"),
+        ({"keep": "journal"}, '"keep" is a list of part names'),
+        (b"[1, 2]", 'the body is {"keep": [parts]} or empty'),
+        (b"{nope", 'the body is {"keep": [parts]} or empty'),
+    ],
+)
+async def test_a_bad_reset_is_400_and_resets_nothing(api, body, words):
+    emulator = api.emulator
+    emulator.add_worklist_items(WORKLIST_ITEM)
+    kwargs = {"data": body} if isinstance(body, bytes) else {"json": body}
+    response = await api.post("/api/reset", **kwargs)
+    assert response.status == 400
+    answer = await response.json()
+    assert words in answer["error"] + answer["detail"]
+    assert len(emulator.worklist.items()) == 1
