@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from types import TracebackType
 from typing import Any
@@ -31,7 +31,7 @@ from emulator.services import worklist as worklist_service
 from emulator.services.fabrication import DEMO, Fabricated, Job, fabricate_with
 from emulator.services.store import StoreOutcome, store_instance
 from emulator.version import __version__
-from storage import FileStore, Index, InstanceSource, StorageError
+from storage import FileStore, Index, InstanceSource, StorageError, browse
 from storage.commitments import Commitments
 from storage.fabricate import FabricationSpec
 from storage.procedure_steps import ProcedureSteps
@@ -368,6 +368,42 @@ class Emulator:
         """Add fabricated studies (and worklist items for their patients) to the running
         archive (see ``services.fabrication``)."""
         return fabricate_with(self._ctx(), Job(spec, materialize, worklist, stations))
+
+    def fabricate_report(
+        self,
+        spec: FabricationSpec,
+        materialize: bool = False,
+        worklist: int = 0,
+        stations: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
+        """:meth:`fabricate`, answering what was created (for POST /api/fabricate)."""
+        before = self.index.study_uids()
+        done = self.fabricate(spec, materialize, worklist, stations)
+        return {
+            "instances": done.instances,
+            "recipe": done.recipe,
+            "seed": spec.seed,
+            "study_uids": sorted(self.index.study_uids() - before),
+            "worklist_items": worklist,
+        }
+
+    def studies(
+        self, filters: Mapping[str, str], limit: int = 100, after: int = 0
+    ) -> list[dict[str, Any]]:
+        """A page of studies (see ``storage.browse``); ValueError for a bad filter."""
+        return browse.studies(self.index, filters, limit, after)
+
+    def study(self, study_uid: str) -> dict[str, Any] | None:
+        """One study with its series and instances, or None."""
+        return browse.study(self.index, study_uid)
+
+    def delete_study(self, study_uid: str) -> bool:
+        """Remove a study (received and fabricated instances, their files, parents left
+        empty); False if there was none."""
+        removed, files = self.index.remove(study_uid=study_uid)
+        for location in files:
+            self.files.remove(location)
+        return removed > 0
 
     @property
     def worklist(self) -> Worklist:

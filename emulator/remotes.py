@@ -190,6 +190,11 @@ class RemoteAERegistry:
                 )
             self._by_name[remote.name] = remote
 
+    def remove(self, name: str) -> bool:
+        """Forget the remote AE called *name*; False if there was none."""
+        with self._lock:
+            return self._by_name.pop(name, None) is not None
+
     def all(self) -> list[RemoteAE]:
         with self._lock:
             return sorted(self._by_name.values(), key=lambda r: r.name)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from emulator.admin import data_views as data
 from emulator.admin import journal_views as journal
 from emulator.admin import scenario_views as scenario
 from emulator.admin import views
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("emulator.admin")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MAX_BODY = 1024**3  # uploads of Part 10 files (aiohttp's default is 1 MiB)
 
 # The one declared route table: (method, path, view, summary). The README lists every path.
 ROUTES: list[tuple[str, str, Handler, str]] = [
@@ -29,6 +31,14 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("GET", "/api/config", views.config, "the effective configuration"),
     ("POST", "/api/reset", views.reset, "clear what tests left behind ({keep: [parts]})"),
     ("GET", "/api/remote-aes", views.remote_aes, "the registered remote AEs"),
+    ("PUT", "/api/remote-aes/{name}", data.remote_ae_put, "add or replace a remote AE"),
+    ("DELETE", "/api/remote-aes/{name}", data.remote_ae_delete, "forget a remote AE"),
+    ("GET", "/api/studies", data.studies_list, "studies (filters, ?limit, ?after)"),
+    ("GET", "/api/studies/{uid}", data.study_get, "one study with its series and instances"),
+    ("DELETE", "/api/studies/{uid}", data.study_delete, "delete a study"),
+    ("POST", "/api/instances", data.instances_upload, "upload Part 10 files"),
+    ("GET", "/api/instances/{uid}", data.instance_get, "download an instance (?format=json)"),
+    ("POST", "/api/fabricate", data.fabricate, "fabricate studies (as the CLI)"),
     ("GET", "/api/worklist", views.worklist_list, "worklist items (?limit, ?after)"),
     ("POST", "/api/worklist", views.worklist_add, "add worklist items (DICOM JSON)"),
     ("GET", "/api/worklist/{id}", views.worklist_get, "one worklist item"),
@@ -92,7 +102,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
 
 def make_app(emulator: Emulator) -> web.Application:
     """The admin application bound to *emulator*."""
-    app = web.Application(middlewares=[errors_middleware])
+    app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
     app[EMULATOR] = emulator
     for method, path, view, _ in ROUTES:
         app.router.add_route(method, path, view)

@@ -8,11 +8,13 @@ through the same atomic path as C-STORE.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
+from typing import Any
 
 from emulator.config import Config
 from emulator.dicom.context import ServiceContext
@@ -20,7 +22,14 @@ from emulator.journal import RequestJournal
 from emulator.remotes import RemoteAERegistry
 from emulator.services.store import store_instance
 from storage import FileStore, Index, InstanceSource, StorageError
-from storage.fabricate import FabricationSpec, fabricate, location, records, worklist_items
+from storage.fabricate import (
+    TRANSFER_SYNTAXES,
+    FabricationSpec,
+    fabricate,
+    location,
+    records,
+    worklist_items,
+)
 
 log = logging.getLogger(__name__)
 
@@ -120,3 +129,50 @@ def fabricate_into(config: Config, job: Job, progress: Progress | None = None) -
         return fabricate_with(ctx, job, progress)
     finally:
         index.close()
+
+
+# POST /api/fabricate: the JSON fields, as the CLI's flags (fabricate --help)
+FABRICATE_FIELDS = (
+    "seed",
+    "patients",
+    "studies_per_patient",
+    "series_per_study",
+    "instances_per_series",
+    "modalities",
+    "matrix",
+    "anchor",
+    "window_days",
+    "transfer_syntaxes",
+    "profile",
+    "materialize",
+    "worklist",
+    "stations",
+)
+
+
+def spec_from_json(body: dict[str, Any]) -> FabricationSpec:
+    """A spec from a JSON object of the fields above (POST /api/fabricate; the job's
+    ``materialize``, ``worklist`` and ``stations`` are not the spec's); ValueError saying what
+    is wrong."""
+    unknown = sorted(set(body) - set(FABRICATE_FIELDS))
+    if unknown:
+        known = ", ".join(FABRICATE_FIELDS)
+        raise ValueError(f"unknown field {', '.join(unknown)}; known: {known}")
+    fields = {k: v for k, v in body.items() if k not in ("materialize", "worklist", "stations")}
+    if "modalities" in fields:
+        fields["modalities"] = tuple(str(m).upper() for m in fields["modalities"])
+    if "transfer_syntaxes" in fields:
+        names = fields["transfer_syntaxes"]
+        wrong = [n for n in names if n not in TRANSFER_SYNTAXES]
+        if wrong:
+            raise ValueError(
+                f"transfer syntax {', '.join(map(str, wrong))} is not one of"
+                f" {', '.join(TRANSFER_SYNTAXES)}"
+            )
+        fields["transfer_syntaxes"] = tuple(TRANSFER_SYNTAXES[n] for n in names)
+    if "anchor" in fields:
+        try:
+            fields["anchor"] = dt.datetime.strptime(str(fields["anchor"]), "%Y%m%d").date()
+        except ValueError:
+            raise ValueError(f"anchor is a date YYYYMMDD, not {fields['anchor']!r}") from None
+    return FabricationSpec(**fields)

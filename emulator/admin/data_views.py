@@ -1,0 +1,164 @@
+"""Admin views over the archive's data: studies, instances (upload, download), fabrication,
+and the remote AE registry."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+from pydicom.errors import InvalidDicomError
+
+from emulator.admin.views import EMULATOR, _next, _paging
+from emulator.remotes import from_table
+from emulator.services.fabrication import spec_from_json
+from storage import StorageError
+
+DICOM = "application/dicom"
+_PAGING = ("limit", "after")
+
+
+async def studies_list(request: web.Request) -> web.Response:
+    """GET /api/studies?patient_id=&patient_name=&accession_number=&study_date=&modality="""
+    limit, after = _paging(request)
+    filters = {k: v for k, v in request.query.items() if k not in _PAGING}
+    try:
+        rows = await asyncio.to_thread(request.app[EMULATOR].studies, filters, limit, after)
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    return web.json_response({"studies": rows, "next": _next([r["id"] for r in rows], limit)})
+
+
+async def study_get(request: web.Request) -> web.Response:
+    """GET /api/studies/{uid}"""
+    uid = request.match_info["uid"]
+    found = await asyncio.to_thread(request.app[EMULATOR].study, uid)
+    if found is None:
+        raise web.HTTPNotFound(text=f"no study {uid}")
+    return web.json_response(found)
+
+
+async def study_delete(request: web.Request) -> web.Response:
+    """DELETE /api/studies/{uid}: the study, its files, and parents left empty."""
+    uid = request.match_info["uid"]
+    if not await asyncio.to_thread(request.app[EMULATOR].delete_study, uid):
+        raise web.HTTPNotFound(text=f"no study {uid}")
+    return web.Response(status=204)
+
+
+async def _parts(request: web.Request) -> list[bytes]:
+    """The Part 10 files of an upload: one ``application/dicom`` body, or the parts of a
+    ``multipart/related`` (STOW-RS style) or ``multipart/form-data`` body."""
+    if request.content_type == DICOM:
+        return [await request.read()]
+    if not request.content_type.startswith("multipart/"):
+        raise web.HTTPUnsupportedMediaType(
+            text=f"send {DICOM} (one file) or multipart/related; type={DICOM} (several),"
+            f" not {request.content_type or 'no Content-Type'}"
+        )
+    reader = await request.multipart()
+    parts = []
+    while (part := await reader.next()) is not None:
+        if isinstance(part, BodyPartReader):
+            parts.append(bytes(await part.read()))
+    if not parts:
+        raise web.HTTPBadRequest(text="the multipart body has no parts")
+    return parts
+
+
+async def instances_upload(request: web.Request) -> web.Response:
+    """POST /api/instances: store Part 10 files as C-STORE would (same checks, atomic)."""
+    emulator = request.app[EMULATOR]
+    stored: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    for n, data in enumerate(await _parts(request)):
+        try:
+            outcome = await asyncio.to_thread(emulator.import_instance, data, "api")
+        except (StorageError, InvalidDicomError, ValueError) as exc:
+            failed.append({"part": n, "error": str(exc)})
+            continue
+        record = outcome.record
+        stored.append(
+            {
+                "sop_instance_uid": record.sop_instance_uid,
+                "study_uid": record.study_instance_uid,
+                "replaced": outcome.replaced,
+            }
+        )
+    body = {"stored": stored, "failed": failed}
+    if failed:
+        detail = f"{len(failed)} of {len(failed) + len(stored)} parts not stored"
+        return web.json_response(
+            {"error": "not stored", "detail": detail, "status": 400, **body}, status=400
+        )
+    return web.json_response(body, status=201)
+
+
+async def instance_get(request: web.Request) -> web.Response:
+    """GET /api/instances/{uid}[?format=json]: the Part 10 file (fabricated ones synthesized),
+    or its header as DICOM JSON."""
+    emulator = request.app[EMULATOR]
+    uid = request.match_info["uid"]
+    stored = await asyncio.to_thread(emulator.index.instance, uid)
+    if stored is None:
+        raise web.HTTPNotFound(text=f"no instance {uid}")
+    fmt = request.query.get("format", "dicom")
+    if fmt == "json":
+        header = await asyncio.to_thread(emulator.instances.header, stored.path)
+        return web.json_response(header.to_json_dict(bulk_data_threshold=1024))
+    if fmt != "dicom":
+        raise web.HTTPBadRequest(text=f"format is dicom or json, not {fmt!r}")
+    data = await asyncio.to_thread(emulator.instances.part10, stored.path)
+    disposition = f'attachment; filename="{uid}.dcm"'
+    return web.Response(body=data, content_type=DICOM, headers={"Content-Disposition": disposition})
+
+
+async def fabricate(request: web.Request) -> web.Response:
+    """POST /api/fabricate"""
+    try:
+        body = await request.json() if (await request.text()).strip() else {}
+        if not isinstance(body, dict):
+            raise ValueError("the body is a JSON object of fabrication fields")
+        spec = spec_from_json(body)
+    except (ValueError, TypeError) as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    emulator = request.app[EMULATOR]
+    stations = tuple(body.get("stations", ()))
+    try:
+        created = await asyncio.to_thread(
+            emulator.fabricate_report,
+            spec,
+            bool(body.get("materialize", False)),
+            int(body.get("worklist", 0)),
+            stations,
+        )
+    except StorageError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    return web.json_response(created, status=201)
+
+
+async def remote_ae_put(request: web.Request) -> web.Response:
+    """PUT /api/remote-aes/{name} {ae_title, host, port, tls, ca_file, commitment_mode,
+    commitment_delay}"""
+    name = request.match_info["name"]
+    try:
+        table = json.loads(await request.text())
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=f"the body is not JSON: {exc}") from None
+    remote, problems = from_table(name, table, None)
+    if remote is None or problems:
+        raise web.HTTPBadRequest(text="; ".join(problems) or "not a remote AE")
+    try:
+        request.app[EMULATOR].remote_aes.put(remote)
+    except ValueError as exc:
+        raise web.HTTPConflict(text=str(exc)) from None
+    return web.json_response(remote.as_dict())
+
+
+async def remote_ae_delete(request: web.Request) -> web.Response:
+    """DELETE /api/remote-aes/{name}"""
+    name = request.match_info["name"]
+    if not request.app[EMULATOR].remote_aes.remove(name):
+        raise web.HTTPNotFound(text=f"no remote AE named {name!r}")
+    return web.Response(status=204)
