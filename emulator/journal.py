@@ -33,7 +33,12 @@ class AssociationRecord:
     max_pdu: int | None = None
     implementation_uid: str = ""
     implementation_version: str = ""
-    outcome: str = "open"  # accepted → released | aborted | rejected | closed
+    outcome: str = "open"  # accepted → released | aborted | dropped | rejected | closed
+    # proposed presentation contexts: id, abstract_syntax, transfer_syntaxes, and once
+    # negotiated result (pynetdicom's words: "Accepted", "Abstract Syntax Not Supported"...)
+    # and the accepted transfer_syntax; roles: SOP class → proposed SCU/SCP role
+    contexts: list[dict[str, Any]] = field(default_factory=list)
+    roles: dict[str, dict[str, bool | None]] = field(default_factory=dict)
     ended: float | None = None
     messages: int = 0
     faults: list[str] = field(default_factory=list)  # "rule:action" of each rule that fired

@@ -41,7 +41,7 @@ from emulator.journal import AssociationRecord, MessageRecord
 from emulator.logfmt import kv
 from emulator.services import commitment, mpps, query, store, worklist
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
-from storage import StorageError
+from storage import InstanceRecord, Level, StorageError
 from storage.part10 import file_meta
 
 log = logging.getLogger("emulator.dicom")
@@ -196,7 +196,12 @@ def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker)
         )
     except Exception as exc:
         return _failure(ctx, record, "C-STORE", exc)
-    _finish(ctx, record, SUCCESS, extra={"replaced": outcome.replaced, "path": outcome.path})
+    extra = {
+        "replaced": outcome.replaced,
+        "path": outcome.path,
+        "dataset": stored_keys(outcome.record),
+    }
+    _finish(ctx, record, SUCCESS, extra=extra)
     return SUCCESS
 
 
@@ -208,6 +213,7 @@ def handle_find(
     sop_class = str(event.request.AffectedSOPClassUID or "")
     service = "MWL" if sop_class == ModalityWorklistInformationFind else "C-FIND"
     record = _begin(event, ctx, tracker, service, sop_class=sop_class)
+    _journal_identifier(event, record)
     keys = _query_keys(event, ctx)
     verdict = _faults(event, ctx, record, **keys)
     if verdict.answer is not None or verdict.ended:
@@ -250,6 +256,33 @@ def _matches(
         yield _failure(ctx, record, record.service, exc), None
         return
     _finish(ctx, record, SUCCESS, matches=matches)
+
+
+# What the journal keeps of a stored data set: its identity, as DICOM JSON.
+_STORED_KEYS = (
+    ("00100020", "LO", Level.PATIENT, "patient_id"),
+    ("0020000D", "UI", Level.STUDY, "study_uid"),
+    ("00080050", "SH", Level.STUDY, "accession_number"),
+    ("0020000E", "UI", Level.SERIES, "series_uid"),
+    ("00080060", "CS", Level.SERIES, "modality"),
+)
+
+
+def stored_keys(stored: InstanceRecord) -> dict[str, Any]:
+    """The identity of a stored instance as DICOM JSON (no decoding: from its index record)."""
+    out = {}
+    for tag, vr, level, column in _STORED_KEYS:
+        value = stored.columns.get(level, {}).get(column)
+        out[tag] = {"vr": vr, "Value": [value]} if value else {"vr": vr}
+    return out
+
+
+def _journal_identifier(event: Event, record: MessageRecord) -> None:
+    """The request's identifier, as DICOM JSON, for the journal."""
+    try:
+        record.extra["identifier"] = event.identifier.to_json_dict()
+    except Exception:  # undecodable: the service answers it
+        record.extra["identifier"] = None
 
 
 def _query_keys(event: Event, ctx: ServiceContext) -> dict[str, Any]:
@@ -388,6 +421,18 @@ def handle_requested(event: Event, ctx: ServiceContext, tracker: AssociationTrac
     if record is not None and primitive is not None:
         record.calling_ae = str(primitive.calling_ae_title).strip()
         record.called_ae = str(primitive.called_ae_title).strip()
+        record.contexts = [
+            {
+                "id": cx.context_id,
+                "abstract_syntax": str(cx.abstract_syntax),
+                "transfer_syntaxes": [str(ts) for ts in cx.transfer_syntax],
+            }
+            for cx in assoc.requestor.requested_contexts
+        ]
+        record.roles = {
+            str(uid): {"scu": item.scu_role, "scp": item.scp_role}
+            for uid, item in assoc.requestor.role_selection.items()
+        }
     if ctx.scenario.engine is None:
         return
     scenario_event = association_event(assoc, "associate", record.id if record else 0)
@@ -415,6 +460,15 @@ def handle_accepted(event: Event, ctx: ServiceContext, tracker: AssociationTrack
     requestor = event.assoc.requestor
     record.contexts_proposed = len(requestor.requested_contexts)
     record.contexts_accepted = len(event.assoc.accepted_contexts)
+    negotiated = {
+        cx.context_id: cx for cx in (*event.assoc.accepted_contexts, *event.assoc.rejected_contexts)
+    }
+    for proposed in record.contexts:
+        cx = negotiated.get(proposed["id"])
+        if cx is not None:
+            proposed["result"] = cx.status
+            if cx.result == 0:
+                proposed["transfer_syntax"] = str(cx.transfer_syntax[0])
     record.max_pdu = requestor.maximum_length
     record.implementation_uid = str(requestor.implementation_class_uid or "")
     record.implementation_version = requestor.implementation_version_name or ""

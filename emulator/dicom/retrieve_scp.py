@@ -208,6 +208,7 @@ class RetrieveSCP:
                 self.syntax.is_little_endian,
                 self.syntax.is_deflated,
             )
+            self.record.extra["identifier"] = identifier.to_json_dict()
             if not self.request_faults(identifier):
                 return
             model = RETRIEVE_MODELS[str(self.req.AffectedSOPClassUID)]
