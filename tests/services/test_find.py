@@ -389,7 +389,8 @@ def test_find_journal_records_level_model_and_match_count(archive):
     find(archive.dicom_port, query("STUDY", PatientName="SMI*", StudyInstanceUID=""))
     [record] = archive.journal.messages(service="C-FIND")
     assert (record.matches, record.status) == (3, 0x0000)
-    assert record.extra == {"model": "STUDY_ROOT", "level": "STUDY"}
+    assert (record.extra["model"], record.extra["level"]) == ("STUDY_ROOT", "STUDY")
+    assert record.extra["identifier"]["00100010"]["Value"] == [{"Alphabetic": "SMI*"}]
 
 
 def test_study_attributes_survive_later_instances_that_leave_them_out(archive):
