@@ -16,6 +16,8 @@ import pytest
 from emulator import Emulator, load_config
 from tests.helpers import dcmtk_path
 
+pytest_plugins = ("pytester",)  # the plugin specs run a user's test file
+
 DCMTK_TOOLS = ("echoscu", "storescu", "findscu", "movescu", "getscu", "storescp")
 
 

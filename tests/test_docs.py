@@ -127,3 +127,9 @@ def test_every_phase_and_what_it_can_do_is_documented(phase):
 @pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.yaml")), ids=lambda p: p.name)
 def test_every_example_scenario_is_listed(path):
     assert f"`{path.name}`" in (ROOT / "scenarios" / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_plugin_example_is_the_test_that_runs():
+    block = README.split("## Use it from Python tests", 1)[1].split("```python\n", 1)[1]
+    block = block.split("```", 1)[0]
+    assert block in (ROOT / "tests" / "plugin" / "test_readme_example.py").read_text()
