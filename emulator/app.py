@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -144,6 +145,10 @@ class Emulator:
         cfg = self.config.dicom
         try:
             self._server, self._server_thread = start_server(self._ae, cfg, ctx)
+        except ssl.SSLError as exc:
+            raise StartupError(
+                f"cannot use the TLS certificate {cfg.tls_cert} and key {cfg.tls_key}: {exc}"
+            ) from exc
         except OSError as exc:
             raise StartupError(
                 f"cannot listen for DICOM on {cfg.host}:{cfg.port}: {exc.strerror or exc}"

@@ -91,6 +91,42 @@ class DicomConfig:
         lo=0,
         hi=3600,
     )
+    allowed_calling_aes: str = setting(
+        "",
+        "comma-separated calling AE titles that may associate; others are rejected"
+        " (permanent, service user, calling AE title not recognized); empty: any",
+        "--allowed-calling-aes",
+    )
+    require_called_ae: bool = setting(
+        False,
+        "reject associations whose called AE title is not dicom.ae_title (permanent, service"
+        " user, called AE title not recognized)",
+        "--require-called-ae",
+    )
+    max_dataset_size: int = setting(
+        0,
+        "largest C-STORE data set in bytes; a larger one is refused with 0xA700 (out of"
+        " resources) and not stored; 0: no limit",
+        "--max-dataset-size",
+        lo=0,
+        hi=2**63 - 1,
+    )
+    tls_cert: Path | None = setting(
+        None,
+        "PEM certificate (chain) for DICOM over TLS; with dicom.tls_key the port speaks TLS only",
+        "--tls-cert",
+    )
+    tls_key: Path | None = setting(None, "PEM private key of dicom.tls_cert", "--tls-key")
+    tls_ca: Path | None = setting(
+        None,
+        "PEM CA certificates: clients must present a certificate they signed (mutual TLS)",
+        "--tls-ca",
+    )
+
+    @property
+    def calling_aes(self) -> list[str]:
+        """The allow-list of calling AE titles (empty: any)."""
+        return [t.strip() for t in self.allowed_calling_aes.split(",") if t.strip()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +350,8 @@ def _coerce(row: Setting, value: Any) -> tuple[Any, str | None]:
         if not isinstance(value, (str, Path)) or str(value) == "":
             return None, f"expected a path, got {value!r}"
         return Path(value), None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = ",".join(value)  # a TOML array for a comma-separated list
     if not isinstance(value, str):
         return None, f"expected a string, got {value!r}"
     choices = row.checks.get("choices")
@@ -387,9 +425,27 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
             value = path.parent / value
         result[row.key] = value
     problems += [f"remote_aes: {p}" for p in duplicate_titles(remotes.values())]
+    problems += _cross_checks(result)
     if problems:
         raise ConfigError("invalid configuration", problems)
     return _build(result, tuple(remotes.values()))
+
+
+def _cross_checks(values: dict[str, Any]) -> list[str]:
+    """Problems of settings that only make sense together."""
+    problems = []
+    if bool(values.get("dicom.tls_cert")) != bool(values.get("dicom.tls_key")):
+        problems.append("dicom.tls_cert and dicom.tls_key: give both (--tls-cert, --tls-key)")
+    if values.get("dicom.tls_ca") and not values.get("dicom.tls_cert"):
+        problems.append("dicom.tls_ca: client certificates need TLS: give --tls-cert and --tls-key")
+    for key in ("dicom.tls_cert", "dicom.tls_key", "dicom.tls_ca"):
+        path = values.get(key)
+        if path is not None and not Path(path).is_file():
+            problems.append(f"{key}: {str(path)!r} is not a file")
+    for title in str(values.get("dicom.allowed_calling_aes", "")).split(","):
+        if title.strip() and not valid_ae_title(title.strip()):
+            problems.append(f"dicom.allowed_calling_aes: {title.strip()!r} is not an AE title")
+    return problems
 
 
 def _remote_aes_from_file(tables: object, path: Path, problems: list[str]) -> dict[str, RemoteAE]:

@@ -41,7 +41,7 @@ from emulator.journal import AssociationRecord, MessageRecord
 from emulator.logfmt import kv
 from emulator.services import commitment, mpps, query, store, worklist
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
-from storage import InstanceRecord, Level, StorageError
+from storage import InstanceRecord, Level, StorageError, StorageFull
 from storage.part10 import file_meta
 
 log = logging.getLogger("emulator.dicom")
@@ -185,7 +185,14 @@ def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker)
             IMPLEMENTATION_VERSION_NAME,
             calling_ae,
         )
-        part10 = meta + event.encoded_dataset(include_meta=False)
+        received = event.encoded_dataset(include_meta=False)
+        limit = ctx.config.dicom.max_dataset_size
+        if limit and len(received) > limit:  # PS3.4 B.2.3: 0xA700 refused, out of resources
+            raise StorageFull(
+                f"data set of {len(received)} bytes is over the limit of {limit}"
+                " (dicom.max_dataset_size)"
+            )
+        part10 = meta + received
         outcome = store.store_instance(
             part10,
             transfer_syntax,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from socketserver import TCPServer
 from typing import Any, cast
@@ -55,6 +56,9 @@ def build_ae(config: DicomConfig) -> AE:
     ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
     ae.implementation_version_name = IMPLEMENTATION_VERSION_NAME
     ae.maximum_associations = config.max_associations
+    # PS3.8 9.3.4: rejected permanent by the service user, reasons 3 and 7
+    ae.require_calling_aet = config.calling_aes
+    ae.require_called_aet = config.require_called_ae
     ae.maximum_pdu_size = config.max_pdu
     ae.network_timeout = config.network_timeout
     ae.dimse_timeout = config.dimse_timeout
@@ -70,6 +74,19 @@ def build_ae(config: DicomConfig) -> AE:
     return ae
 
 
+def tls_context(config: DicomConfig) -> ssl.SSLContext | None:
+    """The server TLS context of the listener, or None for plain TCP (raises OSError or
+    ssl.SSLError for unusable files)."""
+    if config.tls_cert is None or config.tls_key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(config.tls_cert, config.tls_key)
+    if config.tls_ca is not None:
+        context.load_verify_locations(cafile=config.tls_ca)
+        context.verify_mode = ssl.CERT_REQUIRED  # mutual TLS: no certificate, no association
+    return context
+
+
 def start_server(
     ae: AE, config: DicomConfig, ctx: ServiceContext
 ) -> tuple[NoDelayServer, threading.Thread]:
@@ -81,6 +98,7 @@ def start_server(
             (config.host, config.port),
             evt_handlers=handlers(ctx, tracker),
             server_class=NoDelayServer,
+            ssl_context=tls_context(config),
             request_handler=EmulatorRequestHandler,
             service_context=ctx,
             tracker=tracker,
