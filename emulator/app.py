@@ -9,7 +9,7 @@ import logging
 import ssl
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from types import TracebackType
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from pynetdicom import AE
 
 from emulator.admin.app import make_app
+from emulator.admin.auth import is_loopback, load_tokens
 from emulator.admin.runner import AdminServer
 from emulator.config import Config, as_dict
 from emulator.dicom.context import ServiceContext
@@ -77,6 +78,8 @@ class Emulator:
         self._ctx_value: ServiceContext | None = None
         self._fresh = False
         self._stop_lock = threading.Lock()
+        # what POST /api/shutdown calls; the CLI makes it end serve() as SIGTERM does
+        self.shutdown_hook: Callable[[], None] | None = None
         self.started_at: float | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -157,7 +160,14 @@ class Emulator:
 
     def _start_admin(self) -> None:
         cfg = self.config.admin
-        admin = AdminServer(make_app(self), cfg.host, cfg.port)
+        tokens = load_tokens(cfg.tokens_file) if cfg.tokens_file is not None else {}
+        if not tokens and not is_loopback(cfg.host):
+            raise StartupError(
+                f"the admin API on {cfg.host} would be open to the network: give bearer tokens"
+                " with --admin-tokens FILE (one 'ROLE TOKEN' per line), or bind it to"
+                " 127.0.0.1 (--admin-host)"
+            )
+        admin = AdminServer(make_app(self, tokens), cfg.host, cfg.port)
         try:
             admin.start()
         except OSError as exc:
@@ -292,6 +302,14 @@ class Emulator:
             "scenario": self.scenario.summary(),
             "seed": self.scenario.engine.seed if self.scenario.engine else None,
         }
+
+    def request_shutdown(self) -> None:
+        """Stop soon, from another thread (the admin API's answer goes out first)."""
+        hook = self.shutdown_hook
+        if hook is not None:
+            hook()
+        else:
+            threading.Timer(0.1, self.stop).start()
 
     def reset(self, keep: Iterable[str] = ()) -> dict[str, Any]:
         """Back to a clean archive for the next test: abort live associations, end delays in

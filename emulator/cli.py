@@ -383,6 +383,7 @@ def serve(config: Config) -> int:
     log = logging.getLogger("emulator")
     try:
         with Emulator(config) as emulator:
+            emulator.shutdown_hook = stop.set  # POST /api/shutdown
             engine = emulator.scenario.engine
             active = f" scenario={engine.name} seed={engine.seed}" if engine else ""
             print(

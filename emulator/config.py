@@ -141,6 +141,12 @@ class AdminConfig:
         lo=0,
         hi=65535,
     )
+    tokens_file: Path | None = setting(
+        None,
+        "file of bearer tokens, one 'ROLE TOKEN' per line (viewer, test_write, admin);"
+        " required when admin.host is not a loopback address",
+        "--admin-tokens",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,7 +444,7 @@ def _cross_checks(values: dict[str, Any]) -> list[str]:
         problems.append("dicom.tls_cert and dicom.tls_key: give both (--tls-cert, --tls-key)")
     if values.get("dicom.tls_ca") and not values.get("dicom.tls_cert"):
         problems.append("dicom.tls_ca: client certificates need TLS: give --tls-cert and --tls-key")
-    for key in ("dicom.tls_cert", "dicom.tls_key", "dicom.tls_ca"):
+    for key in ("dicom.tls_cert", "dicom.tls_key", "dicom.tls_ca", "admin.tokens_file"):
         path = values.get(key)
         if path is not None and not Path(path).is_file():
             problems.append(f"{key}: {str(path)!r} is not a file")

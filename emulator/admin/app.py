@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from emulator.admin import auth, views
 from emulator.admin import data_views as data
 from emulator.admin import journal_views as journal
 from emulator.admin import scenario_views as scenario
-from emulator.admin import views
 from emulator.admin.views import EMULATOR
 from emulator.errors import EmulatorError
 from emulator.scenario.loader import ScenarioError
@@ -39,6 +39,7 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("POST", "/api/instances", data.instances_upload, "upload Part 10 files"),
     ("GET", "/api/instances/{uid}", data.instance_get, "download an instance (?format=json)"),
     ("POST", "/api/fabricate", data.fabricate, "fabricate studies (as the CLI)"),
+    ("POST", "/api/shutdown", views.shutdown, "stop the emulator (as SIGTERM)"),
     ("GET", "/api/worklist", views.worklist_list, "worklist items (?limit, ?after)"),
     ("POST", "/api/worklist", views.worklist_add, "add worklist items (DICOM JSON)"),
     ("GET", "/api/worklist/{id}", views.worklist_get, "one worklist item"),
@@ -62,6 +63,23 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("GET", "/api/journal/{id}", journal.journal_entry, "one journal entry"),
     ("DELETE", "/api/journal", journal.journal_clear, "clear the journal"),
 ]
+
+
+# The role each route needs when tokens are configured: GET is viewer, these are admin,
+# every other change is test_write (see emulator/admin/auth.py).
+ADMIN_ROUTES = frozenset(
+    {
+        ("PUT", "/api/remote-aes/{name}"),
+        ("DELETE", "/api/remote-aes/{name}"),
+        ("POST", "/api/shutdown"),
+    }
+)
+
+
+def needed_role(method: str, path: str) -> str:
+    if method in ("GET", "HEAD"):
+        return "viewer"
+    return "admin" if (method, path) in ADMIN_ROUTES else "test_write"
 
 
 def error_body(status: int, error: str, detail: str = "") -> web.Response:
@@ -100,9 +118,54 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return error_body(500, "internal error", "the emulator's log has the details")
 
 
-def make_app(emulator: Emulator) -> web.Application:
-    """The admin application bound to *emulator*."""
-    app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
+def auth_middleware(tokens: dict[str, str]) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """Refuse changes from other sites' pages; with *tokens*, require a bearer token whose
+    role allows the route (401 without one or with an unknown one, 403 for too low a role)."""
+
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method not in ("GET", "HEAD") and _from_another_site(request):
+            return error_body(
+                403, "Forbidden", "a page of another site may not change the emulator"
+            )
+        if not tokens:
+            return await handler(request)
+        scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+        role = auth.role_of(tokens, presented.strip()) if scheme.lower() == "bearer" else None
+        if role is None:
+            detail = (
+                "send Authorization: Bearer <token>, a token of --admin-tokens"
+                if not presented
+                else "the bearer token is not one of --admin-tokens"
+            )
+            response = error_body(401, "Unauthorized", detail)
+            response.headers["WWW-Authenticate"] = 'Bearer realm="dicom-fabricator"'
+            return response
+        resource = request.match_info.route.resource
+        path = resource.canonical if resource is not None else request.path
+        needed = needed_role(request.method, path)
+        if not auth.allows(role, needed):
+            detail = f"a {role} token cannot {request.method} {request.path}: it needs {needed}"
+            return error_body(403, "Forbidden", detail)
+        return await handler(request)
+
+    return check
+
+
+def _from_another_site(request: web.Request) -> bool:
+    """A browser's request made by a page of another site (Sec-Fetch-Site, else Origin)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    return origin is not None and origin.split("://", 1)[-1] != request.host
+
+
+def make_app(emulator: Emulator, tokens: dict[str, str] | None = None) -> web.Application:
+    """The admin application bound to *emulator*; *tokens* (token → role) protect it."""
+    app = web.Application(
+        middlewares=[errors_middleware, auth_middleware(tokens or {})], client_max_size=MAX_BODY
+    )
     app[EMULATOR] = emulator
     for method, path, view, _ in ROUTES:
         app.router.add_route(method, path, view)

@@ -41,6 +41,12 @@ async def reset(request: web.Request) -> web.Response:
     return web.json_response(await asyncio.to_thread(request.app[EMULATOR].reset, keep))
 
 
+async def shutdown(request: web.Request) -> web.Response:
+    """POST /api/shutdown: answer, then stop as SIGTERM does."""
+    request.app[EMULATOR].request_shutdown()
+    return web.json_response({"stopping": True}, status=202)
+
+
 async def remote_aes(request: web.Request) -> web.Response:
     """GET /api/remote-aes"""
     remotes = request.app[EMULATOR].remote_aes.all()
