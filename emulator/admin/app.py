@@ -47,6 +47,7 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("GET", "/api/mpps", views.mpps_list, "performed procedure steps (?limit, ?after)"),
     ("GET", "/api/mpps/{uid}", views.mpps_get, "one performed procedure step"),
     ("GET", "/api/commitments", views.commitments, "storage commitment requests and reports"),
+    ("GET", "/api/commitments/{id}", views.commitment_get, "one storage commitment request"),
     ("POST", "/api/hl7", views.hl7_order, "apply an HL7 v2 order (ORM^O01, OMI^O23)"),
     ("GET", "/api/scenario", scenario.scenario_get, "the scenario in force"),
     ("PUT", "/api/scenario", scenario.scenario_put, "replace the scenario (YAML or JSON)"),

@@ -148,6 +148,15 @@ async def commitments(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
+async def commitment_get(request: web.Request) -> web.Response:
+    """GET /api/commitments/{id}"""
+    pk = _int(request, "id", 0, where="path")
+    row = await asyncio.to_thread(request.app[EMULATOR].commitments.get, pk)
+    if row is None:
+        raise web.HTTPNotFound(text=f"no commitment request {pk}")
+    return web.json_response(row.summary())
+
+
 async def hl7_order(request: web.Request) -> web.Response:
     """POST /api/hl7"""
     text = await request.text()

@@ -203,3 +203,23 @@ def test_a_malformed_commitment_request_is_refused_with_its_status(
     assert status.Status == code
     assert status.ErrorComment
     assert stored.commitments.all() == []
+
+
+def test_one_commitment_request_is_shown_by_the_admin_api(stored):
+    import json
+    import urllib.error
+    import urllib.request
+
+    Modality().ask(stored, (CT, uid(1, 1, 1, 1)), keep_open=2)
+    [record] = stored.commitments.all()
+    url = f"{stored.admin_url}/api/commitments/{record.pk}"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        shown = json.load(response)
+    assert (shown["id"], shown["transaction_uid"], shown["requested"]) == (
+        record.pk,
+        TRANSACTION,
+        1,
+    )
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(f"{stored.admin_url}/api/commitments/999", timeout=5)
+    assert raised.value.code == 404
