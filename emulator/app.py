@@ -36,6 +36,7 @@ from emulator.version import __version__
 from storage import FileStore, Index, InstanceSource, StorageError, browse
 from storage.commitments import Commitments
 from storage.fabricate import FabricationSpec
+from storage.journal_store import JournalStore
 from storage.procedure_steps import ProcedureSteps
 from storage.worklist import Worklist
 
@@ -65,7 +66,7 @@ class Emulator:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.journal = RequestJournal()
+        self.journal = RequestJournal(config.journal.max_entries)
         self.remote_aes = RemoteAERegistry(config.remote_aes)
         self.scenario = ActiveScenario(config.scenario.seed)
         self._index: Index | None = None
@@ -124,6 +125,7 @@ class Emulator:
             self._files = FileStore(data_dir, fsync=self.config.storage.fsync)
             self._files.sweep_tmp()
             self._index = Index.open(data_dir / "index.sqlite")
+            self.journal.attach(JournalStore(self._index))
         except (OSError, StorageError) as exc:
             raise StartupError(f"cannot use data directory {data_dir}: {exc}") from exc
         except Exception as exc:  # sqlite3.DatabaseError: not a database, corrupt, locked
@@ -210,6 +212,7 @@ class Emulator:
                 server.shutdown()
                 self._drain(server)
             if self._index is not None:
+                self.journal.detach()  # what is left goes into the index before it closes
                 self._index.close()
                 self._index = None
 

@@ -44,6 +44,7 @@ _GROUPS = {
     "commitment": "Storage Commitment",
     "hl7": "HL7 v2 orders",
     "scenario": "scenario (faults and latency)",
+    "journal": "request journal",
 }
 
 

@@ -224,6 +224,20 @@ class HL7Config:
 
 
 @dataclass(frozen=True, slots=True)
+class JournalConfig:
+    """The request journal."""
+
+    max_entries: int = setting(
+        10000,
+        "association and message records each kept in memory for /api/journal queries; every"
+        " record is also kept in the index (readable by id) until a reset clears it",
+        "--journal-max",
+        lo=1,
+        hi=10_000_000,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class ScenarioConfig:
     """Fault and latency rules (see the README's Scenarios section)."""
 
@@ -278,6 +292,7 @@ class Config:
     commitment: CommitmentConfig = field(default_factory=CommitmentConfig)
     hl7: HL7Config = field(default_factory=HL7Config)
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+    journal: JournalConfig = field(default_factory=JournalConfig)
     remote_aes: tuple[RemoteAE, ...] = ()
     log_level: str = setting(
         "info",
@@ -297,6 +312,7 @@ SECTIONS: dict[str, type] = {
     "commitment": CommitmentConfig,
     "hl7": HL7Config,
     "scenario": ScenarioConfig,
+    "journal": JournalConfig,
 }
 TOP_LEVEL = ("log_level",)
 REMOTE_AES = "remote_aes"  # [remote_aes.NAME] tables; --remote-ae NAME=AETITLE@HOST:PORT

@@ -8,13 +8,16 @@ test that leaves one behind.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
+
+log = logging.getLogger("emulator.journal")
 
 MessageOutcome = Literal["ok", "failure", "cancelled", "error", "fault"]
 
@@ -56,7 +59,7 @@ class MessageRecord:
     message_id: int
     service: str
     calling_ae: str
-    started: float
+    started: float  # monotonic, for the duration
     sop_class: str = ""
     sop_instance: str = ""
     status: int | None = None
@@ -66,6 +69,7 @@ class MessageRecord:
     ms: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)  # "rule:action" of each rule that fired
+    at: float = field(default_factory=time.time)  # when it arrived (seconds since the epoch)
 
     def as_dict(self) -> dict[str, Any]:
         out = {"kind": "message", **asdict(self)}
@@ -99,19 +103,74 @@ def matches(record: Record, pattern: Mapping[str, Any]) -> bool:
     return True
 
 
+class Sink(Protocol):
+    """Where the journal persists its records (``storage.journal_store.JournalStore``)."""
+
+    def write(self, records: Iterable[dict[str, Any]]) -> None: ...
+    def get(self, record_id: int) -> dict[str, Any] | None: ...
+    def last_id(self) -> int: ...
+    def clear(self) -> None: ...
+
+
+FLUSH_INTERVAL = 0.5  # seconds between writes of changed records to the sink
+
+
 class RequestJournal:
-    """Bounded, lock-guarded records of associations and messages."""
+    """Bounded, lock-guarded records of associations and messages, each of the newest
+    *max_entries* kept in memory for queries; with a sink attached every record is also
+    written there, in the background, and stays readable by id."""
 
     def __init__(self, max_entries: int = 10000) -> None:
         self._lock = threading.Condition()
         self._associations: deque[AssociationRecord] = deque(maxlen=max_entries)
         self._messages: deque[MessageRecord] = deque(maxlen=max_entries)
         self._ids = itertools.count(1)
+        self._dirty: dict[int, Record] = {}
+        self._sink: Sink | None = None
+        self._flusher: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def attach(self, sink: Sink) -> None:
+        """Persist to *sink* from now on; ids continue after the last one it holds."""
+        self._sink = sink
+        with self._lock:
+            self._ids = itertools.count(sink.last_id() + 1)
+        self._stop.clear()
+        self._flusher = threading.Thread(target=self._flush_loop, name="journal", daemon=True)
+        self._flusher.start()
+
+    def detach(self) -> None:
+        """Write what is left and stop persisting (the emulator stops)."""
+        self._stop.set()
+        if self._flusher is not None:
+            self._flusher.join(timeout=10)
+            self._flusher = None
+        self.flush()
+        self._sink = None
+
+    def flush(self) -> None:
+        """Write the records changed since the last flush to the sink."""
+        with self._lock:
+            dirty, self._dirty = self._dirty, {}
+        if self._sink is not None and dirty:
+            try:
+                self._sink.write([record.as_dict() for record in dirty.values()])
+            except Exception:  # the journal must never break the DICOM side
+                log.exception("could not persist %d journal records", len(dirty))
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(FLUSH_INTERVAL):
+            self.flush()
+
+    def _touch(self, record: Record) -> None:
+        if self._sink is not None:
+            self._dirty[record.id] = record
 
     def open_association(self, peer: str) -> AssociationRecord:
         with self._lock:
             record = AssociationRecord(id=next(self._ids), peer=peer, started=time.time())
             self._associations.append(record)
+            self._touch(record)
             self._lock.notify_all()
             return record
 
@@ -131,6 +190,7 @@ class RequestJournal:
             if association:
                 association.messages += 1
             self._messages.append(record)
+            self._touch(record)
             return record
 
     def finish(
@@ -146,12 +206,15 @@ class RequestJournal:
             record.ms = (time.monotonic() - record.started) * 1000
             for key, value in fields.items():
                 setattr(record, key, value)
+            self._touch(record)
             self._lock.notify_all()
             return record
 
-    def changed(self) -> None:
-        """Wake waiters after an association record was updated in place."""
+    def changed(self, record: Record | None = None) -> None:
+        """Note that *record* was updated in place; wake waiters."""
         with self._lock:
+            if record is not None:
+                self._touch(record)
             self._lock.notify_all()
 
     def messages(self, **match: Any) -> list[MessageRecord]:
@@ -174,11 +237,15 @@ class RequestJournal:
             )
         return [record for record in records if matches(record, pattern)]
 
-    def get(self, record_id: int) -> Record | None:
-        """The message or association record with *record_id*."""
+    def get(self, record_id: int) -> dict[str, Any] | None:
+        """The message or association record with *record_id* (from the sink once it is
+        past the cap), as a dict."""
         with self._lock:
             records: list[Record] = [*self._messages, *self._associations]
-        return next((record for record in records if record.id == record_id), None)
+        found = next((record for record in records if record.id == record_id), None)
+        if found is not None:
+            return found.as_dict()
+        return self._sink.get(record_id) if self._sink is not None else None
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
         """Block until *predicate* holds (re-checked on every journal change) or *timeout*."""
@@ -204,3 +271,6 @@ class RequestJournal:
         with self._lock:
             self._associations.clear()
             self._messages.clear()
+            self._dirty.clear()
+            if self._sink is not None:
+                self._sink.clear()

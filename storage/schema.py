@@ -177,6 +177,14 @@ def m005_commitments(db: Database) -> None:
     table.create_index(["transaction_uid"])
 
 
+@migrations()
+def m006_journal(db: Database) -> None:
+    """The request journal's records as JSON (the emulator keeps the newest in memory)."""
+    table = db.table("journal")
+    table.create({"id": int, "kind": str, "record": str, "started": float}, pk="id")
+    table.create_index(["kind"])
+
+
 def apply(db: Database) -> None:
     """Bring *db* to the current schema (idempotent)."""
     migrations.apply(db)

@@ -77,8 +77,8 @@ async def journal_entry(request: web.Request) -> web.Response:
     record_id = _integer("id", request.match_info["id"])
     record = request.app[EMULATOR].journal.get(record_id)
     if record is None:
-        raise web.HTTPNotFound(text=f"no journal entry {record_id} (cleared, or past the cap)")
-    return web.json_response(record.as_dict())
+        raise web.HTTPNotFound(text=f"no journal entry {record_id} (never made, or cleared)")
+    return web.json_response(record)
 
 
 async def journal_wait(request: web.Request) -> web.Response:

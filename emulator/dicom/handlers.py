@@ -480,7 +480,7 @@ def handle_accepted(event: Event, ctx: ServiceContext, tracker: AssociationTrack
     record.implementation_uid = str(requestor.implementation_class_uid or "")
     record.implementation_version = requestor.implementation_version_name or ""
     record.outcome = "accepted"
-    ctx.journal.changed()
+    ctx.journal.changed(record)
 
 
 def _end(event: Event, ctx: ServiceContext, tracker: AssociationTracker, outcome: str) -> None:
@@ -489,7 +489,7 @@ def _end(event: Event, ctx: ServiceContext, tracker: AssociationTracker, outcome
         return  # already ended (a released association also closes its connection)
     record.outcome = outcome
     record.ended = time.time()
-    ctx.journal.changed()
+    ctx.journal.changed(record)
     log.info(
         kv(
             assoc=record.id,

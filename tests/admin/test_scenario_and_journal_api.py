@@ -255,4 +255,4 @@ async def test_journal_clear_and_a_missing_entry(api):
     assert await (await api.get("/api/journal/count?kind=association")).json() == {"count": 0}
     response = await api.get("/api/journal/99999")
     assert response.status == 404
-    assert "cleared, or past the cap" in (await response.json())["detail"]
+    assert "never made, or cleared" in (await response.json())["detail"]

@@ -1,0 +1,58 @@
+"""The request journal's records, persisted: one JSON document per record, by id.
+
+The emulator's journal keeps the newest records in memory for queries and writes every record
+here behind the DICOM path (a background flush), so older ones stay readable by id and the
+journal survives a restart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from storage.index import Index
+
+
+class JournalStore:
+    """The ``journal`` table of an index. Thread-safe."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+
+    def write(self, records: Iterable[dict[str, Any]]) -> None:
+        """Insert or replace records (each with ``id``, ``kind`` and ``at`` or ``started``, the
+        wall-clock time it began)."""
+        rows = [
+            (
+                r["id"],
+                r["kind"],
+                json.dumps(r, default=str),
+                float(r.get("at") or r.get("started") or 0),
+            )
+            for r in records
+        ]
+        if rows:
+            with self.index.writer() as conn:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO journal (id, kind, record, started)"
+                    " VALUES (?, ?, ?, ?)",
+                    rows,
+                )
+
+    def get(self, record_id: int) -> dict[str, Any] | None:
+        with self.index.reader() as conn:
+            row = conn.execute("SELECT record FROM journal WHERE id = ?", (record_id,)).fetchone()
+        return dict(json.loads(row[0])) if row is not None else None
+
+    def last_id(self) -> int:
+        with self.index.reader() as conn:
+            return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM journal").fetchone()[0])
+
+    def count(self) -> int:
+        with self.index.reader() as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0])
+
+    def clear(self) -> None:
+        with self.index.writer() as conn:
+            conn.execute("DELETE FROM journal")
