@@ -24,8 +24,7 @@ from emulator.app import Emulator
 from emulator.config import REMOTE_AES, Config, as_dict, load_config, settings
 from emulator.errors import ConfigError, EmulatorError, ExportError
 from emulator.remotes import SPEC_FORMAT, valid_ae_title
-from emulator.scenario.loader import ScenarioError
-from emulator.scenario.loader import load as load_scenario
+from emulator.scenario.problems import ScenarioError
 from emulator.services.export import export
 from emulator.services.fabrication import Job, fabricate_into
 from emulator.version import __version__
@@ -316,6 +315,13 @@ def fabricate_command(config: Config, args: argparse.Namespace) -> int:
         f" into {config.storage.data_dir}"
     )
     return 0
+
+
+def load_scenario(path: Path) -> dict[str, Any]:
+    """Read and check a scenario file (jsonschema and PyYAML load only when needed)."""
+    from emulator.scenario.loader import load
+
+    return load(path)
 
 
 def scenario_command(args: argparse.Namespace) -> int:

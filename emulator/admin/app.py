@@ -14,7 +14,7 @@ from emulator.admin import journal_views as journal
 from emulator.admin import scenario_views as scenario
 from emulator.admin.views import EMULATOR
 from emulator.errors import EmulatorError
-from emulator.scenario.loader import ScenarioError
+from emulator.scenario.problems import ScenarioError
 
 if TYPE_CHECKING:
     from emulator.app import Emulator

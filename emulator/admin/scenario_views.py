@@ -8,7 +8,6 @@ import asyncio
 from aiohttp import web
 
 from emulator.admin.views import EMULATOR
-from emulator.scenario.loader import parse
 
 BODY = "body"  # how problems name a scenario sent in a request
 NONE_ACTIVE = (
@@ -35,6 +34,8 @@ async def scenario_put(request: web.Request) -> web.Response:
 
 async def scenario_validate(request: web.Request) -> web.Response:
     """POST /api/scenario/validate: check without activating."""
+    from emulator.scenario.loader import parse  # jsonschema and PyYAML: only when used
+
     data = await asyncio.to_thread(parse, await request.text(), BODY)
     return web.json_response({"valid": True, "name": data["name"], "rules": len(data["rules"])})
 

@@ -35,8 +35,7 @@ from emulator.errors import status_dataset
 from emulator.journal import AssociationRecord, MessageRecord
 from emulator.logfmt import kv
 from emulator.scenario.active import ActiveScenario
-from emulator.scenario.engine import Decision, Engine, Event, sop_uid
-from emulator.scenario.loader import status_code
+from emulator.scenario.engine import Decision, Engine, Event, sop_uid, status_code
 
 log = logging.getLogger("emulator.dicom")
 

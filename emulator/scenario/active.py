@@ -15,7 +15,6 @@ from typing import Any, cast
 
 from emulator.logfmt import kv
 from emulator.scenario.engine import Decision, Engine, Event
-from emulator.scenario.loader import load, parse, parse_rule
 
 log = logging.getLogger("emulator.scenario")
 
@@ -35,6 +34,8 @@ class ActiveScenario:
 
     def load_file(self, path: Path) -> Engine:
         """Read, check and activate the scenario file at *path* (see :meth:`reload`)."""
+        from emulator.scenario.loader import load  # jsonschema and PyYAML: only when used
+
         engine = self._activate(load(path), str(path))
         self.path = path
         return engine
@@ -56,10 +57,14 @@ class ActiveScenario:
         """
         if self.path is None:
             raise LookupError("no scenario file to reload: start with --scenario FILE")
+        from emulator.scenario.loader import load
+
         return self._activate(load(self.path), str(self.path))
 
     def replace(self, text: str, name: str = "api") -> Engine:
         """Validate a scenario given as YAML or JSON text and activate it (see :meth:`reload`)."""
+        from emulator.scenario.loader import parse
+
         return self._activate(parse(text, name), name)
 
     def reset(self) -> None:
@@ -99,6 +104,8 @@ class ActiveScenario:
             if self._data is None:
                 self._data, self.source = {"name": "api", "rules": []}, "api"
                 self._swap(Engine(self._data, self.seed))
+            from emulator.scenario.loader import parse_rule
+
             engine = cast(Engine, self.engine)
             rule = parse_rule(text, name, engine.stages, engine.rule_ids)
             rule_id = engine.add_rule(rule, first)

@@ -72,6 +72,11 @@ class Decision:
         return f"{self.rule}:{self.action}"
 
 
+def status_code(value: Any) -> int:
+    """A status as a scenario file gives it (an integer or a hex string such as 0xA700)."""
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
 def sop_uid(value: str) -> str:
     """A UID, or the UID of a keyword pydicom or pynetdicom knows (the loader checked)."""
     known = getattr(uids, value, None) or getattr(sop_class, value, None)

@@ -8,7 +8,6 @@ Every problem is reported, not only the first, as ``file:line: field: message``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,30 +16,11 @@ import jsonschema
 import yaml
 from pydicom.uid import UID
 
+from emulator.scenario.engine import status_code
+from emulator.scenario.problems import Problem, ScenarioError
 from storage.uids import uid_problem
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with a scenario file."""
-
-    file: str
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.field or '(top)'}: {self.message}"
-
-
-class ScenarioError(Exception):
-    """A scenario that cannot be used; ``problems`` lists every one."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
 
 
 @lru_cache(maxsize=1)
@@ -195,11 +175,6 @@ _STATUS_RANGES = (
     (0xFE00, 0xFE00),
     (0xFF00, 0xFF01),
 )
-
-
-def status_code(value: Any) -> int:
-    """A status as a scenario file gives it (an integer or a hex string such as 0xA700)."""
-    return int(value, 16) if isinstance(value, str) else int(value)
 
 
 Found = list[tuple[tuple[Any, ...], str]]

@@ -34,7 +34,7 @@ from emulator.errors import (
     NoSuchObjectInstance,
 )
 from emulator.logfmt import kv
-from emulator.scenario.loader import status_code
+from emulator.scenario.engine import status_code
 from storage.records import text
 from storage.uids import uid_problem
 
