@@ -28,6 +28,7 @@ MAX_BODY = 1024**3  # uploads of Part 10 files (aiohttp's default is 1 MiB)
 ROUTES: list[tuple[str, str, Handler, str]] = [
     ("GET", "/api/health", views.health, "readiness, version, ports, AE title and counts"),
     ("GET", "/api/version", views.version, "the emulator's version"),
+    ("GET", "/api/openapi.json", views.openapi, "this API as an OpenAPI 3 document"),
     ("GET", "/api/config", views.config, "the effective configuration"),
     ("POST", "/api/reset", views.reset, "clear what tests left behind ({keep: [parts]})"),
     ("GET", "/api/remote-aes", views.remote_aes, "the registered remote AEs"),
@@ -101,6 +102,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         elif exc.status == 405:
             detail = f"{request.method} is not allowed on {request.path}"
         return error_body(exc.status, exc.reason, detail)
+    except UnicodeDecodeError as exc:  # request.text() of bytes that are not UTF-8
+        return error_body(400, "Bad Request", f"the body is not UTF-8 text: {exc.reason}")
     except EmulatorError as exc:
         return error_body(400, str(exc).split(":\n")[0], "; ".join(exc.problems))
     except ScenarioError as exc:

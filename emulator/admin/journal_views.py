@@ -20,11 +20,16 @@ _POLL = 0.02  # seconds between checks of a long-polled wait
 
 def _integer(name: str, raw: Any) -> int:
     if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw
-    try:
-        return int(str(raw), 0)  # 0x0000 or 0
-    except ValueError:
-        raise web.HTTPBadRequest(text=f"{name} must be an integer or 0x hex, got {raw!r}") from None
+        value = raw
+    else:
+        try:
+            value = int(str(raw), 0)  # 0x0000 or 0
+        except ValueError:
+            detail = f"{name} must be an integer or 0x hex, got {raw!r}"
+            raise web.HTTPBadRequest(text=detail) from None
+    if not 0 <= value < 2**63:  # what SQLite's INTEGER holds
+        raise web.HTTPBadRequest(text=f"{name} must be from 0 to 2**63 - 1, got {value}")
+    return value
 
 
 def _value(key: str, raw: Any) -> Any:

@@ -22,6 +22,14 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response(await asyncio.to_thread(request.app[EMULATOR].health))
 
 
+async def openapi(request: web.Request) -> web.Response:
+    """GET /api/openapi.json"""
+    from emulator.admin.app import ROUTES, needed_role
+    from emulator.admin.openapi import document
+
+    return web.json_response(document(ROUTES, needed_role))
+
+
 async def version(request: web.Request) -> web.Response:
     """GET /api/version"""
     return web.json_response({"version": __version__})
@@ -63,9 +71,12 @@ def _int(request: web.Request, name: str, default: int, where: str = "query") ->
     if raw is None:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise web.HTTPBadRequest(text=f"{name} must be an integer, got {raw!r}") from None
+    if not 0 <= value < 2**63:  # what SQLite's INTEGER holds
+        raise web.HTTPBadRequest(text=f"{name} must be from 0 to 2**63 - 1, got {value}")
+    return value
 
 
 def _paging(request: web.Request) -> tuple[int, int]:
