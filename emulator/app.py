@@ -200,7 +200,7 @@ class Emulator:
         with self._stop_lock:
             self.scenario.stop()  # delays and hangs in flight end at once
             if self._ctx_value is not None:
-                self._ctx_value.stopping.set()  # pending deliveries give up at once
+                self._ctx_value.interrupts.stop()  # pending deliveries give up at once
             if self._admin is not None:
                 self._admin.stop()
                 self._admin = None
@@ -331,6 +331,7 @@ class Emulator:
                 f" {', '.join(RESET_PARTS)}"
             )
         cleared: dict[str, int] = {}
+        self._ctx().interrupts.interrupt()  # commitment reports waiting out a delay give up
         if "scenario" in kept:
             self.scenario.interrupt()
         else:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 from emulator.config import Config
 from emulator.dicom.faults import Faults
+from emulator.interrupts import Interrupts
 from emulator.journal import RequestJournal
 from emulator.remotes import RemoteAERegistry
 from emulator.scenario.active import ActiveScenario
@@ -26,7 +26,7 @@ class ServiceContext:
     instances: InstanceSource
     journal: RequestJournal
     remotes: RemoteAERegistry
-    stopping: threading.Event = field(default_factory=threading.Event)  # set at shutdown
+    interrupts: Interrupts = field(default_factory=Interrupts)  # a stop or a reset ends waits
     scenario: ActiveScenario = field(default_factory=ActiveScenario)
 
     @property

@@ -228,8 +228,8 @@ def _deliver(
     mode: str,
     delay: float,
 ) -> None:
-    if ctx.stopping.wait(delay):
-        ctx.commitments.delivered(record, "undeliverable", "", "the emulator stopped")
+    if ctx.interrupts.wait(delay):
+        ctx.commitments.delivered(record, "undeliverable", "", "the emulator stopped or was reset")
         return
     transaction = str(report.TransactionUID)
     if mode in ("auto", "same"):

@@ -13,7 +13,7 @@ from emulator.admin.app import make_app
 from storage.fabricate import FabricationSpec
 from tests.admin.test_api import WORKLIST_ITEM
 from tests.faults.helpers import client
-from tests.helpers import associate, make_dataset, wait_until
+from tests.helpers import associate, make_dataset, part10, wait_until
 
 SMALL = FabricationSpec(
     seed=2, patients=1, series_per_study=1, instances_per_series=2, modalities=("CT",)
@@ -126,3 +126,24 @@ async def test_a_bad_reset_is_400_and_resets_nothing(api, body, words):
     answer = await response.json()
     assert words in answer["error"] + answer["detail"]
     assert len(emulator.worklist.items()) == 1
+
+
+@pytest.mark.config(commitment__delay=60)
+async def test_reset_ends_a_commitment_report_waiting_out_its_delay(api):
+    from tests.services.test_commitment import CT, Modality
+
+    emulator = api.emulator
+    emulator.import_instance(part10(make_dataset(instance=1)))
+    modality = Modality()
+    status = await asyncio.to_thread(modality.ask, emulator, (CT, make_dataset().SOPInstanceUID))
+    assert status.Status == 0
+    response = await api.post("/api/reset", json={"keep": ["commitments", "received"]})
+    assert response.status == 200
+
+    def undeliverable() -> bool:
+        [record] = emulator.commitments.all()
+        return record.state == "undeliverable"
+
+    assert await asyncio.to_thread(wait_until, undeliverable)  # not after 60 s
+    [record] = emulator.commitments.all()
+    assert record.detail == "the emulator stopped or was reset"

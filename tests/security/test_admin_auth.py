@@ -129,3 +129,10 @@ def test_post_shutdown_stops_a_served_emulator_cleanly(tmp_path):
         assert response.status == 202
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
+
+
+@pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, _, _ in ROUTES])
+async def test_every_route_refuses_a_request_without_a_token(api, method, path):
+    concrete = path.replace("{", "").replace("}", "")  # {id} → id: a path the route matches
+    response = await api.request(method, concrete)
+    assert response.status == 401, (method, path)
