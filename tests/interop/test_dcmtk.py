@@ -227,6 +227,24 @@ def _listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def movescu(emulator, destination: str, study_uid: str) -> subprocess.CompletedProcess[str]:
+    """DCMTK movescu: the study *study_uid* to the AE title *destination*."""
+    return dcmtk(
+        "movescu",
+        "-S",
+        "-aec",
+        emulator.ae_title,
+        "-aem",
+        destination,
+        "-k",
+        "QueryRetrieveLevel=STUDY",
+        "-k",
+        f"StudyInstanceUID={study_uid}",
+        "127.0.0.1",
+        str(emulator.dicom_port),
+    )
+
+
 def received_uids(folder) -> list[str]:
     return sorted(dcmread(p).SOPInstanceUID for p in folder.iterdir() if p.is_file())
 
@@ -234,20 +252,7 @@ def received_uids(folder) -> list[str]:
 def test_movescu_moves_a_study_to_storescp(loaded, storescp):
     port, out = storescp
     loaded.remote_aes.put(RemoteAE("dest", "DEST", "127.0.0.1", port))
-    r = dcmtk(
-        "movescu",
-        "-S",
-        "-aec",
-        loaded.ae_title,
-        "-aem",
-        "DEST",
-        "-k",
-        "QueryRetrieveLevel=STUDY",
-        "-k",
-        f"StudyInstanceUID={uid(1, 1)}",
-        "127.0.0.1",
-        str(loaded.dicom_port),
-    )
+    r = movescu(loaded, "DEST", uid(1, 1))
 
     assert r.returncode == 0, r.stdout + r.stderr
     assert received_uids(out) == sorted([uid(1, 1, 1, 1), uid(1, 1, 2, 1)])
@@ -256,20 +261,7 @@ def test_movescu_moves_a_study_to_storescp(loaded, storescp):
 
 
 def test_movescu_to_an_unknown_destination_gets_a801(loaded):
-    r = dcmtk(
-        "movescu",
-        "-S",
-        "-aec",
-        loaded.ae_title,
-        "-aem",
-        "NOBODY",
-        "-k",
-        "QueryRetrieveLevel=STUDY",
-        "-k",
-        f"StudyInstanceUID={uid(1, 1)}",
-        "127.0.0.1",
-        str(loaded.dicom_port),
-    )
+    r = movescu(loaded, "NOBODY", uid(1, 1))
 
     assert r.returncode != 0  # movescu exits non-zero when the archive refuses the move
     [record] = loaded.journal.messages(service="C-MOVE")
@@ -361,20 +353,7 @@ def test_movescu_and_getscu_retrieve_fabricated_studies_synthesized_on_demand(
     port, out = storescp
     emulator.remote_aes.put(RemoteAE("dest", "DEST", "127.0.0.1", port))
     for study in sorted(emulator.index.study_uids()):
-        r = dcmtk(
-            "movescu",
-            "-S",
-            "-aec",
-            emulator.ae_title,
-            "-aem",
-            "DEST",
-            "-k",
-            "QueryRetrieveLevel=STUDY",
-            "-k",
-            f"StudyInstanceUID={study}",
-            "127.0.0.1",
-            str(emulator.dicom_port),
-        )
+        r = movescu(emulator, "DEST", study)
         assert r.returncode == 0, r.stdout + r.stderr
     assert received_uids(out) == expected
 

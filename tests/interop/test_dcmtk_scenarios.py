@@ -12,7 +12,7 @@ from pydicom import dcmread
 
 from emulator.remotes import RemoteAE
 from tests.helpers import dcmtk, make_dataset, part10, uid
-from tests.interop.test_dcmtk import received_uids, storescp
+from tests.interop.test_dcmtk import movescu, received_uids, storescp
 
 pytestmark = pytest.mark.interop
 __all__ = ["storescp"]
@@ -102,20 +102,7 @@ def test_movescu_to_storescp_with_failing_suboperations(emulator, storescp):
         "name: t\nrules:\n  - match: {phase: request, service: C-MOVE}\n"
         "    action: {fail_suboperations: {indexes: [2]}}\n"
     )
-    r = dcmtk(
-        "movescu",
-        "-S",
-        "-aec",
-        emulator.ae_title,
-        "-aem",
-        "DEST",
-        "-k",
-        "QueryRetrieveLevel=STUDY",
-        "-k",
-        f"StudyInstanceUID={uid(1, 1)}",
-        "127.0.0.1",
-        str(emulator.dicom_port),
-    )
+    r = movescu(emulator, "DEST", uid(1, 1))
 
     assert received_uids(out) == sorted(uid(1, 1, 1, i) for i in (1, 3, 4)), r.stderr
     [record] = emulator.journal.messages(service="C-MOVE")
