@@ -29,6 +29,7 @@ class ActiveScenario:
         self._data: dict[str, Any] | None = None
         self._added: list[tuple[dict[str, Any], bool]] = []  # rules added at run time
         self._removed: set[str] = set()  # ids of rules removed at run time
+        self._adhoc: dict[str, Any] = {"name": "api", "rules": []}  # made by add_rule alone
         self._lock = threading.Lock()
         self.engine: Engine | None = None
 
@@ -75,11 +76,15 @@ class ActiveScenario:
                 self._swap(self._engine())
 
     def restore(self) -> None:
-        """Back to the scenario as loaded: rules added at run time go, and it starts over."""
+        """Back to the scenario as loaded: rules added at run time go, and it starts over;
+        a scenario that only rules added at run time made goes altogether."""
         with self._lock:
             self._added.clear()
             self._removed.clear()
-            if self._data is not None:
+            if self._data is not None and self._data is self._adhoc:
+                self._data, self.source = None, ""
+                self._swap(None)
+            elif self._data is not None:
                 self._swap(self._engine())
 
     def clear(self) -> None:
@@ -102,7 +107,7 @@ class ActiveScenario:
         """
         with self._lock:
             if self._data is None:
-                self._data, self.source = {"name": "api", "rules": []}, "api"
+                self._data, self.source = self._adhoc, "api"
                 self._swap(Engine(self._data, self.seed))
             from emulator.scenario.loader import parse_rule
 

@@ -147,3 +147,11 @@ async def test_reset_ends_a_commitment_report_waiting_out_its_delay(api):
     assert await asyncio.to_thread(wait_until, undeliverable)  # not after 60 s
     [record] = emulator.commitments.all()
     assert record.detail == "the emulator stopped or was reset"
+
+
+async def test_reset_drops_a_scenario_that_only_added_rules_made(api):
+    await api.post("/api/scenario/rules", data=RULE)
+    assert api.emulator.scenario.summary()["name"] == "api"
+    await api.post("/api/reset")
+    assert api.emulator.scenario.summary() is None
+    assert (await api.get("/api/scenario")).status == 404
