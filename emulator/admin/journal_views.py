@@ -11,6 +11,7 @@ from aiohttp import web
 
 from emulator.admin.views import EMULATOR
 from emulator.journal import PATTERN_FIELDS, Record
+from emulator.scenario.engine import sop_uid
 
 KINDS = tuple(PATTERN_FIELDS)
 INT_FIELDS = frozenset({"status", "association", "message_id"})
@@ -33,6 +34,8 @@ def _integer(name: str, raw: Any) -> int:
 
 
 def _value(key: str, raw: Any) -> Any:
+    if key == "sop_class":
+        return sop_uid(str(raw))  # a keyword such as CTImageStorage, or a UID (glob)
     return _integer(key, raw) if key in INT_FIELDS else raw
 
 

@@ -24,7 +24,7 @@ from emulator.dicom.wire import FaultSocket, Wire
 
 if TYPE_CHECKING:
     from emulator.dicom.context import ServiceContext
-    from emulator.dicom.handlers import AssociationTracker
+    from emulator.dicom.notifications import AssociationTracker
 
 log = logging.getLogger("emulator.dicom")
 

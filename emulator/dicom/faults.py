@@ -263,7 +263,7 @@ def _ap_abort(assoc: Association, decision: Decision, engine: Engine) -> Verdict
 
 
 # What each action does on an association. reject, max_pdu and reject_contexts act on the
-# negotiation (handlers.handle_requested); MODIFIERS are applied by their service.
+# negotiation (notifications.handle_requested); MODIFIERS are applied by their service.
 ACTIONS: dict[str, Action] = {
     "delay": _delay,
     "status": _status,

@@ -1,15 +1,13 @@
 """pynetdicom event handlers: thin adapters between events and services.
 
 Each handler reads the event, calls a service function, maps the outcome to a DIMSE status
-(``emulator.errors.status_for``), journals it and logs one line. Notification handlers keep the
-association record and log one line per association when it ends.
+(``emulator.errors.status_for``), journals it and logs one line. The association's own events
+are in ``dicom/notifications.py``; :func:`handlers` is the table of both.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -27,8 +25,17 @@ from emulator.dicom.faults import (
     LazySummary,
     Verdict,
     association_event,
-    narrowed,
     summary,
+)
+from emulator.dicom.notifications import (
+    AssociationTracker,
+    handle_aborted,
+    handle_accepted,
+    handle_conn_close,
+    handle_conn_open,
+    handle_rejected,
+    handle_released,
+    handle_requested,
 )
 from emulator.errors import (
     CANCEL,
@@ -37,7 +44,7 @@ from emulator.errors import (
     status_dataset,
     status_for,
 )
-from emulator.journal import AssociationRecord, MessageRecord
+from emulator.journal import MessageRecord
 from emulator.logfmt import kv
 from emulator.services import commitment, mpps, query, store, worklist
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
@@ -47,27 +54,6 @@ from storage.part10 import file_meta
 log = logging.getLogger("emulator.dicom")
 
 FindYield = tuple[int | Dataset, Dataset | None]
-
-
-class AssociationTracker:
-    """Maps live associations to their journal records (one per server)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._records: dict[int, AssociationRecord] = {}
-        self.closed_how: dict[int, str] = {}  # assoc → "aborted" | "dropped", set at close
-
-    def put(self, assoc: Any, record: AssociationRecord) -> None:
-        with self._lock:
-            self._records[id(assoc)] = record
-
-    def get(self, assoc: Any) -> AssociationRecord | None:
-        with self._lock:
-            return self._records.get(id(assoc))
-
-    def pop(self, assoc: Any) -> AssociationRecord | None:
-        with self._lock:
-            return self._records.pop(id(assoc), None)
 
 
 def _sop_name(uid: str) -> str:
@@ -407,133 +393,6 @@ def handle_n_action(
         extra={"transaction": taken.request.transaction_uid, "failed": taken.failed},
     )
     return SUCCESS, None
-
-
-# -- association notifications ----------------------------------------------------------------
-
-
-def handle_conn_open(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
-    # pynetdicom's DUL loop sleeps this long when idle (dul.py, _run_loop_delay): per message
-    # latency versus CPU per open association. pynetdicom has no public setting for it.
-    event.assoc.dul._run_loop_delay = ctx.config.dicom.poll_interval
-    host, port = event.assoc.requestor.address, event.assoc.requestor.port
-    tracker.put(event.assoc, ctx.journal.open_association(f"{host}:{port}"))
-
-
-def handle_requested(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
-    """The A-ASSOCIATE-RQ is read, nothing negotiated yet: note the AE titles, then the
-    scenario's ``associate`` phase."""
-    assoc, record = event.assoc, tracker.get(event.assoc)
-    primitive = assoc.requestor.primitive
-    if record is not None and primitive is not None:
-        record.calling_ae = str(primitive.calling_ae_title).strip()
-        record.called_ae = str(primitive.called_ae_title).strip()
-        record.contexts = [
-            {
-                "id": cx.context_id,
-                "abstract_syntax": str(cx.abstract_syntax),
-                "transfer_syntaxes": [str(ts) for ts in cx.transfer_syntax],
-            }
-            for cx in assoc.requestor.requested_contexts
-        ]
-        record.roles = {
-            str(uid): {"scu": item.scu_role, "scp": item.scp_role}
-            for uid, item in assoc.requestor.role_selection.items()
-        }
-    if ctx.scenario.engine is None:
-        return
-    scenario_event = association_event(assoc, "associate", record.id if record else 0)
-    found = ctx.faults.decide(scenario_event, record)
-    if found is None:
-        return
-    decision, engine = found
-    params = decision.params
-    if decision.action == "reject":  # A-ASSOCIATE-RJ; pynetdicom then skips negotiation
-        assoc.acse.send_reject(params["result"], params["source"], params["reason"])
-        _end(event, ctx, tracker, "rejected")
-        assoc.kill()  # as pynetdicom's own rejections: wait until the RJ is out
-    elif decision.action == "max_pdu":  # the Maximum Length the A-ASSOCIATE-AC announces
-        assoc.acceptor.maximum_length = int(params["bytes"])
-    elif decision.action == "reject_contexts":
-        assoc.acceptor.supported_contexts = narrowed(assoc.acceptor.supported_contexts, params)
-    else:
-        ctx.faults.apply(assoc, decision, engine)
-
-
-def handle_accepted(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
-    record = tracker.get(event.assoc)
-    if record is None:
-        return
-    requestor = event.assoc.requestor
-    record.contexts_proposed = len(requestor.requested_contexts)
-    record.contexts_accepted = len(event.assoc.accepted_contexts)
-    negotiated = {
-        cx.context_id: cx for cx in (*event.assoc.accepted_contexts, *event.assoc.rejected_contexts)
-    }
-    for proposed in record.contexts:
-        cx = negotiated.get(proposed["id"])
-        if cx is not None:
-            proposed["result"] = cx.status
-            if cx.result == 0:
-                proposed["transfer_syntax"] = str(cx.transfer_syntax[0])
-    record.max_pdu = requestor.maximum_length
-    record.implementation_uid = str(requestor.implementation_class_uid or "")
-    record.implementation_version = requestor.implementation_version_name or ""
-    record.outcome = "accepted"
-    ctx.journal.changed(record)
-
-
-def _end(event: Event, ctx: ServiceContext, tracker: AssociationTracker, outcome: str) -> None:
-    record = tracker.pop(event.assoc)
-    if record is None:
-        return  # already ended (a released association also closes its connection)
-    record.outcome = outcome
-    record.ended = time.time()
-    ctx.journal.changed(record)
-    log.info(
-        kv(
-            assoc=record.id,
-            event=outcome,
-            peer=record.peer,
-            calling=record.calling_ae or None,
-            called=record.called_ae or None,
-            contexts=f"{record.contexts_accepted}/{record.contexts_proposed}"
-            if record.contexts_proposed
-            else None,
-            messages=record.messages,
-            ms=(record.ended - record.started) * 1000,
-        )
-    )
-
-
-def handle_released(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
-    _end(event, ctx, tracker, "released")
-
-
-def handle_aborted(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
-    _end(event, ctx, tracker, tracker.closed_how.pop(id(event.assoc), "aborted"))
-
-
-def handle_rejected(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
-    _end(event, ctx, tracker, "rejected")
-
-
-def handle_conn_close(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
-    record = tracker.get(event.assoc)
-    if record is not None and record.outcome == "accepted":
-        # An established association always ends in EVT_RELEASED or EVT_ABORTED after this;
-        # note whether the peer sent A-ABORT or just dropped the connection.
-        aborted = event.assoc.acse.is_aborted("a-abort")
-        tracker.closed_how[id(event.assoc)] = "aborted" if aborted else "dropped"
-        return
-    if record is not None and record.outcome == "open":
-        # The connection closed before any A-ASSOCIATE-RQ (garbage, a port scan). pynetdicom's
-        # acceptor would otherwise wait out the ACSE timeout holding an association slot;
-        # None is what its own timeout yields, so it takes the same clean exit now.
-        queue = event.assoc.dul.to_user_queue
-        if queue.empty():
-            queue.put(cast(Any, None))  # typed without None, but None is its timeout value
-    _end(event, ctx, tracker, "closed")
 
 
 def handlers(ctx: ServiceContext, tracker: AssociationTracker) -> list[EventHandlerType]:

@@ -15,7 +15,8 @@ from emulator.config import DicomConfig
 from emulator.dicom.association import EmulatorRequestHandler
 from emulator.dicom.context import ServiceContext
 from emulator.dicom.contexts import supported_contexts
-from emulator.dicom.handlers import AssociationTracker, handlers
+from emulator.dicom.handlers import handlers
+from emulator.dicom.notifications import AssociationTracker
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 
 

@@ -187,6 +187,9 @@ async def test_journal_lists_filters_and_counts_messages_and_associations(api):
     assert count == {"count": 2}
     count = await (await api.get("/api/journal/count?calling_ae=MOD*&status=42752")).json()
     assert count == {"count": 2}
+    for sop_class in ("CTImageStorage", "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.*"):
+        count = await (await api.get(f"/api/journal/count?sop_class={sop_class}")).json()
+        assert count == {"count": 4}, sop_class
     body = await (await api.get("/api/journal?kind=association&calling_ae=MOD2")).json()
     [assoc] = body["entries"]
     assert (assoc["kind"], assoc["outcome"], assoc["called_ae"]) == (
