@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 
+import pytest
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE
 from pynetdicom.sop_class import CTImageStorage, MRImageStorage, Verification
@@ -189,3 +190,23 @@ def test_a_hang_in_flight_ends_at_once_when_the_scenario_is_reset(emulator):
     assert time.monotonic() - started < 5  # not the client's 30 s
     assert wait_until(lambda: assoc.is_aborted)  # a hang ends with an A-ABORT
     assert wait_until(lambda: emulator.journal.messages(service="C-ECHO", outcome="fault"))
+
+
+@pytest.mark.parametrize(
+    "garbage", [b"GET / HTTP/1.1\r\n\r\n", bytes(range(256)) * 4, b"\x04\x00\xff\xff\xff\xff"]
+)
+def test_garbage_under_a_scenario_closes_that_connection_and_others_are_served(emulator, garbage):
+    emulator.load_scenario(
+        "name: t\nrules:\n"
+        "  - match: {phase: connect}\n    action: {throttle: {bytes_per_s: 100000}}\n"
+        "  - match: {phase: release}\n    action: {delay: {ms: 10}}\n"
+    )
+    with socket.create_connection(("127.0.0.1", emulator.dicom_port), timeout=5) as s:
+        s.sendall(garbage)
+        s.shutdown(socket.SHUT_WR)
+        data, _ = read_until_closed(s)
+    assert data == b"" or data[0] == 0x07  # nothing, or an A-ABORT PDU
+    assoc = client(emulator.dicom_port)
+    assert assoc.send_c_echo().Status == 0
+    assoc.release()
+    assert assoc.is_released
