@@ -27,6 +27,9 @@ class NoDelayServer(ThreadedAssociationServer):
     """
 
     daemon_threads = True
+    # socketserver's listen() backlog is 5: a burst of modalities connecting at once (or a
+    # loaded machine slow to accept) would see connections dropped before any association
+    request_queue_size = 128
 
     def __init__(
         self,
