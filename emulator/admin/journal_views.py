@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator.admin.views import EMULATOR
+from emulator.admin.views import EMULATOR, integer
 from emulator.journal import PATTERN_FIELDS, Record
 from emulator.scenario.engine import sop_uid
 
@@ -20,17 +20,7 @@ _POLL = 0.02  # seconds between checks of a long-polled wait
 
 
 def _integer(name: str, raw: Any) -> int:
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        value = raw
-    else:
-        try:
-            value = int(str(raw), 0)  # 0x0000 or 0
-        except ValueError:
-            detail = f"{name} must be an integer or 0x hex, got {raw!r}"
-            raise web.HTTPBadRequest(text=detail) from None
-    if not 0 <= value < 2**63:  # what SQLite's INTEGER holds
-        raise web.HTTPBadRequest(text=f"{name} must be from 0 to 2**63 - 1, got {value}")
-    return value
+    return integer(name, raw, hex_ok=True)  # statuses are written 0xA700 as often as not
 
 
 def _value(key: str, raw: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -66,17 +66,25 @@ async def config(request: web.Request) -> web.Response:
     return web.json_response(request.app[EMULATOR].config_dict())
 
 
-def _int(request: web.Request, name: str, default: int, where: str = "query") -> int:
-    raw = request.match_info.get(name) if where == "path" else request.query.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise web.HTTPBadRequest(text=f"{name} must be an integer, got {raw!r}") from None
-    if not 0 <= value < 2**63:  # what SQLite's INTEGER holds
+def integer(name: str, raw: Any, hex_ok: bool = False) -> int:
+    """*raw* (text, or already an int from JSON) as an id, count or status that SQLite's
+    INTEGER holds; 400 naming *name* otherwise. *hex_ok* also takes ``0xA700``."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    else:
+        try:
+            value = int(str(raw), 0 if hex_ok else 10)
+        except ValueError:
+            kind = "an integer or 0x hex" if hex_ok else "an integer"
+            raise web.HTTPBadRequest(text=f"{name} must be {kind}, got {raw!r}") from None
+    if not 0 <= value < 2**63:
         raise web.HTTPBadRequest(text=f"{name} must be from 0 to 2**63 - 1, got {value}")
     return value
+
+
+def _int(request: web.Request, name: str, default: int, where: str = "query") -> int:
+    raw = request.match_info.get(name) if where == "path" else request.query.get(name)
+    return default if raw is None else integer(name, raw)
 
 
 def _paging(request: web.Request) -> tuple[int, int]:
