@@ -147,6 +147,39 @@ class AdminConfig:
         " required when admin.host is not a loopback address",
         "--admin-tokens",
     )
+    allowed_hosts: str = setting(
+        "",
+        "comma-separated host names the admin API answers to besides loopback names and"
+        " addresses, IP addresses and admin.host (a guard against DNS rebinding); '*': any",
+        "--admin-allowed-hosts",
+    )
+    max_body_size: int = setting(
+        1024 * 1024,
+        "largest JSON, YAML or HL7 request body in bytes; a larger one gets 413",
+        "--admin-max-body",
+        lo=1024,
+        hi=2**31 - 1,
+    )
+    max_upload_size: int = setting(
+        512 * 1024 * 1024,
+        "largest Part 10 file one upload part may be, in bytes (read in chunks; a larger"
+        " part gets 413 and nothing of it is stored)",
+        "--admin-max-upload",
+        lo=1024,
+        hi=2**40,
+    )
+    max_fabricate_instances: int = setting(
+        100_000,
+        "most instances one POST /api/fabricate may make (the fabricate command has no cap)",
+        "--admin-max-fabricate",
+        lo=1,
+        hi=100_000_000,
+    )
+
+    @property
+    def host_names(self) -> list[str]:
+        """The extra host names of admin.allowed_hosts, lower case."""
+        return [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("emulator.admin")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-MAX_BODY = 1024**3  # uploads of Part 10 files (aiohttp's default is 1 MiB)
 
 # The one declared route table: (method, path, view, summary). The README lists every path.
 ROUTES: list[tuple[str, str, Handler, str]] = [
@@ -97,7 +96,14 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         if exc.status < 400:
             raise
         detail = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else ""
-        if exc.status == 404 and not detail:
+        if exc.status == 413:
+            detail = (
+                f"the body is larger than {request.app[EMULATOR].config.admin.max_body_size}"
+                " bytes, the limit (admin.max_body_size, --admin-max-body)"
+                if not detail or detail.startswith("Maximum request body size")
+                else detail
+            )
+        elif exc.status == 404 and not detail:
             detail = f"no route {request.method} {request.path}; see GET /api/health"
         elif exc.status == 405:
             detail = f"{request.method} is not allowed on {request.path}"
@@ -128,6 +134,17 @@ def auth_middleware(tokens: dict[str, str]) -> Callable[..., Awaitable[web.Strea
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        admin = request.app[EMULATOR].config.admin
+        host = request.headers.get("Host", "")
+        if not auth.host_allowed(host, admin.host, admin.host_names):
+            log.warning("refused a request for host %r (not an allowed host name)", host[:100])
+            return error_body(
+                421,
+                "Misdirected Request",
+                f"this admin API does not answer to the host name {host[:100]!r}: use"
+                f" localhost, an IP address or {admin.host}, or list the name with"
+                " --admin-allowed-hosts",
+            )
         if request.method not in ("GET", "HEAD") and _from_another_site(request):
             return error_body(
                 403, "Forbidden", "a page of another site may not change the emulator"
@@ -168,7 +185,8 @@ def _from_another_site(request: web.Request) -> bool:
 def make_app(emulator: Emulator, tokens: dict[str, str] | None = None) -> web.Application:
     """The admin application bound to *emulator*; *tokens* (token → role) protect it."""
     app = web.Application(
-        middlewares=[errors_middleware, auth_middleware(tokens or {})], client_max_size=MAX_BODY
+        middlewares=[errors_middleware, auth_middleware(tokens or {})],
+        client_max_size=emulator.config.admin.max_body_size,
     )
     app[EMULATOR] = emulator
     for method, path, view, _ in ROUTES:

@@ -70,6 +70,33 @@ def allows(role: str, needed: str) -> bool:
     return ROLES.index(role) >= ROLES.index(needed)
 
 
+def host_allowed(header: str, bound: str, extra: list[str]) -> bool:
+    """Whether a request whose ``Host`` header is *header* is meant for this admin API, bound
+    to *bound*, given the extra names *extra* (``admin.allowed_hosts``; ``*`` allows any).
+
+    The guard against DNS rebinding: a page of another site whose name is made to resolve to
+    this machine sends its own name in ``Host``. So a name is taken only when it is
+    ``localhost``, the name the API is bound to, or listed; an IP address is always taken,
+    since no site can rebind an address.
+    """
+    if "*" in extra:
+        return True
+    name = header.strip().lower()
+    if name.startswith("["):  # [::1]:8180
+        name = name[1 : name.find("]")] if "]" in name else name
+    elif name.count(":") == 1:  # host:port (an IPv6 address has more colons)
+        name = name.split(":", 1)[0]
+    name = name.rstrip(".")
+    if not name:
+        return True  # HTTP/1.0 without Host: no name to rebind
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        pass
+    return name == "localhost" or name == bound.lower() or name in extra
+
+
 def is_loopback(host: str) -> bool:
     """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
     if host == "localhost":

@@ -4,15 +4,17 @@ and the remote AE registry."""
 from __future__ import annotations
 
 import asyncio
-import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, ClientPayloadError, web
+from aiohttp.http_exceptions import HttpProcessingError
 from pydicom.errors import InvalidDicomError
 
+from emulator.admin.bodies import read_json
 from emulator.admin.views import EMULATOR, _next, _paging
 from emulator.remotes import from_table
-from emulator.services.fabrication import spec_from_json
+from emulator.services.fabrication import job_from_json
 from storage import StorageError
 
 DICOM = "application/dicom"
@@ -47,24 +49,57 @@ async def study_delete(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-async def _parts(request: web.Request) -> list[bytes]:
-    """The Part 10 files of an upload: one ``application/dicom`` body, or the parts of a
-    ``multipart/related`` (STOW-RS style) or ``multipart/form-data`` body."""
+CHUNK = 256 * 1024
+
+
+async def _bounded(read: Callable[[int], Awaitable[bytes]], limit: int) -> bytes:
+    """Everything *read* gives, chunk by chunk; 413 as soon as it passes *limit* bytes."""
+    data = bytearray()
+    while chunk := await read(CHUNK):
+        data += chunk
+        if len(data) > limit:
+            raise web.HTTPRequestEntityTooLarge(
+                max_size=limit,
+                actual_size=len(data),
+                text=f"an uploaded file is larger than {limit} bytes, the limit"
+                " (admin.max_upload_size, --admin-max-upload); nothing of it was stored",
+            )
+    return bytes(data)
+
+
+async def _parts(request: web.Request) -> AsyncIterator[bytes]:
+    """The Part 10 files of an upload, one at a time as they arrive: one ``application/dicom``
+    body, or the parts of a ``multipart/related`` (STOW-RS style) or ``multipart/form-data``
+    body. Each is held to ``admin.max_upload_size``; a malformed body is a 400."""
+    limit = request.app[EMULATOR].config.admin.max_upload_size
     if request.content_type == DICOM:
-        return [await request.read()]
+        yield await _bounded(request.content.read, limit)
+        return
     if not request.content_type.startswith("multipart/"):
         raise web.HTTPUnsupportedMediaType(
             text=f"send {DICOM} (one file) or multipart/related; type={DICOM} (several),"
             f" not {request.content_type or 'no Content-Type'}"
         )
-    reader = await request.multipart()
-    parts = []
-    while (part := await reader.next()) is not None:
-        if isinstance(part, BodyPartReader):
-            parts.append(bytes(await part.read()))
-    if not parts:
+    count = 0
+    try:
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if isinstance(part, BodyPartReader):
+                count += 1
+                yield await _bounded(part.read_chunk, limit)
+    except (
+        ValueError,
+        RuntimeError,
+        AssertionError,
+        ClientPayloadError,
+        HttpProcessingError,
+    ) as exc:
+        raise web.HTTPBadRequest(
+            text=f"the multipart body is malformed ({exc or type(exc).__name__}); send parts"
+            f" separated by the boundary of the Content-Type header"
+        ) from None
+    if not count:
         raise web.HTTPBadRequest(text="the multipart body has no parts")
-    return parts
 
 
 async def instances_upload(request: web.Request) -> web.Response:
@@ -72,20 +107,29 @@ async def instances_upload(request: web.Request) -> web.Response:
     emulator = request.app[EMULATOR]
     stored: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
-    for n, data in enumerate(await _parts(request)):
-        try:
-            outcome = await asyncio.to_thread(emulator.import_instance, data, "api")
-        except (StorageError, InvalidDicomError, ValueError) as exc:
-            failed.append({"part": n, "error": str(exc)})
-            continue
-        record = outcome.record
-        stored.append(
-            {
-                "sop_instance_uid": record.sop_instance_uid,
-                "study_uid": record.study_instance_uid,
-                "replaced": outcome.replaced,
-            }
-        )
+    try:
+        n = -1
+        async for data in _parts(request):
+            n += 1
+            try:
+                outcome = await asyncio.to_thread(emulator.import_instance, data, "api")
+            except (StorageError, InvalidDicomError, ValueError) as exc:
+                failed.append({"part": n, "error": str(exc)})
+                continue
+            record = outcome.record
+            stored.append(
+                {
+                    "sop_instance_uid": record.sop_instance_uid,
+                    "study_uid": record.study_instance_uid,
+                    "replaced": outcome.replaced,
+                }
+            )
+    except web.HTTPException as exc:  # the body broke off: say what was stored before
+        if not stored and not failed:
+            raise
+        detail = f"{exc.text}; the parts before it are as listed"
+        body = {"error": exc.reason, "detail": detail, "status": exc.status}
+        return web.json_response({**body, "stored": stored, "failed": failed}, status=exc.status)
     body = {"stored": stored, "failed": failed}
     if failed:
         detail = f"{len(failed)} of {len(failed) + len(stored)} parts not stored"
@@ -116,22 +160,15 @@ async def instance_get(request: web.Request) -> web.Response:
 
 async def fabricate(request: web.Request) -> web.Response:
     """POST /api/fabricate"""
+    body = await read_json(request, empty={}, shape="a JSON object of fabrication fields")
+    emulator = request.app[EMULATOR]
     try:
-        body = await request.json() if (await request.text()).strip() else {}
-        if not isinstance(body, dict):
-            raise ValueError("the body is a JSON object of fabrication fields")
-        spec = spec_from_json(body)
+        job = job_from_json(body, emulator.config.admin.max_fabricate_instances)
     except (ValueError, TypeError) as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
-    emulator = request.app[EMULATOR]
-    stations = tuple(body.get("stations", ()))
     try:
         created = await asyncio.to_thread(
-            emulator.fabricate_report,
-            spec,
-            bool(body.get("materialize", False)),
-            int(body.get("worklist", 0)),
-            stations,
+            emulator.fabricate_report, job.spec, job.materialize, job.worklist, job.stations
         )
     except StorageError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
@@ -142,10 +179,7 @@ async def remote_ae_put(request: web.Request) -> web.Response:
     """PUT /api/remote-aes/{name} {ae_title, host, port, tls, ca_file, commitment_mode,
     commitment_delay}"""
     name = request.match_info["name"]
-    try:
-        table = json.loads(await request.text())
-    except ValueError as exc:
-        raise web.HTTPBadRequest(text=f"the body is not JSON: {exc}") from None
+    table = await read_json(request, shape="a JSON object of remote AE fields")
     remote, problems = from_table(name, table, None)
     if remote is None or problems:
         raise web.HTTPBadRequest(text="; ".join(problems) or "not a remote AE")

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from emulator.admin.bodies import read_json
 from emulator.admin.views import EMULATOR, integer
 from emulator.journal import PATTERN_FIELDS, Record
 from emulator.scenario.engine import sop_uid
@@ -82,13 +83,13 @@ async def journal_entry(request: web.Request) -> web.Response:
 async def journal_wait(request: web.Request) -> web.Response:
     """POST /api/journal/wait {kind, pattern, count, timeout_ms}: long-poll until at least
     *count* entries match; 408 with the count reached if the timeout passes first."""
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise web.HTTPBadRequest(text=f"the body is not JSON: {exc}") from None
+    body = await read_json(request, shape='a JSON object {"pattern": {...}, "count": N}')
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text='the body is a JSON object: {"pattern": {...}, "count": N}')
-    fields = {"kind": body.get("kind", "message"), **(body.get("pattern") or {})}
+    pattern = body.get("pattern") or {}
+    if not isinstance(pattern, dict):
+        raise web.HTTPBadRequest(text='"pattern" is a JSON object of journal fields')
+    fields = {"kind": body.get("kind", "message"), **pattern}
     wanted = _integer("count", body.get("count", 1))
     timeout_ms = _integer("timeout_ms", body.get("timeout_ms", 5000))
     if not 0 <= timeout_ms <= MAX_WAIT_MS:

@@ -7,6 +7,7 @@ import asyncio
 
 from aiohttp import web
 
+from emulator.admin.bodies import read_text
 from emulator.admin.views import EMULATOR
 
 BODY = "body"  # how problems name a scenario sent in a request
@@ -26,7 +27,7 @@ async def scenario_get(request: web.Request) -> web.Response:
 
 async def scenario_put(request: web.Request) -> web.Response:
     """PUT /api/scenario: validate, then swap in atomically (the old one stays on problems)."""
-    text = await request.text()
+    text = await read_text(request)
     active = request.app[EMULATOR].scenario
     await asyncio.to_thread(active.replace, text, BODY)
     return web.json_response(active.summary())
@@ -36,7 +37,7 @@ async def scenario_validate(request: web.Request) -> web.Response:
     """POST /api/scenario/validate: check without activating."""
     from emulator.scenario.loader import parse  # jsonschema and PyYAML: only when used
 
-    data = await asyncio.to_thread(parse, await request.text(), BODY)
+    data = await asyncio.to_thread(parse, await read_text(request), BODY)
     return web.json_response({"valid": True, "name": data["name"], "rules": len(data["rules"])})
 
 
@@ -70,7 +71,7 @@ async def rule_add(request: web.Request) -> web.Response:
     at = request.query.get("at", "start")
     if at not in ("start", "end"):
         raise web.HTTPBadRequest(text=f"at must be start or end, got {at!r}")
-    text = await request.text()
+    text = await read_text(request)
     active = request.app[EMULATOR].scenario
     rule_id = await asyncio.to_thread(active.add_rule, text, at == "start", BODY)
     return web.json_response({"id": rule_id, "scenario": active.summary()}, status=201)

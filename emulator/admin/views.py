@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from emulator.errors import InvalidWorklistItem
+from emulator.admin.bodies import read_json, read_text
 from emulator.version import __version__
 
 if TYPE_CHECKING:
@@ -37,13 +36,10 @@ async def version(request: web.Request) -> web.Response:
 
 async def reset(request: web.Request) -> web.Response:
     """POST /api/reset [{"keep": [parts]}]"""
-    body = await request.text()
-    keep: object = []
-    if body.strip():
-        try:
-            keep = json.loads(body).get("keep", [])
-        except (ValueError, AttributeError):
-            raise web.HTTPBadRequest(text='the body is {"keep": [parts]} or empty') from None
+    body = await read_json(request, empty={}, shape='{"keep": [parts]} or empty')
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text='the body is {"keep": [parts]} or empty')
+    keep = body.get("keep", [])
     if not isinstance(keep, list) or not all(isinstance(part, str) for part in keep):
         raise web.HTTPBadRequest(text='"keep" is a list of part names')
     return web.json_response(await asyncio.to_thread(request.app[EMULATOR].reset, keep))
@@ -111,10 +107,7 @@ async def worklist_list(request: web.Request) -> web.Response:
 
 async def worklist_add(request: web.Request) -> web.Response:
     """POST /api/worklist"""
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise InvalidWorklistItem(f"the body is not JSON: {exc}") from exc
+    body = await read_json(request, shape="a DICOM JSON worklist item or a list of them")
     ids = await asyncio.to_thread(request.app[EMULATOR].add_worklist_items, body, "api")
     return web.json_response({"ids": ids}, status=201)
 
@@ -178,7 +171,7 @@ async def commitment_get(request: web.Request) -> web.Response:
 
 async def hl7_order(request: web.Request) -> web.Response:
     """POST /api/hl7"""
-    text = await request.text()
+    text = await read_text(request)
     result = await asyncio.to_thread(request.app[EMULATOR].receive_hl7, text, "api")
     body = {
         "ack_code": result.ack_code,

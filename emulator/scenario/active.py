@@ -109,9 +109,11 @@ class ActiveScenario:
             if self._data is None:
                 self._data, self.source = self._adhoc, "api"
                 self._swap(Engine(self._data, self.seed))
+            from emulator.scenario.bounds import check_rules
             from emulator.scenario.loader import parse_rule
 
             engine = cast(Engine, self.engine)
+            check_rules(len(engine.rule_ids) + 1, name)
             rule = parse_rule(text, name, engine.stages, engine.rule_ids)
             rule_id = engine.add_rule(rule, first)
             self._added.append(({**rule, "id": rule_id}, first))

@@ -16,6 +16,7 @@ import jsonschema
 import yaml
 from pydicom.uid import UID
 
+from emulator.scenario import bounds
 from emulator.scenario.engine import status_code
 from emulator.scenario.problems import Problem, ScenarioError
 from storage.uids import uid_problem
@@ -65,6 +66,9 @@ def parse(text: str, name: str) -> dict[str, Any]:
         With every problem found.
     """
     data, lines = _read(text, name, "a scenario is a mapping with name and rules")
+    rules = data.get("rules")
+    if isinstance(rules, list):
+        bounds.check_rules(len(rules), name)
     problems, broken = _schema_problems(data, lines, name, schema())
     if -1 not in broken:  # the rest of the file has its shape: check what a schema cannot
         problems += [
@@ -97,7 +101,9 @@ def parse_rule(text: str, name: str, stages: set[str], taken: set[str]) -> dict[
 
 
 def _read(text: str, name: str, shape: str) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
-    """The YAML (or JSON) mapping in *text* and the line of every value in it."""
+    """The YAML (or JSON) mapping in *text* and the line of every value in it, refused past
+    the limits of :mod:`emulator.scenario.bounds`."""
+    bounds.check_text(text, name)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -137,11 +143,7 @@ def _rule_schema() -> dict[str, Any]:
 
 def load(path: Path) -> dict[str, Any]:
     """Read and check the scenario file at *path* (see :func:`parse`)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(str(path), 1, "", f"cannot read the file: {exc}")]) from exc
-    return parse(text, str(path))
+    return parse(bounds.read_file(path), str(path))
 
 
 def _message(error: jsonschema.ValidationError) -> str:

@@ -150,6 +150,46 @@ FABRICATE_FIELDS = (
 )
 
 
+def names_of(value: Any, field: str) -> tuple[str, ...]:
+    """A list of names given as a JSON array of strings or one comma-separated string (as the
+    CLI takes it); ValueError naming *field* for anything else."""
+    if isinstance(value, str):
+        return tuple(name.strip() for name in value.split(",") if name.strip())
+    if isinstance(value, list) and all(isinstance(name, str) for name in value):
+        return tuple(value)
+    raise ValueError(f"{field} is an array of strings or one comma-separated string, not {value!r}")
+
+
+def job_from_json(body: Any, max_instances: int) -> Job:
+    """The job a POST /api/fabricate body asks for; ValueError saying what is wrong, including
+    more than *max_instances* instances or worklist items."""
+    if not isinstance(body, dict):
+        raise ValueError("the body is a JSON object of fabrication fields")
+    spec = spec_from_json(body)
+    naive = (
+        spec.patients * spec.studies_per_patient * spec.series_per_study
+    ) * spec.instances_per_series
+    count = naive if naive > max_instances else spec.total
+    if count > max_instances:
+        raise ValueError(
+            f"this asks for {count:,} instances; one request may fabricate at most"
+            f" {max_instances:,} (admin.max_fabricate_instances, --admin-max-fabricate),"
+            " or use the fabricate command"
+        )
+    materialize = body.get("materialize", False)
+    if not isinstance(materialize, bool):
+        raise ValueError(f"materialize is true or false, not {materialize!r}")
+    worklist = body.get("worklist", 0)
+    if not isinstance(worklist, int) or isinstance(worklist, bool) or worklist < 0:
+        raise ValueError(f"worklist is a count of items (0 or more), not {worklist!r}")
+    if worklist > max_instances:
+        raise ValueError(
+            f"worklist asks for {worklist:,} items; one request may make at most {max_instances:,}"
+        )
+    stations = names_of(body.get("stations", []), "stations")
+    return Job(spec, materialize, worklist, stations)
+
+
 def spec_from_json(body: dict[str, Any]) -> FabricationSpec:
     """A spec from a JSON object of the fields above (POST /api/fabricate; the job's
     ``materialize``, ``worklist`` and ``stations`` are not the spec's); ValueError saying what
@@ -160,9 +200,11 @@ def spec_from_json(body: dict[str, Any]) -> FabricationSpec:
         raise ValueError(f"unknown field {', '.join(unknown)}; known: {known}")
     fields = {k: v for k, v in body.items() if k not in ("materialize", "worklist", "stations")}
     if "modalities" in fields:
-        fields["modalities"] = tuple(str(m).upper() for m in fields["modalities"])
+        fields["modalities"] = tuple(
+            m.upper() for m in names_of(fields["modalities"], "modalities")
+        )
     if "transfer_syntaxes" in fields:
-        names = fields["transfer_syntaxes"]
+        names = names_of(fields["transfer_syntaxes"], "transfer_syntaxes")
         wrong = [n for n in names if n not in TRANSFER_SYNTAXES]
         if wrong:
             raise ValueError(

@@ -220,3 +220,52 @@ def test_a_rule_that_fits_the_schema_is_still_checked_when_another_does_not():
         (4, "rules[0].action.hang.ms"),
         (5, "rules[1].match.calling_ae"),
     ]
+
+
+HOSTILE = {
+    "laughs.yaml": (
+        "name: laughs\nrules: []\n"
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+        + "".join(
+            f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n"
+            for i in range(8)
+        ),
+        "laughs.yaml:8: (top): refused: with its aliases expanded it has more than 100,000"
+        " values, the limit",
+    ),
+    "deep.yaml": (
+        "name: deep\nrules: " + "[" * 50_000 + "]" * 50_000,
+        "deep.yaml:2: (top): refused: nested deeper than 32 levels, the limit",
+    ),
+    "deep.json": (
+        '{"name": "deep",\n "rules": ' + "{" * 50_000 + "}" * 50_000 + "}",
+        "deep.json:2: (top): refused: nested deeper than 32 levels, the limit",
+    ),
+    "huge.yaml": (
+        "name: huge\nrules: []\n" + "# padding\n" * 120_000,
+        "huge.yaml:1: (top): the scenario is larger than 1 MiB, the limit; split it",
+    ),
+    "many.yaml": (
+        "name: many\nrules:\n" + "  - {match: {phase: request}, action: {pass: {}}}\n" * 1001,
+        "many.yaml:1: (top): refused: 1,001 rules; a scenario has at most 1,000",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_scenario_files_get_one_line_naming_the_limit(tmp_path, capsys, name):
+    text, expected = HOSTILE[name]
+    path = tmp_path / name
+    path.write_text(text)
+    assert main(["scenario", "validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"{tmp_path}/{expected}\n"
+
+
+def test_serve_refuses_a_billion_laughs_scenario_before_opening_anything(tmp_path, capsys):
+    path = tmp_path / "laughs.yaml"
+    path.write_text(HOSTILE["laughs.yaml"][0])
+    data = tmp_path / "data"
+    assert main(["serve", "--scenario", str(path), "--data-dir", str(data)]) == 2
+    assert "more than 100,000 values" in capsys.readouterr().err
+    assert not data.exists()
