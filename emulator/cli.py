@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import FrameType
@@ -23,6 +24,7 @@ from tqdm import tqdm
 from emulator.app import Emulator
 from emulator.config import REMOTE_AES, Config, as_dict, load_config, settings
 from emulator.errors import ConfigError, EmulatorError, ExportError
+from emulator.logfmt import FoldLibraryTracebacks
 from emulator.remotes import SPEC_FORMAT, valid_ae_title
 from emulator.scenario.problems import ScenarioError
 from emulator.services.export import export
@@ -366,6 +368,11 @@ def _config_from(args: argparse.Namespace) -> Config:
 def _setup_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    if level != "debug":  # bad input from the wire: a line, not a traceback
+        handler.addFilter(FoldLibraryTracebacks())
+        # pydicom warns (log and warnings module) of every odd value a peer sends
+        logging.getLogger("pydicom").setLevel("ERROR")
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom\.")
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)

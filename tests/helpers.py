@@ -25,6 +25,7 @@ from pydicom.uid import (
 )
 from pynetdicom import AE
 from pynetdicom.association import Association
+from pynetdicom.dimse_messages import C_STORE_RQ
 from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.presentation import PresentationContext
 from pynetdicom.sop_class import (
@@ -137,22 +138,31 @@ def associate(
 
 
 def send_raw_store(
-    assoc: Association, sop_class: str, sop_instance: str, payload: bytes
+    assoc: Association, sop_class: str, sop_instance: str | None, payload: bytes
 ) -> C_STORE:
-    """Send a C-STORE whose command and data set the test controls byte for byte."""
+    """Send a C-STORE whose command and data set the test controls byte for byte: the
+    command's Affected SOP Instance UID is *sop_instance* as given, even empty, over-long or
+    (None) missing, which pynetdicom's own SCU would refuse to send."""
     req = C_STORE()
     req.MessageID = 7
     req.AffectedSOPClassUID = sop_class
-    req.AffectedSOPInstanceUID = sop_instance
+    req.AffectedSOPInstanceUID = "1.2.3"  # replaced in the encoded command below
     req.Priority = 2
     req.DataSet = BytesIO(payload)
     context = assoc._get_valid_context(sop_class, "", "scu")
+    message = C_STORE_RQ()
+    message.primitive_to_message(req)
+    if sop_instance is None:
+        del message.command_set.AffectedSOPInstanceUID
+    else:
+        message.command_set.AffectedSOPInstanceUID = sop_instance
     # Pause the reactor as pynetdicom's own send_c_* do, or it may take the response first.
     assoc._reactor_checkpoint.clear()
     while not assoc._is_paused:
         time.sleep(0.0001)
     try:
-        assoc.dimse.send_msg(req, context.context_id)
+        for pdata in message.encode_msg(context.context_id, assoc.dimse.maximum_pdu_size):
+            assoc.dul.send_pdu(pdata)
         _, rsp = assoc.dimse.get_msg(block=True)
     finally:
         assoc._reactor_checkpoint.set()

@@ -18,6 +18,7 @@ from pynetdicom.association import Association
 from pynetdicom.dimse_primitives import C_GET, C_MOVE
 from pynetdicom.transport import RequestHandler
 
+from emulator.dicom.commands import CommandCheckingDIMSE
 from emulator.dicom.faults import FaultACSE
 from emulator.dicom.retrieve_scp import RETRIEVE_MODELS, RetrieveSCP
 from emulator.dicom.wire import FaultSocket, Wire
@@ -94,6 +95,7 @@ class EmulatorRequestHandler(RequestHandler):
             sock.__class__ = FaultSocket
             sock.wire = Wire()  # type: ignore[attr-defined]
         assoc.acse.__class__ = FaultACSE
+        assoc.dimse.__class__ = CommandCheckingDIMSE
         assoc.acse.faults = ctx.faults  # type: ignore[attr-defined]
         assoc.acse.record = None  # type: ignore[attr-defined]
         return assoc

@@ -17,6 +17,7 @@ from pynetdicom import evt
 from pynetdicom.dimse_primitives import C_STORE, N_ACTION, N_CREATE
 from pynetdicom.events import Event, EventHandlerType
 
+from emulator.dicom.commands import invalid_instance_uid
 from emulator.dicom.context import ServiceContext
 from emulator.dicom.contexts import ModalityWorklistInformationFind, query_model
 from emulator.dicom.faults import (
@@ -48,7 +49,7 @@ from emulator.journal import MessageRecord
 from emulator.logfmt import kv
 from emulator.services import commitment, mpps, query, store, worklist
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
-from storage import InstanceRecord, Level, StorageError, StorageFull
+from storage import InstanceRecord, InvalidInstance, Level, StorageError, StorageFull
 from storage.part10 import file_meta
 
 log = logging.getLogger("emulator.dicom")
@@ -146,6 +147,7 @@ def handle_echo(event: Event, ctx: ServiceContext, tracker: AssociationTracker) 
 def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> int | Dataset:
     """C-STORE (PS3.4 B.2.3): store the bytes as received; status per ``errors.STATUS_TABLE``."""
     req = cast(C_STORE, event.request)
+    bad_uid = invalid_instance_uid(req)
     record = _begin(
         event,
         ctx,
@@ -154,6 +156,8 @@ def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker)
         sop_class=str(req.AffectedSOPClassUID or ""),
         sop_instance=str(req.AffectedSOPInstanceUID or ""),
     )
+    if bad_uid is not None:  # PS3.4 B.2.3: 0xA900, nothing stored
+        return _failure(ctx, record, "C-STORE", InvalidInstance(bad_uid, tag=0x00001000))
     verdict = _faults(event, ctx, record, dataset=LazySummary(lambda: event.dataset))
     if verdict.answer is not None or verdict.ended:
         return _faulted(ctx, record, verdict)

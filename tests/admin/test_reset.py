@@ -114,7 +114,7 @@ async def test_reset_aborts_live_associations_and_ends_delays_in_flight(api):
         ({"keep": ["studies"]}, "unknown part 'studies': the parts are received, fabricated"),
         ({"keep": "journal"}, '"keep" is a list of part names'),
         (b"[1, 2]", 'the body is {"keep": [parts]} or empty'),
-        (b"{nope", 'the body is not JSON (Expecting property name'),
+        (b"{nope", "the body is not JSON (Expecting property name"),
     ],
 )
 async def test_a_bad_reset_is_400_and_resets_nothing(api, body, words):

@@ -13,6 +13,7 @@ from pydicom.uid import (
 )
 from pynetdicom import build_context
 from pynetdicom.dsutils import encode
+from pynetdicom.sop_class import Verification
 
 from tests.helpers import PYDICOM_DATA, associate, make_dataset, read, send_raw_store, uid
 
@@ -184,3 +185,30 @@ def test_emulator_accepts_compressed_contexts_for_every_storage_class(emulator):
         CTImageStorage: RLELossless,
         "1.2.840.10008.5.1.4.1.1.77.1.6": JPEG2000Lossless,
     }
+
+
+@pytest.mark.parametrize(
+    ("sop_instance", "words"),
+    [
+        ("", "missing or empty"),
+        (None, "missing or empty"),
+        ("1." * 32 + "1", "too long: 65 > 64 characters"),
+        ("1.2.abc", "not digits and dots"),
+    ],
+)
+def test_an_invalid_affected_sop_instance_uid_in_the_command_is_0xA900(
+    emulator, sop_instance, words
+):
+    ds = make_dataset()
+    assoc = associate(emulator.dicom_port, CTImageStorage, Verification)
+    try:
+        rsp = send_raw_store(assoc, CTImageStorage, sop_instance, encode(ds, False, True))
+        assert rsp.Status == 0xA900
+        assert words in rsp.ErrorComment
+        assert rsp.OffendingElement == 0x00001000
+        assert assoc.send_c_echo().Status == 0x0000  # the association goes on
+    finally:
+        assoc.release()
+    assert emulator.index.counts()["instances"] == 0
+    [record] = emulator.journal.messages(service="C-STORE")
+    assert record.status == 0xA900

@@ -1,0 +1,90 @@
+"""Commands with an invalid Affected SOP Instance UID still get a C-STORE response.
+
+pynetdicom validates the UIDs of a received command while it turns the message into a
+primitive: an over-long one (65+ characters) raises there and the association is aborted, and
+an empty or missing one leaves a primitive that is "not a valid request", which it drops
+without any answer, so the client waits out its own timeout. PS3.4 B.2.3 wants a status: the
+emulator answers 0xA900 (data set does not match SOP class) naming (0000,1000).
+
+:class:`CommandCheckingDIMSE` therefore checks a C-STORE-RQ's command as soon as the message
+is complete, before pynetdicom's logging handlers and conversion see it: a bad value is
+replaced by an empty one, and the primitive carries what was received, read back with
+:func:`invalid_instance_uid`. Only this module knows how.
+
+A message whose command set cannot be decoded at all (no CommandField, say) makes pynetdicom's
+reactor thread die with a traceback and leaves the connection open; here it is one log line
+and an A-ABORT instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from typing import Any
+
+from pydicom.uid import UID
+from pynetdicom.dimse import DIMSEServiceProvider
+from pynetdicom.dimse_messages import DIMSEMessage
+
+from emulator.logfmt import kv
+from storage.uids import uid_problem
+
+log = logging.getLogger("emulator.dicom")
+
+C_STORE_RQ = 0x0001  # CommandField
+_RECEIVED = "_emulator_received_instance_uid"
+
+
+class CommandCheckingDIMSE(DIMSEServiceProvider):
+    """pynetdicom's DIMSE provider, checking each C-STORE-RQ's Affected SOP Instance UID."""
+
+    def receive_primitive(self, primitive: Any) -> None:
+        if self.message is None:
+            message = DIMSEMessage()
+            # Instance attributes outlive pynetdicom's change of the message's class once its
+            # command is decoded, and are looked up before the class's methods.
+            message.decode_msg = partial(_decode, message)  # type: ignore[method-assign]
+            message.message_to_primitive = partial(_to_primitive, message)  # type: ignore[method-assign]
+            self.message = message
+        try:
+            super().receive_primitive(primitive)
+        except Exception as exc:  # pynetdicom lets a malformed command set kill its reactor
+            self.message = None
+            log.warning(
+                "assoc=%s event=invalid-message %s",
+                getattr(self.assoc, "name", "?"),
+                kv(error=f"{type(exc).__name__}: {exc}"[:200], action="A-ABORT"),
+            )
+            self.dul.event_queue.put("Evt19")  # invalid PDU: A-ABORT, as pynetdicom would
+
+
+def invalid_instance_uid(request: Any) -> str | None:
+    """What is wrong with the Affected SOP Instance UID *request*'s command carried (None:
+    nothing, or a request not received through :class:`CommandCheckingDIMSE`)."""
+    received = getattr(request, _RECEIVED, None)
+    if received is None:
+        return None
+    if not received:
+        return "Affected SOP Instance UID missing or empty"
+    return f"Affected SOP Instance UID {uid_problem(received) or 'invalid'}"
+
+
+def _decode(message: DIMSEMessage, primitive: Any, assoc: Any) -> bool:
+    complete = bool(type(message).decode_msg(message, primitive, assoc))
+    command = message.command_set
+    if complete and command.get("CommandField") == C_STORE_RQ:
+        value = str(command.get("AffectedSOPInstanceUID") or "")
+        if not value or uid_problem(value) is not None:
+            command.AffectedSOPInstanceUID = ""  # what pynetdicom's handlers can log
+            message.__dict__[_RECEIVED] = value
+    return complete
+
+
+def _to_primitive(message: DIMSEMessage) -> Any:
+    primitive: Any = type(message).message_to_primitive(message)
+    received = message.__dict__.get(_RECEIVED)
+    if received is not None:
+        # A request pynetdicom passes on to the service (whose response then carries no UID).
+        primitive._affected_sop_instance_uid = UID("")
+        setattr(primitive, _RECEIVED, received)
+    return primitive
