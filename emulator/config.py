@@ -298,8 +298,8 @@ class CommitmentConfig:
 
     mode: str = setting(
         "auto",
-        "auto: on the N-ACTION's association if still open, else a new one to the requestor's"
-        " registered address; same: only on that association; new: always a new association",
+        "auto: on the N-ACTION's association while the requestor waits on it, else a new one to"
+        " the requestor's registered address; same: only on that association; new: always a new association",
         "--commitment-mode",
         choices=COMMITMENT_MODES,
     )
@@ -309,6 +309,14 @@ class CommitmentConfig:
         "--commitment-delay",
         lo=0,
         hi=86400,
+    )
+    auto_grace: float = setting(
+        2.0,
+        "auto mode: seconds to wait for the N-EVENT-REPORT-RSP on the N-ACTION's association"
+        " before reporting on a new one (a requestor that releases at once never answers there)",
+        "--commitment-auto-grace",
+        lo=0.05,
+        hi=3600,
     )
 
 

@@ -176,6 +176,8 @@ def read_header(part10: bytes | BinaryIO) -> Dataset:
         # Structure is decoded here (an undecodable data set fails now); element values are
         # converted lazily, only those the index reads. The stored bytes stay as received.
         ds = dcmread(stream, stop_before_pixels=True, force=False)
+    except RecursionError:
+        raise UnreadableInstance("dataset cannot be decoded: sequences nested too deep") from None
     except (InvalidDicomError, EOFError, ValueError, OSError, KeyError) as exc:
         raise UnreadableInstance(f"dataset cannot be decoded: {exc}") from exc
     return ds

@@ -7,8 +7,10 @@ Sequence, Failure Reason 0x0112 no such instance, 0x0119 class/instance conflict
 
 The report goes, after ``commitment.delay`` seconds (or the remote AE's own), on the N-ACTION's
 association while it is open (mode ``same``), on a new association to the requestor's registered
-address with the SCP role proposed for the emulator (mode ``new``), or the first that works
-(``auto``, the default).
+address with the SCP role proposed for the emulator (mode ``new``), or (``auto``, the default)
+on the N-ACTION's association while the requestor waits on it, else on a new one: a requestor
+that releases within ``RELEASE_SETTLE`` of the response, or does not answer the report within
+``commitment.auto_grace`` seconds, gets it on a new association.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import UID
 from pynetdicom import build_role, evt
 from pynetdicom.association import Association
+from pynetdicom.pdu_primitives import A_ABORT, A_P_ABORT, A_RELEASE
 from pynetdicom.presentation import build_context
 
 from emulator.dicom.context import ServiceContext
@@ -92,6 +95,10 @@ def parse(instance_uid: str, action_type: int | None, info: Dataset | None) -> R
         references.append((sop_class, sop_instance))
     return Request(transaction, tuple(references))
 
+
+# auto mode: how long after the N-ACTION-RSP (and the delay) a requestor that means to release
+# at once, as Orthanc does, has to say so before the report goes out on its association.
+RELEASE_SETTLE = 0.1
 
 PROCESSING_FAILURE = 0x0110  # the Failure Reason a scenario's "fail" reports by default
 
@@ -189,13 +196,24 @@ def schedule(
     EVT_DIMSE_SENT instead.
     """
     responded = threading.Event()
+    leaving = threading.Event()  # the requestor asked to release, or the association ended
 
     def on_sent(event: Any) -> None:
         command = event.message.command_set
         if command.CommandField == 0x8130 and command.MessageIDBeingRespondedTo == message_id:
             responded.set()
 
+    def on_acse(event: Any) -> None:
+        if isinstance(event.primitive, (A_RELEASE, A_ABORT, A_P_ABORT)):
+            leaving.set()
+
+    def on_end(event: Any) -> None:
+        leaving.set()
+
+    ends = ((evt.EVT_ACSE_RECV, on_acse), (evt.EVT_RELEASED, on_end), (evt.EVT_ABORTED, on_end))
     assoc.bind(evt.EVT_DIMSE_SENT, on_sent)
+    for event, handler in ends:
+        assoc.bind(event, handler)
     calling_ae = assoc.requestor.ae_title
     remote = ctx.remotes.lookup(calling_ae)
     mode = (remote.commitment_mode if remote else "") or ctx.config.commitment.mode
@@ -208,7 +226,11 @@ def schedule(
     def deliver() -> None:
         responded.wait(ctx.config.dicom.dimse_timeout)
         assoc.unbind(evt.EVT_DIMSE_SENT, on_sent)
-        _deliver(ctx, assoc, record, event_type, report, mode, delay)
+        try:
+            _deliver(ctx, assoc, record, event_type, report, mode, delay, leaving)
+        finally:
+            for event, handler in ends:
+                assoc.unbind(event, handler)
 
     thread = threading.Thread(
         target=deliver,
@@ -227,27 +249,56 @@ def _deliver(
     report: Dataset,
     mode: str,
     delay: float,
+    leaving: threading.Event,
 ) -> None:
     if ctx.interrupts.wait(delay):
         ctx.commitments.delivered(record, "undeliverable", "", "the emulator stopped or was reset")
         return
     transaction = str(report.TransactionUID)
-    if mode in ("auto", "same"):
-        if assoc.is_established:
-            try:
-                status, _ = assoc.send_n_event_report(
-                    report, event_type, STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE
-                )
+    if mode == "same":
+        status, detail = _send_same(assoc, event_type, report, None)
+        if status is not None:
+            _done(ctx, record, transaction, "same association", status)
+        else:
+            _undeliverable(ctx, record, transaction, detail)
+        return
+    if mode == "auto":
+        # Only while the requestor waits on it: one that released (or releases now, as
+        # Orthanc does right after the N-ACTION-RSP) gets the report on a new association.
+        if leaving.wait(RELEASE_SETTLE):
+            detail = "the requestor released the N-ACTION's association"
+        else:
+            grace = ctx.config.commitment.auto_grace
+            status, detail = _send_same(assoc, event_type, report, grace)
+            if status is not None:
                 _done(ctx, record, transaction, "same association", status)
                 return
-            except Exception as exc:  # the peer went away meanwhile, or refused
-                detail = f"on the same association: {exc}"
-        else:
-            detail = "the N-ACTION's association had closed"
-        if mode == "same":
-            _undeliverable(ctx, record, transaction, detail)
-            return
+        log.info(kv(event="commitment-fallback", transaction=transaction, reason=detail))
     _deliver_new(ctx, assoc, record, event_type, report, transaction)
+
+
+def _send_same(
+    assoc: Association, event_type: int, report: Dataset, wait: float | None
+) -> tuple[Dataset | None, str]:
+    """Send the report on the N-ACTION's association, waiting *wait* seconds (None: the DIMSE
+    timeout) for the response: (the response's status, "") or (None, why not)."""
+    if not assoc.is_established:
+        return None, "the N-ACTION's association had closed"
+    timeout = assoc.dimse_timeout
+    if wait is not None:
+        assoc.dimse_timeout = wait
+    try:
+        status, _ = assoc.send_n_event_report(
+            report, event_type, STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE
+        )
+    except Exception as exc:  # the peer went away meanwhile, or refused
+        return None, f"on the same association: {exc}"
+    finally:
+        assoc.dimse_timeout = timeout
+    if status is None or "Status" not in status:
+        waited = f"{wait:g} s" if wait is not None else "the DIMSE timeout"
+        return None, f"no N-EVENT-REPORT-RSP on the same association within {waited}"
+    return status, ""
 
 
 def _deliver_new(

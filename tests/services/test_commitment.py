@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import threading
 
 import pytest
 from pydicom.dataset import Dataset
@@ -150,6 +151,48 @@ def test_auto_mode_falls_back_to_a_new_association_once_the_first_is_released(st
     finally:
         modality.stop()
     assert on_acceptor is True
+    assert wait_until(lambda: stored.commitments.all()[0].delivered_via == "new association")
+
+
+def test_auto_mode_reports_on_a_new_association_when_the_requestor_releases_at_once(stored):
+    """As Orthanc does by default: release right after the N-ACTION-RSP, with no delay set.
+    The report must not go out on that association (it would never be answered)."""
+    modality = Modality("MOD4", listen=True)
+    stored.remote_aes.put(RemoteAE("mod4", "MOD4", "127.0.0.1", modality.port))
+    try:
+        for n in range(1, 6):
+            status = modality.ask(stored, (CT, uid(1, 1, 1, 1)), transaction=uid(79, n))
+            assert status.Status == 0x0000
+            _, info, on_acceptor = modality.report()
+            assert on_acceptor is True
+            assert info.TransactionUID == uid(79, n)
+    finally:
+        modality.stop()
+    assert wait_until(
+        lambda: [r.delivered_via for r in stored.commitments.all()] == ["new association"] * 5
+    )
+    assert not stored.journal.associations(outcome="aborted")
+
+
+@pytest.mark.config(commitment__auto_grace=0.3)
+def test_auto_mode_falls_back_when_the_report_is_not_answered_within_the_grace(stored):
+    modality = Modality("MOD5", listen=True)
+    stored.remote_aes.put(RemoteAE("mod5", "MOD5", "127.0.0.1", modality.port))
+    silent = threading.Event()
+
+    def ignore_on_the_first_association(event):
+        if not event.assoc.is_acceptor:
+            silent.wait(2)  # longer than the grace: the emulator gives up on this one
+        return modality._report(event)
+
+    modality.handlers[0] = (evt.EVT_N_EVENT_REPORT, ignore_on_the_first_association)
+    try:
+        modality.ask(stored, (CT, uid(1, 1, 1, 1)), keep_open=1.5)
+        reports = [modality.report(), modality.report()]
+    finally:
+        silent.set()
+        modality.stop()
+    assert {on_acceptor for _, _, on_acceptor in reports} == {True, False}
     assert wait_until(lambda: stored.commitments.all()[0].delivered_via == "new association")
 
 
