@@ -299,7 +299,8 @@ class CommitmentConfig:
     mode: str = setting(
         "auto",
         "auto: on the N-ACTION's association while the requestor waits on it, else a new one to"
-        " the requestor's registered address; same: only on that association; new: always a new association",
+        " the requestor's registered address; same: only on that association; new: always a"
+        " new association",
         "--commitment-mode",
         choices=COMMITMENT_MODES,
     )
