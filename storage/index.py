@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -403,6 +403,21 @@ class Index:
         )
         with self.reader() as conn:
             return [(row[0], row[1]) for row in conn.execute(sql, query.params)]
+
+    def stored_syntaxes(self, sop_classes: Collection[str]) -> dict[str, dict[str, int]]:
+        """How many instances of each of *sop_classes* are stored in each transfer syntax."""
+        found: dict[str, dict[str, int]] = {}
+        classes = list(sop_classes)
+        with self.reader() as conn:
+            for start in range(0, len(classes), 500):  # SQLite's bound parameters
+                chunk = classes[start : start + 500]
+                sql = (
+                    "SELECT sop_class_uid, transfer_syntax_uid, COUNT(*) FROM instances"
+                    f" WHERE sop_class_uid IN ({', '.join('?' * len(chunk))}) GROUP BY 1, 2"
+                )
+                for sop_class, syntax, count in conn.execute(sql, chunk):
+                    found.setdefault(sop_class, {})[syntax] = int(count)
+        return found
 
     def counts(self) -> dict[str, int]:
         """Number of patients, studies, series and instances."""

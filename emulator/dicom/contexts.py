@@ -62,6 +62,22 @@ def supported_contexts() -> list[PresentationContext]:
     return contexts
 
 
+def retrieve_syntax(proposed: list[str], stored: dict[str, int]) -> str | None:
+    """The transfer syntax to accept for a storage context that a C-GET requestor proposes
+    as SCP of the sub-operations, or None to keep the usual choice (uncompressed first).
+
+    The sub-operations go out on that one context, so the emulator takes the proposed syntax
+    the most instances of that SOP class are *stored* in (*stored*: syntax → count): they
+    are then sent as stored, where the usual choice could need a decompression (or a codec
+    this machine lacks) for each.
+    """
+    supported = {str(ts) for ts in STORAGE_TRANSFER_SYNTAXES}
+    candidates = [str(ts) for ts in proposed if str(ts) in supported and stored.get(str(ts))]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda ts: (stored[ts], -candidates.index(ts)))
+
+
 def query_model(sop_class_uid: str) -> Model | None:
     """The query model of a C-FIND SOP class, or None if it is not a Q/R FIND class."""
     return FIND_MODELS.get(str(sop_class_uid))

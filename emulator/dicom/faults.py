@@ -30,6 +30,7 @@ from pynetdicom.acse import ACSE
 from pynetdicom.association import Association
 from pynetdicom.presentation import PresentationContext, build_context
 
+from emulator.dicom.contexts import retrieve_syntax
 from emulator.dicom.wire import TICK, FaultSocket, Wire, close_socket, hang_socket
 from emulator.errors import status_dataset
 from emulator.journal import AssociationRecord, MessageRecord
@@ -368,6 +369,35 @@ class FaultACSE(ACSE):
     faults: Faults
     record: AssociationRecord | None
     _release_seen: bool
+
+    def send_accept(self) -> None:
+        """Before the A-ASSOCIATE-AC goes out: storage contexts a C-GET requestor proposes
+        with the SCP role take the proposed syntax its instances are stored in
+        (``contexts.retrieve_syntax``)."""
+        requested = self.requestor.primitive
+        scp_roles = {
+            str(uid) for uid, item in self.requestor.role_selection.items() if item.scp_role
+        }
+        gets = {
+            int(cx.context_id or 0): cx
+            for cx in (requested.presentation_context_definition_list if requested else [])
+            if str(cx.abstract_syntax) in scp_roles
+        }
+        accepted = {i: cx for i, cx in self.assoc._accepted_cx.items() if i in gets}
+        ctx = getattr(self.assoc, "service_context", None)
+        if accepted and ctx is not None:
+            stored = ctx.index.stored_syntaxes(
+                {str(cx.abstract_syntax) for cx in accepted.values()}
+            )
+            for context_id, context in accepted.items():
+                proposal = gets[context_id]
+                syntax = retrieve_syntax(
+                    [str(ts) for ts in proposal.transfer_syntax],
+                    stored.get(str(proposal.abstract_syntax), {}),
+                )
+                if syntax is not None:
+                    context.transfer_syntax = [UID(syntax)]
+        super().send_accept()
 
     def is_release_requested(self) -> bool:
         if not super().is_release_requested():

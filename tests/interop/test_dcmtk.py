@@ -434,3 +434,37 @@ def test_findscu_worklist_queries_by_station_modality_and_date_range(
         assert answer.RequestedProcedureCodeSequence[0].CodeValue == "24627-2"
     [record] = scheduled.journal.messages(service="MWL")
     assert record.calling_ae == "FINDSCU"
+
+
+def test_getscu_preferring_jpeg_lossless_gets_a_jpeg_lossless_instance_as_stored(
+    emulator, tmp_path
+):
+    """getscu +xs proposes [JPEG Lossless, Explicit, Big Endian, Implicit] in one context per
+    SOP class; the instance is stored in JPEG Lossless, so that is the syntax to accept."""
+    source = PYDICOM_DATA / "test_files" / "SC_rgb_jpeg_gdcm.dcm"
+    emulator.import_instance(source.read_bytes())
+    original = dcmread(source)
+    out = tmp_path / "got"
+    out.mkdir()
+    r = dcmtk(
+        "getscu",
+        "-S",
+        "+xs",
+        "-aec",
+        emulator.ae_title,
+        "-od",
+        str(out),
+        "-k",
+        "QueryRetrieveLevel=STUDY",
+        "-k",
+        f"StudyInstanceUID={original.StudyInstanceUID}",
+        "127.0.0.1",
+        str(emulator.dicom_port),
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    [received] = [dcmread(p) for p in out.iterdir()]
+    assert received.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.4.70"
+    assert received.SOPInstanceUID == original.SOPInstanceUID
+    assert received.PixelData == original.PixelData  # sent as stored, not re-encoded
+    [record] = emulator.journal.messages(service="C-GET")
+    assert (record.status, record.extra["completed"]) == (0x0000, 1)
