@@ -152,5 +152,10 @@ def decompressed(ds: Dataset) -> Dataset:
         ds.decompress(generate_instance_uid=False)
     except Exception as exc:
         syntax = ds.file_meta.TransferSyntaxUID
-        raise StorageError(f"cannot decompress {syntax.name}: {exc}") from exc
+        why = " ".join(str(exc).split())[:300]
+        raise StorageError(
+            f"cannot decompress {syntax.name} here ({why}); pip install"
+            " 'dicom-fabricator[jpeg]' decodes JPEG, JPEG-LS and JPEG 2000, and"
+            " '[jpeg-gpl]' 12-bit JPEG Extended"
+        ) from exc
     return ds

@@ -257,6 +257,30 @@ def test_c_move_decompresses_jpeg_2000_with_the_jpeg_extra_installed(archive):
     assert (scp.datasets[sop_uid].pixel_array == original.pixel_array).all()
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "SC_rgb_jpeg_dcmtk.dcm",  # JPEG Baseline (Process 1)
+        "JPGExtended.dcm",  # JPEG Extended, 12-bit (the jpeg-gpl extra: pylibjpeg-libjpeg)
+        "SC_rgb_jpeg_gdcm.dcm",  # JPEG Lossless, First-Order Prediction (SV1)
+        "MR_small_jpeg_ls_lossless.dcm",  # JPEG-LS Lossless
+        "MR_small_jp2klossless.dcm",  # JPEG 2000 Lossless Only
+    ],
+)
+def test_c_move_decompresses_every_jpeg_family_for_an_uncompressed_only_destination(archive, name):
+    path = PYDICOM_DATA / "test_files" / name
+    archive.import_instance(path.read_bytes())
+    original = dcmread(path)
+    with registered_scp(archive, "PLAIN", syntaxes=[ExplicitVRLittleEndian]) as scp:
+        _, final = move(
+            archive, query("STUDY", StudyInstanceUID=original.StudyInstanceUID), "PLAIN"
+        )
+    assert final.Status == 0x0000, final.get("ErrorComment")
+    [(sop_uid, syntax)] = scp.received
+    assert (sop_uid, syntax) == (original.SOPInstanceUID, ExplicitVRLittleEndian)
+    assert (scp.datasets[sop_uid].pixel_array == original.pixel_array).all()
+
+
 def test_c_move_of_an_instance_that_cannot_be_converted_is_a_failed_sub_operation(
     archive, monkeypatch
 ):
