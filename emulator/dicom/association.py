@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from pynetdicom import evt
 from pynetdicom.association import Association
-from pynetdicom.dimse_primitives import C_GET, C_MOVE
+from pynetdicom.dimse_primitives import C_GET, C_MOVE, C_STORE
+from pynetdicom.service_class import StorageServiceClass
 from pynetdicom.transport import RequestHandler
 
 from emulator.dicom.commands import CommandCheckingDIMSE
+from emulator.dicom.contexts import RETIRED_STORAGE
 from emulator.dicom.faults import FaultACSE
 from emulator.dicom.retrieve_scp import RETRIEVE_MODELS, RetrieveSCP
 from emulator.dicom.wire import FaultSocket, Wire
@@ -37,6 +39,22 @@ class EmulatorAssociation(Association):
     tracker: AssociationTracker
 
     def _serve_request(self, msg: Any, context_id: int) -> None:
+        if (
+            isinstance(msg, C_STORE)
+            and msg.is_valid_request
+            and str(msg.AffectedSOPClassUID) in RETIRED_STORAGE
+            and context_id in self._accepted_cx
+            and not self._sent_release
+        ):
+            # pynetdicom knows no service class for these: serve them as any storage class
+            self.dimse.cancel_req = {}
+            self._is_paused = True
+            try:
+                StorageServiceClass(self).SCP(msg, self._accepted_cx[context_id])
+            finally:
+                self._is_paused = False
+                self.dimse.cancel_req = {}
+            return
         is_retrieve = isinstance(msg, (C_MOVE, C_GET)) and msg.is_valid_request
         if not is_retrieve or str(msg.AffectedSOPClassUID) not in RETRIEVE_MODELS:
             super()._serve_request(msg, context_id)

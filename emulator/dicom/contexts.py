@@ -30,6 +30,36 @@ RETRIEVE_CLASSES = (
     "1.2.840.10008.5.1.4.1.2.3.3",  # Patient/Study Only GET
 )
 
+# Retired storage SOP classes (PS3.6 Table A-1), which pynetdicom's own SCU still proposes by
+# default but does not serve: an archive keeps what older modalities send. Non-patient objects
+# (hanging protocols, color palettes, implant templates, defined procedure protocols,
+# inventories), DICOS and DICONDE classes and the Media Storage Directory are refused: the index
+# is of patients and studies.
+RETIRED_STORAGE = frozenset(
+    {
+        "1.2.840.10008.5.1.1.27",  # Stored Print Storage SOP Class
+        "1.2.840.10008.5.1.1.29",  # Hardcopy Grayscale Image Storage SOP Class
+        "1.2.840.10008.5.1.1.30",  # Hardcopy Color Image Storage SOP Class
+        "1.2.840.10008.5.1.4.1.1.3",  # Ultrasound Multi-frame Image Storage
+        "1.2.840.10008.5.1.4.1.1.5",  # Nuclear Medicine Image Storage
+        "1.2.840.10008.5.1.4.1.1.6",  # Ultrasound Image Storage
+        "1.2.840.10008.5.1.4.1.1.8",  # Standalone Overlay Storage
+        "1.2.840.10008.5.1.4.1.1.9",  # Standalone Curve Storage
+        "1.2.840.10008.5.1.4.1.1.9.1",  # Waveform Storage - Trial
+        "1.2.840.10008.5.1.4.1.1.10",  # Standalone Modality LUT Storage
+        "1.2.840.10008.5.1.4.1.1.11",  # Standalone VOI LUT Storage
+        "1.2.840.10008.5.1.4.1.1.12.3",  # X-Ray Angiographic Bi-Plane Image Storage
+        "1.2.840.10008.5.1.4.1.1.77.1",  # VL Image Storage - Trial
+        "1.2.840.10008.5.1.4.1.1.77.2",  # VL Multi-frame Image Storage - Trial
+        "1.2.840.10008.5.1.4.1.1.88.1",  # Text SR Storage - Trial
+        "1.2.840.10008.5.1.4.1.1.88.2",  # Audio SR Storage - Trial
+        "1.2.840.10008.5.1.4.1.1.88.3",  # Detail SR Storage - Trial
+        "1.2.840.10008.5.1.4.1.1.88.4",  # Comprehensive SR Storage - Trial
+        "1.2.840.10008.5.1.4.1.1.129",  # Standalone PET Curve Storage
+        "1.2.840.10008.5.1.4.34.1",  # RT Beams Delivery Instruction Storage - Trial
+    }
+)
+
 ModalityWorklistInformationFind = UID("1.2.840.10008.5.1.4.31")  # PS3.4 K.6.1
 ModalityPerformedProcedureStep = UID("1.2.840.10008.3.1.2.3.3")  # PS3.4 F.7.3
 StorageCommitmentPushModel = UID("1.2.840.10008.1.20.1")  # PS3.4 J.3
@@ -55,8 +85,9 @@ def supported_contexts() -> list[PresentationContext]:
     contexts += [build_context(uid, STORAGE_TRANSFER_SYNTAXES[:4]) for uid in RETRIEVE_CLASSES]
     # Storage: accept whatever roles the requestor proposes, so that a C-GET requestor can
     # act as storage SCP for the sub-operations (PS3.7 D.3.3.4, SCP/SCU Role Selection).
-    for cx in AllStoragePresentationContexts:
-        context = build_context(str(cx.abstract_syntax), STORAGE_TRANSFER_SYNTAXES)
+    storage = [str(cx.abstract_syntax) for cx in AllStoragePresentationContexts]
+    for sop_class in [*storage, *sorted(RETIRED_STORAGE)]:
+        context = build_context(sop_class, STORAGE_TRANSFER_SYNTAXES)
         context.scu_role = context.scp_role = True
         contexts.append(context)
     return contexts

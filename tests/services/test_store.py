@@ -6,12 +6,13 @@ import pytest
 from pydicom.uid import (
     CTImageStorage,
     DeflatedExplicitVRLittleEndian,
+    ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
     JPEG2000Lossless,
     MRImageStorage,
     RLELossless,
 )
-from pynetdicom import build_context
+from pynetdicom import AE, build_context
 from pynetdicom.dsutils import encode
 from pynetdicom.sop_class import Verification
 
@@ -212,3 +213,30 @@ def test_an_invalid_affected_sop_instance_uid_in_the_command_is_0xA900(
     assert emulator.index.counts()["instances"] == 0
     [record] = emulator.journal.messages(service="C-STORE")
     assert record.status == 0xA900
+
+
+def test_every_storage_class_pynetdicom_proposes_by_default_is_accepted(emulator):
+    from pynetdicom import StoragePresentationContexts
+
+    ae = AE(ae_title="DEFAULTS")
+    ae.requested_contexts = StoragePresentationContexts  # pynetdicom's default proposals
+    assoc = ae.associate("127.0.0.1", emulator.dicom_port, ae_title=emulator.ae_title)
+    try:
+        assert assoc.is_established
+        refused = [str(cx.abstract_syntax) for cx in assoc.rejected_contexts]
+    finally:
+        assoc.release()
+    assert refused == []
+
+
+def test_an_instance_of_a_retired_storage_class_is_stored_and_found(emulator):
+    retired = "1.2.840.10008.5.1.4.1.1.6"  # Ultrasound Image Storage (retired in 1996)
+    ds = make_dataset(sop_class=retired, modality="US")
+    assoc = associate(emulator.dicom_port, build_context(retired, ExplicitVRLittleEndian))
+    try:
+        assert assoc.send_c_store(ds).Status == 0x0000
+    finally:
+        assoc.release()
+    stored = emulator.index.instance(ds.SOPInstanceUID)
+    assert stored is not None
+    assert stored.sop_class_uid == retired
