@@ -136,7 +136,8 @@ def _failure(
 
 def handle_echo(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> int | Dataset:
     """C-ECHO (PS3.7 9.1.5): Success."""
-    record = _begin(event, ctx, tracker, "C-ECHO")
+    sop_class = str(getattr(event.request, "AffectedSOPClassUID", None) or "")
+    record = _begin(event, ctx, tracker, "C-ECHO", sop_class=sop_class)
     verdict = _faults(event, ctx, record)
     if verdict.answer is not None or verdict.ended:
         return _faulted(ctx, record, verdict)

@@ -38,6 +38,7 @@ from emulator.errors import (
 from emulator.journal import MessageRecord
 from emulator.logfmt import kv
 from emulator.services import retrieve
+from emulator.services.retrieve import Destination
 from storage import Model, StorageError
 from storage.index import Query
 
@@ -229,23 +230,25 @@ class RetrieveSCP:
             self.respond(RETRIEVE_OUT_OF_RESOURCES_MATCHES, comment=comment)
             self.finish(RETRIEVE_OUT_OF_RESOURCES_MATCHES, "failure", comment)
             return
+        destination = None
+        if self.is_move:  # an unknown destination is 0xA801 whatever matches (C.4.2.1.4)
+            destination = self.destination()
+            if destination is None:
+                return
         counts = Counts(total, total)
         if total == 0:  # PS3.4 C.4.2.1.4: no match is a success with no sub-operations
             self.respond(SUCCESS, counts)
             self.finish(SUCCESS, counts=counts)
             return
-        if self.is_move:
-            if not self.move(request.query, counts):
+        if destination is not None:
+            if not self.move(request.query, counts, destination):
                 return
         elif not self.suboperations(self.assoc, request.query, counts):
             return
         self.final(counts)
 
-    def move(self, query: Query, counts: Counts) -> bool:
-        """C-MOVE sub-operations, one sub-association per batch of at most 128 contexts.
-
-        Returns False if the request already got its final response.
-        """
+    def destination(self) -> Destination | None:
+        """The C-MOVE destination, or None once 0xA801 has been answered."""
         assert isinstance(self.req, C_MOVE)
         try:
             destination = retrieve.resolve_destination(
@@ -255,10 +258,17 @@ class RetrieveSCP:
             status = status_for(self.service, exc)
             self.respond(status, comment=str(exc))
             self.finish(status, "failure", str(exc), destination=str(self.req.MoveDestination))
-            return False
+            return None
         self.record.extra.update(
             destination=f"{destination.ae_title}@{destination.host}:{destination.port}"
         )
+        return destination
+
+    def move(self, query: Query, counts: Counts, destination: Destination) -> bool:
+        """C-MOVE sub-operations, one sub-association per batch of at most 128 contexts.
+
+        Returns False if the request already got its final response.
+        """
         batches = retrieve.context_batches(self.ctx.index.distinct_classes(query))
         for n, batch in enumerate(batches):
             part = query if len(batches) == 1 else retrieve.restrict(query, batch.sop_classes)

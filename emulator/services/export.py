@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydicom.fileset import FileSet
+from pydicom.uid import generate_uid
 
 from emulator.errors import ExportError
 from storage import Index, InstanceSource, StorageError
@@ -72,6 +73,10 @@ def export(
             log.warning("export skips sop_instance=%s: %s", uid, result.skipped[uid])
         if progress is not None:
             progress(1)
+    # The same instances make the same File-set: its UID (the DICOMDIR's Media Storage SOP
+    # Instance UID) comes from what it holds, not from chance as pydicom's default would.
+    exported = sorted(str(instance.SOPInstanceUID) for instance in fileset)
+    fileset.UID = generate_uid(entropy_srcs=["dicom-fabricator export", *exported])
     try:
         fileset.write(out)
     except (OSError, ValueError) as exc:

@@ -17,6 +17,7 @@ def test_c_echo_answers_success_and_is_journaled(emulator):
     [message] = emulator.journal.messages(service="C-ECHO")
     assert message.status == 0x0000
     assert message.calling_ae == "TESTSCU"
+    assert message.sop_class == "1.2.840.10008.1.1"  # Verification
 
 
 def test_association_record_has_peer_titles_contexts_and_release(emulator):

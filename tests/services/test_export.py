@@ -56,6 +56,22 @@ def test_export_writes_every_instance_and_a_dicomdir_that_indexes_them(archive, 
         assert got.PixelData == expected.PixelData
 
 
+def test_the_same_archive_exports_to_the_same_bytes_dicomdir_included(archive, tmp_path):
+    run(archive, tmp_path / "one")
+    run(archive, tmp_path / "two")
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*"))
+    assert files == sorted(p.relative_to(tmp_path / "two") for p in (tmp_path / "two").rglob("*"))
+    for name in files:
+        if (tmp_path / "one" / name).is_file():
+            assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    dicomdir = dcmread(tmp_path / "one" / "DICOMDIR")
+    run(archive, tmp_path / "three", [dicomdir.DirectoryRecordSequence[1].StudyInstanceUID])
+    other = dcmread(tmp_path / "three" / "DICOMDIR")  # other content, another File-set UID
+    assert (
+        other.file_meta.MediaStorageSOPInstanceUID != dicomdir.file_meta.MediaStorageSOPInstanceUID
+    )
+
+
 def test_the_dicomdir_passes_dciodvfy(archive, tmp_path):
     run(archive, tmp_path / "out")
     result = subprocess.run(

@@ -159,8 +159,9 @@ def test_c_move_with_no_match_succeeds_with_no_sub_operations(archive, destinati
     assert destination.received == []
 
 
-def test_c_move_to_an_unknown_destination_is_a801_naming_it(archive):
-    _, final = move(archive, query("STUDY", StudyInstanceUID=uid(1, 1)), destination="NOBODY")
+@pytest.mark.parametrize("study", [uid(1, 1), uid(9, 9)], ids=["matches", "no match"])
+def test_c_move_to_an_unknown_destination_is_a801_naming_it_whatever_matches(archive, study):
+    _, final = move(archive, query("STUDY", StudyInstanceUID=study), destination="NOBODY")
     assert final.Status == 0xA801
     assert "NOBODY" in final.ErrorComment
 
