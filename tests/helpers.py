@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -240,7 +241,8 @@ class StoreSCP:
     """A pynetdicom storage SCP for tests: what arrived, in which transfer syntax.
 
     *answer* maps a SOP Instance UID to the status to answer it with (default Success);
-    *delay* slows every store; *syntaxes* limits what it accepts.
+    *delay* slows every store, *accept_delay* every association's acceptance; *syntaxes*
+    limits what it accepts. ``accepted`` is set once it accepted an association.
     """
 
     def __init__(
@@ -251,6 +253,7 @@ class StoreSCP:
         delay: float = 0.0,
         require_calling: list[str] | None = None,
         ssl_context: Any = None,
+        accept_delay: float = 0.0,
     ) -> None:
         from pynetdicom import AllStoragePresentationContexts, evt
 
@@ -259,6 +262,8 @@ class StoreSCP:
         self.datasets: dict[str, Dataset] = {}
         self.answer = answer or {}
         self.delay = delay
+        self.accept_delay = accept_delay
+        self.accepted = threading.Event()
         self.ae = AE(ae_title=ae_title)
         for cx in AllStoragePresentationContexts:
             self.ae.add_supported_context(cx.abstract_syntax, syntaxes or ALL_SYNTAXES)
@@ -267,11 +272,19 @@ class StoreSCP:
         self.server = self.ae.start_server(
             ("127.0.0.1", 0),
             block=False,
-            evt_handlers=[(evt.EVT_C_STORE, self._store)],
+            evt_handlers=[
+                (evt.EVT_C_STORE, self._store),
+                (evt.EVT_REQUESTED, self._requested),
+                (evt.EVT_ACCEPTED, lambda event: self.accepted.set()),
+            ],
             ssl_context=ssl_context,
         )
         self.port = int(self.server.server_address[1])
         self.ae_title = ae_title
+
+    def _requested(self, event: Any) -> None:
+        if self.accept_delay:
+            time.sleep(self.accept_delay)
 
     def _store(self, event: Any) -> int:
         if self.delay:

@@ -10,6 +10,7 @@ context takes an instance as stored, and one journal record per request.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any, cast
@@ -41,6 +42,9 @@ from emulator.services import retrieve
 from emulator.services.retrieve import Destination
 from storage import Model, StorageError
 from storage.index import Query
+
+# seconds a C-MOVE destination may take to accept before the requestor gets a Pending response
+NUDGE_AFTER = 0.05
 
 log = logging.getLogger("emulator.dicom")
 
@@ -273,17 +277,7 @@ class RetrieveSCP:
         for n, batch in enumerate(batches):
             part = query if len(batches) == 1 else retrieve.restrict(query, batch.sop_classes)
             refused = self.modifier is not None and self.modifier.action == "refuse_destination"
-            sender = (
-                None
-                if refused
-                else self.assoc.ae.associate(
-                    destination.host,
-                    destination.port,
-                    ae_title=destination.ae_title,
-                    contexts=batch.contexts,
-                    tls_args=destination.tls_args,
-                )
-            )
+            sender = None if refused else self.open_sender(destination, batch.contexts, counts)
             if sender is None or not sender.is_established:
                 comment = (
                     f"destination {destination.ae_title} rejected the association"
@@ -310,6 +304,27 @@ class RetrieveSCP:
                 if sender.is_established:
                     sender.release()
         return True
+
+    def open_sender(
+        self, destination: Destination, contexts: list[PresentationContext], counts: Counts
+    ) -> Association:
+        """The sub-association to *destination*. A destination slow to accept gets a Pending
+        response (nothing done yet) on the C-MOVE's association meanwhile: DCMTK's movescu,
+        receiving on its own port, looks for the incoming association only when a response
+        wakes it up, else once a second."""
+        nudge = threading.Timer(NUDGE_AFTER, self.respond, (PENDING, counts))
+        nudge.start()
+        try:
+            return self.assoc.ae.associate(
+                destination.host,
+                destination.port,
+                ae_title=destination.ae_title,
+                contexts=contexts,
+                tls_args=destination.tls_args,
+            )
+        finally:
+            nudge.cancel()
+            nudge.join()  # never two responses on the wire at once
 
     def suboperations(self, sender: Association, query: Query, counts: Counts) -> bool:
         """Send every match, one at a time; False if the request ended early (cancel, abort)."""

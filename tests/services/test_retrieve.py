@@ -159,6 +159,28 @@ def test_c_move_with_no_match_succeeds_with_no_sub_operations(archive, destinati
     assert destination.received == []
 
 
+def test_a_destination_slow_to_accept_gets_the_requestor_a_pending_response_meanwhile(archive):
+    """DCMTK's movescu --port looks for the incoming sub-association only when a response
+    wakes it (else once a second): a Pending with nothing done yet comes before the wait."""
+    with registered_scp(archive, "SLOW", accept_delay=0.6) as scp:
+        ae = AE(ae_title="MOVER")
+        ae.add_requested_context(MOVE["STUDY_ROOT"])
+        assoc = ae.associate("127.0.0.1", archive.dicom_port, ae_title=archive.ae_title)
+        try:
+            responses = assoc.send_c_move(
+                query("STUDY", StudyInstanceUID=uid(1, 1)), "SLOW", MOVE["STUDY_ROOT"]
+            )
+            first, _ = next(responses)
+            accepted_before = scp.accepted.is_set()
+            rest = [status for status, _ in responses]
+        finally:
+            assoc.release()
+    assert not accepted_before
+    assert (first.Status, counts(first)) == (0xFF00, (5, 0, 0, 0))
+    assert rest[-1].Status == 0x0000
+    assert len(scp.received) == 5
+
+
 @pytest.mark.parametrize("study", [uid(1, 1), uid(9, 9)], ids=["matches", "no match"])
 def test_c_move_to_an_unknown_destination_is_a801_naming_it_whatever_matches(archive, study):
     _, final = move(archive, query("STUDY", StudyInstanceUID=study), destination="NOBODY")
