@@ -335,8 +335,9 @@ class Emulator:
         if "scenario" in kept:
             self.scenario.interrupt()
         else:
-            self.scenario.restore()  # back to the loaded file; counters, stages and draws anew
-            cleared["scenario"] = 1 if self.scenario.engine is not None else 0
+            had = self.scenario.engine is not None
+            self.scenario.restore()  # the --scenario file anew, or none: what serve started with
+            cleared["scenario"] = 1 if had else 0
         if "associations" not in kept and self._server is not None:
             live = list(self._server.active_associations)
             for assoc in live:

@@ -27,6 +27,7 @@ class ActiveScenario:
         self.seed = seed  # --seed: overrides the file's seed for every scenario loaded
         self.source = ""  # where the active scenario came from (a path, "api")
         self._data: dict[str, Any] | None = None
+        self._file_data: dict[str, Any] | None = None  # the --scenario file, as last read
         self._added: list[tuple[dict[str, Any], bool]] = []  # rules added at run time
         self._removed: set[str] = set()  # ids of rules removed at run time
         self._adhoc: dict[str, Any] = {"name": "api", "rules": []}  # made by add_rule alone
@@ -37,8 +38,9 @@ class ActiveScenario:
         """Read, check and activate the scenario file at *path* (see :meth:`reload`)."""
         from emulator.scenario.loader import load  # jsonschema and PyYAML: only when used
 
-        engine = self._activate(load(path), str(path))
-        self.path = path
+        data = load(path)
+        engine = self._activate(data, str(path))
+        self.path, self._file_data = path, data
         return engine
 
     def decide(self, event: Event) -> Decision | None:
@@ -60,7 +62,10 @@ class ActiveScenario:
             raise LookupError("no scenario file to reload: start with --scenario FILE")
         from emulator.scenario.loader import load
 
-        return self._activate(load(self.path), str(self.path))
+        data = load(self.path)
+        engine = self._activate(data, str(self.path))
+        self._file_data = data
+        return engine
 
     def replace(self, text: str, name: str = "api") -> Engine:
         """Validate a scenario given as YAML or JSON text and activate it (see :meth:`reload`)."""
@@ -76,16 +81,18 @@ class ActiveScenario:
                 self._swap(self._engine())
 
     def restore(self) -> None:
-        """Back to the scenario as loaded: rules added at run time go, and it starts over;
-        a scenario that only rules added at run time made goes altogether."""
+        """Back to the scenario the emulator was started with (a reset): the ``--scenario``
+        file as last read, started over, or none. A scenario loaded at run time (the admin
+        API, ``load_scenario``) and rules added at run time go."""
         with self._lock:
             self._added.clear()
             self._removed.clear()
-            if self._data is not None and self._data is self._adhoc:
+            if self._file_data is not None and self.path is not None:
+                self._data, self.source = self._file_data, str(self.path)
+                self._swap(self._engine())
+            else:
                 self._data, self.source = None, ""
                 self._swap(None)
-            elif self._data is not None:
-                self._swap(self._engine())
 
     def clear(self) -> None:
         """Deactivate the scenario: no rule fires any more."""

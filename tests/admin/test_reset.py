@@ -9,9 +9,11 @@ import time
 import pytest
 from pynetdicom.sop_class import CTImageStorage
 
+from emulator import Emulator
 from emulator.admin.app import make_app
 from storage.fabricate import FabricationSpec
 from tests.admin.test_api import WORKLIST_ITEM
+from tests.conftest import make_config
 from tests.faults.helpers import client
 from tests.helpers import associate, make_dataset, part10, wait_until
 
@@ -63,9 +65,9 @@ async def test_reset_clears_every_part(api):
     assert files(emulator) == []
     assert emulator.worklist.items() == []
     assert emulator.journal.messages() == []
-    summary = emulator.scenario.summary()
-    assert [r["id"] for r in summary["rules"]] == ["rule-1"]  # the added rule is gone
-    assert summary["name"] == "base"
+    # a scenario loaded at run time goes with its rules: the next test starts without one
+    assert emulator.scenario.summary() is None
+    assert (await api.get("/api/scenario")).status == 404
     # and it still works as an archive
     assoc = associate(emulator.dicom_port, CTImageStorage)
     assert assoc.send_c_store(make_dataset(instance=9)).Status == 0
@@ -155,3 +157,20 @@ async def test_reset_drops_a_scenario_that_only_added_rules_made(api):
     await api.post("/api/reset")
     assert api.emulator.scenario.summary() is None
     assert (await api.get("/api/scenario")).status == 404
+
+
+async def test_reset_goes_back_to_the_scenario_file_the_emulator_was_started_with(
+    aiohttp_client, tmp_path
+):
+    path = tmp_path / "base.yaml"
+    path.write_text("name: base\nrules:\n  - match: {phase: release}\n    action: {pass: {}}\n")
+    with Emulator(make_config(tmp_path / "data", scenario__file=path)) as emulator:
+        api = await aiohttp_client(make_app(emulator))
+        other = "name: other\nrules:\n  - match: {phase: associate}\n    action: {pass: {}}\n"
+        assert (await api.put("/api/scenario", data=other)).status == 200
+        assert (await api.post("/api/scenario/rules", data=RULE)).status == 201
+        body = await (await api.post("/api/reset")).json()
+        assert "scenario" in body["cleared"]
+        summary = emulator.scenario.summary()
+        assert (summary["name"], summary["source"]) == ("base", str(path))
+        assert [r["id"] for r in summary["rules"]] == ["rule-1"]

@@ -76,6 +76,17 @@ def test_against_a_running_emulator(dicom_emulator):
     assert assoc.send_c_echo().Status == 0
     assoc.release()
     assert dicom_emulator.wait_for(service="C-ECHO", count=1) == 1
+
+
+def test_one_test_loads_a_scenario(dicom_emulator):
+    dicom_emulator.load_scenario(
+        "name: leaky\\nrules:\\n  - match: {phase: request}\\n    action: {status: {code: 0xA700}}\\n"
+    )
+    assert dicom_emulator.api.health()["scenario"]["name"] == "leaky"
+
+
+def test_the_next_test_has_none(dicom_emulator):
+    assert dicom_emulator.api.health()["scenario"] is None
 """
 
 
@@ -88,7 +99,7 @@ def test_dicom_emulator_url_drives_an_emulator_in_another_process(pytester, tmp_
         result = pytester.runpytest_subprocess(
             "--dicom-emulator-url", proc_api, "-p", "no:cacheprovider"
         )
-        result.assert_outcomes(passed=1)
+        result.assert_outcomes(passed=3)
     finally:
         proc.terminate()
         proc.communicate(timeout=15)
