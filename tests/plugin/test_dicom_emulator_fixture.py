@@ -80,7 +80,8 @@ def test_against_a_running_emulator(dicom_emulator):
 
 def test_one_test_loads_a_scenario(dicom_emulator):
     dicom_emulator.load_scenario(
-        "name: leaky\\nrules:\\n  - match: {phase: request}\\n    action: {status: {code: 0xA700}}\\n"
+        "name: leaky\\nrules:\\n  - match: {phase: request}\\n"
+        "    action: {status: {code: 0xA700}}\\n"
     )
     assert dicom_emulator.api.health()["scenario"]["name"] == "leaky"
 
