@@ -35,7 +35,7 @@ from emulator.services.store import StoreOutcome, store_instance
 from emulator.version import __version__
 from storage import FileStore, Index, InstanceSource, StorageError, browse
 from storage.commitments import Commitments
-from storage.fabricate import FabricationSpec
+from storage.fabricate import FabricationSpec, study_uids
 from storage.journal_store import JournalStore
 from storage.procedure_steps import ProcedureSteps
 from storage.worklist import Worklist
@@ -392,27 +392,22 @@ class Emulator:
         materialize: bool = False,
         worklist: int = 0,
         stations: tuple[str, ...] = (),
+        replace: bool = False,
     ) -> Fabricated:
         """Add fabricated studies (and worklist items for their patients) to the running
-        archive (see ``services.fabrication``)."""
-        return fabricate_with(self._ctx(), Job(spec, materialize, worklist, stations))
+        archive (see ``services.fabrication``); FabricationConflict if the archive holds
+        some of them already, unless *replace*."""
+        return fabricate_with(self._ctx(), Job(spec, materialize, worklist, stations, replace))
 
-    def fabricate_report(
-        self,
-        spec: FabricationSpec,
-        materialize: bool = False,
-        worklist: int = 0,
-        stations: tuple[str, ...] = (),
-    ) -> dict[str, Any]:
+    def fabricate_report(self, job: Job) -> dict[str, Any]:
         """:meth:`fabricate`, answering what was created (for POST /api/fabricate)."""
-        before = self.index.study_uids()
-        done = self.fabricate(spec, materialize, worklist, stations)
+        done = fabricate_with(self._ctx(), job)
         return {
             "instances": done.instances,
             "recipe": done.recipe,
-            "seed": spec.seed,
-            "study_uids": sorted(self.index.study_uids() - before),
-            "worklist_items": worklist,
+            "seed": job.spec.seed,
+            "study_uids": sorted(study_uids(job.spec)),
+            "worklist_items": job.worklist,
         }
 
     def studies(

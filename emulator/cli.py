@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from emulator.app import Emulator
 from emulator.config import REMOTE_AES, Config, as_dict, load_config, settings
-from emulator.errors import ConfigError, EmulatorError, ExportError
+from emulator.errors import ConfigError, EmulatorError, ExportError, FabricationConflict
 from emulator.logfmt import FoldLibraryTracebacks
 from emulator.remotes import SPEC_FORMAT, valid_ae_title
 from emulator.scenario.problems import ScenarioError
@@ -185,6 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="write every instance as a Part 10 file (default: synthesize on demand)",
     )
     spec.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace studies the archive already holds (the same seed made them before);"
+        " without it fabrication refuses to overwrite them",
+    )
+    spec.add_argument(
         "--modalities",
         type=_modalities,
         default=MODALITIES,
@@ -304,9 +310,9 @@ def fabricate_command(config: Config, args: argparse.Namespace) -> int:
     # a progress bar on a terminal only (tqdm's disable=None); silent in CI logs and pipes
     with tqdm(total=spec.total, unit="instance", disable=None, file=sys.stderr) as bar:
         try:
-            job = Job(spec, args.materialize, args.worklist, args.stations)
+            job = Job(spec, args.materialize, args.worklist, args.stations, args.replace)
             done = fabricate_into(config, job, bar.update)
-        except StorageError as exc:
+        except (StorageError, FabricationConflict) as exc:
             bar.close()
             print(f"{PROG}: error: {exc}", file=sys.stderr)
             return 1

@@ -70,6 +70,10 @@ class ExportError(EmulatorError):
     """An export whose target, studies or File-set cannot be used (the message says why)."""
 
 
+class FabricationConflict(EmulatorError):
+    """A fabrication whose studies are already in the archive (the same seed made them)."""
+
+
 class ResetError(EmulatorError):
     """A reset that names a part the emulator does not have."""
 

@@ -224,6 +224,13 @@ def _case(spec: FabricationSpec, p: int) -> edge_cases.Case | None:
     return edge_cases.case(p) if spec.profile == "edge-cases" else None
 
 
+def study_uids(spec: FabricationSpec) -> Iterator[str]:
+    """The Study Instance UIDs *spec* makes, in order, without building any instance."""
+    for p in range(spec.patients):
+        for s in range(spec.studies_per_patient):
+            yield _uid(spec, "study", p, s)
+
+
 def instances_in(spec: FabricationSpec, p: int, s: int, se: int) -> int:
     """How many instances the series at (*p*, *s*, *se*) has."""
     case = _case(spec, p)

@@ -7,6 +7,7 @@ committed only after its file exists, in one transaction with its patient, study
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sqlite3
 import threading
@@ -403,6 +404,21 @@ class Index:
         )
         with self.reader() as conn:
             return [(row[0], row[1]) for row in conn.execute(sql, query.params)]
+
+    def studies_present(self, study_uids: Iterable[str], limit: int = 3) -> tuple[int, list[str]]:
+        """How many of *study_uids* the archive holds, and the first *limit* of them."""
+        found, examples = 0, list[str]()
+        uids = iter(study_uids)
+        with self.reader() as conn:
+            while chunk := list(itertools.islice(uids, 500)):
+                sql = (
+                    "SELECT study_uid FROM studies"
+                    f" WHERE study_uid IN ({', '.join('?' * len(chunk))})"
+                )
+                rows = [row[0] for row in conn.execute(sql, chunk)]
+                found += len(rows)
+                examples += rows[: max(0, limit - len(examples))]
+        return found, examples
 
     def stored_syntaxes(self, sop_classes: Collection[str]) -> dict[str, dict[str, int]]:
         """How many instances of each of *sop_classes* are stored in each transfer syntax."""

@@ -247,3 +247,23 @@ def test_a_data_directory_emptied_by_its_user_is_not_refilled(tmp_path):
     health, returncode = health_of_serve(tmp_path, signal.SIGTERM)
     assert health["counts"]["instances"] == 0
     assert returncode == 0
+
+
+def test_fabricate_does_not_silently_overwrite_the_demo_archive(tmp_path, capsys):
+    """The demo archive is seed 1: fabricating seed 1 again names the clash and changes
+    nothing; another seed adds to it; --replace replaces."""
+    from emulator import Emulator
+    from tests.conftest import make_config
+
+    data = tmp_path / "data"
+    with Emulator(make_config(data, storage__empty=False)) as emulator:  # makes the demo
+        demo = emulator.index.study_uids()
+    base = ["fabricate", "--data-dir", str(data), "--profile", "edge-cases"]
+    assert main([*base, "--seed", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "already holds 3 of the" in err
+    assert "--replace" in err
+    assert main([*base, "--seed", "2"]) == 0
+    with Emulator(make_config(data)) as emulator:
+        assert demo < emulator.index.study_uids()
+    assert main([*base, "--seed", "1", "--replace"]) == 0

@@ -13,6 +13,7 @@ from pydicom.errors import InvalidDicomError
 
 from emulator.admin.bodies import read_json
 from emulator.admin.views import EMULATOR, _next, _paging
+from emulator.errors import FabricationConflict
 from emulator.remotes import from_table
 from emulator.services.fabrication import job_from_json
 from storage import StorageError
@@ -167,9 +168,9 @@ async def fabricate(request: web.Request) -> web.Response:
     except (ValueError, TypeError) as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     try:
-        created = await asyncio.to_thread(
-            emulator.fabricate_report, job.spec, job.materialize, job.worklist, job.stations
-        )
+        created = await asyncio.to_thread(emulator.fabricate_report, job)
+    except FabricationConflict as exc:
+        raise web.HTTPConflict(text=str(exc)) from None
     except StorageError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     return web.json_response(created, status=201)

@@ -18,6 +18,7 @@ from typing import Any
 
 from emulator.config import Config
 from emulator.dicom.context import ServiceContext
+from emulator.errors import FabricationConflict
 from emulator.journal import RequestJournal
 from emulator.remotes import RemoteAERegistry
 from emulator.services.store import store_instance
@@ -28,6 +29,7 @@ from storage.fabricate import (
     fabricate,
     location,
     records,
+    study_uids,
     worklist_items,
 )
 
@@ -58,6 +60,7 @@ class Job:
     materialize: bool = False
     worklist: int = 0
     stations: tuple[str, ...] = ()
+    replace: bool = False  # studies the archive already holds (same seed) are replaced
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,15 @@ def fabricate_with(ctx: ServiceContext, job: Job, progress: Progress | None = No
     missing = spec.missing_encoders()
     if missing:
         raise StorageError("cannot fabricate: " + "; ".join(missing))
+    if not job.replace:
+        present, examples = ctx.index.studies_present(study_uids(spec))
+        if present:
+            raise FabricationConflict(
+                f"the archive already holds {present} of the"
+                f" {spec.patients * spec.studies_per_patient} studies seed {spec.seed} makes"
+                f" (e.g. {examples[0]}), which would be replaced:"
+                ' choose another seed, or replace them (--replace, or "replace": true)'
+            )
     if job.worklist:
         stations = job.stations or tuple(f"{modality}01" for modality in spec.modalities)
         for item in worklist_items(spec, job.worklist, stations):
@@ -147,6 +159,7 @@ FABRICATE_FIELDS = (
     "materialize",
     "worklist",
     "stations",
+    "replace",
 )
 
 
@@ -187,7 +200,10 @@ def job_from_json(body: Any, max_instances: int) -> Job:
             f"worklist asks for {worklist:,} items; one request may make at most {max_instances:,}"
         )
     stations = names_of(body.get("stations", []), "stations")
-    return Job(spec, materialize, worklist, stations)
+    replace = body.get("replace", False)
+    if not isinstance(replace, bool):
+        raise ValueError(f"replace is true or false, not {replace!r}")
+    return Job(spec, materialize, worklist, stations, replace)
 
 
 def spec_from_json(body: dict[str, Any]) -> FabricationSpec:
@@ -198,7 +214,8 @@ def spec_from_json(body: dict[str, Any]) -> FabricationSpec:
     if unknown:
         known = ", ".join(FABRICATE_FIELDS)
         raise ValueError(f"unknown field {', '.join(unknown)}; known: {known}")
-    fields = {k: v for k, v in body.items() if k not in ("materialize", "worklist", "stations")}
+    job_fields = ("materialize", "worklist", "stations", "replace")
+    fields = {k: v for k, v in body.items() if k not in job_fields}
     if "modalities" in fields:
         fields["modalities"] = tuple(
             m.upper() for m in names_of(fields["modalities"], "modalities")

@@ -208,3 +208,20 @@ async def test_remote_aes_are_put_listed_and_deleted(api):
     assert (await api.delete("/api/remote-aes/viewer")).status == 204
     assert (await api.delete("/api/remote-aes/viewer")).status == 404
     assert api.emulator.remote_aes.lookup("VIEWER") is None
+
+
+async def test_fabricating_over_studies_the_same_seed_made_is_409_unless_replace(api):
+    fields = {"seed": 11, "patients": 2, "instances_per_series": 1}
+    first = await api.post("/api/fabricate", json=fields)
+    assert first.status == 201
+    uids = (await first.json())["study_uids"]
+    again = await api.post("/api/fabricate", json={**fields, "patients": 3})
+    assert again.status == 409
+    body = await again.json()
+    assert "already holds 2 of the 3 studies seed 11 makes" in body["detail"]
+    assert '"replace": true' in body["detail"]
+    assert api.emulator.index.counts()["studies"] == 2  # nothing more, nothing replaced
+    replaced = await api.post("/api/fabricate", json={**fields, "replace": True})
+    assert replaced.status == 201
+    assert (await replaced.json())["study_uids"] == uids
+    assert api.emulator.index.counts()["studies"] == 2

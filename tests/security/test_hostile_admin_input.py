@@ -165,10 +165,10 @@ async def test_the_fabrication_cap_is_a_setting(api):
 
 
 async def test_fabricate_takes_modalities_as_a_comma_string_or_an_array(api):
-    for modalities in ("US,MG", ["US", "MG"]):
+    for seed, modalities in enumerate(("US,MG", ["US", "MG"]), start=7):
         response = await api.post(
             "/api/fabricate",
-            json={"patients": 1, "series_per_study": 2, "modalities": modalities, "seed": 7},
+            json={"patients": 1, "series_per_study": 2, "modalities": modalities, "seed": seed},
         )
         assert response.status == 201, await response.text()
     for wrong in (5, ["US", 5], {"US": 1}):
