@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import shutil
 import ssl
 import threading
 import time
@@ -36,6 +37,7 @@ from emulator.version import __version__
 from storage import FileStore, Index, InstanceSource, StorageError, browse
 from storage.commitments import Commitments
 from storage.fabricate import FabricationSpec, study_uids
+from storage.filestore import prepare_data_dir
 from storage.journal_store import JournalStore
 from storage.procedure_steps import ProcedureSteps
 from storage.worklist import Worklist
@@ -97,6 +99,8 @@ class Emulator:
         """
         if self.config.scenario.file is not None:
             self.scenario.load_file(self.config.scenario.file)
+        data_dir = self.config.storage.data_dir
+        new = not data_dir.exists()
         try:
             self._open_storage()
             self._start_dicom()
@@ -104,6 +108,8 @@ class Emulator:
             self._start_hl7()
         except BaseException:
             self.stop()
+            if new:  # a start that failed (a port in use) leaves no data directory behind
+                shutil.rmtree(data_dir, ignore_errors=True)
             raise
         self.started_at = time.time()
         log.info(
@@ -121,7 +127,7 @@ class Emulator:
         data_dir = self.config.storage.data_dir
         self._fresh = not (data_dir / "index.sqlite").exists()
         try:
-            data_dir.mkdir(parents=True, exist_ok=True)
+            prepare_data_dir(data_dir)
             self._files = FileStore(data_dir, fsync=self.config.storage.fsync)
             self._files.sweep_tmp()
             self._index = Index.open(data_dir / "index.sqlite")

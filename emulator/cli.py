@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import signal
+import sqlite3
 import sys
 import threading
 import warnings
@@ -351,7 +352,10 @@ def export_command(config: Config, args: argparse.Namespace) -> int:
     data_dir = config.storage.data_dir
     if not (data_dir / "index.sqlite").exists():
         raise ExportError(f"no archive in {data_dir}: choose one with --data-dir")
-    index = Index.open(data_dir / "index.sqlite")
+    try:  # read-only: an archive on a read-only disk exports too, and nothing changes
+        index = Index.open_readonly(data_dir / "index.sqlite")
+    except (StorageError, sqlite3.Error) as exc:
+        raise ExportError(f"cannot read the archive in {data_dir}: {exc}") from exc
     try:
         source = InstanceSource(index, FileStore(data_dir, fsync=False))
         total = index.counts()["instances"]

@@ -27,6 +27,33 @@ log = logging.getLogger(__name__)
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
+def prepare_data_dir(path: Path) -> None:
+    """Create the data directory *path* if missing, and make sure it can be written.
+
+    Raises
+    ------
+    StorageError
+        In one line saying what is wrong with *path* and what to do.
+    """
+    if path.exists() and not path.is_dir():
+        raise StorageError(
+            f"the data directory {path} is a file: give --data-dir a directory (it is"
+            " created if missing)"
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot create the data directory {path}: {exc.strerror or exc}; give --data-dir"
+            " a directory you can write"
+        ) from exc
+    if not os.access(path, os.W_OK):
+        raise StorageError(
+            f"the data directory {path} is read-only; give --data-dir a directory you can"
+            " write (export reads a read-only one)"
+        )
+
+
 class FileStore:
     """Part 10 files under ``root``; every path it hands out is relative to ``root``."""
 

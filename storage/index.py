@@ -21,6 +21,7 @@ from sqlite_utils import Database
 
 from storage import schema
 from storage.attributes import Level
+from storage.errors import StorageError
 from storage.records import InstanceRecord
 from storage.values import utc_now
 
@@ -90,14 +91,25 @@ def _upsert_sql(level: Level) -> tuple[str, list[str]]:
 class Index:
     """The archive's SQLite index. Thread-safe; open with :meth:`open`."""
 
-    def __init__(self, path: Path, readers: int = 4) -> None:
+    def __init__(self, path: Path, readers: int = 4, readonly: bool = False) -> None:
         self.path = path
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
+        self._uri = path.resolve().as_uri()
+        if readonly:
+            base, self._uri = self._uri, self._uri + "?mode=ro"
+            probe = sqlite3.connect(self._uri, uri=True)
+            try:
+                probe.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+            except sqlite3.OperationalError:  # a WAL index whose -shm cannot be made here
+                self._uri = base + "?immutable=1"
+            finally:
+                probe.close()
+        conn = self._connect()
         self._db = Database(conn)
-        self._db.enable_wal()
-        conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoint, never corrupt
-        conn.execute("PRAGMA foreign_keys=OFF")
-        schema.apply(self._db)
+        if not readonly:
+            self._db.enable_wal()
+            conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoint
+            conn.execute("PRAGMA foreign_keys=OFF")
+            schema.apply(self._db)
         self._write_lock = threading.RLock()
         self._upserts = {level: _upsert_sql(level) for level in Level}
         self._pool: list[sqlite3.Connection] = []
@@ -110,11 +122,29 @@ class Index:
         self._pending: dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]] = {}
         self._dropped = False
 
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self._uri, uri=True, check_same_thread=False, timeout=10)
+
     @classmethod
     def open(cls, path: Path) -> Index:
         """Open (creating if needed) the index at *path* and bring its schema up to date."""
         path.parent.mkdir(parents=True, exist_ok=True)
         return cls(path)
+
+    @classmethod
+    def open_readonly(cls, path: Path) -> Index:
+        """The existing index at *path*, read-only: nothing is written, not the schema, not
+        the journal mode, not even the WAL's shared memory where the directory is read-only,
+        so an archive on a read-only disk can be exported. Writing raises.
+
+        Raises
+        ------
+        StorageError
+            If there is no index at *path* or it cannot be read.
+        """
+        if not path.is_file():
+            raise StorageError(f"no index at {path}")
+        return cls(path, readonly=True)
 
     def close(self) -> None:
         """Close every connection (idempotent)."""
@@ -140,7 +170,7 @@ class Index:
         with self._pool_lock:
             conn = self._pool.pop() if self._pool else None
         if conn is None:
-            conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10)
+            conn = self._connect()
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA query_only=1")
         try:

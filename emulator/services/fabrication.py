@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
@@ -32,6 +33,7 @@ from storage.fabricate import (
     study_uids,
     worklist_items,
 )
+from storage.filestore import prepare_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +128,12 @@ def fabricate_with(ctx: ServiceContext, job: Job, progress: Progress | None = No
 def fabricate_into(config: Config, job: Job, progress: Progress | None = None) -> Fabricated:
     """Add *job*'s instances and worklist items to the archive in ``config.storage.data_dir``."""
     data_dir = config.storage.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
-    files = FileStore(data_dir, fsync=config.storage.fsync)
-    index = Index.open(data_dir / "index.sqlite")
+    prepare_data_dir(data_dir)
+    try:
+        files = FileStore(data_dir, fsync=config.storage.fsync)
+        index = Index.open(data_dir / "index.sqlite")
+    except (OSError, sqlite3.Error) as exc:
+        raise StorageError(f"cannot open the archive in {data_dir}: {exc}") from exc
     try:
         ctx = ServiceContext(
             config,
