@@ -18,7 +18,7 @@ from typing import Any
 from pynetdicom import AE
 
 from emulator.admin.app import make_app
-from emulator.admin.auth import is_loopback, load_tokens
+from emulator.admin.auth import admin_tokens
 from emulator.admin.runner import AdminServer
 from emulator.config import Config, as_dict
 from emulator.dicom.context import ServiceContext
@@ -168,13 +168,7 @@ class Emulator:
 
     def _start_admin(self) -> None:
         cfg = self.config.admin
-        tokens = load_tokens(cfg.tokens_file) if cfg.tokens_file is not None else {}
-        if not tokens and not is_loopback(cfg.host):
-            raise StartupError(
-                f"the admin API on {cfg.host} would be open to the network: give bearer tokens"
-                " with --admin-tokens FILE (one 'ROLE TOKEN' per line), or bind it to"
-                " 127.0.0.1 (--admin-host)"
-            )
+        tokens = admin_tokens(cfg.host, cfg.tokens_file)
         admin = AdminServer(make_app(self, tokens), cfg.host, cfg.port)
         try:
             admin.start()

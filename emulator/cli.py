@@ -22,6 +22,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from emulator.admin.auth import admin_tokens
 from emulator.app import Emulator
 from emulator.config import REMOTE_AES, Config, as_dict, load_config, settings
 from emulator.errors import ConfigError, EmulatorError, ExportError, FabricationConflict
@@ -448,9 +449,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return scenario_command(args)
     try:
         config = _config_from(args)
-        if args.command == "check":
+        if args.command == "check":  # what serve would refuse before opening anything
             if config.scenario.file is not None:
                 load_scenario(config.scenario.file)
+            admin_tokens(config.admin.host, config.admin.tokens_file)
             print(json.dumps(as_dict(config), indent=2))
             return 0
         _setup_logging(config.log_level)

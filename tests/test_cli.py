@@ -267,3 +267,16 @@ def test_fabricate_does_not_silently_overwrite_the_demo_archive(tmp_path, capsys
     with Emulator(make_config(data)) as emulator:
         assert demo < emulator.index.study_uids()
     assert main([*base, "--seed", "1", "--replace"]) == 0
+
+
+def test_check_refuses_what_serve_would_refuse(tmp_path, capsys):
+    assert main(["check", "--admin-host", "0.0.0.0"]) == 2
+    assert "would be open to the network" in capsys.readouterr().err
+    tokens = tmp_path / "tokens"
+    tokens.write_text("superuser abcdefghijklmnopqrstuvwxyz\n")
+    assert main(["check", "--admin-tokens", str(tokens)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tokens}:1: expected 'ROLE TOKEN'" in err
+    assert "abcdefghijklmnopqrstuvwxyz" not in err
+    tokens.write_text("admin abcdefghijklmnopqrstuvwxyz\n")
+    assert main(["check", "--admin-host", "0.0.0.0", "--admin-tokens", str(tokens)]) == 0

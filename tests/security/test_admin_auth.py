@@ -11,7 +11,7 @@ import pytest
 
 from emulator import Emulator
 from emulator.admin.app import ROUTES, make_app, needed_role
-from emulator.errors import ConfigError, StartupError
+from emulator.errors import ConfigError
 from tests.conftest import make_config
 from tests.helpers import serve_subprocess
 
@@ -88,7 +88,7 @@ async def test_a_page_of_another_site_cannot_change_the_emulator(aiohttp_client,
 
 def test_an_admin_api_on_the_network_needs_tokens(tmp_path):
     config = make_config(tmp_path / "d", admin__host="0.0.0.0")
-    with pytest.raises(StartupError, match="give bearer tokens with --admin-tokens"):
+    with pytest.raises(ConfigError, match="give bearer tokens with --admin-tokens"):
         Emulator(config).start()
     tokens = tmp_path / "tokens"
     tokens.write_text(f"# who may do what\nviewer {VIEWER}\nadmin {ADMIN}  # the CI job\n")
