@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
 import json
 import logging
 import signal
@@ -18,7 +19,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn, cast
 
 from tqdm import tqdm
 
@@ -51,7 +52,50 @@ _GROUPS = {
 }
 
 
-def _add_settings(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
+class Parser(argparse.ArgumentParser):
+    """argparse with short errors: the usage line, the message, a did-you-mean for a
+    misspelt flag, and where to find help (argparse prints the whole usage otherwise)."""
+
+    commands: dict[str, argparse.ArgumentParser]  # the top parser's, by command
+    owners: dict[str, list[str]]  # every flag: the commands that take it
+
+    def error(self, message: str) -> NoReturn:
+        unknown = message.removeprefix("unrecognized arguments: ")
+        if unknown != message:
+            words = [w for w in unknown.split() if w.startswith("-")] or unknown.split()
+            flags = [s for action in self._actions for s in action.option_strings]
+            hints = []
+            owners = getattr(self, "owners", {})
+            for word in words:
+                name = word.split("=", 1)[0]
+                close = difflib.get_close_matches(name, flags, n=1, cutoff=0.75) or [
+                    flag for flag in flags if flag.endswith("-" + name.lstrip("-"))
+                ]
+                notes = []
+                if name in owners:
+                    takers = owners[name]
+                    verb = "takes" if len(takers) == 1 else "take"
+                    notes.append(f"{' and '.join(takers)} {verb} it, {self.prog.split()[-1]} not")
+                if close:
+                    notes.append(f"did you mean {close[0]}?")
+                hints.append(f"{word} ({'; '.join(notes)})" if notes else word)
+            noun = "option" if len(words) == 1 else "options"
+            message = f"unknown {noun} {', '.join(hints)}"
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\nTry '{self.prog} --help'.\n")
+
+
+# Settings each command takes (None: all); the others do not apply to it.
+_COMMAND_SETTINGS: dict[str, frozenset[str] | None] = {
+    "serve": None,
+    "check": None,
+    "fabricate": frozenset({"storage.data_dir", "storage.fsync", "log_level"}),
+    "export": frozenset({"storage.data_dir", "log_level"}),
+}
+
+
+def _add_settings(parser: argparse.ArgumentParser, command: str) -> None:
+    only = _COMMAND_SETTINGS[command]
     parser.add_argument(
         "--config",
         type=Path,
@@ -61,7 +105,7 @@ def _add_settings(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -
     groups: dict[str, Any] = {}
     for row in settings():
         section = row.key.split(".")[0] if "." in row.key else ""
-        if section in skip:
+        if only is not None and row.key not in only:
             continue
         group = parser
         if section:
@@ -82,6 +126,8 @@ def _add_settings(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -
                 kwargs["choices"] = row.checks["choices"]
         assert row.flag is not None
         group.add_argument(row.flag, **kwargs)
+    if "retrieve" not in groups:
+        return
     groups["retrieve"].add_argument(
         "--remote-ae",
         action="append",
@@ -92,35 +138,44 @@ def _add_settings(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> Parser:
+    parser = Parser(
         prog=PROG,
-        description="A DICOM test server emulator: a disposable PACS with fabricated studies.",
+        usage=f"{PROG} [COMMAND] [options]",
+        description="A DICOM test server emulator: a disposable PACS with fabricated studies."
+        " Each command's --help lists its options.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     serve = sub.add_parser(
         "serve",
+        prog=f"{PROG} serve",
+        usage=f"{PROG} [serve] [options]",
         help="run the emulator (the default command)",
         description="Run the DICOM listener and the admin API until stopped (Ctrl-C or SIGTERM).",
     )
-    _add_settings(serve)
+    _add_settings(serve, "serve")
     check = sub.add_parser(
         "check",
+        prog=f"{PROG} check",
+        usage=f"{PROG} check [options]",
         help="validate settings and print the effective config",
-        description="Validate --config and flags, print the effective"
-        " configuration as JSON, open no ports. Exit 0 if valid, 2 if not.",
+        description="Validate --config and flags (and the scenario file and admin tokens they"
+        " name) as serve would, print the effective configuration as JSON, open no ports."
+        " Exit 0 if valid, 2 if not.",
     )
-    _add_settings(check)
+    _add_settings(check, "check")
     fab = sub.add_parser(
         "fabricate",
+        prog=f"{PROG} fabricate",
+        usage=f"{PROG} fabricate [options]",
         help="write seeded synthetic studies into the data directory",
         description="Fabricate patients, studies, series and instances from a seed into the"
         " data directory: index rows whose Part 10 bytes are synthesized when retrieved or"
         " exported (--materialize writes files). The same seed and --anchor give the same"
         " bytes.",
     )
-    _add_settings(fab, skip=("scenario",))  # its --seed is the fabrication's
+    _add_settings(fab, "fabricate")
     spec = fab.add_argument_group("fabrication")
     spec.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     spec.add_argument(
@@ -208,12 +263,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scenario = sub.add_parser(
         "scenario",
+        prog=f"{PROG} scenario",
+        usage=f"{PROG} scenario validate FILE...",
         help="work with scenario files (validate)",
         description="Scenario files: rules that inject faults and latency.",
     )
     scenario_sub = scenario.add_subparsers(dest="scenario_command", metavar="ACTION", required=True)
     validate = scenario_sub.add_parser(
         "validate",
+        prog=f"{PROG} scenario validate",
+        usage=f"{PROG} scenario validate FILE...",
         help="check scenario files and print every problem with file:line and the field",
         description="Check scenario files against the scenario format; print every problem as"
         " file:line: field: message. Exit 0 if all are valid, 2 if not.",
@@ -221,12 +280,14 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
     exp = sub.add_parser(
         "export",
+        prog=f"{PROG} export",
+        usage=f"{PROG} export --out DIR [options]",
         help="write the archive's instances as Part 10 files plus a DICOMDIR",
         description="Export instances (all, or those of the --study UIDs) from the data"
         " directory as a DICOM File-set: Part 10 files plus a DICOMDIR. Fabricated"
         " instances are synthesized; received ones are copied as stored.",
     )
-    _add_settings(exp, skip=("scenario",))
+    _add_settings(exp, "export")
     exp.add_argument(
         "--out", type=Path, required=True, help="directory to create (must be new or empty)"
     )
@@ -237,6 +298,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="UID",
         help="a Study Instance UID to export (repeatable; default: every study)",
     )
+    parser.commands = {
+        "serve": serve,
+        "check": check,
+        "fabricate": fab,
+        "export": exp,
+        "scenario": validate,
+    }
+    owners: dict[str, list[str]] = {}
+    for name, command in parser.commands.items():
+        for action in command._actions:
+            for flag in action.option_strings:
+                owners.setdefault(flag, []).append(name)
+    for command in parser.commands.values():
+        cast(Parser, command).owners = owners
     return parser
 
 
@@ -372,7 +447,7 @@ def export_command(config: Config, args: argparse.Namespace) -> int:
 
 def _config_from(args: argparse.Namespace) -> Config:
     overrides = {row.key: getattr(args, row.key, None) for row in settings()}
-    overrides[REMOTE_AES] = getattr(args, REMOTE_AES)
+    overrides[REMOTE_AES] = getattr(args, REMOTE_AES, None)
     return load_config(args.config, overrides)
 
 
@@ -440,11 +515,24 @@ def _reload(emulator: Emulator, log: logging.Logger) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dicom-fabricator`` console script."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or (
-        args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")
-    ):
+    first = args_list[0] if args_list else "-"
+    if first not in COMMANDS and not first.startswith("-"):  # serve takes no word: a typo
+        close = difflib.get_close_matches(first, COMMANDS, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        print(
+            f"usage: {PROG} [COMMAND] [options]\n{PROG}: error: unknown command {first!r}{hint};"
+            f" the commands are {', '.join(COMMANDS)}\nTry '{PROG} --help'.",
+            file=sys.stderr,
+        )
+        return 2
+    if first not in COMMANDS and first not in ("-h", "--help", "--version"):
         args_list.insert(0, "serve")
-    args = build_parser().parse_args(args_list)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(args_list)
+    if extra:  # the command's parser knows its flags: it says which one was meant
+        (parser.commands.get(args.command) or parser).error(
+            "unrecognized arguments: " + " ".join(extra)
+        )
     if args.command == "scenario":
         return scenario_command(args)
     try:

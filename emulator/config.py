@@ -283,7 +283,7 @@ class ScenarioConfig:
         None,
         "seed of the scenario's random draws, instead of the file's (neither: a random"
         " seed, logged and shown in /api/health)",
-        "--seed",
+        "--scenario-seed",
         lo=0,
         hi=2**63 - 1,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -280,3 +281,39 @@ def test_check_refuses_what_serve_would_refuse(tmp_path, capsys):
     assert "abcdefghijklmnopqrstuvwxyz" not in err
     tokens.write_text("admin abcdefghijklmnopqrstuvwxyz\n")
     assert main(["check", "--admin-host", "0.0.0.0", "--admin-tokens", str(tokens)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["fabricate", "--patiens", "3"], "unknown option --patiens (did you mean --patients?)"),
+        (["serve", "--prot", "5"], "unknown option --prot (did you mean --port?)"),
+        (["--prot", "5"], "unknown option --prot (did you mean --port?)"),
+        (["fabricate", "--port", "5"], "--port (serve and check take it, fabricate not)"),
+        (["serve", "--seed", "5"], "did you mean --scenario-seed?"),
+        (["fabricat"], "unknown command 'fabricat' (did you mean fabricate?)"),
+    ],
+)
+def test_a_misspelt_option_or_command_is_three_lines_with_a_suggestion(argv, expected, capsys):
+    with contextlib.suppress(SystemExit):
+        assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert expected in err
+    assert len(err.splitlines()) == 3, err
+    assert err.splitlines()[-1].startswith("Try 'dicom-fabricator")
+
+
+def test_each_command_lists_only_the_options_it_takes(capsys):
+    with contextlib.suppress(SystemExit):
+        main(["fabricate", "--help"])
+    fabricate_help = capsys.readouterr().out
+    assert "--patients" in fabricate_help
+    assert "--data-dir" in fabricate_help
+    for other in ("--port", "--admin-host", "--scenario", "--commitment-mode"):
+        assert other not in fabricate_help
+    with contextlib.suppress(SystemExit):
+        main(["export", "--help"])
+    assert "--max-associations" not in capsys.readouterr().out
+    with contextlib.suppress(SystemExit):
+        main(["serve", "--help"])
+    assert "--scenario-seed" in capsys.readouterr().out

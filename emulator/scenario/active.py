@@ -24,7 +24,7 @@ class ActiveScenario:
 
     def __init__(self, seed: int | None = None) -> None:
         self.path: Path | None = None  # the file SIGHUP reloads
-        self.seed = seed  # --seed: overrides the file's seed for every scenario loaded
+        self.seed = seed  # --scenario-seed: overrides the file's seed for every scenario loaded
         self.source = ""  # where the active scenario came from (a path, "api")
         self._data: dict[str, Any] | None = None
         self._file_data: dict[str, Any] | None = None  # the --scenario file, as last read

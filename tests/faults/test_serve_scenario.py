@@ -58,7 +58,7 @@ def test_check_validates_the_scenario_too(tmp_path, capsys):
     assert main(["check", "--scenario", str(path)]) == 2
     assert "broken.yaml:3" in capsys.readouterr().err
     path.write_text(FIRST)
-    assert main(["check", "--scenario", str(path), "--seed", "5"]) == 0
+    assert main(["check", "--scenario", str(path), "--scenario-seed", "5"]) == 0
     effective = json.loads(capsys.readouterr().out)
     assert (effective["scenario.file"], effective["scenario.seed"]) == (str(path), 5)
 
