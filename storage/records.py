@@ -178,6 +178,11 @@ def read_header(part10: bytes | BinaryIO) -> Dataset:
         ds = dcmread(stream, stop_before_pixels=True, force=False)
     except RecursionError:
         raise UnreadableInstance("dataset cannot be decoded: sequences nested too deep") from None
-    except (InvalidDicomError, EOFError, ValueError, OSError, KeyError) as exc:
+    except InvalidDicomError as exc:
+        raise UnreadableInstance(
+            "not a DICOM Part 10 file: it needs the 128-byte preamble, 'DICM' and the file"
+            " meta information"
+        ) from exc
+    except (EOFError, ValueError, OSError, KeyError) as exc:
         raise UnreadableInstance(f"dataset cannot be decoded: {exc}") from exc
     return ds

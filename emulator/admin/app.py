@@ -111,11 +111,13 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except UnicodeDecodeError as exc:  # request.text() of bytes that are not UTF-8
         return error_body(400, "Bad Request", f"the body is not UTF-8 text: {exc.reason}")
     except EmulatorError as exc:
-        return error_body(400, str(exc).split(":\n")[0], "; ".join(exc.problems))
+        return error_body(400, "Bad Request", "; ".join([str(exc).split(":\n")[0], *exc.problems]))
     except ScenarioError as exc:
+        first = str(exc.problems[0]) if exc.problems else ""
+        more = f" (and {len(exc.problems) - 1} more: see problems)" if len(exc.problems) > 1 else ""
         body = {
-            "error": "invalid scenario",
-            "detail": str(exc.problems[0]) if exc.problems else "",
+            "error": "Bad Request",
+            "detail": f"invalid scenario: {first}{more}",
             "status": 400,
             "problems": [
                 {"file": p.file, "line": p.line, "field": p.field, "message": p.message}

@@ -135,7 +135,7 @@ async def instances_upload(request: web.Request) -> web.Response:
     if failed:
         detail = f"{len(failed)} of {len(failed) + len(stored)} parts not stored"
         return web.json_response(
-            {"error": "not stored", "detail": detail, "status": 400, **body}, status=400
+            {"error": "Bad Request", "detail": detail, "status": 400, **body}, status=400
         )
     return web.json_response(body, status=201)
 

@@ -54,7 +54,9 @@ async def journal_list(request: web.Request) -> web.Response:
     """GET /api/journal?kind=&<field>=&since=&limit="""
     records = _selected(request, request.query)
     since = _integer("since", request.query.get("since", 0))
-    limit = max(1, min(1000, _integer("limit", request.query.get("limit", 100))))
+    limit = _integer("limit", request.query.get("limit", 100))
+    if not 1 <= limit <= 1000:
+        raise web.HTTPBadRequest(text=f"limit must be from 1 to 1000, got {limit}")
     page = [r for r in records if r.id > since][:limit]
     more = len([r for r in records if r.id > since]) > limit
     return web.json_response(

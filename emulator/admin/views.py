@@ -85,7 +85,10 @@ def _int(request: web.Request, name: str, default: int, where: str = "query") ->
 
 def _paging(request: web.Request) -> tuple[int, int]:
     """``?limit`` (1 to 1,000, default 100) and ``?after`` (an id) of a listing."""
-    return max(1, min(1000, _int(request, "limit", 100))), _int(request, "after", 0)
+    limit = _int(request, "limit", 100)
+    if not 1 <= limit <= 1000:
+        raise web.HTTPBadRequest(text=f"limit must be from 1 to 1000, got {limit}")
+    return limit, _int(request, "after", 0)
 
 
 def _next(ids: list[int], limit: int) -> int | None:
@@ -184,6 +187,7 @@ async def hl7_order(request: web.Request) -> web.Response:
     if result.ack_code == "AA":
         return web.json_response(body)
     refused = "HL7 order refused" if result.ack_code == "AE" else "HL7 message rejected"
+    detail = f"{refused} ({result.ack_code}): {result.detail}"
     return web.json_response(
-        {"error": refused, "detail": result.detail, "status": 400, **body}, status=400
+        {"error": "Bad Request", "detail": detail, "status": 400, **body}, status=400
     )

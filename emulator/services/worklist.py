@@ -80,7 +80,12 @@ def add_items(ctx: ServiceContext, body: object, source: str) -> list[int]:
         except InvalidInstance as exc:
             raise InvalidWorklistItem(f"{where}: {exc}") from exc
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise InvalidWorklistItem(f"{where} is not valid DICOM JSON: {exc}") from exc
+            if isinstance(exc, ValueError) or "data element" in str(exc):  # pydicom's words
+                raise InvalidWorklistItem(f"{where} is not valid DICOM JSON: {exc}") from exc
+            raise InvalidWorklistItem(  # Python's words ("'int' object is not subscriptable")
+                f'{where} is not valid DICOM JSON: each key is a tag ("00100010") whose'
+                ' value is an object {"vr": "PN", "Value": [...]} (PS3.18 F.2)'
+            ) from exc
         items.append(item)
     ids = []
     for item in items:

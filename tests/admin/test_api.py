@@ -78,13 +78,15 @@ def test_remote_aes_route_lists_the_registry(emulator):
     }
 
 
-def send(emulator, path: str, method: str, body: object | bytes) -> tuple[int, dict | None]:
+def send(
+    emulator, path: str, method: str, body: object | bytes, content_type: str = "application/json"
+) -> tuple[int, dict | None]:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     request = urllib.request.Request(
         emulator.admin_url + path,
-        data=data,
+        data=None if body is None else data,
         method=method,
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": content_type},
     )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
@@ -163,3 +165,28 @@ def test_worklist_paging_and_bad_paging_values(emulator):
     status, body = get(emulator, "/api/worklist?limit=two")
     assert status == 400
     assert "limit must be an integer" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/worklist", {"00100010": 5}),
+        ("POST", "/api/worklist", {"00100010": {"vr": "PN", "Value": 5}}),
+        ("POST", "/api/instances", b"not dicom at all"),
+        ("POST", "/api/reset", {"keep": ["nope"]}),
+        ("PUT", "/api/scenario", "name: x"),
+        ("POST", "/api/hl7", "garbage"),
+        ("GET", "/api/studies?limit=0", None),
+        ("GET", "/api/journal?limit=1001", None),
+    ],
+)
+def test_every_error_has_the_reason_phrase_and_a_detail_without_python_internals(
+    emulator, method, path, body
+):
+    kind = "application/dicom" if path == "/api/instances" else "application/json"
+    status, answer = send(emulator, path, method, body, kind)
+    assert status == 400
+    assert answer["error"] == "Bad Request"
+    assert answer["detail"]
+    for internal in ("object is not subscriptable", "indices must be", "force=True", "Traceback"):
+        assert internal not in json.dumps(answer)

@@ -72,12 +72,13 @@ async def test_a_scenario_with_problems_is_refused_with_every_line_and_the_old_o
     response = await api.put("/api/scenario", data=broken)
     assert response.status == 400
     body = await response.json()
-    assert body["error"] == "invalid scenario"
+    assert body["error"] == "Bad Request"
+    assert body["detail"].startswith("invalid scenario: body:4: rules[0].probabilty")
     assert {(p["line"], p["field"]) for p in body["problems"]} >= {
         (4, "rules[0].probabilty"),
         (5, "rules[0].action"),
     }
-    assert body["detail"].startswith("body:")
+    assert body["detail"].startswith("invalid scenario: body:")
     assert (await (await api.get("/api/scenario")).json())["name"] == "flaky"
 
 
