@@ -59,7 +59,7 @@ class MessageRecord:
     message_id: int
     service: str
     calling_ae: str
-    started: float  # monotonic, for the duration
+    started: float  # when it arrived, seconds since the epoch (as an association's)
     sop_class: str = ""
     sop_instance: str = ""
     status: int | None = None
@@ -69,11 +69,12 @@ class MessageRecord:
     ms: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)  # "rule:action" of each rule that fired
-    at: float = field(default_factory=time.time)  # when it arrived (seconds since the epoch)
+    clock: float = field(default_factory=time.monotonic)  # for the duration; not shown
 
     def as_dict(self) -> dict[str, Any]:
         out = {"kind": "message", **asdict(self)}
         out["status"] = None if self.status is None else f"0x{self.status:04X}"
+        del out["clock"]
         return out
 
 
@@ -184,7 +185,7 @@ class RequestJournal:
                 message_id=message_id,
                 service=service,
                 calling_ae=association.calling_ae if association else "",
-                started=time.monotonic(),
+                started=time.time(),
                 **fields,
             )
             if association:
@@ -203,7 +204,7 @@ class RequestJournal:
         with self._lock:
             record.status = status
             record.outcome = outcome
-            record.ms = (time.monotonic() - record.started) * 1000
+            record.ms = (time.monotonic() - record.clock) * 1000
             for key, value in fields.items():
                 setattr(record, key, value)
             self._touch(record)

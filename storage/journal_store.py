@@ -28,7 +28,7 @@ class JournalStore:
                 r["id"],
                 r["kind"],
                 json.dumps(r, default=str),
-                float(r.get("at") or r.get("started") or 0),
+                float(r.get("started") or r.get("at") or 0),
             )
             for r in records
         ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE, build_role
 from pynetdicom.sop_class import (
@@ -64,3 +66,17 @@ def test_a_store_record_has_what_was_stored_and_a_find_record_the_identifier(emu
     assert identifier["00100020"] == {"vr": "LO", "Value": ["PID*"]}
     assert identifier["00080052"] == {"vr": "CS", "Value": ["STUDY"]}
     assert record.matches == 1
+
+
+def test_both_kinds_of_record_start_in_seconds_since_the_epoch(emulator):
+    before = time.time()
+    assoc = associate(emulator.dicom_port)
+    assoc.send_c_echo()
+    assoc.release()
+    assert emulator.journal.wait_for(lambda: emulator.journal.associations(outcome="released"))
+    [association] = [r.as_dict() for r in emulator.journal.associations()]
+    [message] = [r.as_dict() for r in emulator.journal.messages()]
+    assert before <= association["started"] <= message["started"] <= time.time()
+    assert "clock" not in message
+    assert "at" not in message
+    assert message["ms"] >= 0
