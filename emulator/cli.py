@@ -486,8 +486,10 @@ def serve(config: Config) -> int:
             emulator.shutdown_hook = stop.set  # POST /api/shutdown
             engine = emulator.scenario.engine
             active = f" scenario={engine.name} seed={engine.seed}" if engine else ""
+            port = emulator.hl7_port
+            hl7 = f" hl7={config.hl7.host}:{port}" if port is not None else ""
             print(
-                f"{PROG} ready dicom={emulator.dicom_address} admin={emulator.admin_url}"
+                f"{PROG} ready dicom={emulator.dicom_address} admin={emulator.admin_url}{hl7}"
                 f" data={config.storage.data_dir}{active}",
                 flush=True,
             )

@@ -121,6 +121,18 @@ def test_serve_prints_a_ready_line_serves_and_stops_cleanly_on_sigterm(tmp_path)
     assert "event=started" in err
     assert "stopping" in err
     assert (tmp_path / "data" / "index.sqlite").exists()
+    assert "hl7" not in ready  # off by default
+
+
+def test_the_ready_line_names_the_hl7_listener_when_it_is_on(tmp_path):
+    proc, ready = start_serving(tmp_path, "--hl7-host", "127.0.0.1", "--hl7-port", "0")
+    try:
+        host, port = ready["hl7"].rsplit(":", 1)
+        health = json.load(urllib.request.urlopen(ready["admin"] + "/api/health", timeout=5))
+        assert (host, int(port)) == ("127.0.0.1", health["hl7"]["port"])
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)
 
 
 def test_serve_reopens_an_existing_data_directory_with_its_index(tmp_path):

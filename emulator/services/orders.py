@@ -89,15 +89,33 @@ def _code(value: str, meaning: str, scheme: str) -> Dataset:
     return item
 
 
+MSH_FIELDS = 12  # "MSH" and MSH-1 (the separator) to MSH-12, split on the separator
+
+
 def parse(text: str) -> Any:
     """The message, or OrderError (AR) saying why it cannot be read."""
     text = text.replace("\r\n", "\r").replace("\n", "\r").strip("\x0b\x1c\r ")
     if not text.startswith("MSH"):
         raise OrderError("the message does not start with an MSH segment", "AR", "MSH", 100)
+    header = text.split("\r", 1)[0]
+    if len(header) < 8 or len(header.split(header[3])) < MSH_FIELDS:
+        raise OrderError(
+            "the MSH segment is too short: it needs its fields up to MSH-12 (message type"
+            " MSH-9, control ID MSH-10, version MSH-12)",
+            "AR",
+            "MSH",
+            101,
+        )
     try:
         return hl7.parse(text)
     except Exception as exc:  # python-hl7 raises a few kinds on malformed text
-        raise OrderError(f"the message cannot be parsed: {exc}", "AR", "MSH", 100) from exc
+        raise OrderError(
+            "the message cannot be parsed as HL7 v2: segments separated by carriage returns,"
+            " fields by MSH-1, components by the first character of MSH-2",
+            "AR",
+            "MSH",
+            100,
+        ) from exc
 
 
 def to_item(msg: Any) -> Dataset:
@@ -232,7 +250,10 @@ def _apply(msg: Any, ctx: ServiceContext, source: str) -> OrderResult:
 def _ack(msg: Any, code: str, error: OrderError | None) -> str:
     """The ACK of *msg* (python-hl7 writes its MSH): MSA with *code*, and for AE and AR the
     reason (MSA-3) and an ERR segment with its location and HL7 error code."""
-    ack = msg.create_ack(code, application="FABRICATOR", facility="FABRICATOR")
+    try:
+        ack = msg.create_ack(code, application="FABRICATOR", facility="FABRICATOR")
+    except Exception:  # an MSH python-hl7 cannot answer (parse() keeps most away)
+        return _bare_ack(str(msg), error or OrderError("", code))
     return _segments(str(ack.segment("MSH")), code, _field(msg, "MSH", 10), error)
 
 

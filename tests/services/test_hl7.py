@@ -160,12 +160,13 @@ def test_orders_that_cannot_be_applied_get_ae_or_ar_with_an_err_segment(
     assert worklist(emulator) == []
 
 
-def mllp(port: int, *messages: str) -> list[str]:
+def mllp(port: int, *messages: str | bytes) -> list[str]:
     """Send *messages* over one MLLP connection; return the ACKs."""
     acks = []
     with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
         for message in messages:
-            conn.sendall(b"\x0b" + message.encode() + b"\x1c\r")
+            raw = message if isinstance(message, bytes) else message.encode()
+            conn.sendall(b"\x0b" + raw + b"\x1c\r")
             data = b""
             while not data.endswith(b"\x1c\r"):
                 chunk = conn.recv(65536)
@@ -183,6 +184,25 @@ def test_orders_over_mllp_get_acks_on_the_same_connection(emulator):
     assert segment(ack_new, "MSA")[1] == "AA"
     assert segment(ack_bad, "MSA")[1] == "AE"
     assert [str(i.AccessionNumber) for i in worklist(emulator)] == ["ACC1001"]
+
+
+@pytest.mark.config(hl7__port=0)
+def test_broken_messages_over_mllp_get_an_ar_and_the_connection_goes_on(emulator):
+    latin1 = orm().replace("DOE^JANE", "MÜLLER^JANE").encode("latin-1")
+    acks = mllp(
+        emulator.hl7_port,
+        "MSH|^~\\&|",  # a header and nothing else
+        "MSH|",
+        b"\xff\xfe\x00garbage",  # not UTF-8, not HL7
+        latin1,  # HL7's default character set is 8-bit: read, not refused
+        orm(accession="ACC2"),
+    )
+    codes = [segment(ack, "MSA")[1] for ack in acks]
+    assert codes == ["AR", "AR", "AR", "AA", "AA"]
+    assert "MSH segment is too short" in segment(acks[0], "MSA")[3]
+    assert "list index" not in "".join(acks)
+    names = sorted(str(item.PatientName).split("^")[0] for item in worklist(emulator))
+    assert names == ["DOE", "MÜLLER"]
 
 
 @pytest.mark.config(hl7__port=0)
