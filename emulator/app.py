@@ -211,6 +211,8 @@ class Emulator:
                 server, self._server = self._server, None
                 server.shutdown()
                 self._drain(server)
+            if self._ctx_value is not None:
+                self._ctx_value.interrupts.join(timeout=5)  # commitment reports end
             if self._index is not None:
                 self.journal.detach()  # what is left goes into the index before it closes
                 self._index.close()
@@ -224,8 +226,13 @@ class Emulator:
         remaining = server.active_associations
         for assoc in remaining:
             assoc.abort()
-        for assoc in remaining:
-            assoc.join(timeout=5)
+        # Every association's threads (its reactor and its DUL) end before stop returns, so
+        # nothing logs once the emulator is gone (a test's log capture closes after it).
+        deadline = time.monotonic() + 5
+        for assoc in list(server.associations):
+            for thread in (assoc, assoc.dul):
+                if thread.ident is not None and thread is not threading.current_thread():
+                    thread.join(max(0.0, deadline - time.monotonic()))
         if remaining:
             log.info(kv(event="shutdown", aborted=len(remaining)))
 

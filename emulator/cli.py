@@ -7,6 +7,7 @@ the only place that configures logging or touches library-global settings.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import difflib
 import json
@@ -16,7 +17,7 @@ import sqlite3
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn, cast
@@ -451,6 +452,25 @@ def _config_from(args: argparse.Namespace) -> Config:
     return load_config(args.config, overrides)
 
 
+@contextlib.contextmanager
+def _logging(level: str) -> Iterator[None]:
+    """Log to stderr at *level* while the command runs, then put logging and warnings back as
+    they were: ``main`` called in-process (a test) leaves no handler on a stream that is
+    about to close behind it."""
+    root = logging.getLogger()
+    names = ("emulator", "storage", "pydicom", "pynetdicom")
+    saved = (root.handlers[:], root.level, {n: logging.getLogger(n).level for n in names})
+    filters = warnings.filters[:]
+    _setup_logging(level)
+    try:
+        yield
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+        for name, old in saved[2].items():
+            logging.getLogger(name).setLevel(old)
+        cast(list[Any], warnings.filters)[:] = filters  # a list at run time
+
+
 def _setup_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
@@ -545,12 +565,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             admin_tokens(config.admin.host, config.admin.tokens_file)
             print(json.dumps(as_dict(config), indent=2))
             return 0
-        _setup_logging(config.log_level)
-        if args.command == "fabricate":
-            return fabricate_command(config, args)
-        if args.command == "export":
-            return export_command(config, args)
-        return serve(config)
+        with _logging(config.log_level):
+            if args.command == "fabricate":
+                return fabricate_command(config, args)
+            if args.command == "export":
+                return export_command(config, args)
+            return serve(config)
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

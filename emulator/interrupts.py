@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 
 class Interrupts:
@@ -12,6 +13,22 @@ class Interrupts:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._event = threading.Event()
+        self._threads: set[threading.Thread] = set()
+
+    def start(self, thread: threading.Thread) -> None:
+        """Start *thread*, a background task that :meth:`join` waits for at stop."""
+        with self._lock:
+            self._threads = {t for t in self._threads if t.is_alive()}
+            self._threads.add(thread)
+        thread.start()
+
+    def join(self, timeout: float) -> None:
+        """Wait up to *timeout* seconds in all for the background tasks (after :meth:`stop`)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def wait(self, seconds: float) -> bool:
         """Sleep up to *seconds*; True if interrupted or stopped instead."""

@@ -329,3 +329,18 @@ def test_each_command_lists_only_the_options_it_takes(capsys):
     with contextlib.suppress(SystemExit):
         main(["serve", "--help"])
     assert "--scenario-seed" in capsys.readouterr().out
+
+
+def test_main_leaves_logging_as_it_found_it(tmp_path):
+    """Called in-process (as tests do) a command must not leave a handler on a stream that
+    closes behind it: later log records from other threads would fail ("Logging error")."""
+    import logging
+    import warnings
+
+    root = logging.getLogger()
+    before = (root.handlers[:], root.level, logging.getLogger("pydicom").level)
+    filters = warnings.filters[:]
+    assert main(["fabricate", "--data-dir", str(tmp_path / "d"), "--patients", "1"]) == 0
+    after = (root.handlers[:], root.level, logging.getLogger("pydicom").level)
+    assert after == before
+    assert warnings.filters == filters

@@ -89,6 +89,7 @@ class EmulatorRequestHandler(RequestHandler):
 
     def handle(self) -> None:
         assoc = self._create_association()
+        self.server.associations.add(assoc)  # type: ignore[attr-defined]
         evt.trigger(assoc, evt.EVT_CONN_OPEN, {"address": self.client_address})
         ctx: ServiceContext = self.server.service_context  # type: ignore[attr-defined]
         tracker: AssociationTracker = self.server.tracker  # type: ignore[attr-defined]

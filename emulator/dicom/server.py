@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
+import weakref
 from socketserver import TCPServer
 from typing import Any, cast
 
@@ -41,6 +42,7 @@ class NoDelayServer(ThreadedAssociationServer):
         # Read by EmulatorRequestHandler for every association (C-MOVE/C-GET are ours).
         self.service_context = service_context
         self.tracker = tracker
+        self.associations: weakref.WeakSet[Any] = weakref.WeakSet()  # joined at stop
         super().__init__(*args, **kwargs)
 
     def get_request(self) -> tuple[socket.socket, tuple[str, int]]:

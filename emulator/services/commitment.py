@@ -237,7 +237,7 @@ def schedule(
         name=f"commitment-{record}",
         daemon=True,
     )
-    thread.start()
+    ctx.interrupts.start(thread)  # joined at stop: nothing logs after the emulator stopped
     return thread
 
 

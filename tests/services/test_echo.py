@@ -1,8 +1,10 @@
 """C-ECHO (PS3.7 9.1.5) over a real association."""
 
+import threading
+
 import pytest
 from pydicom.uid import CTImageStorage
-from pynetdicom import build_context
+from pynetdicom import AE, build_context
 
 from storage import Index
 from tests.helpers import associate, make_dataset, wait_until
@@ -67,3 +69,36 @@ def test_stop_aborts_associations_still_open_after_the_grace_period_and_keeps_th
         assert reopened.instance(make_dataset().SOPInstanceUID) is not None
     finally:
         reopened.close()
+
+
+def test_no_thread_of_the_emulator_outlives_stop(tmp_path):
+    """Association reactors and DUL threads, a commitment report waiting out its delay, the
+    listeners: all gone once stop returns, so nothing logs after it (pytest's capture closes)."""
+    from emulator import Emulator
+    from tests.conftest import make_config
+    from tests.services.test_commitment import COMMITMENT, INSTANCE, request
+
+    before = set(threading.enumerate())
+    config = make_config(tmp_path / "data", commitment__delay=30, dicom__shutdown_grace=0.2)
+    emulator = Emulator(config).start()
+    open_assoc = associate(emulator.dicom_port, build_context(CTImageStorage))  # left open
+    released = associate(emulator.dicom_port)
+    released.send_c_echo()
+    released.release()
+    ae = AE(ae_title="MOD1")
+    ae.add_requested_context(COMMITMENT)
+    waiting = ae.associate("127.0.0.1", emulator.dicom_port, ae_title=emulator.ae_title)
+    waiting.send_n_action(request(), 1, COMMITMENT, INSTANCE)  # the report waits 30 s
+    waiting.release()
+
+    emulator.stop()
+    left = [t for t in set(threading.enumerate()) - before if t.is_alive() and not mine(t)]
+
+    assert [t.name for t in left] == []
+    assert wait_until(lambda: open_assoc.is_aborted)
+
+
+def mine(thread: threading.Thread) -> bool:
+    """A thread of the test's own client associations (their reactor or their DUL)."""
+    assoc = getattr(thread, "assoc", thread)
+    return getattr(assoc, "is_requestor", False)
