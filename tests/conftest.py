@@ -38,17 +38,27 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    missing = [tool for tool in DCMTK_TOOLS if dcmtk_path(tool) is None]
-    if not missing:
-        return
-    if os.environ.get("CI"):
-        raise pytest.UsageError(
-            f"DCMTK tools missing in CI ({', '.join(missing)}): apt-get install dcmtk"
-        )
-    skip = pytest.mark.skip(reason="DCMTK not installed: apt-get install dcmtk")
-    for item in items:
-        if "interop" in item.keywords:
-            item.add_marker(skip)
+    """A spec that needs a tool skips locally without it and fails in CI, for every tool."""
+    from tests.orthanc import ORTHANC
+
+    needs = {
+        "interop": (
+            [tool for tool in DCMTK_TOOLS if dcmtk_path(tool) is None],
+            "DCMTK not installed: apt-get install dcmtk",
+        ),
+        "orthanc": (
+            [] if ORTHANC is not None else ["Orthanc"],
+            "Orthanc not installed: apt-get install orthanc",
+        ),
+    }
+    for marker, (missing, reason) in needs.items():
+        if not missing or not any(marker in item.keywords for item in items):
+            continue
+        if os.environ.get("CI"):
+            raise pytest.UsageError(f"missing in CI ({', '.join(missing)}): {reason}")
+        for item in items:
+            if marker in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def make_config(data_dir: Path, **overrides: object):  # type: ignore[no-untyped-def]

@@ -1,0 +1,88 @@
+"""Orthanc (Debian's ``orthanc`` package) as an independent DICOM peer for the specs: started on
+free ports with a configuration of its own, driven through its REST API, stopped after."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tests.helpers import free_port, wait_until
+
+ORTHANC = shutil.which("Orthanc") or (
+    "/usr/sbin/Orthanc" if Path("/usr/sbin/Orthanc").exists() else None
+)
+
+
+class Orthanc:
+    """A running Orthanc: its AE title, DICOM port and REST URL."""
+
+    def __init__(self, ae_title: str, dicom_port: int, http_port: int) -> None:
+        self.ae_title = ae_title
+        self.dicom_port = dicom_port
+        self.url = f"http://127.0.0.1:{http_port}"
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(self.url + path, timeout=10) as response:
+            return json.load(response)
+
+    def post(self, path: str, body: Any) -> Any:
+        request = urllib.request.Request(
+            self.url + path, data=json.dumps(body).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.load(response)
+
+
+@contextmanager
+def orthanc(
+    tmp_path: Path, modalities: dict[str, tuple[str, str, int]], ae_title: str = "ORTHANC"
+) -> Iterator[Orthanc]:
+    """Orthanc with *modalities* (name → AE title, host, port), on loopback only."""
+    assert ORTHANC is not None, "Orthanc is not installed: apt-get install orthanc"
+    root = tmp_path / "orthanc"
+    root.mkdir()
+    dicom_port, http_port = free_port(), free_port()
+    config = {
+        "Name": "fabricator-spec",
+        "StorageDirectory": str(root / "storage"),
+        "IndexDirectory": str(root / "index"),
+        "DicomAet": ae_title,
+        "DicomPort": dicom_port,
+        "HttpPort": http_port,
+        "RemoteAccessAllowed": False,
+        "AuthenticationEnabled": False,
+        "DicomModalities": {name: list(entry) for name, entry in modalities.items()},
+        "DicomAlwaysAllowEcho": True,
+        "DicomScuTimeout": 10,
+        "StorageCommitmentReportsSize": 100,
+        "Plugins": [],
+    }
+    (root / "orthanc.json").write_text(json.dumps(config))
+    log = (root / "orthanc.log").open("w")
+    proc = subprocess.Popen(
+        [ORTHANC, str(root / "orthanc.json")], stdout=log, stderr=subprocess.STDOUT
+    )
+    server = Orthanc(ae_title, dicom_port, http_port)
+    try:
+
+        def ready() -> bool:
+            assert proc.poll() is None, (root / "orthanc.log").read_text()
+            try:
+                server.get("/system")
+            except (urllib.error.URLError, ConnectionError):
+                return False
+            return True
+
+        assert wait_until(ready, timeout=30), "Orthanc did not answer within 30 s"
+        yield server
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
