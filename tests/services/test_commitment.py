@@ -48,12 +48,14 @@ class Modality:
         self.ae = AE(ae_title=ae_title)
         self.ae.add_requested_context(COMMITMENT)
         self.ae.add_supported_context(COMMITMENT, scu_role=True, scp_role=True)
+        self.answered = threading.Event()  # an N-EVENT-REPORT-RSP went out
         self.handlers = [
             (evt.EVT_N_EVENT_REPORT, self._report),
             (
                 evt.EVT_DIMSE_RECV,
                 lambda e: self.order.append(int(e.message.command_set.CommandField)),
             ),
+            (evt.EVT_DIMSE_SENT, self._sent),
         ]
         self.server = None
         if listen:
@@ -61,6 +63,10 @@ class Modality:
                 ("127.0.0.1", 0), block=False, evt_handlers=self.handlers[:1]
             )
             self.port = int(self.server.server_address[1])
+
+    def _sent(self, event):
+        if int(event.message.command_set.CommandField) == 0x8100:
+            self.answered.set()
 
     def _report(self, event):
         self.reports.put((event.event_type, event.event_information, event.assoc.is_acceptor))
@@ -75,7 +81,10 @@ class Modality:
             status, _ = assoc.send_n_action(request(*refs, **kw), 1, COMMITMENT, INSTANCE)
             if keep_open:
                 with contextlib.suppress(queue.Empty):  # wait for the report, then keep it
-                    self.reports.put(self.reports.get(timeout=keep_open))
+                    report = self.reports.get(timeout=keep_open)
+                    self.reports.put(report)
+                    if not report[2]:  # on this association: release once it is answered
+                        self.answered.wait(5)
         finally:
             assoc.release()
         return status
