@@ -61,7 +61,7 @@ def test_ci_runs_the_readme_test_command_verbatim():
 def _subcommand_flags(name: str) -> list[str]:
     import argparse
 
-    from emulator.cli import build_parser
+    from emulator.arguments import build_parser
 
     parser = build_parser()
     [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]

@@ -1,0 +1,347 @@
+"""The command line's arguments: one parser per command, each with only the options it takes
+(the settings table's flags, and the fabrication and export options), and short errors with a
+did-you-mean."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import difflib
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, NoReturn, cast
+
+from emulator.config import REMOTE_AES, settings
+from emulator.remotes import SPEC_FORMAT, valid_ae_title
+from emulator.version import __version__
+from storage import edge_cases
+from storage.fabricate import MODALITIES, PROFILES, TRANSFER_SYNTAXES
+
+PROG = "dicom-fabricator"
+COMMANDS = ("serve", "check", "fabricate", "export", "scenario")
+_GROUPS = {
+    "dicom": "DICOM listener",
+    "admin": "admin HTTP API",
+    "storage": "storage",
+    "query": "C-FIND behaviour",
+    "retrieve": "C-MOVE and C-GET",
+    "worklist": "Modality Worklist",
+    "commitment": "Storage Commitment",
+    "hl7": "HL7 v2 orders",
+    "scenario": "scenario (faults and latency)",
+    "journal": "request journal",
+}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with short errors: the usage line, the message, a did-you-mean for a
+    misspelt flag, and where to find help (argparse prints the whole usage otherwise)."""
+
+    commands: dict[str, argparse.ArgumentParser]  # the top parser's, by command
+    owners: dict[str, list[str]]  # every flag: the commands that take it
+
+    def error(self, message: str) -> NoReturn:
+        unknown = message.removeprefix("unrecognized arguments: ")
+        if unknown != message:
+            words = [w for w in unknown.split() if w.startswith("-")] or unknown.split()
+            flags = [s for action in self._actions for s in action.option_strings]
+            hints = []
+            owners = getattr(self, "owners", {})
+            for word in words:
+                name = word.split("=", 1)[0]
+                close = difflib.get_close_matches(name, flags, n=1, cutoff=0.75) or [
+                    flag for flag in flags if flag.endswith("-" + name.lstrip("-"))
+                ]
+                notes = []
+                if name in owners:
+                    takers = owners[name]
+                    verb = "takes" if len(takers) == 1 else "take"
+                    notes.append(f"{' and '.join(takers)} {verb} it, {self.prog.split()[-1]} not")
+                if close:
+                    notes.append(f"did you mean {close[0]}?")
+                hints.append(f"{word} ({'; '.join(notes)})" if notes else word)
+            noun = "option" if len(words) == 1 else "options"
+            message = f"unknown {noun} {', '.join(hints)}"
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\nTry '{self.prog} --help'.\n")
+
+
+# Settings each command takes (None: all); the others do not apply to it.
+_COMMAND_SETTINGS: dict[str, frozenset[str] | None] = {
+    "serve": None,
+    "check": None,
+    "fabricate": frozenset({"storage.data_dir", "storage.fsync", "log_level"}),
+    "export": frozenset({"storage.data_dir", "log_level"}),
+}
+
+
+def _add_settings(parser: argparse.ArgumentParser, command: str) -> None:
+    only = _COMMAND_SETTINGS[command]
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="TOML file with the same settings; flags override it, it overrides defaults",
+    )
+    groups: dict[str, Any] = {}
+    for row in settings():
+        section = row.key.split(".")[0] if "." in row.key else ""
+        if only is not None and row.key not in only:
+            continue
+        group = parser
+        if section:
+            if section not in groups:
+                groups[section] = parser.add_argument_group(_GROUPS[section])
+            group = groups[section]
+        default = "none" if row.default is None else f"{row.default}"
+        kwargs: dict[str, Any] = {
+            "dest": row.key,
+            "default": None,
+            "help": f"{row.help} (default: {default}; config key: {row.key})".replace("%", "%%"),
+        }
+        if row.type is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+        else:
+            kwargs["metavar"] = row.key.rsplit(".", 1)[-1].upper()
+            if "choices" in row.checks:
+                kwargs["choices"] = row.checks["choices"]
+        assert row.flag is not None
+        group.add_argument(row.flag, **kwargs)
+    if "retrieve" not in groups:
+        return
+    groups["retrieve"].add_argument(
+        "--remote-ae",
+        action="append",
+        dest=REMOTE_AES,
+        metavar=SPEC_FORMAT,
+        help="a remote AE (C-MOVE destination); repeatable; replaces a [remote_aes.NAME]"
+        " table of the same name",
+    )
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog=PROG,
+        usage=f"{PROG} [COMMAND] [options]",
+        description="A DICOM test server emulator: a disposable PACS with fabricated studies."
+        " Each command's --help lists its options.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = sub.add_parser(
+        "serve",
+        prog=f"{PROG} serve",
+        usage=f"{PROG} [serve] [options]",
+        help="run the emulator (the default command)",
+        description="Run the DICOM listener and the admin API until stopped (Ctrl-C or SIGTERM).",
+    )
+    _add_settings(serve, "serve")
+    check = sub.add_parser(
+        "check",
+        prog=f"{PROG} check",
+        usage=f"{PROG} check [options]",
+        help="validate settings and print the effective config",
+        description="Validate --config and flags (and the scenario file and admin tokens they"
+        " name) as serve would, print the effective configuration as JSON, open no ports."
+        " Exit 0 if valid, 2 if not.",
+    )
+    _add_settings(check, "check")
+    fab = sub.add_parser(
+        "fabricate",
+        prog=f"{PROG} fabricate",
+        usage=f"{PROG} fabricate [options]",
+        help="write seeded synthetic studies into the data directory",
+        description="Fabricate patients, studies, series and instances from a seed into the"
+        " data directory: index rows whose Part 10 bytes are synthesized when retrieved or"
+        " exported (--materialize writes files). The same seed and --anchor give the same"
+        " bytes.",
+    )
+    _add_settings(fab, "fabricate")
+    spec = fab.add_argument_group("fabrication")
+    spec.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    spec.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="standard",
+        help="standard, or edge-cases: each patient one case that stresses parsers (character"
+        " sets, maximum lengths, empty Type 2, private tags, nested sequences, odd matrix,"
+        " a 1,200-instance series)",
+    )
+    spec.add_argument(
+        "--patients",
+        type=_positive,
+        default=None,
+        help=f"patients (default: 3; {len(edge_cases.CASES)}, one per case, with edge-cases)",
+    )
+    for flag, default, text in (
+        ("--studies-per-patient", 1, "studies per patient"),
+        ("--series-per-study", 2, "series per study"),
+        ("--instances-per-series", 5, "instances per series"),
+    ):
+        spec.add_argument(
+            flag, type=_positive, default=default, help=f"{text} (default: {default})"
+        )
+    spec.add_argument(
+        "--matrix",
+        type=_positive,
+        default=None,
+        help="rows and columns of every image (default: each modality's usual size)",
+    )
+    spec.add_argument(
+        "--window-days",
+        type=int,
+        default=365,
+        help="study dates fall this many days before --anchor at most (default: 365)",
+    )
+    spec.add_argument(
+        "--transfer-syntaxes",
+        type=_syntaxes,
+        default=("explicit",),
+        metavar="LIST",
+        help=f"comma-separated, of {','.join(TRANSFER_SYNTAXES)}; series take them in turn"
+        " (default: explicit)",
+    )
+    spec.add_argument(
+        "--worklist",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="also schedule N worklist items for the fabricated patients, on --anchor's day"
+        " (default: 0)",
+    )
+    spec.add_argument(
+        "--stations",
+        type=_ae_titles,
+        default=(),
+        metavar="LIST",
+        help="comma-separated scheduled station AE titles for --worklist, in turn; CT01"
+        " schedules CT (default: <modality>01 for each of --modalities)",
+    )
+    spec.add_argument(
+        "--materialize",
+        action="store_true",
+        help="write every instance as a Part 10 file (default: synthesize on demand)",
+    )
+    spec.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace studies the archive already holds (the same seed made them before);"
+        " without it fabrication refuses to overwrite them",
+    )
+    spec.add_argument(
+        "--modalities",
+        type=_modalities,
+        default=MODALITIES,
+        metavar="LIST",
+        help=f"comma-separated, of {','.join(MODALITIES)} (default: all)",
+    )
+    spec.add_argument(
+        "--anchor",
+        type=_date,
+        default=None,
+        metavar="YYYYMMDD",
+        help="study dates fall in the year before this date (default: today)",
+    )
+    scenario = sub.add_parser(
+        "scenario",
+        prog=f"{PROG} scenario",
+        usage=f"{PROG} scenario validate FILE...",
+        help="work with scenario files (validate)",
+        description="Scenario files: rules that inject faults and latency.",
+    )
+    scenario_sub = scenario.add_subparsers(dest="scenario_command", metavar="ACTION", required=True)
+    validate = scenario_sub.add_parser(
+        "validate",
+        prog=f"{PROG} scenario validate",
+        usage=f"{PROG} scenario validate FILE...",
+        help="check scenario files and print every problem with file:line and the field",
+        description="Check scenario files against the scenario format; print every problem as"
+        " file:line: field: message. Exit 0 if all are valid, 2 if not.",
+    )
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    exp = sub.add_parser(
+        "export",
+        prog=f"{PROG} export",
+        usage=f"{PROG} export --out DIR [options]",
+        help="write the archive's instances as Part 10 files plus a DICOMDIR",
+        description="Export instances (all, or those of the --study UIDs) from the data"
+        " directory as a DICOM File-set: Part 10 files plus a DICOMDIR. Fabricated"
+        " instances are synthesized; received ones are copied as stored.",
+    )
+    _add_settings(exp, "export")
+    exp.add_argument(
+        "--out", type=Path, required=True, help="directory to create (must be new or empty)"
+    )
+    exp.add_argument(
+        "--study",
+        action="append",
+        default=None,
+        metavar="UID",
+        help="a Study Instance UID to export (repeatable; default: every study)",
+    )
+    parser.commands = {
+        "serve": serve,
+        "check": check,
+        "fabricate": fab,
+        "export": exp,
+        "scenario": validate,
+    }
+    owners: dict[str, list[str]] = {}
+    for name, command in parser.commands.items():
+        for action in command._actions:
+            for flag in action.option_strings:
+                owners.setdefault(flag, []).append(name)
+    for command in parser.commands.values():
+        cast(Parser, command).owners = owners
+    return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _choices(what: str, known: Iterable[str], upper: bool) -> Callable[[str], tuple[str, ...]]:
+    """An argparse type for a comma-separated list of *known* names."""
+    names = tuple(known)
+
+    def parse(text: str) -> tuple[str, ...]:
+        values = tuple(
+            v.strip().upper() if upper else v.strip().lower() for v in text.split(",") if v.strip()
+        )
+        unknown = [v for v in values if v not in names]
+        if unknown or not values:
+            shown = ", ".join(unknown) if unknown else repr(text)
+            raise argparse.ArgumentTypeError(f"unknown {what} {shown}: expected {','.join(names)}")
+        return values
+
+    return parse
+
+
+def _count(text: str) -> int:
+    return 0 if text.strip() == "0" else _positive(text)
+
+
+def _ae_titles(text: str) -> tuple[str, ...]:
+    values = tuple(v.strip() for v in text.split(",") if v.strip())
+    bad = [v for v in values if not valid_ae_title(v)]
+    if bad or not values:
+        raise argparse.ArgumentTypeError(f"not an AE title: {', '.join(bad) or repr(text)}")
+    return values
+
+
+_modalities = _choices("modality", MODALITIES, upper=True)
+_syntaxes = _choices("transfer syntax", TRANSFER_SYNTAXES, upper=False)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(text, "%Y%m%d").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYYMMDD, got {text!r}") from None
