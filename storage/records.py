@@ -144,7 +144,16 @@ def record_from_dataset(ds: Dataset, transfer_syntax_uid: str) -> InstanceRecord
     ------
     InvalidInstance
         If a Study, Series or SOP Instance UID or the SOP Class UID is missing or invalid.
+    UnreadableInstance
+        If an indexed sequence nests too deep to decode (pydicom reads sequences recursively).
     """
+    try:
+        return _record(ds, transfer_syntax_uid)
+    except RecursionError:
+        raise UnreadableInstance("dataset cannot be decoded: sequences nested too deep") from None
+
+
+def _record(ds: Dataset, transfer_syntax_uid: str) -> InstanceRecord:
     uids = {}
     for keyword, tag in _UID_TAGS.items():
         value = text(_get(ds, keyword))

@@ -8,14 +8,15 @@ from io import BytesIO
 
 import numpy as np
 import pytest
-from pydicom.uid import CTImageStorage, ImplicitVRLittleEndian
+from pydicom.dataset import Dataset
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE, build_context
 from pynetdicom.dimse_messages import C_STORE_RQ
 from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import encode
 from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind, Verification
 
-from tests.helpers import associate, find, make_dataset, query
+from tests.helpers import associate, find, make_dataset, query, send_raw_store
 
 
 def echo_works(emulator) -> bool:
@@ -200,3 +201,37 @@ def test_connections_that_never_associate_do_not_hold_association_slots(emulator
     held = [associate(emulator.dicom_port) for _ in range(2)]  # both slots are free again
     for assoc in held:
         assoc.release()
+
+
+def nested(depth: int) -> bytes:
+    """A ProcedureCodeSequence element nested *depth* times, explicit VR little endian, with
+    undefined lengths (pydicom takes minutes to encode that depth itself)."""
+    undefined = b"\xff\xff\xff\xff"
+    head = b"\x08\x00\x32\x10SQ\x00\x00" + undefined + b"\xfe\xff\x00\xe0" + undefined
+    tail = b"\xfe\xff\x0d\xe0\x00\x00\x00\x00" + b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+    return head * depth + b"\x08\x00\x00\x01SH\x02\x00X " + tail * depth
+
+
+def test_an_indexed_sequence_nested_thousands_deep_is_answered_in_one_log_line(emulator, caplog):
+    """pydicom decodes sequences recursively: a RecursionError is bad input, not a bug, so
+    0xC000 saying why, no traceback, nothing stored, and the association goes on."""
+    ds = make_dataset()
+    item = Dataset()
+    item.CodeValue = "X"
+    ds.ProcedureCodeSequence = [item]
+    payload = encode(ds, False, True)
+    start = payload.index(b"\x08\x00\x32\x10SQ\x00\x00")  # the element, with its length
+    end = start + 12 + int.from_bytes(payload[start + 8 : start + 12], "little")
+    payload = payload[:start] + nested(5000) + payload[end:]
+    assoc = associate(
+        emulator.dicom_port, build_context(CTImageStorage, ExplicitVRLittleEndian), Verification
+    )
+    try:
+        rsp = send_raw_store(assoc, CTImageStorage, ds.SOPInstanceUID, payload)
+        assert assoc.send_c_echo().Status == 0x0000
+    finally:
+        assoc.release()
+    assert nothing_stored(emulator)
+    assert rsp.Status == 0xC000
+    assert rsp.ErrorComment == "dataset cannot be decoded: sequences nested too deep"
+    assert not [r for r in caplog.records if r.exc_info]
