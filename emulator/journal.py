@@ -116,6 +116,17 @@ class Sink(Protocol):
 FLUSH_INTERVAL = 0.5  # seconds between writes of changed records to the sink
 
 
+def _snapshot(record: Record, tries: int = 20) -> dict[str, Any]:
+    """*record* as a dict, taken while a service thread may still be updating its ``extra``
+    or ``faults`` in place (a copy that meets a change in flight is simply taken again)."""
+    for _ in range(tries - 1):
+        try:
+            return record.as_dict()
+        except RuntimeError:  # "dictionary changed size during iteration"
+            continue
+    return record.as_dict()
+
+
 class RequestJournal:
     """Bounded, lock-guarded records of associations and messages, each of the newest
     *max_entries* kept in memory for queries; with a sink attached every record is also
@@ -150,14 +161,22 @@ class RequestJournal:
         self._sink = None
 
     def flush(self) -> None:
-        """Write the records changed since the last flush to the sink."""
+        """Write the records changed since the last flush to the sink. A batch that cannot
+        be written stays dirty for the next flush: nothing is dropped."""
         with self._lock:
             dirty, self._dirty = self._dirty, {}
-        if self._sink is not None and dirty:
-            try:
-                self._sink.write([record.as_dict() for record in dirty.values()])
-            except Exception:  # the journal must never break the DICOM side
-                log.exception("could not persist %d journal records", len(dirty))
+            rows = [_snapshot(record) for record in dirty.values()]
+        if self._sink is None or not rows:
+            return
+        try:
+            self._sink.write(rows)
+        except Exception as exc:  # the journal must never break the DICOM side
+            log.warning(
+                "could not persist %d journal records (kept for the next try): %s", len(rows), exc
+            )
+            with self._lock:
+                for record_id, record in dirty.items():
+                    self._dirty.setdefault(record_id, record)
 
     def _flush_loop(self) -> None:
         while not self._stop.wait(FLUSH_INTERVAL):

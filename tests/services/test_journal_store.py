@@ -67,3 +67,69 @@ def test_clearing_the_journal_clears_what_was_persisted(emulator):
     with pytest.raises(urllib.error.HTTPError) as raised:
         entry(emulator, message.id)
     assert raised.value.code == 404
+
+
+class MemorySink:
+    """A sink that keeps what it is given and can be told to fail."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, dict] = {}
+        self.fail = False
+
+    def write(self, records) -> None:
+        if self.fail:
+            raise OSError("disk full")
+        for row in records:
+            self.rows[row["id"]] = json.loads(json.dumps(row, default=str))
+
+    def get(self, record_id: int):
+        return self.rows.get(record_id)
+
+    def last_id(self) -> int:
+        return max(self.rows, default=0)
+
+    def clear(self) -> None:
+        self.rows.clear()
+
+
+class ChangingDuringCopy(dict):
+    """A dict that another thread changes while the first copy of it iterates (the race is
+    made certain: its first iteration fails as CPython's does in that case)."""
+
+    copies = 0
+
+    def items(self):
+        ChangingDuringCopy.copies += 1
+        if ChangingDuringCopy.copies == 1:
+            raise RuntimeError("dictionary changed size during iteration")
+        return super().items()
+
+
+def test_a_record_changed_while_the_flusher_copies_it_is_still_persisted():
+    """Service threads update a record's extra in place; a "dictionary changed size" while
+    the flusher copied it used to drop the whole batch from persistence."""
+    from emulator.journal import RequestJournal
+
+    journal, sink = RequestJournal(), MemorySink()
+    journal.attach(sink)
+    other = journal.start_message(None, 1, "C-ECHO")
+    record = journal.start_message(None, 2, "C-FIND")
+    record.extra["identifier"] = ChangingDuringCopy(PatientID="P1")
+    journal.flush()
+    journal.detach()
+    assert sorted(sink.rows) == [other.id, record.id]
+    assert sink.rows[record.id]["extra"]["identifier"] == {"PatientID": "P1"}
+
+
+def test_a_batch_the_sink_refuses_is_kept_for_the_next_flush():
+    from emulator.journal import RequestJournal
+
+    journal, sink = RequestJournal(), MemorySink()
+    journal.attach(sink)
+    record = journal.start_message(None, 1, "C-ECHO")
+    sink.fail = True
+    journal.flush()
+    assert sink.rows == {}
+    sink.fail = False
+    journal.detach()  # writes what is left
+    assert sink.rows[record.id]["service"] == "C-ECHO"
