@@ -1,5 +1,5 @@
-"""The README documents every setting, flag, admin route and matching key, and CI runs the
-README's own test command."""
+"""The README and docs/ document every setting, flag, admin route and matching key, and CI
+runs the README's own test command."""
 
 from __future__ import annotations
 
@@ -15,27 +15,31 @@ from storage.attributes import ATTRIBUTES, SPS_ATTRIBUTES, WORKLIST_ATTRIBUTES
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+PAGES = {
+    path.name: path.read_text(encoding="utf-8") for path in sorted((ROOT / "docs").glob("*.md"))
+}
+DOCS = README + "\n".join(PAGES.values())  # the README and every reference page
 
 
 @pytest.mark.parametrize("row", settings(), ids=lambda row: row.key)
 def test_every_setting_and_its_flag_are_documented(row):
-    assert f"`{row.key}`" in README
-    assert f"`{row.flag}`" in README
+    assert f"`{row.key}`" in PAGES["configuration.md"]
+    assert f"`{row.flag}`" in PAGES["configuration.md"]
 
 
 @pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, _, _ in ROUTES])
 def test_every_admin_route_is_documented(method, path):
-    assert f"`{method} {path}`" in README
+    assert f"`{method} {path}`" in PAGES["admin-api.md"]
 
 
 @pytest.mark.parametrize("keyword", [a.keyword for a in ATTRIBUTES])
 def test_every_indexed_key_is_documented(keyword):
-    assert keyword in README
+    assert keyword in PAGES["services.md"]
 
 
 @pytest.mark.parametrize("keyword", [a.keyword for a in (*WORKLIST_ATTRIBUTES, *SPS_ATTRIBUTES)])
 def test_every_worklist_matching_key_is_documented(keyword):
-    assert f"`{keyword}`" in README
+    assert f"`{keyword}`" in PAGES["services.md"]
 
 
 def quick_start() -> list[str]:
@@ -77,7 +81,7 @@ def _subcommand_flags(name: str) -> list[str]:
 
 @pytest.mark.parametrize("flag", _subcommand_flags("fabricate") + _subcommand_flags("export"))
 def test_every_fabricate_and_export_flag_is_documented(flag):
-    assert f"`{flag}`" in README
+    assert f"`{flag}`" in PAGES["fabrication.md"]
 
 
 def test_the_demo_archive_is_what_the_readme_says(tmp_path):
@@ -95,7 +99,7 @@ def test_the_demo_archive_is_what_the_readme_says(tmp_path):
 
 
 def _scenario_section() -> str:
-    return README[README.index("## Scenarios") : README.index("## Development")]
+    return PAGES["scenarios.md"]
 
 
 _SCHEMA = json.loads((ROOT / "emulator" / "scenario" / "schema.json").read_text())
@@ -133,3 +137,15 @@ def test_the_readme_plugin_example_is_the_test_that_runs():
     block = README.split("## Use it from Python tests", 1)[1].split("```python\n", 1)[1]
     block = block.split("```", 1)[0]
     assert block in (ROOT / "tests" / "plugin" / "test_readme_example.py").read_text()
+
+
+def test_the_readme_is_a_first_screen_and_a_map():
+    assert len(README.splitlines()) <= 200
+    for name in PAGES:
+        assert f"(docs/{name})" in README, f"the README links to docs/{name}"
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_links_between_pages_lead_somewhere(name):
+    for target in re.findall(r"\]\(([^)#:]+\.md)", PAGES[name]):
+        assert (ROOT / "docs" / target).resolve().is_file(), f"{name} links to {target}"
