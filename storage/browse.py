@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from storage.index import Index
+from storage.locations import FABRICATED, is_recipe
 
 # filter name → (SQL on the studies s / patients p join, how the value is written)
 FILTERS = {
@@ -27,7 +28,7 @@ _STUDY = (
     " (SELECT COUNT(*) FROM instances i WHERE i.study_pk = s.pk) AS instances,"
     " (SELECT group_concat(DISTINCT x.modality) FROM series x WHERE x.study_pk = s.pk)"
     " AS modalities,"
-    " (SELECT COUNT(*) FROM instances i WHERE i.study_pk = s.pk AND i.path LIKE 'fab:%')"
+    f" (SELECT COUNT(*) FROM instances i WHERE i.study_pk = s.pk AND i.{FABRICATED})"
     " AS fabricated"
     " FROM studies s JOIN patients p ON p.pk = s.patient_pk"
 )
@@ -127,6 +128,6 @@ def _instance(row: sqlite3.Row) -> dict[str, Any]:
         "instance_number": row["instance_number"],
         "transfer_syntax_uid": row["transfer_syntax_uid"],
         "size": row["size"],
-        "source": "fabricated" if str(row["path"]).startswith("fab:") else "received",
+        "source": "fabricated" if is_recipe(str(row["path"])) else "received",
         "source_ae": row["source_ae"],
     }

@@ -40,6 +40,7 @@ from pydicom.uid import (
 from storage import edge_cases
 from storage.attributes import BY_KEYWORD, Level
 from storage.iods import IODS, Series
+from storage.locations import RECIPE_SCHEME
 from storage.records import InstanceRecord, attribute_columns, level_columns
 
 MODALITIES = tuple(IODS)
@@ -549,8 +550,6 @@ def worklist_items(spec: FabricationSpec, count: int, stations: tuple[str, ...])
 
 
 # -- recipe locations: what the index stores in place of a file path -----------------------------
-
-RECIPE_SCHEME = "fab:"
 
 
 def location(recipe: int, position: Position) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from storage import schema
+from storage import locations, schema
 from storage.attributes import Level
 from storage.errors import StorageError
 from storage.records import InstanceRecord
@@ -236,7 +236,7 @@ class Index:
         """
         kinds = [
             k
-            for k, on in (("path NOT LIKE 'fab:%'", received), ("path LIKE 'fab:%'", fabricated))
+            for k, on in ((locations.RECEIVED, received), (locations.FABRICATED, fabricated))
             if on
         ]
         if not kinds:
@@ -264,12 +264,12 @@ class Index:
                         f" (SELECT 1 FROM {child} WHERE {child}.{key} = {table}.pk)"
                     )
                 if not conn.execute(
-                    "SELECT 1 FROM instances WHERE path LIKE 'fab:%' LIMIT 1"
+                    f"SELECT 1 FROM instances WHERE {locations.FABRICATED} LIMIT 1"
                 ).fetchone():
                     conn.execute("DELETE FROM recipes")
                 self._dropped = True
             self._commit_cache()
-        return len(paths), [p for p in paths if not p.startswith("fab:")]
+        return len(paths), [p for p in paths if not locations.is_recipe(p)]
 
     def add_recipe(self, spec: str) -> int:
         """Store a fabrication recipe (a spec as JSON); returns its key for locations."""
