@@ -10,6 +10,7 @@ from socketserver import TCPServer
 from typing import Any, cast
 
 from pynetdicom import AE
+from pynetdicom.association import Association
 from pynetdicom.transport import ThreadedAssociationServer
 
 from emulator.config import DicomConfig
@@ -56,9 +57,23 @@ class NoDelayServer(ThreadedAssociationServer):
         self.server_close()
 
 
+class EmulatorAE(AE):
+    """pynetdicom's AE, whose association limit counts only connections that sent their
+    A-ASSOCIATE-RQ: pynetdicom counts every accepted connection, so 60 that send 8 bytes and
+    wait would lock every modality out until their ACSE timeout."""
+
+    @property
+    def active_associations(self) -> list[Association]:
+        return [
+            assoc
+            for assoc in super().active_associations
+            if not assoc.is_acceptor or assoc.requestor.primitive is not None
+        ]
+
+
 def build_ae(config: DicomConfig) -> AE:
     """An AE with the emulator's identity, limits, timeouts and contexts."""
-    ae = AE(ae_title=config.ae_title)
+    ae = EmulatorAE(ae_title=config.ae_title)
     ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
     ae.implementation_version_name = IMPLEMENTATION_VERSION_NAME
     ae.maximum_associations = config.max_associations

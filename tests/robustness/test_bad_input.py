@@ -16,7 +16,7 @@ from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import encode
 from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind, Verification
 
-from tests.helpers import associate, find, make_dataset, query, send_raw_store
+from tests.helpers import associate, find, make_dataset, query, send_raw_store, wait_until
 
 
 def echo_works(emulator) -> bool:
@@ -201,6 +201,32 @@ def test_connections_that_never_associate_do_not_hold_association_slots(emulator
     held = [associate(emulator.dicom_port) for _ in range(2)]  # both slots are free again
     for assoc in held:
         assoc.release()
+
+
+@pytest.mark.config(dicom__max_associations=3)
+def test_connections_stuck_inside_their_associate_request_do_not_lock_clients_out(emulator):
+    """Slow or hostile peers that send 8 bytes of an A-ASSOCIATE-RQ and wait hold no slot:
+    modalities still associate, and the limit still counts the real associations."""
+    from tests.robustness.test_fuzzed_pdus import associate_rq
+
+    stuck = [socket.create_connection(("127.0.0.1", emulator.dicom_port)) for _ in range(10)]
+    try:
+        for conn in stuck:
+            conn.sendall(associate_rq()[:8])
+        assert wait_until(lambda: len(emulator.journal.associations()) == 10)
+        held = [associate(emulator.dicom_port) for _ in range(3)]  # every slot, for real ones
+        try:
+            assert held[0].send_c_echo().Status == 0x0000
+            ae = AE(ae_title="FOURTH")
+            ae.add_requested_context(Verification)
+            fourth = ae.associate("127.0.0.1", emulator.dicom_port, ae_title=emulator.ae_title)
+            assert fourth.is_rejected  # the limit counts the three real ones
+        finally:
+            for assoc in held:
+                assoc.release()
+    finally:
+        for conn in stuck:
+            conn.close()
 
 
 def nested(depth: int) -> bytes:
