@@ -17,6 +17,7 @@ from pynetdicom.dsutils import encode
 from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind, Verification
 
 from tests.helpers import associate, find, make_dataset, query, send_raw_store, wait_until
+from tests.pdus import associate_rq
 
 
 def echo_works(emulator) -> bool:
@@ -207,8 +208,6 @@ def test_connections_that_never_associate_do_not_hold_association_slots(emulator
 def test_connections_stuck_inside_their_associate_request_do_not_lock_clients_out(emulator):
     """Slow or hostile peers that send 8 bytes of an A-ASSOCIATE-RQ and wait hold no slot:
     modalities still associate, and the limit still counts the real associations."""
-    from tests.robustness.test_fuzzed_pdus import associate_rq
-
     stuck = [socket.create_connection(("127.0.0.1", emulator.dicom_port)) for _ in range(10)]
     try:
         for conn in stuck:
