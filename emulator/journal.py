@@ -225,10 +225,32 @@ class RequestJournal:
             record.outcome = outcome
             record.ms = (time.monotonic() - record.clock) * 1000
             for key, value in fields.items():
-                setattr(record, key, value)
+                if key == "extra":
+                    record.extra.update(value)
+                else:
+                    setattr(record, key, value)
             self._touch(record)
             self._lock.notify_all()
             return record
+
+    def update(
+        self,
+        record: Record,
+        extra: Mapping[str, Any] | None = None,
+        fault: str | None = None,
+        **fields: Any,
+    ) -> None:
+        """Change *record* under the journal's lock (the flusher copies records under it):
+        set *fields*, merge *extra* into a message's ``extra``, note a rule that fired."""
+        with self._lock:
+            for key, value in fields.items():
+                setattr(record, key, value)
+            if extra and isinstance(record, MessageRecord):
+                record.extra.update(extra)
+            if fault is not None:
+                record.faults.append(fault)
+            self._touch(record)
+            self._lock.notify_all()
 
     def changed(self, record: Record | None = None) -> None:
         """Note that *record* was updated in place; wake waiters."""

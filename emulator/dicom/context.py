@@ -47,7 +47,7 @@ class ServiceContext:
     @property
     def faults(self) -> Faults:
         """Applies the active scenario's rules."""
-        return Faults(self.scenario)
+        return Faults(self.scenario, self.journal)
 
     @property
     def ae_title(self) -> str:

@@ -33,7 +33,7 @@ from pynetdicom.presentation import PresentationContext, build_context
 from emulator.dicom.contexts import retrieve_syntax
 from emulator.dicom.wire import TICK, FaultSocket, Wire, close_socket, hang_socket
 from emulator.errors import status_dataset
-from emulator.journal import AssociationRecord, MessageRecord
+from emulator.journal import AssociationRecord, MessageRecord, RequestJournal
 from emulator.logfmt import kv
 from emulator.scenario.active import ActiveScenario
 from emulator.scenario.engine import Decision, Engine, Event, sop_uid, status_code
@@ -139,8 +139,9 @@ MODIFIERS = frozenset(
 class Faults:
     """Applies the active scenario's decisions to associations (one per server)."""
 
-    def __init__(self, scenario: ActiveScenario) -> None:
+    def __init__(self, scenario: ActiveScenario, journal: RequestJournal) -> None:
         self.scenario = scenario
+        self.journal = journal  # rules that fire are noted on the record, under its lock
 
     @property
     def active(self) -> bool:
@@ -158,7 +159,7 @@ class Faults:
         if decision is None:
             return None
         if noted is not None:
-            noted.faults.append(decision.label)
+            self.journal.update(noted, fault=decision.label)
         log.info(
             kv(
                 assoc=event.association or None,

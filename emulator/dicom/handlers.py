@@ -211,7 +211,7 @@ def handle_find(
     sop_class = str(event.request.AffectedSOPClassUID or "")
     service = "MWL" if sop_class == ModalityWorklistInformationFind else "C-FIND"
     record = _begin(event, ctx, tracker, service, sop_class=sop_class)
-    _journal_identifier(event, record)
+    _journal_identifier(event, ctx, record)
     keys = _query_keys(event, ctx)
     verdict = _faults(event, ctx, record, **keys)
     if verdict.answer is not None or verdict.ended:
@@ -275,12 +275,13 @@ def stored_keys(stored: InstanceRecord) -> dict[str, Any]:
     return out
 
 
-def _journal_identifier(event: Event, record: MessageRecord) -> None:
+def _journal_identifier(event: Event, ctx: ServiceContext, record: MessageRecord) -> None:
     """The request's identifier, as DICOM JSON, for the journal."""
     try:
-        record.extra["identifier"] = event.identifier.to_json_dict()
+        identifier: dict[str, Any] | None = event.identifier.to_json_dict()
     except Exception:  # undecodable: the service answers it
-        record.extra["identifier"] = None
+        identifier = None
+    ctx.journal.update(record, extra={"identifier": identifier})
 
 
 def _query_keys(event: Event, ctx: ServiceContext) -> dict[str, Any]:
@@ -304,7 +305,7 @@ def _find_results(
     if model is None:  # only FIND contexts are negotiated; kept as a guard
         raise LookupError(f"no query model for {sop_class}")
     request = query.prepare(event.identifier, model, ctx)
-    record.extra.update(model=model.value, level=request.level.name)
+    ctx.journal.update(record, extra={"model": model.value, "level": request.level.name})
     return query.find(request, ctx, cancelled)
 
 
@@ -345,8 +346,7 @@ def handle_n_create(
         )
     except Exception as exc:
         return _failure(ctx, record, "N-CREATE", exc), None
-    record.sop_instance = uid
-    _finish(ctx, record, SUCCESS, extra={"mpps_status": step.status})
+    _finish(ctx, record, SUCCESS, sop_instance=uid, extra={"mpps_status": step.status})
     reply = Dataset()
     if not req.AffectedSOPInstanceUID:  # pynetdicom moves it into the N-CREATE-RSP
         reply.AffectedSOPInstanceUID = uid

@@ -53,20 +53,23 @@ def handle_requested(event: Event, ctx: ServiceContext, tracker: AssociationTrac
     assoc, record = event.assoc, tracker.get(event.assoc)
     primitive = assoc.requestor.primitive
     if record is not None and primitive is not None:
-        record.calling_ae = str(primitive.calling_ae_title).strip()
-        record.called_ae = str(primitive.called_ae_title).strip()
-        record.contexts = [
-            {
-                "id": cx.context_id,
-                "abstract_syntax": str(cx.abstract_syntax),
-                "transfer_syntaxes": [str(ts) for ts in cx.transfer_syntax],
-            }
-            for cx in assoc.requestor.requested_contexts
-        ]
-        record.roles = {
-            str(uid): {"scu": item.scu_role, "scp": item.scp_role}
-            for uid, item in assoc.requestor.role_selection.items()
-        }
+        ctx.journal.update(
+            record,
+            calling_ae=str(primitive.calling_ae_title).strip(),
+            called_ae=str(primitive.called_ae_title).strip(),
+            contexts=[
+                {
+                    "id": cx.context_id,
+                    "abstract_syntax": str(cx.abstract_syntax),
+                    "transfer_syntaxes": [str(ts) for ts in cx.transfer_syntax],
+                }
+                for cx in assoc.requestor.requested_contexts
+            ],
+            roles={
+                str(uid): {"scu": item.scu_role, "scp": item.scp_role}
+                for uid, item in assoc.requestor.role_selection.items()
+            },
+        )
     if ctx.scenario.engine is None:
         return
     scenario_event = association_event(assoc, "associate", record.id if record else 0)
@@ -92,31 +95,36 @@ def handle_accepted(event: Event, ctx: ServiceContext, tracker: AssociationTrack
     if record is None:
         return
     requestor = event.assoc.requestor
-    record.contexts_proposed = len(requestor.requested_contexts)
-    record.contexts_accepted = len(event.assoc.accepted_contexts)
     negotiated = {
         cx.context_id: cx for cx in (*event.assoc.accepted_contexts, *event.assoc.rejected_contexts)
     }
+    contexts = []
     for proposed in record.contexts:
         cx = negotiated.get(proposed["id"])
+        result = {}
         if cx is not None:
-            proposed["result"] = cx.status
+            result["result"] = cx.status
             if cx.result == 0:
-                proposed["transfer_syntax"] = str(cx.transfer_syntax[0])
-    record.max_pdu = requestor.maximum_length
-    record.implementation_uid = str(requestor.implementation_class_uid or "")
-    record.implementation_version = requestor.implementation_version_name or ""
-    record.outcome = "accepted"
-    ctx.journal.changed(record)
+                result["transfer_syntax"] = str(cx.transfer_syntax[0])
+        contexts.append({**proposed, **result})
+    ctx.journal.update(
+        record,
+        contexts_proposed=len(requestor.requested_contexts),
+        contexts_accepted=len(event.assoc.accepted_contexts),
+        contexts=contexts,
+        max_pdu=requestor.maximum_length,
+        implementation_uid=str(requestor.implementation_class_uid or ""),
+        implementation_version=requestor.implementation_version_name or "",
+        outcome="accepted",
+    )
 
 
 def _end(event: Event, ctx: ServiceContext, tracker: AssociationTracker, outcome: str) -> None:
     record = tracker.pop(event.assoc)
     if record is None:
         return  # already ended (a released association also closes its connection)
-    record.outcome = outcome
-    record.ended = time.time()
-    ctx.journal.changed(record)
+    ended = time.time()
+    ctx.journal.update(record, outcome=outcome, ended=ended)
     log.info(
         kv(
             assoc=record.id,
@@ -128,7 +136,7 @@ def _end(event: Event, ctx: ServiceContext, tracker: AssociationTracker, outcome
             if record.contexts_proposed
             else None,
             messages=record.messages,
-            ms=(record.ended - record.started) * 1000,
+            ms=(ended - record.started) * 1000,
         )
     )
 

@@ -176,14 +176,14 @@ class RetrieveSCP:
         counts: Counts | None = None,
         **extra: Any,
     ) -> None:
-        self.record.extra.update(extra)
         if counts is not None:
-            self.record.extra.update(counts.as_dict())
+            extra = {**extra, **counts.as_dict()}
         self.ctx.journal.finish(
             self.record,
             status,
             outcome=outcome,  # type: ignore[arg-type]
             detail=detail,
+            extra=extra,
         )
         log.info(kv_line(self.record, status))
 
@@ -213,7 +213,7 @@ class RetrieveSCP:
                 self.syntax.is_little_endian,
                 self.syntax.is_deflated,
             )
-            self.record.extra["identifier"] = identifier.to_json_dict()
+            self.ctx.journal.update(self.record, extra={"identifier": identifier.to_json_dict()})
             if not self.request_faults(identifier):
                 return
             model = RETRIEVE_MODELS[str(self.req.AffectedSOPClassUID)]
@@ -227,8 +227,9 @@ class RetrieveSCP:
             self.respond(status, comment=str(exc), offending=getattr(exc, "tag", None))
             self.finish(status, "error" if internal else "failure", str(exc))
             return
-        self.record.matches = total
-        self.record.extra.update(model=model.value, level=request.level.name)
+        self.ctx.journal.update(
+            self.record, matches=total, extra={"model": model.value, "level": request.level.name}
+        )
         if total > MAX_SUBOPERATIONS:
             comment = f"{total} matches: at most {MAX_SUBOPERATIONS} per request"
             self.respond(RETRIEVE_OUT_OF_RESOURCES_MATCHES, comment=comment)
@@ -263,9 +264,8 @@ class RetrieveSCP:
             self.respond(status, comment=str(exc))
             self.finish(status, "failure", str(exc), destination=str(self.req.MoveDestination))
             return None
-        self.record.extra.update(
-            destination=f"{destination.ae_title}@{destination.host}:{destination.port}"
-        )
+        where = f"{destination.ae_title}@{destination.host}:{destination.port}"
+        self.ctx.journal.update(self.record, extra={"destination": where})
         return destination
 
     def move(self, query: Query, counts: Counts, destination: Destination) -> bool:
