@@ -12,7 +12,8 @@ from aiohttp.http_exceptions import HttpProcessingError
 from pydicom.errors import InvalidDicomError
 
 from emulator.admin.bodies import read_json
-from emulator.admin.views import EMULATOR, _next, _paging
+from emulator.admin.params import next_after, paging
+from emulator.admin.views import EMULATOR
 from emulator.errors import FabricationConflict
 from emulator.remotes import from_table
 from emulator.services.fabrication import job_from_json
@@ -24,13 +25,13 @@ _PAGING = ("limit", "after")
 
 async def studies_list(request: web.Request) -> web.Response:
     """GET /api/studies?patient_id=&patient_name=&accession_number=&study_date=&modality="""
-    limit, after = _paging(request)
+    limit, after = paging(request)
     filters = {k: v for k, v in request.query.items() if k not in _PAGING}
     try:
         rows = await asyncio.to_thread(request.app[EMULATOR].studies, filters, limit, after)
     except ValueError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
-    return web.json_response({"studies": rows, "next": _next([r["id"] for r in rows], limit)})
+    return web.json_response({"studies": rows, "next": next_after([r["id"] for r in rows], limit)})
 
 
 async def study_get(request: web.Request) -> web.Response:

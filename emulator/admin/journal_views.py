@@ -10,7 +10,8 @@ from typing import Any
 from aiohttp import web
 
 from emulator.admin.bodies import read_json
-from emulator.admin.views import EMULATOR, integer
+from emulator.admin.params import integer
+from emulator.admin.views import EMULATOR
 from emulator.journal import PATTERN_FIELDS, Record
 from emulator.scenario.engine import sop_uid
 

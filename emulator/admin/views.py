@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from emulator.admin.bodies import read_json, read_text
+from emulator.admin.params import int_param, next_after, paging
 from emulator.version import __version__
 
 if TYPE_CHECKING:
@@ -62,48 +63,14 @@ async def config(request: web.Request) -> web.Response:
     return web.json_response(request.app[EMULATOR].config_dict())
 
 
-def integer(name: str, raw: Any, hex_ok: bool = False) -> int:
-    """*raw* (text, or already an int from JSON) as an id, count or status that SQLite's
-    INTEGER holds; 400 naming *name* otherwise. *hex_ok* also takes ``0xA700``."""
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        value = raw
-    else:
-        try:
-            value = int(str(raw), 0 if hex_ok else 10)
-        except ValueError:
-            kind = "an integer or 0x hex" if hex_ok else "an integer"
-            raise web.HTTPBadRequest(text=f"{name} must be {kind}, got {raw!r}") from None
-    if not 0 <= value < 2**63:
-        raise web.HTTPBadRequest(text=f"{name} must be from 0 to 2**63 - 1, got {value}")
-    return value
-
-
-def _int(request: web.Request, name: str, default: int, where: str = "query") -> int:
-    raw = request.match_info.get(name) if where == "path" else request.query.get(name)
-    return default if raw is None else integer(name, raw)
-
-
-def _paging(request: web.Request) -> tuple[int, int]:
-    """``?limit`` (1 to 1,000, default 100) and ``?after`` (an id) of a listing."""
-    limit = _int(request, "limit", 100)
-    if not 1 <= limit <= 1000:
-        raise web.HTTPBadRequest(text=f"limit must be from 1 to 1000, got {limit}")
-    return limit, _int(request, "after", 0)
-
-
-def _next(ids: list[int], limit: int) -> int | None:
-    """The ``after`` of the next page, or None when this page was the last."""
-    return ids[-1] if len(ids) == limit else None
-
-
 async def worklist_list(request: web.Request) -> web.Response:
     """GET /api/worklist"""
-    limit, after = _paging(request)
+    limit, after = paging(request)
     worklist = request.app[EMULATOR].worklist
     items = await asyncio.to_thread(worklist.items, limit, after)
     body = {
         "items": [item.summary() for item in items],
-        "next": _next([item.pk for item in items], limit),
+        "next": next_after([item.pk for item in items], limit),
     }
     return web.json_response(body)
 
@@ -117,7 +84,7 @@ async def worklist_add(request: web.Request) -> web.Response:
 
 async def worklist_get(request: web.Request) -> web.Response:
     """GET /api/worklist/{id}"""
-    pk = _int(request, "id", 0, where="path")
+    pk = int_param(request, "id", 0, where="path")
     item = await asyncio.to_thread(request.app[EMULATOR].worklist.get, pk)
     if item is None:
         raise web.HTTPNotFound(text=f"no worklist item {pk}")
@@ -126,7 +93,7 @@ async def worklist_get(request: web.Request) -> web.Response:
 
 async def worklist_delete(request: web.Request) -> web.Response:
     """DELETE /api/worklist/{id}"""
-    pk = _int(request, "id", 0, where="path")
+    pk = int_param(request, "id", 0, where="path")
     if not await asyncio.to_thread(request.app[EMULATOR].worklist.delete, pk):
         raise web.HTTPNotFound(text=f"no worklist item {pk}")
     return web.Response(status=204)
@@ -134,11 +101,11 @@ async def worklist_delete(request: web.Request) -> web.Response:
 
 async def mpps_list(request: web.Request) -> web.Response:
     """GET /api/mpps"""
-    limit, after = _paging(request)
+    limit, after = paging(request)
     steps = await asyncio.to_thread(request.app[EMULATOR].procedure_steps.steps, limit, after)
     body = {
         "steps": [{"id": pk, **step.summary()} for pk, step in steps],
-        "next": _next([pk for pk, _ in steps], limit),
+        "next": next_after([pk for pk, _ in steps], limit),
     }
     return web.json_response(body)
 
@@ -154,18 +121,18 @@ async def mpps_get(request: web.Request) -> web.Response:
 
 async def commitments(request: web.Request) -> web.Response:
     """GET /api/commitments"""
-    limit, after = _paging(request)
+    limit, after = paging(request)
     rows = await asyncio.to_thread(request.app[EMULATOR].commitments.all, limit, after)
     body = {
         "commitments": [row.summary() for row in rows],
-        "next": _next([row.pk for row in rows], limit),
+        "next": next_after([row.pk for row in rows], limit),
     }
     return web.json_response(body)
 
 
 async def commitment_get(request: web.Request) -> web.Response:
     """GET /api/commitments/{id}"""
-    pk = _int(request, "id", 0, where="path")
+    pk = int_param(request, "id", 0, where="path")
     row = await asyncio.to_thread(request.app[EMULATOR].commitments.get, pk)
     if row is None:
         raise web.HTTPNotFound(text=f"no commitment request {pk}")
