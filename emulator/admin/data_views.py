@@ -110,13 +110,11 @@ async def instances_upload(request: web.Request) -> web.Response:
     stored: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     try:
-        n = -1
         async for data in _parts(request):
-            n += 1
             try:
                 outcome = await asyncio.to_thread(emulator.import_instance, data, "api")
             except (StorageError, InvalidDicomError, ValueError) as exc:
-                failed.append({"part": n, "error": str(exc)})
+                failed.append({"part": len(stored) + len(failed), "error": str(exc)})
                 continue
             record = outcome.record
             stored.append(
