@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from pydicom import dcmread
 from pydicom.dataset import Dataset
@@ -555,6 +557,37 @@ def test_c_move_to_a_tls_destination_without_trust_or_tls_is_a702(archive, tls_d
     _, final = move(archive, query("STUDY", StudyInstanceUID=uid(1, 1)), "SECURE")
     assert final.Status == 0xA702
     assert scp.received == []
+
+
+@pytest.mark.config(dicom__dimse_timeout=20)
+def test_a_destination_that_drops_its_connection_mid_store_is_noticed_at_once(archive):
+    """No A-ABORT, the TCP connection just goes: the sub-operation waiting for its response
+    fails at once (not after the DIMSE timeout), and so do the rest."""
+
+    def drop(event):
+        event.assoc.dul.socket.socket.shutdown(socket.SHUT_RDWR)
+        return 0x0000
+
+    scp = StoreSCP("DROPS")
+    scp.server.unbind(evt.EVT_C_STORE, scp._store)
+    scp.server.bind(evt.EVT_C_STORE, drop)
+    archive.remote_aes.put(RemoteAE("drops", "DROPS", "127.0.0.1", scp.port))
+    ae = AE(ae_title="MOVER")
+    ae.add_requested_context(MOVE["STUDY_ROOT"])
+    ae.dimse_timeout = 10  # half the emulator's: a final response must come before that
+    assoc = ae.associate("127.0.0.1", archive.dicom_port, ae_title=archive.ae_title)
+    try:
+        responses = list(
+            assoc.send_c_move(
+                query("STUDY", StudyInstanceUID=uid(1, 3)), "DROPS", MOVE["STUDY_ROOT"]
+            )
+        )
+    finally:
+        assoc.release()
+        scp.stop()
+    final = responses[-1][0]
+    assert final.Status == 0xA702
+    assert counts(final)[1:3] == (0, 4)
 
 
 def test_a_destination_that_goes_away_mid_move_fails_the_rest_with_a_final_response(archive):
