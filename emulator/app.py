@@ -22,7 +22,7 @@ from emulator.admin.auth import admin_tokens
 from emulator.admin.runner import AdminServer
 from emulator.config import Config, as_dict
 from emulator.dicom.context import ServiceContext
-from emulator.dicom.server import NoDelayServer, build_ae, start_server
+from emulator.dicom.server import GatedServer, build_ae, start_server
 from emulator.errors import ResetError, StartupError
 from emulator.hl7_listener import HL7Listener
 from emulator.journal import RequestJournal
@@ -74,7 +74,7 @@ class Emulator:
         self._index: Index | None = None
         self._files: FileStore | None = None
         self._ae: AE | None = None
-        self._server: NoDelayServer | None = None
+        self._server: GatedServer | None = None
         self._server_thread: threading.Thread | None = None
         self._admin: AdminServer | None = None
         self._hl7: HL7Listener | None = None
@@ -218,7 +218,7 @@ class Emulator:
                 self._index.close()
                 self._index = None
 
-    def _drain(self, server: NoDelayServer) -> None:
+    def _drain(self, server: GatedServer) -> None:
         """Give associations in flight ``shutdown_grace`` seconds, then abort the rest."""
         deadline = time.monotonic() + self.config.dicom.shutdown_grace
         while server.active_associations and time.monotonic() < deadline:

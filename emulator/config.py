@@ -76,13 +76,21 @@ class DicomConfig:
         lo=0.1,
         hi=86400,
     )
-    poll_interval: float = setting(
-        0.001,
-        "seconds an idle association's network loop sleeps between polls; lower answers"
-        " sooner (0.0002: ~25% more stores/s) but costs CPU for every open association",
-        "--poll-interval",
-        lo=0.00005,
-        hi=0.1,
+    first_pdu_timeout: float = setting(
+        5.0,
+        "seconds a new connection has to send its A-ASSOCIATE-RQ (or finish its TLS"
+        " handshake) before it is closed; a scenario's connect-phase rules wait as they say",
+        "--first-pdu-timeout",
+        lo=0.1,
+        hi=3600,
+    )
+    max_pending_connections: int = setting(
+        500,
+        "connections that may wait for their A-ASSOCIATE-RQ at once; beyond that the one"
+        " that waited longest is closed (they hold no association slot, and no thread)",
+        "--max-pending-connections",
+        lo=1,
+        hi=100000,
     )
     shutdown_grace: float = setting(
         5.0,

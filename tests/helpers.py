@@ -36,6 +36,8 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
+from emulator.dicom.outgoing import prepare_outgoing
+
 PYDICOM_DATA = Path(__import__("pydicom").__file__).parent / "data"
 ROOT = "1.2.826.0.1.3680043.10.1089"  # test UIDs only
 ALL_SYNTAXES = [
@@ -121,11 +123,24 @@ FIND_MODELS = {
 }
 
 
+class ClientAE(AE):
+    """pynetdicom's AE, whose associations run on the emulator's event loops.
+
+    pynetdicom's own association loop can take the response a ``send_*`` waits for off the
+    queue (it slips past its pause checkpoint; "Received unexpected C-ECHO service message",
+    then a DIMSE timeout), and a server that answers within microseconds makes that likely
+    under load. The PDUs and DIMSE messages are pynetdicom's either way.
+    """
+
+    def _create_socket(self, assoc: Any, address: Any, tls_args: Any) -> Any:
+        return prepare_outgoing(assoc, address, tls_args)
+
+
 def associate(
     port: int, *contexts: Any, ae_title: str = "FABRICATOR", calling: str = "TESTSCU", **kw: Any
 ) -> Association:
     """A pynetdicom association to the emulator with short timeouts."""
-    ae = AE(ae_title=calling)
+    ae = ClientAE(ae_title=calling)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 10
     cxs = list(contexts) or [Verification]
     for cx in cxs:

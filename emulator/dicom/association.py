@@ -11,9 +11,12 @@ reactor so sub-operations can use the association, clearing C-CANCEL requests).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
 
 from pynetdicom import evt
+from pynetdicom._globals import MODE_ACCEPTOR
 from pynetdicom.association import Association
 from pynetdicom.dimse_primitives import C_GET, C_MOVE, C_STORE
 from pynetdicom.service_class import StorageServiceClass
@@ -22,21 +25,39 @@ from pynetdicom.transport import RequestHandler
 from emulator.dicom.commands import CommandCheckingDIMSE
 from emulator.dicom.contexts import RETIRED_STORAGE
 from emulator.dicom.faults import FaultACSE
+from emulator.dicom.reactor import EventAssociation, install
 from emulator.dicom.retrieve_scp import RETRIEVE_MODELS, RetrieveSCP
 from emulator.dicom.wire import FaultSocket, Wire
 
 if TYPE_CHECKING:
     from emulator.dicom.context import ServiceContext
     from emulator.dicom.notifications import AssociationTracker
+    from emulator.journal import AssociationRecord
 
 log = logging.getLogger("emulator.dicom")
 
 
-class EmulatorAssociation(Association):
-    """An acceptor association whose C-MOVE and C-GET requests the emulator serves."""
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """What the connection gate passes on with a connection."""
+
+    read_ahead: bytes = b""  # the first PDU (or the first bytes), already read
+    record: AssociationRecord | None = None  # the journal record opened at accept
+    gated: bool = False  # False: the scenario's connect phase has not run yet
+
+
+class EmulatorAssociation(EventAssociation):
+    """An acceptor association whose C-MOVE and C-GET requests the emulator serves, driven
+    by the event loops of :mod:`emulator.dicom.reactor`."""
 
     service_context: ServiceContext
     tracker: AssociationTracker
+
+    def __init__(self, ae: Any, mode: str) -> None:
+        super().__init__(ae, mode)
+        self.acse = FaultACSE(self)
+        self.dimse = CommandCheckingDIMSE(self)
+        install(self)
 
     def _serve_request(self, msg: Any, context_id: int) -> None:
         if (
@@ -87,34 +108,57 @@ class EmulatorRequestHandler(RequestHandler):
     """Creates :class:`EmulatorAssociation` objects for the server's connections, with the
     scenario's ``connect`` phase before the association reads its A-ASSOCIATE-RQ."""
 
+    handoff: Handoff
+
     def handle(self) -> None:
+        server: Any = self.server  # a GatedServer
+        self.handoff = server.pop_handoff(self.request)
         assoc = self._create_association()
-        self.server.associations.add(assoc)  # type: ignore[attr-defined]
+        server.associations.add(assoc)
+        tracker: AssociationTracker = server.tracker
+        if self.handoff.record is not None:  # opened by the connection gate when it accepted
+            tracker.put(assoc, self.handoff.record)
         evt.trigger(assoc, evt.EVT_CONN_OPEN, {"address": self.client_address})
-        ctx: ServiceContext = self.server.service_context  # type: ignore[attr-defined]
-        tracker: AssociationTracker = self.server.tracker  # type: ignore[attr-defined]
+        ctx: ServiceContext = server.service_context
         record = tracker.get(assoc)
         acse = assoc.acse
         if isinstance(acse, FaultACSE):
             acse.record = record  # for the release phase
-        if ctx.scenario.engine is not None:
+        if ctx.scenario.engine is not None and not self.handoff.gated:
             ctx.faults.connect(assoc, self.request, record)
         assoc.start()
 
     def _create_association(self) -> Association:
-        assoc = super()._create_association()
-        # pynetdicom builds and configures the association; only classes change here, to
-        # subclasses that add no state beyond the references set below.
-        assoc.__class__ = EmulatorAssociation
-        ctx: ServiceContext = self.server.service_context  # type: ignore[attr-defined]
-        assoc.service_context = ctx  # type: ignore[attr-defined]
-        assoc.tracker = self.server.tracker  # type: ignore[attr-defined]
-        sock = assoc.dul.socket
-        if sock is not None:
-            sock.__class__ = FaultSocket
-            sock.wire = Wire()  # type: ignore[attr-defined]
-        assoc.acse.__class__ = FaultACSE
-        assoc.dimse.__class__ = CommandCheckingDIMSE
-        assoc.acse.faults = ctx.faults  # type: ignore[attr-defined]
-        assoc.acse.record = None  # type: ignore[attr-defined]
+        """pynetdicom's ``RequestHandler._create_association``, building our classes, and
+        sharing the server's presentation contexts instead of a deep copy per association
+        (negotiation builds new contexts; it never changes the supported ones)."""
+        server: Any = self.server  # a GatedServer
+        ctx: ServiceContext = server.service_context
+        assoc = EmulatorAssociation(self.ae, MODE_ACCEPTOR)
+        assoc._server = server
+        assoc.name = f"AcceptorThread@{datetime.now():%Y%m%d%H%M%S}"
+        assoc.service_context = ctx
+        assoc.tracker = server.tracker
+        sock = FaultSocket(assoc, client_socket=self.request)
+        sock.wire = Wire()
+        sock.read_ahead = self.handoff.read_ahead
+        assoc.set_socket(sock)
+        acceptor = assoc.acceptor
+        acceptor.maximum_length = self.ae.maximum_pdu_size
+        acceptor.ae_title = server.ae_title
+        acceptor.address_info = self.local
+        acceptor.implementation_class_uid = self.ae.implementation_class_uid
+        acceptor.implementation_version_name = self.ae.implementation_version_name
+        acceptor.supported_contexts = list(server.contexts)
+        assoc.requestor.address_info = self.remote
+        handlers = server._handlers
+        for event, bound in handlers.items():
+            if event.is_intervention and bound:
+                assoc.bind(event, *bound)
+            elif isinstance(event, evt.NotificationEvent):
+                for handler, args in bound:
+                    assoc.bind(event, handler, args)
+        acse = cast(FaultACSE, assoc.acse)
+        acse.faults = ctx.faults
+        acse.record = None
         return assoc

@@ -40,11 +40,26 @@ class AssociationTracker:
 
 
 def handle_conn_open(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
-    # pynetdicom's DUL loop sleeps this long when idle (dul.py, _run_loop_delay): per message
-    # latency versus CPU per open association. pynetdicom has no public setting for it.
-    event.assoc.dul._run_loop_delay = ctx.config.dicom.poll_interval
+    if tracker.get(event.assoc) is not None:
+        return  # the connection gate opened the record when it accepted the connection
     host, port = event.assoc.requestor.address, event.assoc.requestor.port
     tracker.put(event.assoc, ctx.journal.open_association(f"{host}:{port}"))
+
+
+def end_unassociated(ctx: ServiceContext, record: AssociationRecord, why: str) -> None:
+    """A connection that ended at the gate, before any A-ASSOCIATE-RQ: outcome ``closed``,
+    one log line saying why."""
+    ended = time.time()
+    ctx.journal.update(record, outcome="closed", ended=ended)
+    log.info(
+        kv(
+            assoc=record.id,
+            event="closed",
+            peer=record.peer,
+            ms=(ended - record.started) * 1000,
+            why=why,
+        )
+    )
 
 
 def handle_requested(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:

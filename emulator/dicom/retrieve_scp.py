@@ -25,7 +25,6 @@ from pynetdicom.presentation import PresentationContext
 
 from emulator.dicom.context import ServiceContext
 from emulator.dicom.faults import PROCEED, Verdict, association_event, retrieve_failures, summary
-from emulator.dicom.outgoing import outgoing
 from emulator.errors import (
     CANCEL,
     PENDING,
@@ -294,9 +293,6 @@ class RetrieveSCP:
                     counts.record("failed", row["sop_instance_uid"])
                     self.respond(PENDING, counts)
                 continue
-            outgoing(sender)
-            # the DUL loop's idle sleep, as set for accepted associations (handlers.py)
-            sender.dul._run_loop_delay = self.ctx.config.dicom.poll_interval
             try:
                 if not self.suboperations(sender, part, counts):
                     return False
@@ -365,6 +361,9 @@ class RetrieveSCP:
                 "originator_id": self.req.MessageID,
             }
         uid = row["sop_instance_uid"]
+        if not sender.is_established or sender.acse.is_aborted():
+            log.info("sub-operation failed for sop_instance=%s: the destination is gone", uid)
+            return "failed"
         try:
             ds = retrieve.load_instance(self.ctx, row["path"])
             try:

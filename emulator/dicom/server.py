@@ -6,26 +6,34 @@ import socket
 import ssl
 import threading
 import weakref
-from socketserver import TCPServer
 from typing import Any, cast
 
 from pynetdicom import AE
 from pynetdicom.association import Association
-from pynetdicom.transport import ThreadedAssociationServer
+from pynetdicom.transport import (
+    AddressInformation,
+    AssociationSocket,
+    ThreadedAssociationServer,
+)
 
 from emulator.config import DicomConfig
-from emulator.dicom.association import EmulatorRequestHandler
+from emulator.dicom.association import EmulatorRequestHandler, Handoff
 from emulator.dicom.context import ServiceContext
 from emulator.dicom.contexts import supported_contexts
+from emulator.dicom.gate import ConnectionGate, GateHooks
 from emulator.dicom.handlers import handlers
-from emulator.dicom.notifications import AssociationTracker
+from emulator.dicom.notifications import AssociationTracker, end_unassociated
+from emulator.dicom.outgoing import prepare_outgoing
+from emulator.journal import AssociationRecord
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 
 
-class NoDelayServer(ThreadedAssociationServer):
-    """Association server that sets TCP_NODELAY on accepted sockets.
+class GatedServer(ThreadedAssociationServer):
+    """pynetdicom's association server, listening through a :class:`ConnectionGate`: a
+    connection gets an association (and its threads) only once its A-ASSOCIATE-RQ is in.
 
-    Without it every DIMSE message waits ~40 ms for a delayed ACK (Nagle's algorithm).
+    Accepted sockets get TCP_NODELAY (without it every DIMSE message waits ~40 ms for a
+    delayed ACK, Nagle's algorithm).
     """
 
     daemon_threads = True
@@ -44,17 +52,65 @@ class NoDelayServer(ThreadedAssociationServer):
         self.service_context = service_context
         self.tracker = tracker
         self.associations: weakref.WeakSet[Any] = weakref.WeakSet()  # joined at stop
+        self._handoffs: dict[int, Handoff] = {}
+        self._handoff_lock = threading.Lock()
         super().__init__(*args, **kwargs)
+        dicom = service_context.config.dicom
+        self.gate = ConnectionGate(
+            cast(socket.socket, self.socket),
+            GateHooks(
+                admit=self._admit,
+                handoff=self._handoff,
+                close=self._closed,
+                direct=self._direct,
+            ),
+            first_pdu_timeout=dicom.first_pdu_timeout,
+            max_pending=dicom.max_pending_connections,
+            tls=self.ssl_context,
+        )
 
     def get_request(self) -> tuple[socket.socket, tuple[str, int]]:
-        client, address = super().get_request()
-        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return client, address
+        raise NotImplementedError("connections are accepted by the gate")  # pragma: no cover
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        self.gate.serve()
 
     def shutdown(self) -> None:
         """Stop serving and close the socket (the AE's server list is not used)."""
-        TCPServer.shutdown(self)
+        self.gate.stop()
+        self.gate.stopped.wait(10)
         self.server_close()
+
+    # -- the gate's hooks ------------------------------------------------------------------
+
+    def _admit(self, address: tuple[Any, ...]) -> AssociationRecord:
+        return self.service_context.journal.open_association(f"{address[0]}:{address[1]}")
+
+    def _direct(self) -> bool:
+        engine = self.service_context.scenario.engine
+        return engine is not None and engine.has_phase("connect")
+
+    def _handoff(
+        self, sock: socket.socket, address: tuple[Any, ...], data: bytes, record: Any, gated: bool
+    ) -> None:
+        with self._handoff_lock:
+            self._handoffs[id(sock)] = Handoff(data, record, gated)
+        if gated:  # only a few objects to build: done here, no thread to start for it
+            try:
+                self.finish_request(sock, address)
+            except Exception:
+                self.pop_handoff(sock)
+                raise
+        else:  # the scenario's connect phase may hang: a thread of its own
+            self.process_request(sock, address)
+
+    def _closed(self, record: AssociationRecord, why: str) -> None:
+        end_unassociated(self.service_context, record, why)
+
+    def pop_handoff(self, sock: socket.socket) -> Handoff:
+        """What the gate passed on with *sock* (read once, by EmulatorRequestHandler)."""
+        with self._handoff_lock:
+            return self._handoffs.pop(id(sock), Handoff())
 
 
 class EmulatorAE(AE):
@@ -69,6 +125,12 @@ class EmulatorAE(AE):
             for assoc in super().active_associations
             if not assoc.is_acceptor or assoc.requestor.primitive is not None
         ]
+
+    def _create_socket(
+        self, assoc: Association, address: AddressInformation, tls_args: Any
+    ) -> AssociationSocket:
+        """Every association this AE requests runs on the emulator's event loops."""
+        return prepare_outgoing(assoc, address, tls_args)
 
 
 def build_ae(config: DicomConfig) -> AE:
@@ -110,15 +172,15 @@ def tls_context(config: DicomConfig) -> ssl.SSLContext | None:
 
 def start_server(
     ae: AE, config: DicomConfig, ctx: ServiceContext
-) -> tuple[NoDelayServer, threading.Thread]:
+) -> tuple[GatedServer, threading.Thread]:
     """Bind the listener (raises OSError if it cannot) and serve it in a named thread."""
     tracker = AssociationTracker()
     server = cast(
-        NoDelayServer,
+        GatedServer,
         ae.make_server(
             (config.host, config.port),
             evt_handlers=handlers(ctx, tracker),
-            server_class=NoDelayServer,
+            server_class=GatedServer,
             ssl_context=tls_context(config),
             request_handler=EmulatorRequestHandler,
             service_context=ctx,
@@ -127,7 +189,6 @@ def start_server(
     )
     thread = threading.Thread(
         target=server.serve_forever,
-        kwargs={"poll_interval": 0.1},
         name="dicom-listener",
         daemon=True,
     )

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import select
 import socket
+import ssl
 import struct
 import time
 from dataclasses import dataclass
 from typing import cast
 
+from pynetdicom import evt
 from pynetdicom.transport import AssociationSocket
 
 from emulator.scenario.engine import Engine
 
+_MAX_READ = 1 << 20
 TICK = 0.05  # seconds between checks for a peer that went away during a hang
 
 
@@ -50,14 +53,61 @@ def close_socket(sock: socket.socket | None, mode: str) -> None:
 
 
 class FaultSocket(AssociationSocket):
-    """pynetdicom's association socket, with throttling and a cut after N bytes."""
+    """pynetdicom's association socket, with throttling and a cut after N bytes.
+
+    It also serves the bytes the connection gate read ahead (the A-ASSOCIATE-RQ) before any
+    from the network, tells readiness with ``poll`` (``select`` fails beyond descriptor 1023)
+    and reads in pieces of up to 1 MiB instead of 4 KiB.
+    """
 
     wire: Wire
+    read_ahead: bytes = b""
+
+    @property
+    def has_pending(self) -> bool:
+        return bool(self.read_ahead)
+
+    @property
+    def ready(self) -> bool:
+        if self.read_ahead:
+            return True
+        sock = self.socket
+        if sock is None or self._is_connected is False:
+            return False
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True
+        try:
+            poller = select.poll()
+            poller.register(sock, select.POLLIN | select.POLLPRI | select.POLLHUP)
+            return bool(poller.poll(0))
+        except (OSError, ValueError):
+            self.event_queue.put("Evt17")
+            return False
+
+    def recv(self, nr_bytes: int) -> bytearray:
+        buffer = bytearray()
+        if self.read_ahead:
+            buffer += self.read_ahead[:nr_bytes]
+            self.read_ahead = self.read_ahead[nr_bytes:]
+        sock = cast(socket.socket, self.socket)
+        while len(buffer) < nr_bytes:
+            # large reads, but never more than arrived: a PDU that announces 4 GiB and
+            # sends 10 bytes costs 10 bytes
+            chunk = sock.recv(min(nr_bytes - len(buffer), _MAX_READ))
+            if not chunk:
+                break  # short: pynetdicom sees fewer bytes than announced and closes
+            buffer += chunk
+        return buffer
 
     def send(self, bytestream: bytes) -> None:
         wire = self.wire
         if not wire.bytes_per_s and wire.close_after is None:
-            super().send(bytestream)
+            try:
+                cast(socket.socket, self.socket).sendall(bytestream)
+            except Exception:
+                self.event_queue.put("Evt17")
+                return
+            evt.trigger(self.assoc, evt.EVT_DATA_SENT, {"data": bytestream})
             return
         data = bytes(bytestream)
         cut = False

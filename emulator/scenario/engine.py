@@ -238,6 +238,11 @@ class Engine:
                 )
             return None
 
+    def has_phase(self, phase: str) -> bool:
+        """True if a rule matches events of *phase* (whatever its other conditions)."""
+        with self._lock:
+            return any(rule.match.get("phase") == phase for rule in self._rules)
+
     def wait(self, seconds: float | None) -> bool:
         """Sleep *seconds* (None: until cancelled); True if :meth:`cancel` cut it short."""
         return self.cancelled.wait(seconds)

@@ -29,7 +29,6 @@ from pynetdicom.pdu_primitives import A_ABORT, A_P_ABORT, A_RELEASE
 from pynetdicom.presentation import build_context
 
 from emulator.dicom.context import ServiceContext
-from emulator.dicom.outgoing import outgoing
 from emulator.errors import (
     InvalidAttributeValue,
     MissingAttribute,
@@ -337,7 +336,6 @@ def _deliver_new(
     if not sender.is_established:
         _undeliverable(ctx, record, transaction, f"{calling_ae}@{host}:{port} did not accept")
         return
-    outgoing(sender)
     try:
         status, _ = sender.send_n_event_report(
             report, event_type, STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE

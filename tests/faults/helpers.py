@@ -6,16 +6,18 @@ import socket
 import threading
 from typing import Any
 
-from pynetdicom import AE, evt
+from pynetdicom import evt
 from pynetdicom.association import Association
 from pynetdicom.sop_class import Verification
+
+from tests.helpers import ClientAE
 
 
 def client(port: int, *contexts: Any, calling: str = "TESTSCU", timeout: float = 10) -> Any:
     """A pynetdicom association (established or not) that records the ACSE primitives it
     receives in ``assoc.received`` (A_ASSOCIATE, A_ABORT, A_P_ABORT, A_RELEASE)."""
     received: list[Any] = []
-    ae = AE(ae_title=calling)
+    ae = ClientAE(ae_title=calling)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
     for cx in contexts or (Verification,):
         ae.add_requested_context(cx)
@@ -40,7 +42,7 @@ def association_request(called: str = "FABRICATOR", calling: str = "RAWSCU") -> 
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         port = listener.getsockname()[1]
-        ae = AE(ae_title=calling)
+        ae = ClientAE(ae_title=calling)
         ae.acse_timeout = 2
         ae.add_requested_context(Verification)
         thread = threading.Thread(target=ae.associate, args=("127.0.0.1", port, None, called))

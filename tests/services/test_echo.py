@@ -42,16 +42,6 @@ def test_aborted_association_is_recorded_as_aborted(emulator):
     assert emulator.journal.wait_for(lambda: emulator.journal.associations(outcome="aborted"))
 
 
-@pytest.mark.config(dicom__poll_interval=0.0002)
-def test_poll_interval_setting_reaches_each_association(emulator):
-    assoc = associate(emulator.dicom_port)
-    try:
-        [server_side] = emulator._server.active_associations
-        assert server_side.dul._run_loop_delay == 0.0002
-    finally:
-        assoc.release()
-
-
 @pytest.mark.config(dicom__shutdown_grace=0.3)
 def test_stop_aborts_associations_still_open_after_the_grace_period_and_keeps_the_index(
     emulator,
