@@ -343,12 +343,6 @@ def main() -> int:
     parser.add_argument("--aet", default="FABRICATOR", help="called AE title")
     parser.add_argument("--quick", action="store_true", help="3 repetitions, 10,000 studies")
     parser.add_argument("--fsync", action="store_true", help="in-process emulator fsyncs files")
-    parser.add_argument(
-        "--poll-interval",
-        type=float,
-        default=0.001,
-        help="in-process emulator's dicom.poll_interval",
-    )
     args = parser.parse_args()
     if dcmtk_path("storescu") is None:
         raise SystemExit("DCMTK is needed: apt-get install dcmtk")
@@ -368,7 +362,6 @@ def main() -> int:
                     "admin.port": 0,
                     "storage.data_dir": work / "data",
                     "storage.fsync": args.fsync,
-                    "dicom.poll_interval": args.poll_interval,
                 },
             )
             with Emulator(config) as emulator:
@@ -389,7 +382,7 @@ def main() -> int:
                 )
             )
             fsync = "on" if args.fsync else "off"
-            target = f"in-process emulator (fsync {fsync}, poll {args.poll_interval * 1000:g} ms)"
+            target = f"in-process emulator (fsync {fsync})"
     width = max(len(r[0]) for r in rows)
     print(f"\nDICOM Fabricator benchmark: {target}, {os.cpu_count()} cores\n")
     for label, figure in rows:

@@ -1,0 +1,307 @@
+"""DICOM Fabricator against Orthanc, side by side: figures, not tests.
+
+One run starts both servers on fresh data directories with their default settings (Orthanc
+from Debian's ``orthanc`` package, the emulator as ``dicom-fabricator serve --empty``), drives
+both with the same DCMTK clients (TCP_NODELAY=1 for clients and for Orthanc, which uses DCMTK's
+network code), and prints each figure for both servers with the ratio:
+
+    python bench/compare.py            # 5 repetitions of the latency figures
+    python bench/compare.py --quick    # 3 repetitions, 300 small instances
+    python bench/compare.py --fsync    # the emulator with storage.fsync on
+
+A ratio above 1.0 means the emulator is ahead (faster or more per second). Each server gets
+the same work in the same order; they run one after the other, never at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import ENV, UID_ROOT, peak_rss_mb, run, write_files  # noqa: E402
+from tests.helpers import dcmtk_path, free_port, serve_subprocess  # noqa: E402
+
+ORTHANC = shutil.which("Orthanc") or (
+    "/usr/sbin/Orthanc" if Path("/usr/sbin/Orthanc").exists() else None
+)
+DEST, GETTER = "BENCHDEST", "BENCHGET"
+
+
+@dataclass
+class Server:
+    name: str
+    ae_title: str
+    port: int
+    pid: int
+
+
+@dataclass
+class Figure:
+    label: str
+    unit: str
+    higher_is_better: bool
+    values: dict[str, float]
+
+    def ratio(self) -> float | None:
+        ours, theirs = self.values.get("emulator"), self.values.get("orthanc")
+        if not ours or not theirs:
+            return None
+        return ours / theirs if self.higher_is_better else theirs / ours
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+@contextmanager
+def emulator(work: Path, dest_port: int, fsync: bool) -> Iterator[Server]:
+    extra = ["--empty", "--remote-ae", f"dest={DEST}@127.0.0.1:{dest_port}"]
+    extra += ["--remote-ae", f"getter={GETTER}@127.0.0.1:{free_port()}", "--log-level", "warning"]
+    if fsync:
+        extra.append("--fsync")
+    proc, ready = serve_subprocess(work / "emulator", *extra, cwd=ROOT)
+    try:
+        yield Server("emulator", "FABRICATOR", int(ready["dicom"].rsplit(":", 1)[1]), proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@contextmanager
+def orthanc(work: Path, dest_port: int) -> Iterator[Server]:
+    assert ORTHANC is not None
+    root = work / "orthanc"
+    root.mkdir()
+    dicom_port, http_port = free_port(), free_port()
+    config = {
+        "Name": "bench",
+        "StorageDirectory": str(root / "storage"),
+        "IndexDirectory": str(root / "index"),
+        "DicomAet": "ORTHANC",
+        "DicomPort": dicom_port,
+        "HttpPort": http_port,
+        "RemoteAccessAllowed": False,
+        "AuthenticationEnabled": False,
+        "DicomModalities": {
+            "dest": [DEST, "127.0.0.1", dest_port],
+            "getter": [GETTER, "127.0.0.1", free_port()],
+        },
+        "DicomAlwaysAllowEcho": True,
+        "DicomAlwaysAllowStore": True,
+        "DicomAlwaysAllowFind": True,
+        "DicomAlwaysAllowMove": True,
+        "DicomAlwaysAllowGet": True,
+        "Plugins": [],
+    }
+    (root / "orthanc.json").write_text(json.dumps(config))
+    log = (root / "orthanc.log").open("w")
+    proc = subprocess.Popen([ORTHANC, str(root / "orthanc.json")], stdout=log, stderr=log, env=ENV)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(
+                    "Orthanc did not start: " + (root / "orthanc.log").read_text()[-2000:]
+                )
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{http_port}/system", timeout=1).read()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if time.monotonic() > deadline:
+                    raise SystemExit("Orthanc did not answer within 30 s") from None
+                time.sleep(0.05)  # a benchmark's start-up wait, not a test
+        yield Server("orthanc", "ORTHANC", dicom_port, proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def checked(tool: str, *args: str, expect: int | None = None) -> None:
+    """Run a DCMTK client verbosely and make sure the work was really done: a final Success
+    response and, for C-FIND, *expect* matches (a refusal would otherwise look fast)."""
+    r = run(tool, "-v", *args)
+    text = r.stdout + r.stderr
+    final = [line for line in text.splitlines() if "Final" in line and "Response" in line]
+    if not final or "Success" not in final[-1]:
+        raise SystemExit(f"{tool} {' '.join(args)} did not succeed:\n{text[-2000:]}")
+    if expect is not None:
+        found = sum("Find Response:" in line for line in text.splitlines())
+        if found != expect:
+            raise SystemExit(f"{tool} found {found} matches, not {expect}")
+
+
+def measure(
+    server: Server, work: Path, reps: int, small: Path, large: Path, n_small: int
+) -> dict[str, float]:
+    """Every figure for one server, in a fixed order."""
+    host, port, aet = "127.0.0.1", str(server.port), server.ae_title
+    out: dict[str, float] = {}
+    echo = [timed(lambda: run("echoscu", "-aec", aet, host, port)) for _ in range(reps * 2)]
+    out["echo"] = statistics.median(echo) * 1000
+    t = timed(lambda: run("storescu", "-aec", aet, "+sd", host, port, str(small)))
+    out["store_small"] = n_small / t
+    size = sum(f.stat().st_size for f in large.iterdir())
+    t = timed(lambda: run("storescu", "-aec", aet, "+sd", host, port, str(large)))
+    out["store_large"] = size / t / 1e6
+    study = n_small // 2 + 1
+    query = ["-S", "-aec", aet, "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID"]
+    exact = [
+        timed(
+            lambda: checked(
+                "findscu", *query, "-k", f"PatientID=B{study:06d}", host, port, expect=1
+            )
+        )
+        for _ in range(reps * 2)
+    ]
+    out["find_exact"] = statistics.median(exact) * 1000
+    every = [
+        timed(
+            lambda: checked(
+                "findscu",
+                *query,
+                "-k",
+                "PatientName=BENCH*",
+                "-k",
+                "PatientID",
+                host,
+                port,
+                expect=n_small + 1,  # and the large study
+            )
+        )
+        for _ in range(reps)
+    ]
+    out["find_all"] = statistics.median(every) * 1000
+    keys = ["-k", "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={UID_ROOT}.900002"]
+    moves = [
+        timed(lambda: checked("movescu", "-S", "-aec", aet, "-aem", DEST, *keys, host, port))
+        for _ in range(reps)
+    ]
+    out["move"] = 100 / statistics.median(moves)
+    gets = []
+    for i in range(reps):
+        target = work / f"get-{server.name}-{i}"
+        target.mkdir()
+        gets.append(
+            timed(
+                lambda target=target: run(
+                    "getscu",
+                    "-S",
+                    "-aet",
+                    GETTER,
+                    "-aec",
+                    aet,
+                    "-od",
+                    str(target),
+                    *keys,
+                    host,
+                    port,
+                )
+            )
+        )
+        received = len(list(target.iterdir()))
+        if received != 100:
+            raise SystemExit(f"getscu received {received} instances, not 100")
+        shutil.rmtree(target)
+    out["get"] = 100 / statistics.median(gets)
+    out["rss"] = peak_rss_mb(server.pid)
+    return out
+
+
+FIGURES = [
+    ("echo", "C-ECHO association (echoscu, median)", "ms", False),
+    ("store_small", "C-STORE {n} x 64x64, one association", "instances/s", True),
+    ("store_large", "C-STORE 100 x 512x512, one association", "MB/s", True),
+    ("find_exact", "C-FIND exact PatientID (findscu, median)", "ms", False),
+    ("find_all", "C-FIND returning {n1} studies (findscu, median)", "ms", False),
+    ("move", "C-MOVE 100 x 512x512 to storescp (median)", "instances/s", True),
+    ("get", "C-GET 100 x 512x512 (getscu, median)", "instances/s", True),
+    ("rss", "peak RSS after all of the above", "MB", False),
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3 repetitions, 300 small instances")
+    parser.add_argument("--fsync", action="store_true", help="the emulator with storage.fsync on")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    if dcmtk_path("storescu") is None:
+        raise SystemExit("DCMTK is needed: apt-get install dcmtk")
+    reps = 3 if args.quick else 5
+    n_small = 300 if args.quick else 1000
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="fabricator-compare-") as tmp:
+        work = Path(tmp)
+        small, large = work / "small", work / "large"
+        for i in range(n_small):  # one-instance studies, as modalities send them
+            write_files(small / f"{i:05d}", i + 1, 1, 64)
+        flat = work / "small-flat"
+        flat.mkdir()
+        for i, path in enumerate(sorted(small.rglob("*.dcm"))):
+            path.rename(flat / f"{i:05d}.dcm")
+        write_files(large, 900002, 100, 512)
+        dest_port = free_port()
+        receiver = subprocess.Popen(
+            [str(dcmtk_path("storescp")), "--aetitle", DEST, "--ignore", str(dest_port)],
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            servers = [("emulator", lambda: emulator(work, dest_port, args.fsync))]
+            if ORTHANC is not None:
+                servers.append(("orthanc", lambda: orthanc(work, dest_port)))
+            else:
+                print("Orthanc is not installed (apt-get install orthanc): emulator figures only")
+            for name, start in servers:
+                with start() as server:
+                    results[name] = measure(server, work, reps, flat, large, n_small)
+        finally:
+            receiver.terminate()
+            receiver.wait(timeout=10)
+    figures = [
+        Figure(
+            label.format(n=f"{n_small:,}", n1=f"{n_small + 1:,}"),
+            unit,
+            better,
+            {k: v[key] for k, v in results.items()},
+        )
+        for key, label, unit, better in FIGURES
+    ]
+    fsync = "on" if args.fsync else "off"
+    print(f"\nDICOM Fabricator vs Orthanc, {os.cpu_count()} cores, emulator fsync {fsync}\n")
+    width = max(len(f.label) for f in figures)
+    print(f"  {'figure':<{width}}  {'emulator':>12}  {'Orthanc':>12}  ratio")
+    for f in figures:
+        ours = f"{f.values.get('emulator', float('nan')):.1f} {f.unit}"
+        theirs = f"{f.values['orthanc']:.1f}" if "orthanc" in f.values else "-"
+        ratio = f.ratio()
+        print(
+            f"  {f.label:<{width}}  {ours:>12}  {theirs:>12}  {f'{ratio:.2f}x' if ratio else '-'}"
+        )
+    print("\nratio: the emulator's figure relative to Orthanc's; above 1.00x the emulator is ahead")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
