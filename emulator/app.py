@@ -130,7 +130,7 @@ class Emulator:
             prepare_data_dir(data_dir)
             self._files = FileStore(data_dir, fsync=self.config.storage.fsync)
             self._files.sweep_tmp()
-            self._index = Index.open(data_dir / "index.sqlite")
+            self._index = Index.open(data_dir / "index.sqlite", self.config.storage.fsync)
             self.journal.attach(JournalStore(self._index))
         except (OSError, StorageError) as exc:
             raise StartupError(f"cannot use data directory {data_dir}: {exc}") from exc

@@ -205,8 +205,10 @@ class StorageConfig:
         "--empty",
     )
     fsync: bool = setting(
-        True,
-        "fsync each received file before it is indexed (off: faster, less durable)",
+        False,
+        "sync each received file and index commit to disk before the C-STORE response, so"
+        " that stored instances survive a power loss; a crash or kill -9 loses nothing"
+        " acknowledged either way",
         "--fsync",
     )
 

@@ -91,7 +91,9 @@ def _upsert_sql(level: Level) -> tuple[str, list[str]]:
 class Index:
     """The archive's SQLite index. Thread-safe; open with :meth:`open`."""
 
-    def __init__(self, path: Path, readers: int = 4, readonly: bool = False) -> None:
+    def __init__(
+        self, path: Path, readers: int = 4, readonly: bool = False, durable: bool = False
+    ) -> None:
         self.path = path
         self._uri = path.resolve().as_uri()
         if readonly:
@@ -107,7 +109,9 @@ class Index:
         self._db = Database(conn)
         if not readonly:
             self._db.enable_wal()
-            conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoint
+            # WAL with NORMAL: a commit survives a crash or kill -9 (it is in the WAL file);
+            # FULL also syncs the WAL at each commit, so it survives power loss too
+            conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             conn.execute("PRAGMA foreign_keys=OFF")
             schema.apply(self._db)
         self._write_lock = threading.RLock()
@@ -126,10 +130,11 @@ class Index:
         return sqlite3.connect(self._uri, uri=True, check_same_thread=False, timeout=10)
 
     @classmethod
-    def open(cls, path: Path) -> Index:
-        """Open (creating if needed) the index at *path* and bring its schema up to date."""
+    def open(cls, path: Path, durable: bool = False) -> Index:
+        """Open (creating if needed) the index at *path* and bring its schema up to date;
+        *durable*: every commit is synced to disk (power-loss safe, slower)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(path)
+        return cls(path, durable=durable)
 
     @classmethod
     def open_readonly(cls, path: Path) -> Index:
