@@ -124,6 +124,7 @@ class EventDUL(DULServiceProvider):
         self._poller.register(self.wakeup.fileno(), select.POLLIN)
         self._watched: int | None = None  # the socket descriptor registered with the poller
         self.idle = threading.Event()  # set while the state machine is in Sta1 (no connection)
+        self.timeouts = 0  # waits that ended by timeout, not by an event (the specs read it)
 
     def run_reactor(self) -> None:
         """pynetdicom's DUL loop (``dul.py``), with a blocking wait where it sleeps."""
@@ -214,7 +215,8 @@ class EventDUL(DULServiceProvider):
         if self.artim_timer.timeout is not None and self.artim_timer._start_time is not None:
             timeout = min(timeout, max(0.0, self.artim_timer.remaining))
         with contextlib.suppress(OSError, ValueError):
-            self._poller.poll(timeout * 1000)
+            if not self._poller.poll(timeout * 1000):
+                self.timeouts += 1
         self.wakeup.clear()
 
     def kill_dul(self) -> None:
@@ -239,6 +241,7 @@ class EventAssociation(Association):
     """
 
     _activity: threading.Event
+    timeouts: int = 0  # waits that ended by timeout, not by a message (the specs read it)
 
     def _resume(self) -> None:
         """Pass the checkpoint: paused while a ``send_*`` of another thread holds it (see the
@@ -271,7 +274,8 @@ class EventAssociation(Association):
                 return
             if not msg:
                 self._is_paused = True  # a sender may go ahead while this loop waits
-                activity.wait(self._timeout())
+                if not activity.wait(self._timeout()):
+                    self.timeouts += 1
 
     def _after_message(self) -> bool:
         """pynetdicom's checks after a message: release, abort, DUL gone, idle timeout. True

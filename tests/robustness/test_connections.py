@@ -1,0 +1,168 @@
+"""Connections that have not associated cost a socket, not an association: no thread, no slot,
+a deadline of their own, and a cap; and many clients at once are all answered."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+
+import pytest
+from pydicom.uid import CTImageStorage
+from pynetdicom import build_context
+from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind, Verification
+
+from tests.helpers import associate, make_dataset, query, wait_until
+from tests.pdus import associate_rq
+
+
+def closed_by_server(conn: socket.socket, timeout: float = 10) -> bool:
+    """True once the server has closed *conn* (EOF or reset), within *timeout*."""
+    conn.settimeout(timeout)
+    try:
+        while conn.recv(4096):
+            pass
+    except TimeoutError:
+        return False
+    except OSError:
+        pass  # reset
+    return True
+
+
+def echo_works(port: int) -> bool:
+    assoc = associate(port)
+    try:
+        return assoc.send_c_echo().Status == 0x0000
+    finally:
+        assoc.release()
+
+
+def test_silent_and_partial_connections_cost_no_thread_and_clients_are_still_served(emulator):
+    """200 connections that send nothing and 60 stuck inside their A-ASSOCIATE-RQ: the
+    emulator starts no thread for any of them, and a modality still associates."""
+    before = threading.active_count()
+    idle = [socket.create_connection(("127.0.0.1", emulator.dicom_port)) for _ in range(200)]
+    partial = [socket.create_connection(("127.0.0.1", emulator.dicom_port)) for _ in range(60)]
+    try:
+        for conn in partial:
+            conn.sendall(associate_rq()[:8])
+        assert wait_until(lambda: len(emulator.journal.associations()) == 260)
+        assert threading.active_count() <= before + 2
+        assert echo_works(emulator.dicom_port)
+        assert threading.active_count() <= before + 2  # the echo's threads are gone again
+    finally:
+        for conn in idle + partial:
+            conn.close()
+    assert emulator.journal.wait_for(
+        lambda: len(emulator.journal.associations(outcome="closed")) == 260, timeout=10
+    )
+
+
+@pytest.mark.config(dicom__first_pdu_timeout=0.3)
+def test_a_connection_without_an_associate_request_is_closed_after_the_first_pdu_timeout(
+    emulator, caplog
+):
+    caplog.set_level(logging.INFO, "emulator.dicom")
+    with (
+        socket.create_connection(("127.0.0.1", emulator.dicom_port)) as silent,
+        socket.create_connection(("127.0.0.1", emulator.dicom_port)) as partial,
+    ):
+        partial.sendall(associate_rq()[:20])
+        assert closed_by_server(silent)
+        assert closed_by_server(partial)
+    [first, second] = emulator.journal.associations()
+    assert (first.outcome, second.outcome) == ("closed", "closed")
+    lines = [r.getMessage() for r in caplog.records if "first_pdu_timeout" in r.getMessage()]
+    assert len(lines) == 2
+    assert "no complete A-ASSOCIATE-RQ within 0.3 s" in lines[0]
+
+
+@pytest.mark.config(dicom__max_pending_connections=5)
+def test_beyond_the_pending_cap_the_longest_waiting_connection_is_closed(emulator):
+    waiting = [socket.create_connection(("127.0.0.1", emulator.dicom_port)) for _ in range(5)]
+    try:
+        assert wait_until(lambda: len(emulator.journal.associations()) == 5)
+        newest = socket.create_connection(("127.0.0.1", emulator.dicom_port))
+        assert closed_by_server(waiting[0])
+        # the others still wait, and the newest can still associate
+        newest.sendall(associate_rq())
+        newest.settimeout(10)
+        assert newest.recv(1) == b"\x02"  # A-ASSOCIATE-AC
+        newest.close()
+        assert wait_until(lambda: emulator.journal.associations()[0].outcome == "closed")
+        assert [a.outcome for a in emulator.journal.associations()[1:5]] == ["open"] * 4
+    finally:
+        for conn in waiting:
+            conn.close()
+
+
+def test_an_associate_request_arriving_in_pieces_is_accepted(emulator):
+    rq = associate_rq()
+    with socket.create_connection(("127.0.0.1", emulator.dicom_port)) as conn:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for start in range(0, len(rq), 7):
+            conn.sendall(rq[start : start + 7])
+        conn.settimeout(10)
+        assert conn.recv(1) == b"\x02"  # A-ASSOCIATE-AC
+
+
+def test_an_oversized_associate_request_is_refused_without_reading_it(emulator, caplog):
+    caplog.set_level(logging.INFO, "emulator.dicom")
+    header = b"\x01\x00" + (2**32 - 1).to_bytes(4, "big")
+    with socket.create_connection(("127.0.0.1", emulator.dicom_port)) as conn:
+        conn.sendall(header + b"\x00" * 100)
+        assert closed_by_server(conn)
+    assert emulator.journal.associations()[0].outcome == "closed"
+    assert any("4294967295 bytes" in r.getMessage() for r in caplog.records)
+    assert echo_works(emulator.dicom_port)
+
+
+@pytest.mark.config(dicom__max_associations=60)
+def test_fifty_concurrent_associations_storing_finding_and_echoing_lose_no_response(emulator):
+    """Every request of 50 associations at once gets its response, with the right status."""
+    problems: list[str] = []
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        try:
+            assoc = associate(
+                emulator.dicom_port,
+                build_context(CTImageStorage),
+                StudyRootQueryRetrieveInformationModelFind,
+                Verification,
+                calling=f"LOAD{n}",
+            )
+        except AssertionError as exc:
+            with lock:
+                problems.append(f"{n}: {exc}")
+            return
+        try:
+            for i in range(1, 6):
+                ds = make_dataset(study=1000 + n, instance=i, patient=(f"LOAD^{n}", f"L{n}"))
+                stored = assoc.send_c_store(ds)
+                found = list(
+                    assoc.send_c_find(
+                        query("STUDY", PatientID=f"L{n}", StudyInstanceUID=""),
+                        StudyRootQueryRetrieveInformationModelFind,
+                    )
+                )
+                echoed = assoc.send_c_echo()
+                got = (
+                    stored.get("Status"),
+                    [s.get("Status") for s, _ in found],
+                    echoed.get("Status"),
+                )
+                if got != (0x0000, [0xFF00, 0x0000], 0x0000):
+                    with lock:
+                        problems.append(f"{n}/{i}: {got}")
+        finally:
+            assoc.release()
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(50)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert not problems, problems
+    assert emulator.index.counts()["instances"] == 250
+    assert not emulator.journal.internal_errors()

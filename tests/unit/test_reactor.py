@@ -1,0 +1,121 @@
+"""What emulator/dicom/reactor.py relies on in pynetdicom, and what it promises.
+
+The reactor replaces pynetdicom's two polling loops with blocking ones while keeping
+pynetdicom's state machine, queues and timers. If a pynetdicom release renames or changes any
+of these, these specs fail before anything subtler does (pyproject.toml pins the minor
+version they pass on).
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+
+from pynetdicom import AE
+from pynetdicom.association import Association
+from pynetdicom.dul import DULServiceProvider
+from pynetdicom.presentation import negotiate_as_acceptor
+from pynetdicom.sop_class import CTImageStorage, Verification
+from pynetdicom.timer import Timer
+
+from emulator.dicom.reactor import EventAssociation, EventDUL, Wakeup, WakingQueue, install
+from tests.helpers import associate
+
+_MODE = "acceptor"
+
+
+def test_pynetdicom_dul_has_what_the_event_loop_drives():
+    assoc = Association(AE(), _MODE)
+    dul = assoc.dul
+    for name in ("event_queue", "to_provider_queue", "to_user_queue", "_recv_pdu"):
+        assert hasattr(dul.__dict__.get(name), "put"), name
+    assert isinstance(dul.artim_timer, Timer)
+    assert isinstance(dul._idle_timer, Timer)
+    assert {"_start_time", "timeout", "remaining", "expired"} <= set(dir(dul.artim_timer))
+    assert dul._kill_thread is False
+    for method in ("_process_recv_primitive", "_is_transport_event", "run_reactor", "stop_dul"):
+        assert callable(getattr(DULServiceProvider, method)), method
+    assert dul.state_machine.current_state == "Sta1"
+
+
+def test_pynetdicom_association_has_what_the_event_loop_drives():
+    assoc = Association(AE(), _MODE)
+    assert isinstance(assoc._reactor_checkpoint, threading.Event)
+    assert isinstance(assoc._dul_ready, threading.Event)
+    assert (assoc._kill, assoc._is_paused) == (False, False)
+    assert hasattr(assoc.dimse.msg_queue, "put")
+    # the loop pynetdicom runs once established, which EventAssociation overrides
+    assert "_run_reactor" in Association.__dict__
+    source = inspect.getsource(Association._run_reactor)
+    for used in ("is_release_requested", "is_aborted", "idle_timer_expired", "_serve_request"):
+        assert used in source, used
+
+
+def test_install_keeps_the_timeouts_and_queues_wake_the_loops():
+    ae = AE()
+    ae.acse_timeout, ae.network_timeout = 7, 11
+    assoc = Association(ae, _MODE)
+    assoc.__class__ = EventAssociation
+    install(assoc)
+    dul = assoc.dul
+    assert isinstance(dul, EventDUL)
+    assert (dul.artim_timer.timeout, dul._idle_timer.timeout) == (7, 11)
+    assoc._activity.clear()
+    assoc.dimse.msg_queue.put((1, None))
+    assert assoc._activity.is_set()  # a DIMSE message wakes the association loop
+    assoc._activity.clear()
+    dul.to_user_queue.put(None)
+    assert assoc._activity.is_set()  # so does an ACSE primitive
+
+
+def test_a_waking_queue_signals_after_the_item_is_in():
+    seen: list[int] = []
+    box: WakingQueue = WakingQueue(lambda: seen.append(len(box.queue)))  # under its lock
+    box.put("x")
+    assert seen == [1]
+
+
+def test_a_wakeup_can_be_set_many_times_and_cleared_once():
+    wakeup = Wakeup()
+    try:
+        for _ in range(1000):
+            wakeup.set()
+        wakeup.clear()
+        wakeup.clear()  # nothing left: no error, no block
+    finally:
+        wakeup.close()
+
+
+def test_negotiation_never_changes_the_supported_contexts_so_associations_share_them():
+    """The server gives every association the same context objects instead of a deep copy."""
+    ae = AE()
+    ae.add_supported_context(CTImageStorage)
+    ae.add_supported_context(Verification)
+    supported = ae.supported_contexts
+    before = [(cx.abstract_syntax, list(cx.transfer_syntax), cx.context_id) for cx in supported]
+    requestor = AE()
+    requestor.add_requested_context(CTImageStorage)
+    requestor.add_requested_context(Verification)
+    requested = requestor.requested_contexts
+    for n, cx in enumerate(requested):
+        cx.context_id = 2 * n + 1
+    accepted, _ = negotiate_as_acceptor(requested, supported)
+    assert accepted
+    assert all(cx not in supported for cx in accepted)
+    after = [(cx.abstract_syntax, list(cx.transfer_syntax), cx.context_id) for cx in supported]
+    assert after == before
+
+
+def test_while_messages_flow_no_loop_wakes_by_timeout(emulator):
+    """Both loops of an association wait for events: a hundred echoes, and neither loop's
+    wait ever ran out (a polling loop's every nap is a timeout)."""
+    assoc = associate(emulator.dicom_port)
+    try:
+        [server_side] = emulator._server.active_associations
+        assert isinstance(server_side, EventAssociation)
+        statuses = {assoc.send_c_echo().Status for _ in range(100)}
+        assert statuses == {0x0000}
+        assert (server_side.timeouts, server_side.dul.timeouts) == (0, 0)
+        assert (assoc.timeouts, assoc.dul.timeouts) == (0, 0)  # the client's loops too
+    finally:
+        assoc.release()
