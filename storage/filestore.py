@@ -16,7 +16,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from storage.errors import StorageError, StorageFull
@@ -121,11 +121,12 @@ class FileStore:
         return f"{self._prefix}{next(self._counter):x}"
 
     def path(self, relative: str) -> Path:
-        """Absolute path of a stored file; refuses anything outside the data directory."""
-        full = (self.root / relative).resolve()
-        if not full.is_relative_to(self.root):
+        """Absolute path of a stored file; refuses anything outside the data directory (no
+        absolute path, no ``..``: checked on the text, no system call per read)."""
+        parts = PurePosixPath(relative).parts
+        if not parts or relative.startswith(("/", "\\")) or ".." in parts or "\\" in relative:
             raise StorageError(f"path {relative!r} is outside the data directory")
-        return full
+        return self.root / relative
 
     @contextmanager
     def open(self, relative: str) -> Iterator[BinaryIO]:

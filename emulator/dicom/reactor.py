@@ -46,7 +46,8 @@ from typing import Any, cast
 from pynetdicom.association import Association
 from pynetdicom.dul import DULServiceProvider
 from pynetdicom.fsm import InvalidEventError
-from pynetdicom.pdu import A_ABORT_RQ
+from pynetdicom.pdu import A_ABORT_RQ, P_DATA_TF
+from pynetdicom.pdu_primitives import P_DATA
 
 LOGGER = logging.getLogger("pynetdicom.dul")  # pynetdicom's own logger for its messages
 
@@ -125,6 +126,7 @@ class EventDUL(DULServiceProvider):
         self._watched: int | None = None  # the socket descriptor registered with the poller
         self.idle = threading.Event()  # set while the state machine is in Sta1 (no connection)
         self.timeouts = 0  # waits that ended by timeout, not by an event (the specs read it)
+        self._send_lock = threading.RLock()
 
     def run_reactor(self) -> None:
         """pynetdicom's DUL loop (``dul.py``), with a blocking wait where it sleeps."""
@@ -218,6 +220,26 @@ class EventDUL(DULServiceProvider):
             if not self._poller.poll(timeout * 1000):
                 self.timeouts += 1
         self.wakeup.clear()
+
+    def send_pdu(self, primitive: Any) -> None:
+        """P-DATA while established goes out from the sender's thread: the state machine's
+        DT-1 action does nothing else (encode, send, stay in Sta6), and skipping the hand-off
+        to this loop saves a wake-up and a queue trip per PDU, 32 of them for a 512 KiB
+        instance at 16 KiB PDUs. Anything else, or anything queued ahead, takes the queue."""
+        if isinstance(primitive, P_DATA) and self.to_provider_queue.empty():
+            with self._send_lock:
+                if (
+                    self.state_machine.current_state == "Sta6"
+                    and self.to_provider_queue.empty()
+                    and self.socket is not None
+                ):
+                    self._send(P_DATA_TF(primitive))
+                    return
+        super().send_pdu(primitive)
+
+    def _send(self, pdu: Any) -> None:
+        with self._send_lock:  # the loop's own sends and the fast path never interleave
+            super()._send(pdu)
 
     def kill_dul(self) -> None:
         self._kill_thread = True

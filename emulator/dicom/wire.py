@@ -62,6 +62,8 @@ class FaultSocket(AssociationSocket):
 
     wire: Wire
     read_ahead: bytes = b""
+    _polled: int = -1
+    _poller: select.poll
 
     @property
     def has_pending(self) -> bool:
@@ -77,9 +79,14 @@ class FaultSocket(AssociationSocket):
         if isinstance(sock, ssl.SSLSocket) and sock.pending():
             return True
         try:
-            poller = select.poll()
-            poller.register(sock, select.POLLIN | select.POLLPRI | select.POLLHUP)
-            return bool(poller.poll(0))
+            fd = sock.fileno()
+            if fd < 0:
+                raise ValueError("closed socket")
+            if self._polled != fd:  # one poller per connection, not one per look
+                self._poller = select.poll()
+                self._poller.register(fd, select.POLLIN | select.POLLPRI | select.POLLHUP)
+                self._polled = fd
+            return bool(self._poller.poll(0))
         except (OSError, ValueError):
             self.event_queue.put("Evt17")
             return False
