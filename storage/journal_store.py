@@ -13,6 +13,8 @@ from typing import Any
 
 from storage.index import Index
 
+CHUNK = 200  # journal rows per transaction
+
 
 class JournalStore:
     """The ``journal`` table of an index. Thread-safe."""
@@ -32,12 +34,14 @@ class JournalStore:
             )
             for r in records
         ]
-        if rows:
+        # in transactions of at most CHUNK rows: a C-STORE waiting for the write lock waits
+        # for one chunk, not for a whole flush under load
+        for start in range(0, len(rows), CHUNK):
             with self.index.writer() as conn:
                 conn.executemany(
                     "INSERT OR REPLACE INTO journal (id, kind, record, started)"
                     " VALUES (?, ?, ?, ?)",
-                    rows,
+                    rows[start : start + CHUNK],
                 )
 
     def get(self, record_id: int) -> dict[str, Any] | None:

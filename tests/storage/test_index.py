@@ -81,3 +81,41 @@ def test_sweep_removes_unfinished_temporary_files(tmp_path):
     (files.tmp / "abc.part").write_bytes(b"half")
     assert files.sweep_tmp() == 1
     assert list(files.tmp.iterdir()) == []
+
+
+def test_concurrent_writers_share_commits_and_each_gets_its_own_answer(tmp_path, monkeypatch):
+    """Group commit: 40 threads index at once, in fewer transactions than rows; a row that
+    fails fails only its own caller, and every other row is committed."""
+    index = Index.open(tmp_path / "i.sqlite")
+    original, sizes = index._commit_batch, []
+    monkeypatch.setattr(index, "_commit_batch", lambda b: (sizes.append(len(b)), original(b))[1])
+    add = index._add
+
+    def fail_one(rec, path, size, source_ae, now):
+        if path == "objects/13.dcm":
+            raise sqlite3.OperationalError("database or disk is full")
+        return add(rec, path, size, source_ae, now)
+
+    monkeypatch.setattr(index, "_add", fail_one)
+    answers: dict[int, object] = {}
+    start = threading.Barrier(40)
+
+    def store(n: int) -> None:
+        rec = record(study=n, patient=("P", f"P{n}"))
+        start.wait()
+        try:
+            answers[n] = index.add_instance(rec, f"objects/{n}.dcm", 1)
+        except sqlite3.OperationalError as exc:
+            answers[n] = exc
+
+    threads = [threading.Thread(target=store, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert isinstance(answers.pop(13), sqlite3.OperationalError)
+    assert answers == dict.fromkeys(answers, None)
+    assert len(answers) == 39
+    assert index.counts()["instances"] == 39
+    assert max(sizes) > 1  # rows shared a transaction
+    assert index.instance(record(study=13, patient=("P", "P13")).sop_instance_uid) is None
