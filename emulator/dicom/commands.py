@@ -24,7 +24,10 @@ from typing import Any
 
 from pydicom.uid import UID
 from pynetdicom.dimse import DIMSEServiceProvider
-from pynetdicom.dimse_messages import DIMSEMessage
+from pynetdicom.dimse_messages import C_FIND_RSP, DIMSEMessage
+from pynetdicom.dimse_primitives import C_FIND
+from pynetdicom.dsutils import encode
+from pynetdicom.pdu_primitives import P_DATA
 
 from emulator.logfmt import kv
 from storage.uids import uid_problem
@@ -32,6 +35,7 @@ from storage.uids import uid_problem
 log = logging.getLogger("emulator.dicom")
 
 C_STORE_RQ = 0x0001  # CommandField
+_PENDING = frozenset({0xFF00, 0xFF01})
 _RECEIVED = "_emulator_received_instance_uid"
 
 
@@ -56,6 +60,43 @@ class CommandCheckingDIMSE(DIMSEServiceProvider):
                 kv(error=f"{type(exc).__name__}: {exc}"[:200], action="A-ABORT"),
             )
             self.dul.event_queue.put("Evt19")  # invalid PDU: A-ABORT, as pynetdicom would
+
+    def send_msg(self, primitive: Any, context_id: int) -> None:
+        """A pending C-FIND response goes out as one P-DATA-TF PDU holding both its command
+        and its identifier (PS3.8 9.3.5 allows several PDVs per PDU), with the command set
+        encoded once per request: pending responses differ only in their identifiers.
+        Anything else, or a response too large for one PDU, is pynetdicom's to send."""
+        if (
+            isinstance(primitive, C_FIND)
+            and primitive.MessageIDBeingRespondedTo is not None
+            and primitive.Status in _PENDING
+            and primitive.Identifier is not None
+        ):
+            identifier = primitive.Identifier.getvalue()
+            command = self._find_command(primitive)
+            limit = self.maximum_pdu_size
+            if not limit or 12 + len(command) + len(identifier) <= limit:
+                pdata = P_DATA()
+                pdvs = pdata.presentation_data_value_list  # as pynetdicom fills it
+                pdvs.append((context_id, b"\x03" + command))  # command, last fragment
+                pdvs.append((context_id, b"\x02" + identifier))  # data set, last fragment
+                self.dul.send_pdu(pdata)
+                return
+        super().send_msg(primitive, context_id)
+
+    def _find_command(self, primitive: C_FIND) -> bytes:
+        key = (
+            primitive.MessageIDBeingRespondedTo,
+            str(primitive.AffectedSOPClassUID),
+            primitive.Status,
+        )
+        cached = self.__dict__.get("_command_cache")
+        if cached is None or cached[0] != key:
+            message = C_FIND_RSP()
+            message.primitive_to_message(primitive)
+            cached = (key, bytes(encode(message.command_set, True, True) or b""))
+            self.__dict__["_command_cache"] = cached
+        return cached[1]
 
 
 def invalid_instance_uid(request: Any) -> str | None:

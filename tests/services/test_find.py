@@ -410,3 +410,26 @@ def test_mr_and_ct_studies_of_one_patient_are_one_patient(archive):
     )
     assert patient.NumberOfPatientRelatedStudies == 2
     assert archive.index.counts()["patients"] == 3
+
+
+def test_each_pending_response_is_one_pdu_holding_command_and_identifier(archive):
+    """The command set of a pending response is encoded once per request, and each match
+    travels as one P-DATA-TF PDU with two PDVs: the command, then the identifier."""
+    from pynetdicom import evt
+    from pynetdicom.pdu import P_DATA_TF
+    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind as FIND
+
+    pdus: list[list[int]] = []
+
+    def seen(event):
+        if isinstance(event.pdu, P_DATA_TF):
+            pdus.append([pdv.data[0] for pdv in event.pdu.presentation_data_value_items])
+
+    assoc = associate(archive.dicom_port, FIND, evt_handlers=[(evt.EVT_PDU_RECV, seen)])
+    try:
+        responses = list(assoc.send_c_find(query("STUDY", StudyInstanceUID=""), FIND))
+    finally:
+        assoc.release()
+    matches = len(responses) - 1
+    assert matches >= 2
+    assert pdus == [[0x03, 0x02]] * matches + [[0x03]]  # the final response: a command only
