@@ -16,9 +16,16 @@ waits on it (pynetdicom's own loop could slip past its checkpoint and drop one a
 from __future__ import annotations
 
 import socket
-from typing import Any
+import time
+from io import BytesIO
+from pathlib import Path
+from typing import Any, cast
 
+from pydicom.dataset import Dataset
+from pydicom.uid import UID
 from pynetdicom.association import Association
+from pynetdicom.dimse_primitives import C_STORE
+from pynetdicom.dsutils import split_dataset
 from pynetdicom.transport import AddressInformation, AssociationSocket
 
 from emulator.dicom.reactor import EventAssociation, install
@@ -42,6 +49,53 @@ class OutgoingSocket(FaultSocket):
         sock = super()._create_socket(address)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
+
+
+def send_stored(
+    assoc: Association,
+    path: Path,
+    msg_id: int,
+    originator_aet: str | None = None,
+    originator_id: int | None = None,
+) -> Dataset:
+    """C-STORE the data set of the Part 10 file at *path* exactly as stored: no decoding and
+    no re-encoding, where ``send_c_store`` would read the whole file into a Dataset and
+    serialize it again. What pynetdicom's ``send_c_store`` does otherwise, it does here too
+    (the context for the file's SOP class and transfer syntax, the pause of the association's
+    loop around the exchange, the response's status as a Dataset).
+
+    Raises ValueError when no accepted context has the file's transfer syntax (the caller
+    converts and sends a Dataset then), RuntimeError when the association is not
+    established, OSError when the file cannot be read.
+    """
+    if not assoc.is_established:
+        raise RuntimeError("the association is not established")
+    file_meta, offset = split_dataset(path)
+    sop_class = UID(str(file_meta.get("MediaStorageSOPClassUID", "")))
+    syntax = UID(str(file_meta.get("TransferSyntaxUID", "")))
+    context = assoc._get_valid_context(sop_class, syntax, "scu", allow_conversion=False)
+    req = C_STORE()
+    req.MessageID = msg_id
+    req.Priority = 2  # as send_c_store
+    req.MoveOriginatorApplicationEntityTitle = originator_aet
+    req.MoveOriginatorMessageID = originator_id
+    req.AffectedSOPClassUID = sop_class
+    req.AffectedSOPInstanceUID = UID(str(file_meta.get("MediaStorageSOPInstanceUID", "")))
+    with path.open("rb") as f:
+        f.seek(offset)
+        req.DataSet = BytesIO(f.read())
+    assoc._reactor_checkpoint.clear()
+    while not assoc._is_paused:
+        time.sleep(0.0001)  # pynetdicom's own hand-shake with its loop (send_c_store)
+    try:
+        assoc.dimse.send_msg(req, cast(int, context.context_id))
+        _, rsp = assoc.dimse.get_msg(block=True)
+    finally:
+        assoc._reactor_checkpoint.set()
+    if rsp is None:
+        assoc._handle_no_response()
+        return Dataset()
+    return assoc._check_received_status(rsp)
 
 
 def prepare_outgoing(

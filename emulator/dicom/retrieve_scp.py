@@ -25,6 +25,7 @@ from pynetdicom.presentation import PresentationContext
 
 from emulator.dicom.context import ServiceContext
 from emulator.dicom.faults import PROCEED, Verdict, association_event, retrieve_failures, summary
+from emulator.dicom.outgoing import send_stored
 from emulator.errors import (
     CANCEL,
     PENDING,
@@ -365,18 +366,26 @@ class RetrieveSCP:
             log.info("sub-operation failed for sop_instance=%s: the destination is gone", uid)
             return "failed"
         try:
-            ds = retrieve.load_instance(self.ctx, row["path"])
-            try:
-                status = sender.send_c_store(ds, msg_id=msg_id, **extra)
-            except ValueError:  # no context takes it as stored: convert, then try again
-                syntax = ds.file_meta.TransferSyntaxUID
-                if syntax.is_compressed:
-                    ds = retrieve.decompressed(ds)
-                elif not syntax.is_little_endian:
-                    ds = retrieve.little_endian(ds)
-                else:
-                    raise
-                status = sender.send_c_store(ds, msg_id=msg_id, **extra)
+            status = None
+            if self.ctx.instances.is_file(row["path"]):
+                try:  # as stored, when a context has its syntax: nothing decoded
+                    path = self.ctx.files.path(row["path"])
+                    status = send_stored(sender, path, msg_id, **extra)
+                except ValueError:
+                    status = None  # convert below
+            if status is None:
+                ds = retrieve.load_instance(self.ctx, row["path"])
+                try:
+                    status = sender.send_c_store(ds, msg_id=msg_id, **extra)
+                except ValueError:  # no context takes it as stored: convert, then try again
+                    syntax = ds.file_meta.TransferSyntaxUID
+                    if syntax.is_compressed:
+                        ds = retrieve.decompressed(ds)
+                    elif not syntax.is_little_endian:
+                        ds = retrieve.little_endian(ds)
+                    else:
+                        raise
+                    status = sender.send_c_store(ds, msg_id=msg_id, **extra)
         except (OSError, StorageError, InvalidDicomError, ValueError, AttributeError) as exc:
             log.info("sub-operation failed for sop_instance=%s: %s", uid, exc)
             return "failed"
