@@ -51,12 +51,26 @@ class OutgoingSocket(FaultSocket):
         return sock
 
 
+def _data_set_offset(head: bytes) -> int | None:
+    """Where the data set starts in a Part 10 file whose first 144 bytes are *head*: after
+    the preamble, ``DICM`` and the file meta group its (0002,0000) group length measures, as
+    every file the emulator writes has it (None: anything else)."""
+    if (
+        len(head) < 144
+        or head[128:132] != b"DICM"
+        or head[132:140] != b"\x02\x00\x00\x00UL\x04\x00"
+    ):
+        return None
+    return 144 + int.from_bytes(head[140:144], "little")
+
+
 def send_stored(
     assoc: Association,
     path: Path,
     msg_id: int,
     originator_aet: str | None = None,
     originator_id: int | None = None,
+    uids: tuple[str, str, str] | None = None,
 ) -> Dataset:
     """C-STORE the data set of the Part 10 file at *path* exactly as stored: no decoding and
     no re-encoding, where ``send_c_store`` would read the whole file into a Dataset and
@@ -64,15 +78,26 @@ def send_stored(
     (the context for the file's SOP class and transfer syntax, the pause of the association's
     loop around the exchange, the response's status as a Dataset).
 
+    *uids* (SOP class, SOP instance, transfer syntax), as the index has them, spare reading
+    the file meta information with pydicom; without them it is read from the file.
+
     Raises ValueError when no accepted context has the file's transfer syntax (the caller
     converts and sends a Dataset then), RuntimeError when the association is not
     established, OSError when the file cannot be read.
     """
     if not assoc.is_established:
         raise RuntimeError("the association is not established")
-    file_meta, offset = split_dataset(path)
-    sop_class = UID(str(file_meta.get("MediaStorageSOPClassUID", "")))
-    syntax = UID(str(file_meta.get("TransferSyntaxUID", "")))
+    with path.open("rb") as f:
+        content = f.read()
+    offset = _data_set_offset(content[:144]) if uids is not None else None
+    if uids is None or offset is None:
+        file_meta, offset = split_dataset(path)
+        uids = (
+            str(file_meta.get("MediaStorageSOPClassUID", "")),
+            str(file_meta.get("MediaStorageSOPInstanceUID", "")),
+            str(file_meta.get("TransferSyntaxUID", "")),
+        )
+    sop_class, sop_instance, syntax = (UID(uid) for uid in uids)
     context = assoc._get_valid_context(sop_class, syntax, "scu", allow_conversion=False)
     req = C_STORE()
     req.MessageID = msg_id
@@ -80,10 +105,8 @@ def send_stored(
     req.MoveOriginatorApplicationEntityTitle = originator_aet
     req.MoveOriginatorMessageID = originator_id
     req.AffectedSOPClassUID = sop_class
-    req.AffectedSOPInstanceUID = UID(str(file_meta.get("MediaStorageSOPInstanceUID", "")))
-    with path.open("rb") as f:
-        f.seek(offset)
-        req.DataSet = BytesIO(f.read())
+    req.AffectedSOPInstanceUID = sop_instance
+    req.DataSet = BytesIO(memoryview(content)[offset:])
     assoc._reactor_checkpoint.clear()
     while not assoc._is_paused:
         time.sleep(0.0001)  # pynetdicom's own hand-shake with its loop (send_c_store)

@@ -237,6 +237,19 @@ class EventDUL(DULServiceProvider):
                     return
         super().send_pdu(primitive)
 
+    def send_raw(self, data: bytes | bytearray) -> bool:
+        """Encoded P-DATA-TF PDUs, written at once from the caller's thread while established
+        and nothing is queued ahead (see :meth:`send_pdu`); False: not sent, queue them."""
+        with self._send_lock:
+            if (
+                self.state_machine.current_state != "Sta6"
+                or not self.to_provider_queue.empty()
+                or self.socket is None
+            ):
+                return False
+            self.socket.send(data)  # type: ignore[arg-type]  # sendall takes a bytearray
+            return True
+
     def _send(self, pdu: Any) -> None:
         with self._send_lock:  # the loop's own sends and the fast path never interleave
             super()._send(pdu)

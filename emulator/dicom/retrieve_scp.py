@@ -370,7 +370,8 @@ class RetrieveSCP:
             if self.ctx.instances.is_file(row["path"]):
                 try:  # as stored, when a context has its syntax: nothing decoded
                     path = self.ctx.files.path(row["path"])
-                    status = send_stored(sender, path, msg_id, **extra)
+                    uids = (row["sop_class_uid"], uid, row["transfer_syntax_uid"])
+                    status = send_stored(sender, path, msg_id, **extra, uids=uids)
                 except ValueError:
                     status = None  # convert below
             if status is None:
