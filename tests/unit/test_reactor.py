@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import threading
 
+import pytest
 from pynetdicom import AE
 from pynetdicom.association import Association
 from pynetdicom.dul import DULServiceProvider
@@ -119,3 +120,30 @@ def test_while_messages_flow_no_loop_wakes_by_timeout(emulator):
         assert (assoc.timeouts, assoc.dul.timeouts) == (0, 0)  # the client's loops too
     finally:
         assoc.release()
+
+
+@pytest.mark.parametrize("max_pdu", [0, 64, 16382])
+def test_whole_message_pdus_are_byte_for_byte_what_pynetdicom_would_send(max_pdu):
+    """The emulator writes a message's P-DATA-TF PDUs as bytes it builds itself; they are
+    the PDUs pynetdicom's own fragmentation encodes, fragment for fragment."""
+    from io import BytesIO
+
+    from pynetdicom.dimse_messages import C_STORE_RQ
+    from pynetdicom.dimse_primitives import C_STORE
+    from pynetdicom.dsutils import encode
+    from pynetdicom.pdu import P_DATA_TF
+
+    from emulator.dicom.commands import pdata_pdus
+
+    req = C_STORE()
+    req.MessageID, req.Priority = 7, 2
+    req.AffectedSOPClassUID, req.AffectedSOPInstanceUID = CTImageStorage, "1.2.3.4"
+    req.DataSet = BytesIO(bytes(range(256)) * 3)
+    message = C_STORE_RQ()
+    message.primitive_to_message(req)
+    expected = b"".join(P_DATA_TF(p).encode() for p in message.encode_msg(5, max_pdu))
+    command = encode(message.command_set, True, True)
+    ours = pdata_pdus(5, command, True, max_pdu) + pdata_pdus(
+        5, req.DataSet.getvalue(), False, max_pdu
+    )
+    assert bytes(ours) == expected
