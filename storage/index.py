@@ -108,7 +108,7 @@ class Index:
     """The archive's SQLite index. Thread-safe; open with :meth:`open`."""
 
     def __init__(
-        self, path: Path, readers: int = 4, readonly: bool = False, durable: bool = False
+        self, path: Path, readers: int = 16, readonly: bool = False, durable: bool = False
     ) -> None:
         self.path = path
         self._uri = path.resolve().as_uri()

@@ -25,7 +25,7 @@ from pynetdicom.transport import RequestHandler
 from emulator.dicom.commands import CommandCheckingDIMSE
 from emulator.dicom.contexts import RETIRED_STORAGE
 from emulator.dicom.faults import FaultACSE
-from emulator.dicom.reactor import EventAssociation, install
+from emulator.dicom.reactor import EventAssociation, install, quiet
 from emulator.dicom.retrieve_scp import RETRIEVE_MODELS, RetrieveSCP
 from emulator.dicom.wire import FaultSocket, Wire
 
@@ -158,6 +158,7 @@ class EmulatorRequestHandler(RequestHandler):
             elif isinstance(event, evt.NotificationEvent):
                 for handler, args in bound:
                     assoc.bind(event, handler, args)
+        quiet(assoc)  # the server's defaults include pynetdicom's debug handlers
         acse = cast(FaultACSE, assoc.acse)
         acse.faults = ctx.faults
         acse.record = None

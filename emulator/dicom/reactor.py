@@ -43,6 +43,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, cast
 
+from pynetdicom import _handlers, evt
 from pynetdicom.association import Association
 from pynetdicom.dul import DULServiceProvider
 from pynetdicom.fsm import InvalidEventError
@@ -375,14 +376,21 @@ class EventAssociation(Association):
 
 
 def _trigger(assoc: Association, name: str) -> None:
-    from pynetdicom import evt
-
     evt.trigger(assoc, getattr(evt, name), {})
+
+
+_DEBUG_HANDLERS = (
+    (evt.EVT_DIMSE_RECV, _handlers.standard_dimse_recv_handler),
+    (evt.EVT_DIMSE_SENT, _handlers.standard_dimse_sent_handler),
+    (evt.EVT_PDU_RECV, _handlers.standard_pdu_recv_handler),
+    (evt.EVT_PDU_SENT, _handlers.standard_pdu_sent_handler),
+)
 
 
 def install(assoc: Association) -> None:
     """Give a freshly built *assoc* (an :class:`EventAssociation`, not yet started) its
-    event-driven DUL and message queue, keeping the timeouts pynetdicom set."""
+    event-driven DUL and message queue, keeping the timeouts pynetdicom set.
+    See :func:`quiet` for the debug handlers."""
     activity = threading.Event()
     assoc._activity = activity  # type: ignore[attr-defined]
     old = assoc.dul
@@ -392,3 +400,16 @@ def install(assoc: Association) -> None:
     dul.name = old.name
     assoc.dul = dul
     assoc.dimse.msg_queue = WakingQueue(activity.set)
+    quiet(assoc)
+
+
+def quiet(assoc: Association) -> None:
+    """Unbind the four handlers pynetdicom binds to every association (and server) to
+    describe each PDU and DIMSE message in its debug log, unless its logger shows debug
+    messages: each takes the AE's lock, shared by every association, and builds its text
+    before the logger drops it. Under 50 busy associations they were most of the server's
+    time."""
+    if logging.getLogger("pynetdicom").isEnabledFor(logging.DEBUG):
+        return
+    for event, handler in _DEBUG_HANDLERS:
+        assoc.unbind(event, handler)

@@ -147,3 +147,33 @@ def test_whole_message_pdus_are_byte_for_byte_what_pynetdicom_would_send(max_pdu
         5, req.DataSet.getvalue(), False, max_pdu
     )
     assert bytes(ours) == expected
+
+
+def test_accepted_associations_carry_none_of_pynetdicoms_debug_handlers(emulator):
+    """Each takes the AE-wide lock and builds its text for every PDU and message; they are
+    dropped unless pynetdicom's logger shows debug messages (it does not by default)."""
+    from pynetdicom import _handlers, evt
+
+    debug = {
+        _handlers.standard_pdu_recv_handler,
+        _handlers.standard_pdu_sent_handler,
+        _handlers.standard_dimse_recv_handler,
+        _handlers.standard_dimse_sent_handler,
+    }
+    assoc = associate(emulator.dicom_port)
+    try:
+        [server_side] = emulator._server.active_associations
+        bound = {
+            handler
+            for event in (
+                evt.EVT_PDU_RECV,
+                evt.EVT_PDU_SENT,
+                evt.EVT_DIMSE_RECV,
+                evt.EVT_DIMSE_SENT,
+            )
+            for handler, _ in server_side.get_handlers(event)
+        }
+        assert not bound & debug
+        assert assoc.send_c_echo().Status == 0x0000
+    finally:
+        assoc.release()
