@@ -24,8 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,10 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench import ENV, UID_ROOT, peak_rss_mb, run, write_files  # noqa: E402
 from tests.helpers import dcmtk_path, free_port, serve_subprocess  # noqa: E402
+from tests.orthanc import ORTHANC  # noqa: E402
+from tests.orthanc import orthanc as start_orthanc  # noqa: E402
 
-ORTHANC = shutil.which("Orthanc") or (
-    "/usr/sbin/Orthanc" if Path("/usr/sbin/Orthanc").exists() else None
-)
 DEST, GETTER = "BENCHDEST", "BENCHGET"
 
 
@@ -87,51 +84,15 @@ def emulator(work: Path, dest_port: int, fsync: bool) -> Iterator[Server]:
 
 @contextmanager
 def orthanc(work: Path, dest_port: int) -> Iterator[Server]:
-    assert ORTHANC is not None
-    root = work / "orthanc"
-    root.mkdir()
-    dicom_port, http_port = free_port(), free_port()
-    config = {
-        "Name": "bench",
-        "StorageDirectory": str(root / "storage"),
-        "IndexDirectory": str(root / "index"),
-        "DicomAet": "ORTHANC",
-        "DicomPort": dicom_port,
-        "HttpPort": http_port,
-        "RemoteAccessAllowed": False,
-        "AuthenticationEnabled": False,
-        "DicomModalities": {
-            "dest": [DEST, "127.0.0.1", dest_port],
-            "getter": [GETTER, "127.0.0.1", free_port()],
-        },
-        "DicomAlwaysAllowEcho": True,
-        "DicomAlwaysAllowStore": True,
-        "DicomAlwaysAllowFind": True,
-        "DicomAlwaysAllowMove": True,
-        "DicomAlwaysAllowGet": True,
-        "Plugins": [],
+    """Orthanc as the specs start it (tests/orthanc.py), answering any calling AE, with
+    DCMTK's TCP_NODELAY for its DICOM connections."""
+    modalities = {
+        "dest": (DEST, "127.0.0.1", dest_port),
+        "getter": (GETTER, "127.0.0.1", free_port()),
     }
-    (root / "orthanc.json").write_text(json.dumps(config))
-    log = (root / "orthanc.log").open("w")
-    proc = subprocess.Popen([ORTHANC, str(root / "orthanc.json")], stdout=log, stderr=log, env=ENV)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(
-                    "Orthanc did not start: " + (root / "orthanc.log").read_text()[-2000:]
-                )
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{http_port}/system", timeout=1).read()
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if time.monotonic() > deadline:
-                    raise SystemExit("Orthanc did not answer within 30 s") from None
-                time.sleep(0.05)  # a benchmark's start-up wait, not a test
-        yield Server("orthanc", "ORTHANC", dicom_port, proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    allow = {f"DicomAlwaysAllow{what}": True for what in ("Store", "Find", "Move", "Get")}
+    with start_orthanc(work, modalities, settings=allow, env=ENV) as server:
+        yield Server("orthanc", server.ae_title, server.dicom_port, server.pid)
 
 
 def checked(tool: str, *args: str, expect: int | None = None) -> None:

@@ -23,8 +23,9 @@ ORTHANC = shutil.which("Orthanc") or (
 class Orthanc:
     """A running Orthanc: its AE title, DICOM port and REST URL."""
 
-    def __init__(self, ae_title: str, dicom_port: int, http_port: int) -> None:
+    def __init__(self, ae_title: str, dicom_port: int, http_port: int, pid: int = 0) -> None:
         self.ae_title = ae_title
+        self.pid = pid
         self.dicom_port = dicom_port
         self.url = f"http://127.0.0.1:{http_port}"
 
@@ -42,9 +43,14 @@ class Orthanc:
 
 @contextmanager
 def orthanc(
-    tmp_path: Path, modalities: dict[str, tuple[str, str, int]], ae_title: str = "ORTHANC"
+    tmp_path: Path,
+    modalities: dict[str, tuple[str, str, int]],
+    ae_title: str = "ORTHANC",
+    settings: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Orthanc]:
-    """Orthanc with *modalities* (name → AE title, host, port), on loopback only."""
+    """Orthanc with *modalities* (name → AE title, host, port), on loopback only; *settings*
+    add to or override its configuration, *env* is its environment."""
     assert ORTHANC is not None, "Orthanc is not installed: apt-get install orthanc"
     root = tmp_path / "orthanc"
     root.mkdir()
@@ -63,13 +69,14 @@ def orthanc(
         "DicomScuTimeout": 10,
         "StorageCommitmentReportsSize": 100,
         "Plugins": [],
+        **(settings or {}),
     }
     (root / "orthanc.json").write_text(json.dumps(config))
     log = (root / "orthanc.log").open("w")
     proc = subprocess.Popen(
-        [ORTHANC, str(root / "orthanc.json")], stdout=log, stderr=subprocess.STDOUT
+        [ORTHANC, str(root / "orthanc.json")], stdout=log, stderr=subprocess.STDOUT, env=env
     )
-    server = Orthanc(ae_title, dicom_port, http_port)
+    server = Orthanc(ae_title, dicom_port, http_port, proc.pid)
     try:
 
         def ready() -> bool:
