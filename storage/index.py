@@ -22,6 +22,7 @@ from sqlite_utils import Database
 from storage import locations, schema
 from storage.attributes import Level
 from storage.errors import StorageError
+from storage.group_commit import GroupCommit, Pending
 from storage.records import InstanceRecord
 from storage.values import utc_now
 
@@ -88,20 +89,7 @@ def _upsert_sql(level: Level) -> tuple[str, list[str]]:
     return sql, columns
 
 
-class _Pending:
-    """One :meth:`Index.add_instance` call waiting in a group commit."""
-
-    __slots__ = ("done", "error", "item", "result")
-
-    def __init__(self, item: tuple[InstanceRecord, str, int, str]) -> None:
-        self.item = item
-        self.result: str | None = None
-        self.error: BaseException | None = None
-        self.done = threading.Event()
-
-    def finish(self, result: str | None = None, error: BaseException | None = None) -> None:
-        self.result, self.error = result, error
-        self.done.set()
+_Row = tuple[InstanceRecord, str, int, str]  # record, path, size, source AE
 
 
 class Index:
@@ -132,9 +120,7 @@ class Index:
             conn.execute("PRAGMA foreign_keys=OFF")
             schema.apply(self._db)
         self._write_lock = threading.RLock()
-        self._batch: list[_Pending] = []  # add_instance calls waiting for a commit
-        self._batch_lock = threading.Condition()
-        self._batch_writer = False  # a caller is committing batches
+        self._group: GroupCommit[_Row, str] = GroupCommit(lambda b: self._commit_batch(b))
         self._upserts = {level: _upsert_sql(level) for level in Level}
         self._pool: list[sqlite3.Connection] = []
         self._pool_lock = threading.Lock()
@@ -217,49 +203,13 @@ class Index:
         Returns the relative path of the replaced file (for the caller to delete after this
         commit), or None if the instance is new. Returns only once the row is committed.
 
-        Concurrent callers share commits (group commit): the first becomes the writer and
-        indexes, in one transaction, every instance that arrived meanwhile; the others wait
-        for that commit. Alone, a caller commits its own row at once, as before. Should one
-        row fail, the batch is rolled back and each row is tried in a transaction of its own,
-        so that only the failing caller sees the error.
+        Concurrent callers share commits (:mod:`storage.group_commit`). Should one row fail,
+        the batch is rolled back and each row is tried in a transaction of its own, so that
+        only the failing caller sees the error.
         """
-        entry = _Pending((record, path, size, source_ae))
-        with self._batch_lock:
-            self._batch.append(entry)
-            while not entry.done.is_set() and self._batch_writer:
-                self._batch_lock.wait()
-            if not entry.done.is_set():
-                self._batch_writer = True
-        if not entry.done.is_set():
-            self._write_batches()
-        if entry.error is not None:
-            raise entry.error
-        return entry.result
+        return self._group.submit((record, path, size, source_ae))
 
-    def _write_batches(self) -> None:
-        """As the writer: commit batches until nobody waits (see :meth:`add_instance`)."""
-        batch: list[_Pending] = []
-        try:
-            while True:
-                with self._batch_lock:
-                    batch, self._batch = self._batch, []
-                    if not batch:
-                        self._batch_writer = False
-                        self._batch_lock.notify_all()
-                        return
-                self._commit_batch(batch)
-                with self._batch_lock:
-                    self._batch_lock.notify_all()
-        except BaseException as exc:  # never leave a waiting caller without an answer
-            for entry in batch:
-                if not entry.done.is_set():
-                    entry.finish(error=exc)
-            with self._batch_lock:
-                self._batch_writer = False
-                self._batch_lock.notify_all()
-            raise
-
-    def _commit_batch(self, batch: list[_Pending]) -> None:
+    def _commit_batch(self, batch: list[Pending[_Row, str]]) -> None:
         now = utc_now()
         with self._write_lock:
             try:

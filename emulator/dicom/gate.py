@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.dicom.reactor import Wakeup
+from emulator.dicom.wakeup import Wakeup
 from emulator.logfmt import kv
 
 log = logging.getLogger("emulator.dicom")

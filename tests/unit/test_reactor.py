@@ -19,7 +19,8 @@ from pynetdicom.presentation import negotiate_as_acceptor
 from pynetdicom.sop_class import CTImageStorage, Verification
 from pynetdicom.timer import Timer
 
-from emulator.dicom.reactor import EventAssociation, EventDUL, Wakeup, WakingQueue, install
+from emulator.dicom.reactor import EventAssociation, EventDUL, install
+from emulator.dicom.wakeup import Wakeup, WakingQueue
 from tests.helpers import associate
 
 _MODE = "acceptor"
