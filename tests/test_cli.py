@@ -344,3 +344,16 @@ def test_main_leaves_logging_as_it_found_it(tmp_path):
     after = (root.handlers[:], root.level, logging.getLogger("pydicom").level)
     assert after == before
     assert warnings.filters == filters
+
+
+def test_pynetdicom_formats_response_identifiers_only_while_debugging_and_is_put_back():
+    from pynetdicom import _config
+
+    from emulator.cli import _logging
+
+    before = _config.LOG_RESPONSE_IDENTIFIERS
+    with _logging("info"):
+        assert _config.LOG_RESPONSE_IDENTIFIERS is False
+    with _logging("debug"):
+        assert _config.LOG_RESPONSE_IDENTIFIERS is True
+    assert before == _config.LOG_RESPONSE_IDENTIFIERS
