@@ -178,3 +178,41 @@ def test_accepted_associations_carry_none_of_pynetdicoms_debug_handlers(emulator
         assert assoc.send_c_echo().Status == 0x0000
     finally:
         assoc.release()
+
+
+def test_a_wakeup_closed_never_touches_the_descriptor_number_again():
+    """A late put to a finished association's queue must not write 8 bytes into whatever
+    socket or file got the closed eventfd's number."""
+    import os
+
+    read_end, write_end = os.pipe()
+    wakeup = Wakeup()
+    number = wakeup.fileno()
+    wakeup.close()
+    os.dup2(write_end, number)  # the number now belongs to someone else's stream
+    try:
+        wakeup.set()
+        wakeup.clear()
+        os.set_blocking(read_end, False)
+        with pytest.raises(BlockingIOError):
+            os.read(read_end, 8)  # nothing was written into it
+    finally:
+        for fd in (number, read_end, write_end):
+            os.close(fd)
+
+
+def test_an_outgoing_socket_once_connected_still_says_so_after_it_closed():
+    """pynetdicom's requestor reads ``_is_connected`` after its A-ASSOCIATE-RQ went out; a
+    peer that rejects at once has the connection closed by then, which must not read as a
+    refused connection."""
+    from pynetdicom.transport import AddressInformation
+
+    from emulator.dicom.outgoing import prepare_outgoing
+
+    assoc = Association(AE(), "requestor")
+    sock = prepare_outgoing(assoc, AddressInformation("127.0.0.1", 0), None)
+    assert sock._is_connected is False  # not yet: a failed connect still reads False
+    sock._is_connected = True
+    sock.close()
+    assert sock.socket is None
+    assert sock._is_connected is True
