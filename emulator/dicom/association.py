@@ -116,11 +116,13 @@ class EmulatorRequestHandler(RequestHandler):
         assoc = self._create_association()
         server.associations.add(assoc)
         tracker: AssociationTracker = server.tracker
-        if self.handoff.record is not None:  # opened by the connection gate when it accepted
-            tracker.put(assoc, self.handoff.record)
-        evt.trigger(assoc, evt.EVT_CONN_OPEN, {"address": self.client_address})
         ctx: ServiceContext = server.service_context
-        record = tracker.get(assoc)
+        # the journal record the connection gate opened when it accepted the connection
+        record = self.handoff.record or ctx.journal.open_association(
+            f"{self.client_address[0]}:{self.client_address[1]}"
+        )
+        tracker.put(assoc, record)
+        evt.trigger(assoc, evt.EVT_CONN_OPEN, {"address": self.client_address})
         acse = assoc.acse
         if isinstance(acse, FaultACSE):
             acse.record = record  # for the release phase

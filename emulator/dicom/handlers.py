@@ -33,7 +33,6 @@ from emulator.dicom.notifications import (
     handle_aborted,
     handle_accepted,
     handle_conn_close,
-    handle_conn_open,
     handle_rejected,
     handle_released,
     handle_requested,
@@ -407,7 +406,6 @@ def handlers(ctx: ServiceContext, tracker: AssociationTracker) -> list[EventHand
     """
     args = [ctx, tracker]
     return [
-        (evt.EVT_CONN_OPEN, handle_conn_open, args),
         (evt.EVT_REQUESTED, handle_requested, args),
         (evt.EVT_ACCEPTED, handle_accepted, args),
         (evt.EVT_REJECTED, handle_rejected, args),

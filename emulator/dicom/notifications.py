@@ -39,13 +39,6 @@ class AssociationTracker:
             return self._records.pop(id(assoc), None)
 
 
-def handle_conn_open(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
-    if tracker.get(event.assoc) is not None:
-        return  # the connection gate opened the record when it accepted the connection
-    host, port = event.assoc.requestor.address, event.assoc.requestor.port
-    tracker.put(event.assoc, ctx.journal.open_association(f"{host}:{port}"))
-
-
 def end_unassociated(ctx: ServiceContext, record: AssociationRecord, why: str) -> None:
     """A connection that ended at the gate, before any A-ASSOCIATE-RQ: outcome ``closed``,
     one log line saying why."""

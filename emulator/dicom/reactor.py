@@ -171,13 +171,9 @@ class EventDUL(DULServiceProvider):
         DT-1 action does nothing else (encode, send, stay in Sta6), and skipping the hand-off
         to this loop saves a wake-up and a queue trip per PDU, 32 of them for a 512 KiB
         instance at 16 KiB PDUs. Anything else, or anything queued ahead, takes the queue."""
-        if isinstance(primitive, P_DATA) and self.to_provider_queue.empty():
+        if isinstance(primitive, P_DATA):
             with self._send_lock:
-                if (
-                    self.state_machine.current_state == "Sta6"
-                    and self.to_provider_queue.empty()
-                    and self.socket is not None
-                ):
+                if self._direct():
                     self._send(P_DATA_TF(primitive))
                     return
         super().send_pdu(primitive)
@@ -186,14 +182,19 @@ class EventDUL(DULServiceProvider):
         """Encoded P-DATA-TF PDUs, written at once from the caller's thread while established
         and nothing is queued ahead (see :meth:`send_pdu`); False: not sent, queue them."""
         with self._send_lock:
-            if (
-                self.state_machine.current_state != "Sta6"
-                or not self.to_provider_queue.empty()
-                or self.socket is None
-            ):
+            if not self._direct():
                 return False
-            self.socket.send(data)  # type: ignore[arg-type]  # sendall takes a bytearray
+            self.socket.send(data)  # type: ignore[union-attr, arg-type]  # sendall: bytearray
             return True
+
+    def _direct(self) -> bool:
+        """Under ``_send_lock``: may a PDU skip the queue? Established (Sta6), nothing queued
+        ahead of it, a socket to write to."""
+        return (
+            self.state_machine.current_state == "Sta6"
+            and self.to_provider_queue.empty()
+            and self.socket is not None
+        )
 
     def _send(self, pdu: Any) -> None:
         with self._send_lock:  # the loop's own sends and the fast path never interleave
