@@ -128,10 +128,30 @@ class CommandCheckingDIMSE(DIMSEServiceProvider):
         return cached[1]
 
 
+def send_encoded(
+    assoc: Any, context_id: int, command: bytes, data: bytes | memoryview = b""
+) -> bool:
+    """Send a message whose command set is already encoded (:mod:`emulator.dicom.command_set`)
+    and whose data set, if any, is *data*, as whole P-DATA-TF PDUs in one write (see
+    ``_send_whole``). False when it cannot go that way: an association not on the event
+    loops, not established, something queued ahead, or a handler bound to EVT_DIMSE_SENT that
+    expects pynetdicom's message object; the caller then sends it through pynetdicom."""
+    send_raw = getattr(assoc.dul, "send_raw", None)
+    if send_raw is None or assoc.get_handlers(evt.EVT_DIMSE_SENT):
+        return False
+    limit = assoc.dimse.maximum_pdu_size
+    raw = pdata_pdus(context_id, command, True, limit)
+    if len(data):
+        raw += pdata_pdus(context_id, data, False, limit)
+    return bool(send_raw(raw))
+
+
 _PDV_HEADER = struct.Struct(">BBLLBB")  # PDU type, reserved, PDU length, PDV length, ID, flags
 
 
-def pdata_pdus(context_id: int, value: bytes, command: bool, max_pdu: int) -> bytearray:
+def pdata_pdus(
+    context_id: int, value: bytes | memoryview, command: bool, max_pdu: int
+) -> bytearray:
     """*value* (an encoded command set or data set) as P-DATA-TF PDUs of one PDV each, at
     most *max_pdu* bytes of PDVs per PDU (0: unlimited), as PS3.8 9.3.5 and Annex E say and
     pynetdicom fragments them: bit 0 of the control header marks a command, bit 1 the last

@@ -21,13 +21,14 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, cast
 
-from pydicom.dataset import Dataset
 from pydicom.uid import UID
 from pynetdicom.association import Association
 from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import split_dataset
 from pynetdicom.transport import AddressInformation, AssociationSocket
 
+from emulator.dicom import command_set
+from emulator.dicom.commands import send_encoded
 from emulator.dicom.reactor import EventAssociation, install
 from emulator.dicom.wire import FaultSocket, Wire
 
@@ -90,12 +91,16 @@ def send_stored(
     originator_aet: str | None = None,
     originator_id: int | None = None,
     uids: tuple[str, str, str] | None = None,
-) -> Dataset:
-    """C-STORE the data set of the Part 10 file at *path* exactly as stored: no decoding and
-    no re-encoding, where ``send_c_store`` would read the whole file into a Dataset and
-    serialize it again. What pynetdicom's ``send_c_store`` does otherwise, it does here too
-    (the context for the file's SOP class and transfer syntax, the pause of the association's
-    loop around the exchange, the response's status as a Dataset).
+) -> int | None:
+    """C-STORE the data set of the Part 10 file at *path* exactly as stored, and return the
+    response's status (None: no valid response; the association is then aborted, as
+    pynetdicom does).
+
+    Where ``send_c_store`` would read the whole file into a Dataset, serialize it again and
+    build the command set as another Dataset, here the data set's bytes are sent as they
+    are, after a command set written by :mod:`emulator.dicom.command_set`. What pynetdicom's
+    ``send_c_store`` does otherwise, it does here too: the context for the file's SOP class
+    and transfer syntax, the pause of the association's loop around the exchange.
 
     *uids* (SOP class, SOP instance, transfer syntax), as the index has them, spare reading
     the file meta information with pydicom; without them it is read from the file.
@@ -116,28 +121,37 @@ def send_stored(
             str(file_meta.get("MediaStorageSOPInstanceUID", "")),
             str(file_meta.get("TransferSyntaxUID", "")),
         )
-    sop_class, sop_instance, syntax = (UID(uid) for uid in uids)
-    context = assoc._get_valid_context(sop_class, syntax, "scu", allow_conversion=False)
-    req = C_STORE()
-    req.MessageID = msg_id
-    req.Priority = 2  # as send_c_store
-    req.MoveOriginatorApplicationEntityTitle = originator_aet
-    req.MoveOriginatorMessageID = originator_id
-    req.AffectedSOPClassUID = sop_class
-    req.AffectedSOPInstanceUID = sop_instance
-    req.DataSet = BytesIO(memoryview(content)[offset:])
+    sop_class, sop_instance, syntax = uids
+    context = assoc._get_valid_context(UID(sop_class), UID(syntax), "scu", allow_conversion=False)
+    context_id = cast(int, context.context_id)
+    data = memoryview(content)[offset:]
+    command = command_set.c_store_rq(
+        msg_id, sop_class, sop_instance, 2, originator_aet, originator_id
+    )  # priority medium, as send_c_store
     assoc._reactor_checkpoint.clear()
     while not assoc._is_paused:
         time.sleep(0.0001)  # pynetdicom's own hand-shake with its loop (send_c_store)
     try:
-        assoc.dimse.send_msg(req, cast(int, context.context_id))
+        if not send_encoded(assoc, context_id, command, data):
+            req = C_STORE()
+            req.MessageID = msg_id
+            req.Priority = 2
+            req.MoveOriginatorApplicationEntityTitle = originator_aet
+            req.MoveOriginatorMessageID = originator_id
+            req.AffectedSOPClassUID = sop_class
+            req.AffectedSOPInstanceUID = sop_instance
+            req.DataSet = BytesIO(data)
+            assoc.dimse.send_msg(req, context_id)
         _, rsp = assoc.dimse.get_msg(block=True)
     finally:
         assoc._reactor_checkpoint.set()
     if rsp is None:
         assoc._handle_no_response()
-        return Dataset()
-    return assoc._check_received_status(rsp)
+        return None
+    if isinstance(rsp, C_STORE) and rsp.is_valid_response and rsp.Status is not None:
+        return rsp.Status
+    status = assoc._check_received_status(rsp).get("Status")  # logs it, aborts
+    return None if status is None else int(status)
 
 
 def prepare_outgoing(

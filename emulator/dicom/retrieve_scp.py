@@ -23,6 +23,8 @@ from pynetdicom.dimse_primitives import C_GET, C_MOVE
 from pynetdicom.dsutils import decode, encode
 from pynetdicom.presentation import PresentationContext
 
+from emulator.dicom import command_set
+from emulator.dicom.commands import send_encoded
 from emulator.dicom.context import ServiceContext
 from emulator.dicom.faults import PROCEED, Verdict, association_event, retrieve_failures, summary
 from emulator.dicom.outgoing import send_stored
@@ -97,6 +99,7 @@ class RetrieveSCP:
         self.is_move = isinstance(req, C_MOVE)
         self.service = "C-MOVE" if self.is_move else "C-GET"
         self.context_id = int(context.context_id or 0)
+        self.sop_class = str(req.AffectedSOPClassUID)
         self.syntax = UID(context.transfer_syntax[0])
         self.keys: dict[str, Any] = {}  # what scenario rules match: level, keys, destination
         self.modifier: Any = None  # a fail_suboperations or refuse_destination rule
@@ -140,6 +143,19 @@ class RetrieveSCP:
         failed_uids: list[str] | None = None,
         offending: int | None = None,
     ) -> None:
+        if counts is not None and not comment and not failed_uids and offending is None:
+            command = command_set.retrieve_rsp(
+                command_set.C_MOVE_RSP if self.is_move else command_set.C_GET_RSP,
+                int(self.req.MessageID or 0),
+                self.sop_class,
+                status,
+                counts.remaining if status in (PENDING, CANCEL) else None,
+                counts.completed,
+                counts.failed,
+                counts.warning,
+            )
+            if send_encoded(self.assoc, self.context_id, command):
+                return
         rsp = C_MOVE() if self.is_move else C_GET()
         rsp.MessageIDBeingRespondedTo = self.req.MessageID
         rsp.AffectedSOPClassUID = self.req.AffectedSOPClassUID
@@ -366,40 +382,32 @@ class RetrieveSCP:
             log.info("sub-operation failed for sop_instance=%s: the destination is gone", uid)
             return "failed"
         try:
-            status = None
             if self.ctx.instances.is_file(row["path"]):
                 try:  # as stored, when a context has its syntax: nothing decoded
                     path = self.ctx.files.path(row["path"])
                     uids = (row["sop_class_uid"], uid, row["transfer_syntax_uid"])
-                    status = send_stored(sender, path, msg_id, **extra, uids=uids)
+                    return outcome(send_stored(sender, path, msg_id, **extra, uids=uids), uid)
                 except ValueError:
-                    status = None  # convert below
-            if status is None:
-                ds = retrieve.load_instance(self.ctx, row["path"])
-                try:
-                    status = sender.send_c_store(ds, msg_id=msg_id, **extra)
-                except ValueError:  # no context takes it as stored: convert, then try again
-                    syntax = ds.file_meta.TransferSyntaxUID
-                    if syntax.is_compressed:
-                        ds = retrieve.decompressed(ds)
-                    elif not syntax.is_little_endian:
-                        ds = retrieve.little_endian(ds)
-                    else:
-                        raise
-                    status = sender.send_c_store(ds, msg_id=msg_id, **extra)
+                    pass  # convert below
+            ds = retrieve.load_instance(self.ctx, row["path"])
+            try:
+                status = sender.send_c_store(ds, msg_id=msg_id, **extra)
+            except ValueError:  # no context takes it as stored: convert, then try again
+                syntax = ds.file_meta.TransferSyntaxUID
+                if syntax.is_compressed:
+                    ds = retrieve.decompressed(ds)
+                elif not syntax.is_little_endian:
+                    ds = retrieve.little_endian(ds)
+                else:
+                    raise
+                status = sender.send_c_store(ds, msg_id=msg_id, **extra)
         except (OSError, StorageError, InvalidDicomError, ValueError, AttributeError) as exc:
             log.info("sub-operation failed for sop_instance=%s: %s", uid, exc)
             return "failed"
         except RuntimeError as exc:  # pynetdicom: the sub-association is gone (aborted, timed out)
             log.info("sub-operation failed for sop_instance=%s: %s", uid, exc)
             return "failed"
-        code = status.get("Status") if status else None
-        if code == SUCCESS:
-            return "completed"
-        if code in _WARNINGS:
-            return "warning"
-        log.info("destination answered 0x%04X for sop_instance=%s", code or 0xFFFF, uid)
-        return "failed"
+        return outcome(status.get("Status") if status else None, uid)
 
     def final(self, counts: Counts) -> None:
         """The final response (PS3.4 C.4.2.1.5): Success, Warning 0xB000 or Failure 0xA702."""
@@ -420,6 +428,16 @@ class RetrieveSCP:
         )
         self.respond(status, counts, comment, failed_uids=counts.failed_uids or None)
         self.finish(status, "failure" if counts.failed else "ok", comment, counts)
+
+
+def outcome(code: int | None, uid: str) -> str:
+    """A sub-operation's outcome from the status its C-STORE got (None: no response)."""
+    if code == SUCCESS:
+        return "completed"
+    if code in _WARNINGS:
+        return "warning"
+    log.info("destination answered 0x%04X for sop_instance=%s", code or 0xFFFF, uid)
+    return "failed"
 
 
 def refusal(sender: Association, destination: retrieve.Destination) -> str:

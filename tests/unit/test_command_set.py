@@ -1,0 +1,90 @@
+"""Command sets written by emulator/dicom/command_set.py are the bytes pynetdicom writes.
+
+The emulator writes the C-STORE-RQs of its C-MOVE and C-GET sub-operations, and their Pending
+and final responses, without pynetdicom's Dataset round trip. A peer must not be able to tell:
+each spec builds the same message through pynetdicom's primitives and compares the bytes.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import pytest
+from pydicom.dataset import Dataset
+from pynetdicom.dimse_messages import C_GET_RSP, C_MOVE_RSP, C_STORE_RQ
+from pynetdicom.dimse_primitives import C_GET, C_MOVE, C_STORE
+from pynetdicom.dsutils import decode, encode
+from pynetdicom.sop_class import (
+    CTImageStorage,
+    PatientRootQueryRetrieveInformationModelGet,
+    StudyRootQueryRetrieveInformationModelMove,
+)
+
+from emulator.dicom import command_set
+
+
+def pynetdicom_bytes(message, primitive) -> bytes:
+    message.primitive_to_message(primitive)
+    return bytes(encode(message.command_set, True, True) or b"")
+
+
+@pytest.mark.parametrize(
+    ("instance", "originator", "originator_id"),
+    [
+        ("1.2.3.45", "MOVESCU", 3),  # even UID, odd AE title: space padded
+        ("1.2.3.4", "ORIGIN16CHARSAE!", 65535),  # odd UID: NUL padded; a 16-character title
+        ("1.2.840.113619.2.55.3.604688119.969.1268071029.320", None, None),  # a C-GET's
+    ],
+)
+def test_a_c_store_rq_is_byte_for_byte_pynetdicoms(instance, originator, originator_id):
+    primitive = C_STORE()
+    primitive.MessageID = 7
+    primitive.Priority = 2
+    primitive.AffectedSOPClassUID = CTImageStorage
+    primitive.AffectedSOPInstanceUID = instance
+    primitive.MoveOriginatorApplicationEntityTitle = originator
+    primitive.MoveOriginatorMessageID = originator_id
+    primitive.DataSet = BytesIO(b"\x08\x00\x05\x00\x00\x00\x00\x00")
+    ours = command_set.c_store_rq(7, CTImageStorage, instance, 2, originator, originator_id)
+    assert ours == pynetdicom_bytes(C_STORE_RQ(), primitive)
+
+
+@pytest.mark.parametrize(
+    ("move", "status", "remaining", "counts"),
+    [
+        (True, 0xFF00, 99, (1, 0, 0)),  # Pending
+        (True, 0x0000, None, (100, 0, 0)),  # Success: no Remaining
+        (False, 0xFE00, 3, (1, 2, 4)),  # Cancel
+        (False, 0xB000, None, (60000, 5, 65535)),  # Warning, large counts
+    ],
+)
+def test_a_retrieve_response_is_byte_for_byte_pynetdicoms(move, status, remaining, counts):
+    completed, failed, warning = counts
+    primitive = C_MOVE() if move else C_GET()
+    sop_class = (
+        StudyRootQueryRetrieveInformationModelMove
+        if move
+        else PatientRootQueryRetrieveInformationModelGet
+    )
+    primitive.MessageIDBeingRespondedTo = 41
+    primitive.AffectedSOPClassUID = sop_class
+    primitive.Status = status
+    primitive.NumberOfRemainingSuboperations = remaining
+    primitive.NumberOfCompletedSuboperations = completed
+    primitive.NumberOfFailedSuboperations = failed
+    primitive.NumberOfWarningSuboperations = warning
+    field = command_set.C_MOVE_RSP if move else command_set.C_GET_RSP
+    ours = command_set.retrieve_rsp(
+        field, 41, sop_class, status, remaining, completed, failed, warning
+    )
+    assert ours == pynetdicom_bytes(C_MOVE_RSP() if move else C_GET_RSP(), primitive)
+
+
+def test_a_command_set_decodes_to_what_was_put_in():
+    raw = command_set.c_store_rq(65535, CTImageStorage, "1.2.3", 0, "AE", 1)
+    decoded: Dataset = decode(BytesIO(raw), True, True)
+    assert decoded.CommandGroupLength == len(raw) - 12
+    assert decoded.MessageID == 65535
+    assert decoded.AffectedSOPInstanceUID == "1.2.3"
+    assert decoded.MoveOriginatorApplicationEntityTitle == "AE"
+    assert decoded.CommandDataSetType == command_set.DATA_SET
