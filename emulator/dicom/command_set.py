@@ -32,6 +32,8 @@ _VR = {
 }
 
 C_STORE_RQ = 0x0001
+C_STORE_RSP = 0x8001
+C_FIND_RSP = 0x8020
 C_GET_RSP = 0x8010
 C_MOVE_RSP = 0x8021
 DATA_SET = 0x0001  # Command Data Set Type: a data set follows
@@ -78,6 +80,27 @@ def c_store_rq(
             (0x1000, sop_instance),
             (0x1030, originator_aet or None),
             (0x1031, originator_id),
+        ]
+    )
+
+
+def response(
+    command_field: int,
+    responding_to: int,
+    sop_class: str,
+    status: int,
+    sop_instance: str | None = None,
+) -> bytes:
+    """A response with no data set and no status fields beyond Status: a C-STORE-RSP
+    (PS3.7 9.3.1.2, with its Affected SOP Instance UID) or a final C-FIND-RSP (9.3.2.2)."""
+    return encode(
+        [
+            (0x0002, sop_class),
+            (0x0100, command_field),
+            (0x0120, responding_to),
+            (0x0800, NO_DATA_SET),
+            (0x0900, status),
+            (0x1000, sop_instance),
         ]
     )
 

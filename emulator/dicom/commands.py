@@ -27,10 +27,11 @@ from pydicom.uid import UID
 from pynetdicom import evt
 from pynetdicom.dimse import _RQ_TO_MESSAGE, _RSP_TO_MESSAGE, DIMSEServiceProvider
 from pynetdicom.dimse_messages import C_FIND_RSP, DIMSEMessage
-from pynetdicom.dimse_primitives import C_FIND
+from pynetdicom.dimse_primitives import C_FIND, C_STORE
 from pynetdicom.dsutils import encode
 from pynetdicom.pdu_primitives import P_DATA
 
+from emulator.dicom import command_set
 from emulator.logfmt import kv
 from storage.uids import uid_problem
 
@@ -67,7 +68,11 @@ class CommandCheckingDIMSE(DIMSEServiceProvider):
         """A pending C-FIND response goes out as one P-DATA-TF PDU holding both its command
         and its identifier (PS3.8 9.3.5 allows several PDVs per PDU), with the command set
         encoded once per request: pending responses differ only in their identifiers.
-        Anything else, or a response too large for one PDU, is pynetdicom's to send."""
+        C-STORE responses and final C-FIND responses without error fields get a command set
+        written by :mod:`emulator.dicom.command_set`. Anything else, or a response too large
+        for one PDU, is pynetdicom's to send."""
+        if self._send_simple_response(primitive, context_id):
+            return
         if (
             isinstance(primitive, C_FIND)
             and primitive.MessageIDBeingRespondedTo is not None
@@ -85,6 +90,32 @@ class CommandCheckingDIMSE(DIMSEServiceProvider):
                 self.dul.send_pdu(pdata)
                 return
         self._send_whole(primitive, context_id)
+
+    def _send_simple_response(self, primitive: Any, context_id: int) -> bool:
+        """A C-STORE-RSP, or a C-FIND-RSP with no identifier, whose only status field is
+        Status, written straight to bytes; False: not such a response, or not sent."""
+        if (
+            not isinstance(primitive, (C_STORE, C_FIND))
+            or primitive.MessageIDBeingRespondedTo is None
+            or primitive.Status is None
+            or primitive.ErrorComment is not None
+            or primitive.OffendingElement is not None
+        ):
+            return False
+        if isinstance(primitive, C_STORE):
+            field, instance = command_set.C_STORE_RSP, primitive.AffectedSOPInstanceUID
+        elif primitive.Identifier is None:
+            field, instance = command_set.C_FIND_RSP, None
+        else:
+            return False
+        command = command_set.response(
+            field,
+            primitive.MessageIDBeingRespondedTo,
+            str(primitive.AffectedSOPClassUID or ""),
+            primitive.Status,
+            str(instance) if instance else None,
+        )
+        return send_encoded(self.assoc, context_id, command)
 
     def _send_whole(self, primitive: Any, context_id: int) -> None:
         """pynetdicom's ``send_msg``, writing the whole message at once: its P-DATA-TF PDUs

@@ -11,12 +11,13 @@ from io import BytesIO
 
 import pytest
 from pydicom.dataset import Dataset
-from pynetdicom.dimse_messages import C_GET_RSP, C_MOVE_RSP, C_STORE_RQ
-from pynetdicom.dimse_primitives import C_GET, C_MOVE, C_STORE
+from pynetdicom.dimse_messages import C_FIND_RSP, C_GET_RSP, C_MOVE_RSP, C_STORE_RQ, C_STORE_RSP
+from pynetdicom.dimse_primitives import C_FIND, C_GET, C_MOVE, C_STORE
 from pynetdicom.dsutils import decode, encode
 from pynetdicom.sop_class import (
     CTImageStorage,
     PatientRootQueryRetrieveInformationModelGet,
+    StudyRootQueryRetrieveInformationModelFind,
     StudyRootQueryRetrieveInformationModelMove,
 )
 
@@ -88,3 +89,28 @@ def test_a_command_set_decodes_to_what_was_put_in():
     assert decoded.AffectedSOPInstanceUID == "1.2.3"
     assert decoded.MoveOriginatorApplicationEntityTitle == "AE"
     assert decoded.CommandDataSetType == command_set.DATA_SET
+
+
+@pytest.mark.parametrize("status", [0x0000, 0xB007, 0xA700])
+def test_a_c_store_rsp_is_byte_for_byte_pynetdicoms(status):
+    primitive = C_STORE()
+    primitive.MessageIDBeingRespondedTo = 12
+    primitive.AffectedSOPClassUID = CTImageStorage
+    primitive.AffectedSOPInstanceUID = "1.2.826.0.1.3680043.10.1089.9.1.1.1"
+    primitive.Status = status
+    ours = command_set.response(
+        command_set.C_STORE_RSP, 12, CTImageStorage, status, "1.2.826.0.1.3680043.10.1089.9.1.1.1"
+    )
+    assert ours == pynetdicom_bytes(C_STORE_RSP(), primitive)
+
+
+@pytest.mark.parametrize("status", [0x0000, 0xFE00, 0xC000])
+def test_a_final_c_find_rsp_is_byte_for_byte_pynetdicoms(status):
+    primitive = C_FIND()
+    primitive.MessageIDBeingRespondedTo = 1
+    primitive.AffectedSOPClassUID = StudyRootQueryRetrieveInformationModelFind
+    primitive.Status = status
+    ours = command_set.response(
+        command_set.C_FIND_RSP, 1, StudyRootQueryRetrieveInformationModelFind, status
+    )
+    assert ours == pynetdicom_bytes(C_FIND_RSP(), primitive)
