@@ -1,9 +1,11 @@
-"""The emulator's association: pynetdicom's, with C-MOVE and C-GET served by our own SCP.
+"""The emulator's association: pynetdicom's, with C-FIND, C-MOVE and C-GET served by our own
+SCPs.
 
 pynetdicom picks a service class per request inside ``Association._serve_request``; there is
 no public hook to replace one service. The server's request handler therefore gives each new
-association this subclass, which routes C-MOVE and C-GET requests to
-:class:`~emulator.dicom.retrieve_scp.RetrieveSCP` and leaves every other request to
+association this subclass, which routes C-FIND requests to
+:class:`~emulator.dicom.find_scp.FindSCP`, C-MOVE and C-GET requests to
+:class:`~emulator.dicom.retrieve_scp.RetrieveSCP`, and leaves every other request to
 pynetdicom, with the same bookkeeping pynetdicom does around a service class (pausing the
 reactor so sub-operations can use the association, clearing C-CANCEL requests).
 """
@@ -11,6 +13,7 @@ reactor so sub-operations can use the association, clearing C-CANCEL requests).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -18,13 +21,16 @@ from typing import TYPE_CHECKING, Any, cast
 from pynetdicom import evt
 from pynetdicom._globals import MODE_ACCEPTOR
 from pynetdicom.association import Association
-from pynetdicom.dimse_primitives import C_GET, C_MOVE, C_STORE
+from pynetdicom.dimse_primitives import C_FIND, C_GET, C_MOVE, C_STORE
+from pynetdicom.presentation import PresentationContext
 from pynetdicom.service_class import StorageServiceClass
 from pynetdicom.transport import RequestHandler
 
+from emulator.dicom import find_scp
 from emulator.dicom.commands import CommandCheckingDIMSE
-from emulator.dicom.contexts import RETIRED_STORAGE
+from emulator.dicom.contexts import FIND_MODELS, RETIRED_STORAGE, ModalityWorklistInformationFind
 from emulator.dicom.faults import FaultACSE
+from emulator.dicom.find_scp import FindSCP
 from emulator.dicom.reactor import EventAssociation, install, quiet
 from emulator.dicom.retrieve_scp import RETRIEVE_MODELS, RetrieveSCP
 from emulator.dicom.wire import FaultSocket, Wire
@@ -60,30 +66,43 @@ class EmulatorAssociation(EventAssociation):
         install(self)
 
     def _serve_request(self, msg: Any, context_id: int) -> None:
-        if (
-            isinstance(msg, C_STORE)
-            and msg.is_valid_request
-            and str(msg.AffectedSOPClassUID) in RETIRED_STORAGE
-            and context_id in self._accepted_cx
-            and not self._sent_release
-        ):
-            # pynetdicom knows no service class for these: serve them as any storage class
-            self.dimse.cancel_req = {}
-            self._is_paused = True
-            try:
-                StorageServiceClass(self).SCP(msg, self._accepted_cx[context_id])
-            finally:
-                self._is_paused = False
-                self.dimse.cancel_req = {}
-            return
-        is_retrieve = isinstance(msg, (C_MOVE, C_GET)) and msg.is_valid_request
-        if not is_retrieve or str(msg.AffectedSOPClassUID) not in RETRIEVE_MODELS:
-            super()._serve_request(msg, context_id)
-            return
         context = self._accepted_cx.get(context_id)
-        if context is None or self._sent_release:
+        if context is None or self._sent_release or not msg.is_valid_request:
             super()._serve_request(msg, context_id)  # pynetdicom logs and aborts or ignores
             return
+        sop_class = str(getattr(msg, "AffectedSOPClassUID", None) or "")
+        if isinstance(msg, C_STORE) and sop_class in RETIRED_STORAGE:
+            # pynetdicom knows no service class for these: serve them as any storage class
+            self._serve(lambda: StorageServiceClass(self).SCP(msg, context))
+        elif isinstance(msg, C_FIND) and self._is_own_find(sop_class, context):
+            batch = self.service_context.scenario.engine is None
+            self._serve(lambda: FindSCP(self, msg, context, batch).run())
+        elif isinstance(msg, (C_MOVE, C_GET)) and sop_class in RETRIEVE_MODELS:
+            self._serve(lambda: self._retrieve(msg, context))
+        else:
+            super()._serve_request(msg, context_id)
+
+    def _serve(self, service: Callable[[], None]) -> None:
+        """Run *service* with the bookkeeping pynetdicom does around a service class: the
+        loop paused (sub-operations of a C-GET use this association), C-CANCELs cleared."""
+        self.dimse.cancel_req = {}
+        self._is_paused = True
+        try:
+            service()
+        finally:
+            self._is_paused = False
+            self.dimse.cancel_req = {}
+
+    def _is_own_find(self, sop_class: str, context: PresentationContext) -> bool:
+        """A C-FIND of a class the emulator answers, on a context of that class, is for
+        :class:`~emulator.dicom.find_scp.FindSCP` (pynetdicom answers anything else)."""
+        return (
+            str(context.abstract_syntax) == sop_class
+            and (sop_class in FIND_MODELS or sop_class == ModalityWorklistInformationFind)
+            and find_scp.serves(self)
+        )
+
+    def _retrieve(self, msg: C_GET | C_MOVE, context: PresentationContext) -> None:
         ctx = self.service_context
         record = ctx.journal.start_message(
             self.tracker.get(self),
@@ -91,17 +110,12 @@ class EmulatorAssociation(EventAssociation):
             "C-MOVE" if isinstance(msg, C_MOVE) else "C-GET",
             sop_class=str(msg.AffectedSOPClassUID),
         )
-        self.dimse.cancel_req = {}
-        self._is_paused = True  # sub-operations of a C-GET use this association
         try:
             RetrieveSCP(self, msg, context, ctx, record).run()
         except Exception:
             log.exception("internal error serving %s", record.service)
             ctx.journal.finish(record, 0xC000, outcome="error", detail="internal error")
             self.abort()
-        finally:
-            self._is_paused = False
-            self.dimse.cancel_req = {}
 
 
 class EmulatorRequestHandler(RequestHandler):

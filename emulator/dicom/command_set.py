@@ -90,15 +90,17 @@ def response(
     sop_class: str,
     status: int,
     sop_instance: str | None = None,
+    data_set: bool = False,
 ) -> bytes:
-    """A response with no data set and no status fields beyond Status: a C-STORE-RSP
-    (PS3.7 9.3.1.2, with its Affected SOP Instance UID) or a final C-FIND-RSP (9.3.2.2)."""
+    """A response with no status fields beyond Status: a C-STORE-RSP (PS3.7 9.3.1.2, with its
+    Affected SOP Instance UID) or a C-FIND-RSP (9.3.2.2; *data_set*: an identifier follows,
+    as in a Pending one)."""
     return encode(
         [
             (0x0002, sop_class),
             (0x0100, command_field),
             (0x0120, responding_to),
-            (0x0800, NO_DATA_SET),
+            (0x0800, DATA_SET if data_set else NO_DATA_SET),
             (0x0900, status),
             (0x1000, sop_instance),
         ]

@@ -26,7 +26,7 @@ from typing import Any
 from pydicom.uid import UID
 from pynetdicom import evt
 from pynetdicom.dimse import _RQ_TO_MESSAGE, _RSP_TO_MESSAGE, DIMSEServiceProvider
-from pynetdicom.dimse_messages import C_FIND_RSP, DIMSEMessage
+from pynetdicom.dimse_messages import DIMSEMessage
 from pynetdicom.dimse_primitives import C_FIND, C_STORE
 from pynetdicom.dsutils import encode
 from pynetdicom.pdu_primitives import P_DATA
@@ -65,31 +65,11 @@ class CommandCheckingDIMSE(DIMSEServiceProvider):
             self.dul.event_queue.put("Evt19")  # invalid PDU: A-ABORT, as pynetdicom would
 
     def send_msg(self, primitive: Any, context_id: int) -> None:
-        """A pending C-FIND response goes out as one P-DATA-TF PDU holding both its command
-        and its identifier (PS3.8 9.3.5 allows several PDVs per PDU), with the command set
-        encoded once per request: pending responses differ only in their identifiers.
-        C-STORE responses and final C-FIND responses without error fields get a command set
-        written by :mod:`emulator.dicom.command_set`. Anything else, or a response too large
-        for one PDU, is pynetdicom's to send."""
-        if self._send_simple_response(primitive, context_id):
-            return
-        if (
-            isinstance(primitive, C_FIND)
-            and primitive.MessageIDBeingRespondedTo is not None
-            and primitive.Status in _PENDING
-            and primitive.Identifier is not None
-        ):
-            identifier = primitive.Identifier.getvalue()
-            command = self._find_command(primitive)
-            limit = self.maximum_pdu_size
-            if not limit or 12 + len(command) + len(identifier) <= limit:
-                pdata = P_DATA()
-                pdvs = pdata.presentation_data_value_list  # as pynetdicom fills it
-                pdvs.append((context_id, b"\x03" + command))  # command, last fragment
-                pdvs.append((context_id, b"\x02" + identifier))  # data set, last fragment
-                self.dul.send_pdu(pdata)
-                return
-        self._send_whole(primitive, context_id)
+        """C-STORE responses and final C-FIND responses without error fields get a command set
+        written by :mod:`emulator.dicom.command_set`; any other message is written whole
+        (:meth:`_send_whole`)."""
+        if not self._send_simple_response(primitive, context_id):
+            self._send_whole(primitive, context_id)
 
     def _send_simple_response(self, primitive: Any, context_id: int) -> bool:
         """A C-STORE-RSP, or a C-FIND-RSP with no identifier, whose only status field is
@@ -144,20 +124,6 @@ class CommandCheckingDIMSE(DIMSEServiceProvider):
         for pdata in message.encode_msg(context_id, self.maximum_pdu_size):
             self.dul.send_pdu(pdata)
 
-    def _find_command(self, primitive: C_FIND) -> bytes:
-        key = (
-            primitive.MessageIDBeingRespondedTo,
-            str(primitive.AffectedSOPClassUID),
-            primitive.Status,
-        )
-        cached = self.__dict__.get("_command_cache")
-        if cached is None or cached[0] != key:
-            message = C_FIND_RSP()
-            message.primitive_to_message(primitive)
-            cached = (key, bytes(encode(message.command_set, True, True) or b""))
-            self.__dict__["_command_cache"] = cached
-        return cached[1]
-
 
 def send_encoded(
     assoc: Any, context_id: int, command: bytes, data: bytes | memoryview = b""
@@ -177,6 +143,40 @@ def send_encoded(
     return bool(send_raw(raw))
 
 
+def send_messages(assoc: Any, context_id: int, messages: list[tuple[bytes, bytes]]) -> None:
+    """Send *messages*, each an encoded command set and its data set, in one write while the
+    association is established and nothing is queued ahead. A message that fits one PDU
+    goes as one P-DATA-TF of two PDVs (command, then data set: PS3.8 9.3.5 allows several
+    PDVs per PDU), as pynetdicom would send it in two. Otherwise the same PDUs go through
+    the DUL's queue, one at a time."""
+    limit = assoc.dimse.maximum_pdu_size
+    raw = bytearray()
+    for command, data in messages:
+        if not limit or 12 + len(command) + len(data) <= limit:
+            raw += _PAIR_HEADER.pack(0x04, 0, 12 + len(command) + len(data), 2 + len(command))
+            raw += bytes((context_id, 0x03))
+            raw += command
+            raw += _PDV_LENGTH.pack(2 + len(data), context_id, 0x02)
+            raw += data
+        else:
+            raw += pdata_pdus(context_id, command, True, limit)
+            raw += pdata_pdus(context_id, data, False, limit)
+    send_raw = getattr(assoc.dul, "send_raw", None)
+    if send_raw is not None and send_raw(raw):
+        return
+    for command, data in messages:  # pynetdicom's way: PDU primitives through the queue
+        for value, flags in ((command, (0x01, 0x03)), (data, (0x00, 0x02))):
+            step = limit - 6 if limit else max(len(value), 1)
+            for start in range(0, max(len(value), 1), step):
+                pdata = P_DATA()
+                last = start + step >= len(value)
+                piece = bytes((flags[1] if last else flags[0],)) + value[start : start + step]
+                pdata.presentation_data_value_list.append((context_id, piece))
+                assoc.dul.send_pdu(pdata)
+
+
+_PAIR_HEADER = struct.Struct(">BBLL")  # PDU type, reserved, PDU length, first PDV length
+_PDV_LENGTH = struct.Struct(">LBB")  # PDV length, context ID, flags
 _PDV_HEADER = struct.Struct(">BBLLBB")  # PDU type, reserved, PDU length, PDV length, ID, flags
 
 
