@@ -433,3 +433,50 @@ def test_each_pending_response_is_one_pdu_holding_command_and_identifier(archive
     matches = len(responses) - 1
     assert matches >= 2
     assert pdus == [[0x03, 0x02]] * matches + [[0x03]]  # the final response: a command only
+
+
+def count_writes(monkeypatch) -> list[int]:
+    """The size of each write the emulator's associations make of encoded PDUs."""
+    from emulator.dicom.reactor import EventDUL
+
+    writes: list[int] = []
+    original = EventDUL.send_raw
+
+    def counting(self, data):
+        writes.append(len(data))
+        return original(self, data)
+
+    monkeypatch.setattr(EventDUL, "send_raw", counting)
+    return writes
+
+
+def many_studies(archive, n: int) -> None:
+    for i in range(1, n + 1):
+        archive.import_instance(part10(make_dataset(study=100 + i, patient=("MANY", f"M{i}"))))
+
+
+def test_without_a_scenario_pending_responses_are_written_in_batches(archive, monkeypatch):
+    many_studies(archive, 200)
+    writes = count_writes(monkeypatch)
+    results, status = find(
+        archive.dicom_port, query("STUDY", PatientName="MANY", StudyInstanceUID="")
+    )
+    assert (len(results), status.Status) == (200, 0x0000)
+    assert len({r.StudyInstanceUID for r in results}) == 200
+    assert len(writes) < 20  # 200 Pending responses and the final one
+
+
+def test_with_a_scenario_each_pending_response_is_written_before_the_next_match(
+    archive, monkeypatch
+):
+    """A scenario's rule acts between two responses (a delay before the 5th, say): the
+    responses before it must be on the wire already."""
+    many_studies(archive, 20)
+    archive.scenario.replace(
+        "name: echo-delay\nrules:\n  - id: slow-echo\n"
+        "    match: {phase: request, service: C-ECHO}\n    action: {delay: {ms: 1}}\n"
+    )
+    writes = count_writes(monkeypatch)
+    results, _ = find(archive.dicom_port, query("STUDY", PatientName="MANY", StudyInstanceUID=""))
+    assert len(results) == 20
+    assert len(writes) == 21
