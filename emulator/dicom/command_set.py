@@ -34,6 +34,7 @@ _VR = {
 C_STORE_RQ = 0x0001
 C_STORE_RSP = 0x8001
 C_FIND_RSP = 0x8020
+C_ECHO_RSP = 0x8030
 C_GET_RSP = 0x8010
 C_MOVE_RSP = 0x8021
 DATA_SET = 0x0001  # Command Data Set Type: a data set follows
@@ -93,8 +94,8 @@ def response(
     data_set: bool = False,
 ) -> bytes:
     """A response with no status fields beyond Status: a C-STORE-RSP (PS3.7 9.3.1.2, with its
-    Affected SOP Instance UID) or a C-FIND-RSP (9.3.2.2; *data_set*: an identifier follows,
-    as in a Pending one)."""
+    Affected SOP Instance UID), a C-FIND-RSP (9.3.2.2; *data_set*: an identifier follows,
+    as in a Pending one) or a C-ECHO-RSP (9.3.5.2)."""
     return encode(
         [
             (0x0002, sop_class),

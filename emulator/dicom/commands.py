@@ -27,7 +27,7 @@ from pydicom.uid import UID
 from pynetdicom import evt
 from pynetdicom.dimse import _RQ_TO_MESSAGE, _RSP_TO_MESSAGE, DIMSEServiceProvider
 from pynetdicom.dimse_messages import DIMSEMessage
-from pynetdicom.dimse_primitives import C_FIND, C_STORE
+from pynetdicom.dimse_primitives import C_ECHO, C_FIND, C_STORE
 from pynetdicom.dsutils import encode
 from pynetdicom.pdu_primitives import P_DATA
 
@@ -72,22 +72,19 @@ class CommandCheckingDIMSE(DIMSEServiceProvider):
             self._send_whole(primitive, context_id)
 
     def _send_simple_response(self, primitive: Any, context_id: int) -> bool:
-        """A C-STORE-RSP, or a C-FIND-RSP with no identifier, whose only status field is
-        Status, written straight to bytes; False: not such a response, or not sent."""
+        """A C-STORE-RSP, a C-ECHO-RSP or a C-FIND-RSP with no identifier, whose only status
+        field is Status, written straight to bytes; False: not such a response, or not sent."""
+        field = _SIMPLE_RESPONSES.get(type(primitive))
         if (
-            not isinstance(primitive, (C_STORE, C_FIND))
+            field is None
             or primitive.MessageIDBeingRespondedTo is None
             or primitive.Status is None
             or primitive.ErrorComment is not None
-            or primitive.OffendingElement is not None
+            or getattr(primitive, "OffendingElement", None) is not None
+            or getattr(primitive, "Identifier", None) is not None
         ):
             return False
-        if isinstance(primitive, C_STORE):
-            field, instance = command_set.C_STORE_RSP, primitive.AffectedSOPInstanceUID
-        elif primitive.Identifier is None:
-            field, instance = command_set.C_FIND_RSP, None
-        else:
-            return False
+        instance = getattr(primitive, "AffectedSOPInstanceUID", None)
         command = command_set.response(
             field,
             primitive.MessageIDBeingRespondedTo,
@@ -177,6 +174,11 @@ def send_messages(assoc: Any, context_id: int, messages: list[tuple[bytes, bytes
 
 _PAIR_HEADER = struct.Struct(">BBLL")  # PDU type, reserved, PDU length, first PDV length
 _PDV_LENGTH = struct.Struct(">LBB")  # PDV length, context ID, flags
+_SIMPLE_RESPONSES = {
+    C_STORE: command_set.C_STORE_RSP,
+    C_FIND: command_set.C_FIND_RSP,
+    C_ECHO: command_set.C_ECHO_RSP,
+}
 _PDV_HEADER = struct.Struct(">BBLLBB")  # PDU type, reserved, PDU length, PDV length, ID, flags
 
 

@@ -11,14 +11,22 @@ from io import BytesIO
 
 import pytest
 from pydicom.dataset import Dataset
-from pynetdicom.dimse_messages import C_FIND_RSP, C_GET_RSP, C_MOVE_RSP, C_STORE_RQ, C_STORE_RSP
-from pynetdicom.dimse_primitives import C_FIND, C_GET, C_MOVE, C_STORE
+from pynetdicom.dimse_messages import (
+    C_ECHO_RSP,
+    C_FIND_RSP,
+    C_GET_RSP,
+    C_MOVE_RSP,
+    C_STORE_RQ,
+    C_STORE_RSP,
+)
+from pynetdicom.dimse_primitives import C_ECHO, C_FIND, C_GET, C_MOVE, C_STORE
 from pynetdicom.dsutils import decode, encode
 from pynetdicom.sop_class import (
     CTImageStorage,
     PatientRootQueryRetrieveInformationModelGet,
     StudyRootQueryRetrieveInformationModelFind,
     StudyRootQueryRetrieveInformationModelMove,
+    Verification,
 )
 
 from emulator.dicom import command_set
@@ -114,3 +122,13 @@ def test_a_final_c_find_rsp_is_byte_for_byte_pynetdicoms(status):
         command_set.C_FIND_RSP, 1, StudyRootQueryRetrieveInformationModelFind, status
     )
     assert ours == pynetdicom_bytes(C_FIND_RSP(), primitive)
+
+
+@pytest.mark.parametrize("status", [0x0000, 0x0211])
+def test_a_c_echo_rsp_is_byte_for_byte_pynetdicoms(status):
+    primitive = C_ECHO()
+    primitive.MessageIDBeingRespondedTo = 3
+    primitive.AffectedSOPClassUID = Verification
+    primitive.Status = status
+    ours = command_set.response(command_set.C_ECHO_RSP, 3, Verification, status)
+    assert ours == pynetdicom_bytes(C_ECHO_RSP(), primitive)
