@@ -133,7 +133,10 @@ class RequestJournal:
     written there, in the background, and stays readable by id."""
 
     def __init__(self, max_entries: int = 10000) -> None:
-        self._lock = threading.Condition()
+        # a plain lock (a Condition's default is an RLock, slower to take): every request
+        # takes it a few times, under 50 busy associations thousands of times a second
+        self._lock = threading.Condition(threading.Lock())
+        self._changes = 0  # counted under the lock, for wait_for
         self._associations: deque[AssociationRecord] = deque(maxlen=max_entries)
         self._messages: deque[MessageRecord] = deque(maxlen=max_entries)
         self._ids = itertools.count(1)
@@ -162,12 +165,17 @@ class RequestJournal:
 
     def flush(self) -> None:
         """Write the records changed since the last flush to the sink. A batch that cannot
-        be written stays dirty for the next flush: nothing is dropped."""
+        be written stays dirty for the next flush: nothing is dropped.
+
+        Only the hand-over of the changed records holds the lock: copying them does not (it
+        held every request thread for milliseconds under load). A copy may therefore catch
+        a record between two of its changes; the later change marks it changed again, so the
+        next flush writes it as it ended."""
         with self._lock:
             dirty, self._dirty = self._dirty, {}
-            rows = [_snapshot(record) for record in dirty.values()]
-        if self._sink is None or not rows:
+        if self._sink is None or not dirty:
             return
+        rows = [_snapshot(record) for record in dirty.values()]
         try:
             self._sink.write(rows)
         except Exception as exc:  # the journal must never break the DICOM side
@@ -191,7 +199,7 @@ class RequestJournal:
             record = AssociationRecord(id=next(self._ids), peer=peer, started=time.time())
             self._associations.append(record)
             self._touch(record)
-            self._lock.notify_all()
+            self._changed()
             return record
 
     def start_message(
@@ -230,7 +238,7 @@ class RequestJournal:
                 else:
                     setattr(record, key, value)
             self._touch(record)
-            self._lock.notify_all()
+            self._changed()
             return record
 
     def update(
@@ -250,14 +258,14 @@ class RequestJournal:
             if fault is not None:
                 record.faults.append(fault)
             self._touch(record)
-            self._lock.notify_all()
+            self._changed()
 
     def changed(self, record: Record | None = None) -> None:
         """Note that *record* was updated in place; wake waiters."""
         with self._lock:
             if record is not None:
                 self._touch(record)
-            self._lock.notify_all()
+            self._changed()
 
     def messages(self, **match: Any) -> list[MessageRecord]:
         """Message records whose fields equal every *match* value (``status`` as an int)."""
@@ -289,16 +297,26 @@ class RequestJournal:
             return found.as_dict()
         return self._sink.get(record_id) if self._sink is not None else None
 
+    def _changed(self) -> None:
+        """Under the lock: a record changed; wake the waiters."""
+        self._changes += 1
+        self._lock.notify_all()
+
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-        """Block until *predicate* holds (re-checked on every journal change) or *timeout*."""
+        """Block until *predicate* holds (re-checked on every journal change) or *timeout*.
+        The predicate runs outside the lock, so it may read the journal."""
         deadline = time.monotonic() + timeout
-        with self._lock:
-            while not predicate():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._lock.wait(min(remaining, 0.05))
-            return True
+        while True:
+            with self._lock:
+                seen = self._changes
+            if predicate():
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._lock:
+                if self._changes == seen:  # nothing changed since the predicate looked
+                    self._lock.wait(min(remaining, 0.05))
 
     def internal_errors(self) -> list[MessageRecord]:
         return self.messages(outcome="error")
