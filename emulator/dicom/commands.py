@@ -134,10 +134,17 @@ def send_encoded(
     if send_raw is None or assoc.get_handlers(evt.EVT_DIMSE_SENT):
         return False
     limit = assoc.dimse.maximum_pdu_size
-    raw = pdata_pdus(context_id, command, True, limit)
-    if len(data):
-        raw += pdata_pdus(context_id, data, False, limit)
-    return bool(send_raw(raw))
+    if len(data) < _GATHER_FROM:
+        raw = pdata_pdus(context_id, command, True, limit)
+        if len(data):
+            raw += pdata_pdus(context_id, data, False, limit)
+        return bool(send_raw(raw))
+    # a large data set is not copied: its fragments go out between their PDU headers
+    return bool(
+        send_raw(
+            [pdata_pdus(context_id, command, True, limit), *pdv_pieces(context_id, data, limit)]
+        )
+    )
 
 
 def send_messages(assoc: Any, context_id: int, messages: list[tuple[bytes, bytes]]) -> None:
@@ -180,6 +187,25 @@ _SIMPLE_RESPONSES = {
     C_ECHO: command_set.C_ECHO_RSP,
 }
 _PDV_HEADER = struct.Struct(">BBLLBB")  # PDU type, reserved, PDU length, PDV length, ID, flags
+
+
+_GATHER_FROM = 64 * 1024  # data sets from this size are sent without copying them
+
+
+def pdv_pieces(
+    context_id: int, value: bytes | memoryview, max_pdu: int
+) -> list[bytes | memoryview]:
+    """What :func:`pdata_pdus` makes of a data set *value*, as PDU headers and slices of
+    *value* (nothing copied), for a gathering write."""
+    step = max_pdu - 6 if max_pdu else max(len(value), 1)
+    view = memoryview(value)
+    pieces: list[bytes | memoryview] = []
+    for start in range(0, max(len(value), 1), step):
+        piece = view[start : start + step]
+        flags = 0x02 if start + step >= len(value) else 0x00
+        pieces.append(_PDV_HEADER.pack(0x04, 0, 6 + len(piece), 2 + len(piece), context_id, flags))
+        pieces.append(piece)
+    return pieces
 
 
 def pdata_pdus(

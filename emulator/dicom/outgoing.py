@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import socket
 import time
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import Any, cast
@@ -84,33 +85,44 @@ def _data_set_offset(head: bytes) -> int | None:
     return 144 + int.from_bytes(head[140:144], "little")
 
 
-def send_stored(
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """A C-STORE-RQ of a stored file, ready to send: its context, command set and data set
+    (the file's bytes after its meta information, as stored)."""
+
+    sop_class: str
+    sop_instance: str
+    message_id: int
+    context_id: int
+    command: bytes
+    data: memoryview
+    originator_aet: str | None
+    originator_id: int | None
+
+
+def prepare_stored(
     assoc: Association,
     path: Path,
     msg_id: int,
     originator_aet: str | None = None,
     originator_id: int | None = None,
     uids: tuple[str, str, str] | None = None,
-) -> int | None:
-    """C-STORE the data set of the Part 10 file at *path* exactly as stored, and return the
-    response's status (None: no valid response; the association is then aborted, as
-    pynetdicom does).
-
-    Where ``send_c_store`` would read the whole file into a Dataset, serialize it again and
-    build the command set as another Dataset, here the data set's bytes are sent as they
-    are, after a command set written by :mod:`emulator.dicom.command_set`. What pynetdicom's
-    ``send_c_store`` does otherwise, it does here too: the context for the file's SOP class
-    and transfer syntax, the pause of the association's loop around the exchange.
+    contexts: dict[tuple[str, str], Any] | None = None,
+) -> StoredMessage:
+    """The C-STORE-RQ of the Part 10 file at *path*, with its data set exactly as stored: no
+    decoding and no re-encoding, where ``send_c_store`` would read the whole file into a
+    Dataset, serialize it again and build the command set as another Dataset. Here the
+    command set is written by :mod:`emulator.dicom.command_set`, on the accepted context of
+    the file's SOP class and transfer syntax (as ``send_c_store`` chooses it).
 
     *uids* (SOP class, SOP instance, transfer syntax), as the index has them, spare reading
     the file meta information with pydicom; without them it is read from the file.
 
+    *contexts* caches the context chosen per (SOP class, transfer syntax) between calls.
+
     Raises ValueError when no accepted context has the file's transfer syntax (the caller
-    converts and sends a Dataset then), RuntimeError when the association is not
-    established, OSError when the file cannot be read.
+    converts and sends a Dataset then), OSError when the file cannot be read.
     """
-    if not assoc.is_established:
-        raise RuntimeError("the association is not established")
     with path.open("rb") as f:
         content = f.read()
     offset = _data_set_offset(content[:144]) if uids is not None else None
@@ -122,29 +134,71 @@ def send_stored(
             str(file_meta.get("TransferSyntaxUID", "")),
         )
     sop_class, sop_instance, syntax = uids
-    context = assoc._get_valid_context(UID(sop_class), UID(syntax), "scu", allow_conversion=False)
-    context_id = cast(int, context.context_id)
-    data = memoryview(content)[offset:]
+    context = None if contexts is None else contexts.get((sop_class, syntax))
+    if context is None:
+        context = assoc._get_valid_context(
+            UID(sop_class), UID(syntax), "scu", allow_conversion=False
+        )
+        if contexts is not None:
+            contexts[(sop_class, syntax)] = context
     command = command_set.c_store_rq(
         msg_id, sop_class, sop_instance, 2, originator_aet, originator_id
     )  # priority medium, as send_c_store
-    assoc._reactor_checkpoint.clear()
+    return StoredMessage(
+        sop_class,
+        sop_instance,
+        msg_id,
+        cast(int, context.context_id),
+        command,
+        memoryview(content)[offset:],
+        originator_aet,
+        originator_id,
+    )
+
+
+def pause(assoc: Association) -> None:
+    """Hold the association's loop at its checkpoint (pynetdicom's ``send_*`` hand-shake) so
+    this thread may send and take responses off the DIMSE queue; :func:`resume` lets it go
+    on. Held over a run of sub-operations, the loop is not woken by each response."""
+    if assoc._reactor_checkpoint.is_set():
+        assoc._reactor_checkpoint.clear()
     while not assoc._is_paused:
-        time.sleep(0.0001)  # pynetdicom's own hand-shake with its loop (send_c_store)
+        time.sleep(0.0001)
+
+
+def resume(assoc: Association) -> None:
+    assoc._reactor_checkpoint.set()
+
+
+def send_prepared(assoc: Association, message: StoredMessage) -> None:
+    """Send *message*, the association's loop held (:func:`pause`, if it is not already);
+    :func:`await_status` takes the response.
+
+    Raises RuntimeError when the association is not established."""
+    if not assoc.is_established:
+        raise RuntimeError("the association is not established")
+    pause(assoc)
     try:
-        if not send_encoded(assoc, context_id, command, data):
+        if not send_encoded(assoc, message.context_id, message.command, message.data):
             req = C_STORE()
-            req.MessageID = msg_id
+            req.MessageID = message.message_id
             req.Priority = 2
-            req.MoveOriginatorApplicationEntityTitle = originator_aet
-            req.MoveOriginatorMessageID = originator_id
-            req.AffectedSOPClassUID = sop_class
-            req.AffectedSOPInstanceUID = sop_instance
-            req.DataSet = BytesIO(data)
-            assoc.dimse.send_msg(req, context_id)
-        _, rsp = assoc.dimse.get_msg(block=True)
-    finally:
-        assoc._reactor_checkpoint.set()
+            req.MoveOriginatorApplicationEntityTitle = message.originator_aet
+            req.MoveOriginatorMessageID = message.originator_id
+            req.AffectedSOPClassUID = message.sop_class
+            req.AffectedSOPInstanceUID = message.sop_instance
+            req.DataSet = BytesIO(message.data)
+            assoc.dimse.send_msg(req, message.context_id)
+    except BaseException:
+        resume(assoc)
+        raise
+
+
+def await_status(assoc: Association) -> int | None:
+    """The status of the response to the message :func:`send_prepared` sent (None: no
+    valid response; the association is then aborted, as pynetdicom does). The loop stays
+    held until :func:`resume`."""
+    _, rsp = assoc.dimse.get_msg(block=True)
     if rsp is None:
         assoc._handle_no_response()
         return None

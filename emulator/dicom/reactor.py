@@ -178,12 +178,19 @@ class EventDUL(DULServiceProvider):
                     return
         super().send_pdu(primitive)
 
-    def send_raw(self, data: bytes | bytearray) -> bool:
-        """Encoded P-DATA-TF PDUs, written at once from the caller's thread while established
-        and nothing is queued ahead (see :meth:`send_pdu`); False: not sent, queue them."""
+    def send_raw(self, data: bytes | bytearray | list[bytes | memoryview]) -> bool:
+        """Encoded P-DATA-TF PDUs (bytes, or a list of pieces to send one after the other),
+        written at once from the caller's thread while established and nothing is queued
+        ahead (see :meth:`send_pdu`); False: not sent, queue them."""
         with self._send_lock:
             if not self._direct():
                 return False
+            if isinstance(data, list):
+                send_buffers = getattr(self.socket, "send_buffers", None)
+                if send_buffers is not None:
+                    send_buffers(data)
+                    return True
+                data = b"".join(data)
             self.socket.send(data)  # type: ignore[union-attr, arg-type]  # sendall: bytearray
             return True
 

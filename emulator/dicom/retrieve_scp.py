@@ -27,7 +27,7 @@ from emulator.dicom import command_set
 from emulator.dicom.commands import send_encoded
 from emulator.dicom.context import ServiceContext
 from emulator.dicom.faults import PROCEED, Verdict, association_event, retrieve_failures, summary
-from emulator.dicom.outgoing import send_stored
+from emulator.dicom.store_scu import StoreSCU
 from emulator.errors import (
     CANCEL,
     PENDING,
@@ -51,7 +51,6 @@ NUDGE_AFTER = 0.05
 log = logging.getLogger("emulator.dicom")
 
 MAX_SUBOPERATIONS = 65535  # the counts are US (PS3.7 C.4.2.1.x)
-_WARNINGS = frozenset({0xB000, 0xB006, 0xB007})  # PS3.4 Table B.2-1 warning statuses
 
 
 @dataclass(slots=True)
@@ -340,8 +339,22 @@ class RetrieveSCP:
             nudge.join()  # never two responses on the wire at once
 
     def suboperations(self, sender: Association, query: Query, counts: Counts) -> bool:
-        """Send every match, one at a time; False if the request ended early (cancel, abort)."""
-        for row in self.ctx.index.iter_rows(query):
+        """Send every match, one at a time; False if the request ended early (cancel, abort).
+
+        With no scenario active, each instance's C-STORE is in flight while the requestor
+        gets the Pending response of the one before and the next instance is read (PS3.4
+        leaves the pace of Pending responses to the SCP; each still reports the counts as
+        they were). A scenario's rules see the strict order: sub-operation, response,
+        Pending, next sub-operation."""
+        originator = (self.assoc.acceptor.ae_title, self.req.MessageID) if self.is_move else ()
+        with StoreSCU(sender, self.ctx, *originator) as scu:
+            return self._suboperations(scu, query, counts)
+
+    def _suboperations(self, scu: StoreSCU, query: Query, counts: Counts) -> bool:
+        overlap = self.ctx.scenario.engine is None
+        rows = self.ctx.index.iter_rows(query)
+        row, ahead, pending_due = next(rows, None), None, False
+        while row is not None:
             n = counts.total - counts.remaining + 1
             if not self.assoc.is_established:
                 self.finish(CANCEL, "cancelled", "requestor went away", counts)
@@ -356,58 +369,33 @@ class RetrieveSCP:
             if verdict.ended:
                 self.faulted(verdict, counts)
                 return False
-            if verdict.answer is not None or self.fails(n):  # a sub-operation made to fail
-                outcome = "failed"
-            else:
-                msg_id = (int(self.req.MessageID or 0) + n) % 65536 or 1
-                outcome = self.send_one(sender, row, msg_id)
-            counts.record(outcome, row["sop_instance_uid"])
+            result: str | None = "failed"  # a sub-operation made to fail
+            if verdict.answer is None and not self.fails(n):
+                result = scu.send(row, self.sub_message_id(n), ahead)
+            if pending_due:
+                self.respond(PENDING, counts)  # the one before's, while this one is in flight
+                pending_due = False
+            following = next(rows, None)
+            ahead = None
+            if overlap and following is not None and result is None:
+                ahead = scu.prepare(following, self.sub_message_id(n + 1))
+            counts.record(result or scu.result(), row["sop_instance_uid"])
             response = self.faults("response")
             if response.answer is not None or response.ended:
                 self.faulted(response, counts)
                 return False
+            if overlap:
+                pending_due = True
+            else:
+                self.respond(PENDING, counts)
+            row = following
+        if pending_due:
             self.respond(PENDING, counts)
         return True
 
-    def send_one(self, sender: Association, row: Any, msg_id: int) -> str:
-        """One C-STORE sub-operation: "completed", "warning" or "failed"."""
-        extra: dict[str, Any] = {}
-        if self.is_move:
-            extra = {
-                "originator_aet": self.assoc.acceptor.ae_title,
-                "originator_id": self.req.MessageID,
-            }
-        uid = row["sop_instance_uid"]
-        if not sender.is_established or sender.acse.is_aborted():
-            log.info("sub-operation failed for sop_instance=%s: the destination is gone", uid)
-            return "failed"
-        try:
-            if self.ctx.instances.is_file(row["path"]):
-                try:  # as stored, when a context has its syntax: nothing decoded
-                    path = self.ctx.files.path(row["path"])
-                    uids = (row["sop_class_uid"], uid, row["transfer_syntax_uid"])
-                    return outcome(send_stored(sender, path, msg_id, **extra, uids=uids), uid)
-                except ValueError:
-                    pass  # convert below
-            ds = retrieve.load_instance(self.ctx, row["path"])
-            try:
-                status = sender.send_c_store(ds, msg_id=msg_id, **extra)
-            except ValueError:  # no context takes it as stored: convert, then try again
-                syntax = ds.file_meta.TransferSyntaxUID
-                if syntax.is_compressed:
-                    ds = retrieve.decompressed(ds)
-                elif not syntax.is_little_endian:
-                    ds = retrieve.little_endian(ds)
-                else:
-                    raise
-                status = sender.send_c_store(ds, msg_id=msg_id, **extra)
-        except (OSError, StorageError, InvalidDicomError, ValueError, AttributeError) as exc:
-            log.info("sub-operation failed for sop_instance=%s: %s", uid, exc)
-            return "failed"
-        except RuntimeError as exc:  # pynetdicom: the sub-association is gone (aborted, timed out)
-            log.info("sub-operation failed for sop_instance=%s: %s", uid, exc)
-            return "failed"
-        return outcome(status.get("Status") if status else None, uid)
+    def sub_message_id(self, n: int) -> int:
+        """The Message ID of the *n*-th sub-operation's C-STORE-RQ (never 0)."""
+        return (int(self.req.MessageID or 0) + n) % 65536 or 1
 
     def final(self, counts: Counts) -> None:
         """The final response (PS3.4 C.4.2.1.5): Success, Warning 0xB000 or Failure 0xA702."""
@@ -428,16 +416,6 @@ class RetrieveSCP:
         )
         self.respond(status, counts, comment, failed_uids=counts.failed_uids or None)
         self.finish(status, "failure" if counts.failed else "ok", comment, counts)
-
-
-def outcome(code: int | None, uid: str) -> str:
-    """A sub-operation's outcome from the status its C-STORE got (None: no response)."""
-    if code == SUCCESS:
-        return "completed"
-    if code in _WARNINGS:
-        return "warning"
-    log.info("destination answered 0x%04X for sop_instance=%s", code or 0xFFFF, uid)
-    return "failed"
 
 
 def refusal(sender: Association, destination: retrieve.Destination) -> str:

@@ -106,6 +106,28 @@ class FaultSocket(AssociationSocket):
             buffer += chunk
         return buffer
 
+    def send_buffers(self, buffers: list[bytes | memoryview]) -> None:
+        """Send *buffers* one after the other without joining them (``sendmsg``: the
+        kernel gathers them), as :meth:`send` would send their concatenation. With a
+        throttle or cut in force, over TLS, or with an EVT_DATA_SENT handler bound, they
+        are joined and sent by :meth:`send`."""
+        sock = self.socket
+        wire = self.wire
+        if (
+            wire.bytes_per_s
+            or wire.close_after is not None
+            or not isinstance(sock, socket.socket)
+            or isinstance(sock, ssl.SSLSocket)
+            or self.assoc.get_handlers(evt.EVT_DATA_SENT)
+        ):
+            self.send(b"".join(buffers))
+            return
+        try:
+            for start in range(0, len(buffers), _IOV_BATCH):
+                _sendmsg_all(sock, buffers[start : start + _IOV_BATCH])
+        except Exception:
+            self.event_queue.put("Evt17")
+
     def send(self, bytestream: bytes) -> None:
         wire = self.wire
         if not wire.bytes_per_s and wire.close_after is None:
@@ -147,6 +169,22 @@ class FaultSocket(AssociationSocket):
 
 
 _CLOSED_STATES = frozenset({7, 8, 9})  # Linux TCP_CLOSE, TCP_CLOSE_WAIT, TCP_LAST_ACK
+
+
+_IOV_BATCH = 512  # buffers per sendmsg call, well below the system's IOV_MAX (1024)
+
+
+def _sendmsg_all(sock: socket.socket, buffers: list[bytes | memoryview]) -> None:
+    """``sendall`` for a list of buffers."""
+    views = [memoryview(b) for b in buffers]
+    first = 0
+    while first < len(views):
+        sent = sock.sendmsg(views[first:] if first else views)
+        while first < len(views) and sent >= len(views[first]):
+            sent -= len(views[first])
+            first += 1
+        if sent:
+            views[first] = views[first][sent:]
 
 
 def peer_closed(sock: socket.socket) -> bool:
