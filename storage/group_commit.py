@@ -1,9 +1,13 @@
 """Group commit: callers that arrive while a transaction commits share the next one.
 
-The first caller becomes the writer and commits, in one transaction, every item that arrived
-meanwhile; the others wait for that commit. Alone, a caller commits at once. Every caller
-returns only once its own item is committed (or failed), so nothing is acknowledged before
-it is durable. Knows nothing of SQL: the owner passes the function that commits a batch.
+The first caller becomes the writer and commits its own item with every item that arrived
+before it took them; callers that arrive during that commit wait, and when it ends one of
+them becomes the next writer, for all of them. So a caller waits for at most the commit in
+progress and its own: the writer's role passes on after each commit, it never keeps one
+caller committing for others while load lasts (that held one C-STORE for seconds under 50
+busy associations). Every caller returns only once its own item is committed (or failed), so
+nothing is acknowledged before it is durable. Knows nothing of SQL: the owner passes the
+function that commits a batch.
 """
 
 from __future__ import annotations
@@ -25,11 +29,11 @@ class Pending(Generic[Item, Result]):
         self.item = item
         self.result: Result | None = None
         self.error: BaseException | None = None
-        self.done = threading.Event()
+        self.done = False  # read under the GroupCommit's lock, after the commit that set it
 
     def finish(self, result: Result | None = None, error: BaseException | None = None) -> None:
         self.result, self.error = result, error
-        self.done.set()
+        self.done = True
 
 
 class GroupCommit(Generic[Item, Result]):
@@ -39,7 +43,7 @@ class GroupCommit(Generic[Item, Result]):
     def __init__(self, commit: Callable[[list[Pending[Item, Result]]], None]) -> None:
         self._commit = commit
         self._batch: list[Pending[Item, Result]] = []
-        self._lock = threading.Condition()
+        self._lock = threading.Condition(threading.Lock())
         self._writing = False
 
     def submit(self, item: Item) -> Result | None:
@@ -47,35 +51,29 @@ class GroupCommit(Generic[Item, Result]):
         entry: Pending[Item, Result] = Pending(item)
         with self._lock:
             self._batch.append(entry)
-            while not entry.done.is_set() and self._writing:
+            while self._writing and not entry.done:
                 self._lock.wait()
-            if not entry.done.is_set():
+            if not entry.done:  # the writer's role is free: take it, and the waiting items
                 self._writing = True
-        if not entry.done.is_set():
-            self._write()
+                batch, self._batch = self._batch, []
+            else:
+                batch = []
+        if batch:
+            self._write(batch)
         if entry.error is not None:
             raise entry.error
         return entry.result
 
-    def _write(self) -> None:
-        """As the writer: commit batches until nobody waits."""
-        batch: list[Pending[Item, Result]] = []
+    def _write(self, batch: list[Pending[Item, Result]]) -> None:
+        """As the writer: commit *batch* (this caller's item among them), then pass the role
+        on to whoever arrived meanwhile."""
         try:
-            while True:
-                with self._lock:
-                    batch, self._batch = self._batch, []
-                    if not batch:
-                        self._writing = False
-                        self._lock.notify_all()
-                        return
-                self._commit(batch)
-                with self._lock:
-                    self._lock.notify_all()
+            self._commit(batch)
         except BaseException as exc:  # never leave a waiting caller without an answer
             for entry in batch:
-                if not entry.done.is_set():
+                if not entry.done:
                     entry.finish(error=exc)
+        finally:
             with self._lock:
                 self._writing = False
                 self._lock.notify_all()
-            raise

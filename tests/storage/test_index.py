@@ -119,3 +119,39 @@ def test_concurrent_writers_share_commits_and_each_gets_its_own_answer(tmp_path,
     assert index.counts()["instances"] == 39
     assert max(sizes) > 1  # rows shared a transaction
     assert index.instance(record(study=13, patient=("P", "P13")).sop_instance_uid) is None
+
+
+def test_a_writer_commits_its_own_batch_and_hands_the_next_one_on():
+    """Under steady load no caller keeps committing for others: each batch is committed by
+    a caller whose own item is in it, so a caller waits for two commits at most."""
+    import time
+
+    from storage.group_commit import GroupCommit
+
+    commits: list[tuple[int, list[int]]] = []
+
+    def commit(batch):
+        time.sleep(0.002)  # a commit takes a while: callers arrive meanwhile
+        commits.append((threading.get_ident(), [entry.item for entry in batch]))
+        for entry in batch:
+            entry.finish(result=entry.item)
+
+    group: GroupCommit[int, int] = GroupCommit(commit)
+    start = threading.Barrier(20)
+    answers: dict[int, int | None] = {}
+
+    def caller() -> None:
+        start.wait()
+        for _ in range(5):
+            me = threading.get_ident()
+            answers[me] = group.submit(me)
+
+    threads = [threading.Thread(target=caller) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sum(len(items) for _, items in commits) == 100
+    assert len(commits) < 100  # batches were shared
+    assert all(writer in items for writer, items in commits)
+    assert all(answers[ident] == ident for ident in answers)
