@@ -21,7 +21,6 @@ from emulator.admin.app import make_app
 from emulator.admin.auth import admin_tokens
 from emulator.admin.runner import AdminServer
 from emulator.config import Config, as_dict
-from emulator.dicom.context import ServiceContext
 from emulator.dicom.server import GatedServer, build_ae, start_server
 from emulator.errors import ResetError, StartupError
 from emulator.hl7_listener import HL7Listener
@@ -31,6 +30,7 @@ from emulator.remotes import RemoteAERegistry
 from emulator.scenario.active import ActiveScenario
 from emulator.services import orders
 from emulator.services import worklist as worklist_service
+from emulator.services.context import ServiceContext
 from emulator.services.fabrication import DEMO, Fabricated, Job, fabricate_with
 from emulator.services.store import StoreOutcome, store_instance
 from emulator.version import __version__

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,16 @@ class Query:
     where: tuple[str, ...]
     params: tuple[Any, ...]
     key: str
+
+    def of_classes(self, sop_classes: tuple[str, ...]) -> Query:
+        """This query limited to instances of *sop_classes* (an instance-level query: one
+        sub-association's share of a C-MOVE)."""
+        marks = ", ".join("?" for _ in sop_classes)
+        return replace(
+            self,
+            where=(*self.where, f"i.sop_class_uid IN ({marks})"),
+            params=(*self.params, *sop_classes),
+        )
 
 
 @dataclass(frozen=True, slots=True)

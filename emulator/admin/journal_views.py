@@ -13,7 +13,7 @@ from emulator.admin.bodies import read_json
 from emulator.admin.params import integer
 from emulator.admin.views import EMULATOR
 from emulator.journal import PATTERN_FIELDS, Record
-from emulator.scenario.engine import sop_uid
+from emulator.scenario.keywords import sop_uid
 
 KINDS = tuple(PATTERN_FIELDS)
 INT_FIELDS = frozenset({"status", "association", "message_id"})

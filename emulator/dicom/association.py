@@ -29,16 +29,16 @@ from pynetdicom.transport import RequestHandler
 from emulator.dicom import find_scp
 from emulator.dicom.commands import CommandCheckingDIMSE
 from emulator.dicom.contexts import FIND_MODELS, RETIRED_STORAGE, ModalityWorklistInformationFind
-from emulator.dicom.faults import FaultACSE
+from emulator.dicom.faults import FaultACSE, Faults
 from emulator.dicom.find_scp import FindSCP
 from emulator.dicom.reactor import EventAssociation, install, quiet
 from emulator.dicom.retrieve_scp import RETRIEVE_MODELS, RetrieveSCP
 from emulator.dicom.wire import FaultSocket, Wire
 
 if TYPE_CHECKING:
-    from emulator.dicom.context import ServiceContext
     from emulator.dicom.notifications import AssociationTracker
     from emulator.journal import AssociationRecord
+    from emulator.services.context import ServiceContext
 
 log = logging.getLogger("emulator.dicom")
 
@@ -141,7 +141,7 @@ class EmulatorRequestHandler(RequestHandler):
         if isinstance(acse, FaultACSE):
             acse.record = record  # for the release phase
         if ctx.scenario.engine is not None and not self.handoff.gated:
-            ctx.faults.connect(assoc, self.request, record)
+            Faults.of(ctx).connect(assoc, self.request, record)
         assoc.start()
 
     def _create_association(self) -> Association:
@@ -176,6 +176,6 @@ class EmulatorRequestHandler(RequestHandler):
                     assoc.bind(event, handler, args)
         quiet(assoc)  # the server's defaults include pynetdicom's debug handlers
         acse = cast(FaultACSE, assoc.acse)
-        acse.faults = ctx.faults
+        acse.faults = Faults.of(ctx)
         acse.record = None
         return assoc

@@ -36,7 +36,9 @@ from emulator.errors import status_dataset
 from emulator.journal import AssociationRecord, MessageRecord, RequestJournal
 from emulator.logfmt import kv
 from emulator.scenario.active import ActiveScenario
-from emulator.scenario.engine import Decision, Engine, Event, sop_uid, status_code
+from emulator.scenario.engine import Decision, Engine, Event, status_code
+from emulator.scenario.keywords import sop_uid
+from emulator.services.context import ServiceContext
 
 log = logging.getLogger("emulator.dicom")
 
@@ -142,6 +144,11 @@ class Faults:
     def __init__(self, scenario: ActiveScenario, journal: RequestJournal) -> None:
         self.scenario = scenario
         self.journal = journal  # rules that fire are noted on the record, under its lock
+
+    @classmethod
+    def of(cls, ctx: ServiceContext) -> Faults:
+        """The faults of *ctx*'s scenario, noted in its journal."""
+        return cls(ctx.scenario, ctx.journal)
 
     @property
     def active(self) -> bool:

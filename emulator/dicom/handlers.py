@@ -17,11 +17,12 @@ from pynetdicom import evt
 from pynetdicom.dimse_primitives import C_STORE, N_ACTION, N_CREATE
 from pynetdicom.events import Event, EventHandlerType
 
+from emulator.dicom import commitment_scu
 from emulator.dicom.commands import invalid_instance_uid
-from emulator.dicom.context import ServiceContext
 from emulator.dicom.contexts import ModalityWorklistInformationFind, query_model
 from emulator.dicom.faults import (
     PROCEED,
+    Faults,
     FindShape,
     LazySummary,
     Verdict,
@@ -47,6 +48,7 @@ from emulator.errors import (
 from emulator.journal import MessageRecord
 from emulator.logfmt import kv
 from emulator.services import commitment, mpps, query, store, worklist
+from emulator.services.context import ServiceContext
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from storage import InstanceRecord, InvalidInstance, Level, StorageError, StorageFull
 from storage.part10 import file_meta
@@ -100,7 +102,7 @@ def _faults(
         transfer_syntax=str(event.context.transfer_syntax),
         **fields,
     )
-    return ctx.faults.act(event.assoc, scenario_event, record)
+    return Faults.of(ctx).act(event.assoc, scenario_event, record)
 
 
 def _faulted(ctx: ServiceContext, record: MessageRecord, verdict: Verdict) -> Dataset:
@@ -382,13 +384,14 @@ def handle_n_action(
             record.sop_instance,
             req.ActionTypeID,
             event.action_information,
-            event.assoc,
-            int(req.MessageID or 0),
+            event.assoc.requestor.ae_title,
             ctx,
             verdict.modifier.params if verdict.modifier is not None else None,
         )
     except Exception as exc:
         return _failure(ctx, record, "N-ACTION", exc), None
+    if taken.delivery is not None:
+        commitment_scu.schedule(ctx, event.assoc, int(req.MessageID or 0), taken.delivery)
     _finish(
         ctx,
         record,

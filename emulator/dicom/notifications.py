@@ -10,10 +10,10 @@ from typing import Any, cast
 
 from pynetdicom.events import Event
 
-from emulator.dicom.context import ServiceContext
-from emulator.dicom.faults import association_event, narrowed
+from emulator.dicom.faults import Faults, association_event, narrowed
 from emulator.journal import AssociationRecord
 from emulator.logfmt import kv
+from emulator.services.context import ServiceContext
 
 log = logging.getLogger("emulator.dicom")
 
@@ -81,7 +81,7 @@ def handle_requested(event: Event, ctx: ServiceContext, tracker: AssociationTrac
     if ctx.scenario.engine is None:
         return
     scenario_event = association_event(assoc, "associate", record.id if record else 0)
-    found = ctx.faults.decide(scenario_event, record)
+    found = Faults.of(ctx).decide(scenario_event, record)
     if found is None:
         return
     decision, engine = found
@@ -95,7 +95,7 @@ def handle_requested(event: Event, ctx: ServiceContext, tracker: AssociationTrac
     elif decision.action == "reject_contexts":
         assoc.acceptor.supported_contexts = narrowed(assoc.acceptor.supported_contexts, params)
     else:
-        ctx.faults.apply(assoc, decision, engine)
+        Faults.of(ctx).apply(assoc, decision, engine)
 
 
 def handle_accepted(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:

@@ -21,12 +21,18 @@ from pydicom.uid import UID
 from pynetdicom.association import Association
 from pynetdicom.dimse_primitives import C_GET, C_MOVE
 from pynetdicom.dsutils import decode, encode
-from pynetdicom.presentation import PresentationContext
+from pynetdicom.presentation import PresentationContext, build_context
 
 from emulator.dicom import command_set
 from emulator.dicom.commands import send_encoded
-from emulator.dicom.context import ServiceContext
-from emulator.dicom.faults import PROCEED, Verdict, association_event, retrieve_failures, summary
+from emulator.dicom.faults import (
+    PROCEED,
+    Faults,
+    Verdict,
+    association_event,
+    retrieve_failures,
+    summary,
+)
 from emulator.dicom.store_scu import StoreSCU
 from emulator.errors import (
     CANCEL,
@@ -41,8 +47,9 @@ from emulator.errors import (
 from emulator.journal import MessageRecord
 from emulator.logfmt import kv
 from emulator.services import retrieve
+from emulator.services.context import ServiceContext
 from emulator.services.retrieve import Destination
-from storage import Model, StorageError
+from storage import Model, StorageError, parse_retrieve
 from storage.index import Query
 
 # seconds a C-MOVE destination may take to accept before the requestor gets a Pending response
@@ -118,7 +125,7 @@ class RetrieveSCP:
             transfer_syntax=str(self.syntax),
             **self.keys,
         )
-        return self.ctx.faults.act(self.assoc, event, self.record)
+        return Faults.of(self.ctx).act(self.assoc, event, self.record)
 
     def faulted(self, verdict: Verdict, counts: Counts | None = None) -> None:
         """End the request as a rule said: with its status, or with nothing (association
@@ -232,7 +239,7 @@ class RetrieveSCP:
             if not self.request_faults(identifier):
                 return
             model = RETRIEVE_MODELS[str(self.req.AffectedSOPClassUID)]
-            request = retrieve.plan(identifier, model, self.ctx)
+            request = parse_retrieve(identifier, model)
             total = self.ctx.index.count(request.query)
         except Exception as exc:
             status = status_for(self.service, exc)
@@ -290,9 +297,10 @@ class RetrieveSCP:
         """
         batches = retrieve.context_batches(self.ctx.index.distinct_classes(query))
         for n, batch in enumerate(batches):
-            part = query if len(batches) == 1 else retrieve.restrict(query, batch.sop_classes)
+            part = query if len(batches) == 1 else query.of_classes(batch.sop_classes)
             refused = self.modifier is not None and self.modifier.action == "refuse_destination"
-            sender = None if refused else self.open_sender(destination, batch.contexts, counts)
+            contexts = [build_context(c, list(syntaxes)) for c, syntaxes in batch.proposals]
+            sender = None if refused else self.open_sender(destination, contexts, counts)
             if sender is None or not sender.is_established:
                 comment = (
                     f"destination {destination.ae_title} rejected the association"

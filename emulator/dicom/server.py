@@ -18,13 +18,13 @@ from pynetdicom.transport import (
 
 from emulator.config import DicomConfig
 from emulator.dicom.association import EmulatorRequestHandler, Handoff
-from emulator.dicom.context import ServiceContext
 from emulator.dicom.contexts import supported_contexts
 from emulator.dicom.gate import ConnectionGate, GateHooks
 from emulator.dicom.handlers import handlers
 from emulator.dicom.notifications import AssociationTracker, end_unassociated
 from emulator.dicom.outgoing import prepare_outgoing
 from emulator.journal import AssociationRecord
+from emulator.services.context import ServiceContext
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 
 

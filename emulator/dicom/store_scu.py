@@ -20,7 +20,6 @@ from typing import Any
 from pydicom.errors import InvalidDicomError
 from pynetdicom.association import Association
 
-from emulator.dicom.context import ServiceContext
 from emulator.dicom.outgoing import (
     StoredMessage,
     await_status,
@@ -30,6 +29,7 @@ from emulator.dicom.outgoing import (
 )
 from emulator.errors import SUCCESS
 from emulator.services import retrieve
+from emulator.services.context import ServiceContext
 from storage import StorageError
 
 log = logging.getLogger("emulator.dicom")

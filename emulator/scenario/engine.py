@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from pydicom import uid as uids
-from pynetdicom import sop_class
+from emulator.scenario.keywords import sop_uid
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +74,6 @@ class Decision:
 def status_code(value: Any) -> int:
     """A status as a scenario file gives it (an integer or a hex string such as 0xA700)."""
     return int(value, 16) if isinstance(value, str) else int(value)
-
-
-def sop_uid(value: str) -> str:
-    """A UID, or the UID of a keyword pydicom or pynetdicom knows (the loader checked)."""
-    known = getattr(uids, value, None) or getattr(sop_class, value, None)
-    return str(known) if isinstance(known, str) else value
 
 
 @dataclass

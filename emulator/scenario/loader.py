@@ -14,10 +14,10 @@ from typing import Any
 
 import jsonschema
 import yaml
-from pydicom.uid import UID
 
 from emulator.scenario import bounds
 from emulator.scenario.engine import status_code
+from emulator.scenario.keywords import uid_of
 from emulator.scenario.problems import Problem, ScenarioError
 from storage.uids import uid_problem
 
@@ -314,14 +314,4 @@ def _fits(rule: dict[str, Any]) -> Found:
 
 
 def _known_uid(value: str) -> bool:
-    if not uid_problem(value):
-        return True
-    from pydicom import uid as uids
-
-    return isinstance(getattr(uids, value, None), UID) or _sop_keyword(value)
-
-
-def _sop_keyword(value: str) -> bool:
-    from pynetdicom import sop_class
-
-    return isinstance(getattr(sop_class, value, None), str)
+    return not uid_problem(value) or uid_of(value) is not None

@@ -1,4 +1,4 @@
-"""Storage Commitment Push Model SCP (PS3.4 Annex J).
+"""Storage Commitment Push Model SCP (PS3.4 Annex J): what is committed, and how it is reported.
 
 N-ACTION (action type 1) asks the archive to commit a list of instances under a Transaction
 UID. The emulator answers the N-ACTION at once, decides from the index, and reports with an
@@ -11,24 +11,21 @@ address with the SCP role proposed for the emulator (mode ``new``), or (``auto``
 on the N-ACTION's association while the requestor waits on it, else on a new one: a requestor
 that releases within ``RELEASE_SETTLE`` of the response, or does not answer the report within
 ``commitment.auto_grace`` seconds, gets it on a new association.
+
+This module decides (the report, the delivery's mode, delay and address) and records; the
+DICOM adapter delivers (``emulator/dicom/commitment_scu.py``).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
-from pynetdicom import build_role, evt
-from pynetdicom.association import Association
-from pynetdicom.pdu_primitives import A_ABORT, A_P_ABORT, A_RELEASE
-from pynetdicom.presentation import build_context
 
-from emulator.dicom.context import ServiceContext
 from emulator.errors import (
     InvalidAttributeValue,
     MissingAttribute,
@@ -37,6 +34,7 @@ from emulator.errors import (
 )
 from emulator.logfmt import kv
 from emulator.scenario.engine import status_code
+from emulator.services.context import ServiceContext
 from storage.records import text
 from storage.uids import uid_problem
 
@@ -140,25 +138,41 @@ def decide(
 
 
 @dataclass(frozen=True, slots=True)
+class Delivery:
+    """How the report of one request goes out (see the module's docstring)."""
+
+    record: int  # the request's row in the index
+    event_type: int
+    report: Dataset
+    mode: str  # same, new or auto
+    delay: float  # seconds after the N-ACTION-RSP
+
+    @property
+    def transaction(self) -> str:
+        return str(self.report.TransactionUID)
+
+
+@dataclass(frozen=True, slots=True)
 class Taken:
-    """A commitment request taken: what it asked, how many failed, its record."""
+    """A commitment request taken: what it asked, how many failed, its record, and how its
+    report is to be delivered (None: a scenario withholds it)."""
 
     request: Request
     failed: int
     record: int
+    delivery: Delivery | None
 
 
 def take(
     instance_uid: str,
     action_type: int | None,
     info: Dataset | None,
-    assoc: Association,
-    message_id: int,
+    calling_ae: str,
     ctx: ServiceContext,
     fault: Mapping[str, Any] | None = None,
 ) -> Taken:
-    """Validate, decide, record and schedule the report of one N-ACTION (see :func:`parse`
-    for what it raises).
+    """Validate, decide and record one N-ACTION of *calling_ae*, and say how to deliver its
+    report (see :func:`parse` for what it raises).
 
     *fault* is a scenario's ``commitment`` action: ``delay_s`` replaces the configured delay,
     ``never`` withholds the report (the request stays pending), ``fail`` and ``reason``
@@ -166,198 +180,51 @@ def take(
     """
     request = parse(instance_uid, action_type, info)
     event_type, report = decide(request, ctx, fault)
-    calling_ae = assoc.requestor.ae_title
     pk = ctx.commitments.record(
         request.transaction_uid, calling_ae, len(request.references), report, event_type
     )
+    failed = len(report.get("FailedSOPSequence") or [])
     if fault is not None and fault.get("never"):
         ctx.commitments.delivered(pk, "pending", "", "withheld by the scenario: never reported")
-    else:
-        delay = fault.get("delay_s") if fault is not None else None
-        schedule(ctx, assoc, message_id, pk, event_type, report, delay)
-    return Taken(request, len(report.get("FailedSOPSequence") or []), pk)
-
-
-def schedule(
-    ctx: ServiceContext,
-    assoc: Association,
-    message_id: int,
-    record: int,
-    event_type: int,
-    report: Dataset,
-    delay_s: float | None = None,
-) -> threading.Thread:
-    """Deliver *report* in the background, as the settings and the requestor's entry say,
-    once the N-ACTION-RSP to *message_id* has gone out (PS3.4 J.3.3: response first).
-
-    pynetdicom marks the reactor paused while a service runs so that handlers may send, so a
-    send from another thread would overtake the response; the thread waits for the response's
-    EVT_DIMSE_SENT instead.
-    """
-    responded = threading.Event()
-    leaving = threading.Event()  # the requestor asked to release, or the association ended
-
-    def on_sent(event: Any) -> None:
-        command = event.message.command_set
-        if command.CommandField == 0x8130 and command.MessageIDBeingRespondedTo == message_id:
-            responded.set()
-
-    def on_acse(event: Any) -> None:
-        if isinstance(event.primitive, (A_RELEASE, A_ABORT, A_P_ABORT)):
-            leaving.set()
-
-    def on_end(event: Any) -> None:
-        leaving.set()
-
-    ends = ((evt.EVT_ACSE_RECV, on_acse), (evt.EVT_RELEASED, on_end), (evt.EVT_ABORTED, on_end))
-    assoc.bind(evt.EVT_DIMSE_SENT, on_sent)
-    for event, handler in ends:
-        assoc.bind(event, handler)
-    calling_ae = assoc.requestor.ae_title
+        return Taken(request, failed, pk, None)
     remote = ctx.remotes.lookup(calling_ae)
     mode = (remote.commitment_mode if remote else "") or ctx.config.commitment.mode
     delay = ctx.config.commitment.delay
     if remote is not None and remote.commitment_delay is not None:
         delay = remote.commitment_delay
-    if delay_s is not None:
-        delay = delay_s
-
-    def deliver() -> None:
-        responded.wait(ctx.config.dicom.dimse_timeout)
-        assoc.unbind(evt.EVT_DIMSE_SENT, on_sent)
-        try:
-            _deliver(ctx, assoc, record, event_type, report, mode, delay, leaving)
-        finally:
-            for event, handler in ends:
-                assoc.unbind(event, handler)
-
-    thread = threading.Thread(
-        target=deliver,
-        name=f"commitment-{record}",
-        daemon=True,
-    )
-    ctx.interrupts.start(thread)  # joined at stop: nothing logs after the emulator stopped
-    return thread
+    if fault is not None and fault.get("delay_s") is not None:
+        delay = fault["delay_s"]
+    return Taken(request, failed, pk, Delivery(pk, event_type, report, mode, delay))
 
 
-def _deliver(
-    ctx: ServiceContext,
-    assoc: Association,
-    record: int,
-    event_type: int,
-    report: Dataset,
-    mode: str,
-    delay: float,
-    leaving: threading.Event,
-) -> None:
-    if ctx.interrupts.wait(delay):
-        ctx.commitments.delivered(record, "undeliverable", "", "the emulator stopped or was reset")
-        return
-    transaction = str(report.TransactionUID)
-    if mode == "same":
-        status, detail = _send_same(assoc, event_type, report, None)
-        if status is not None:
-            _done(ctx, record, transaction, "same association", status)
-        else:
-            _undeliverable(ctx, record, transaction, detail)
-        return
-    if mode == "auto":
-        # Only while the requestor waits on it: one that released (or releases now, as
-        # Orthanc does right after the N-ACTION-RSP) gets the report on a new association.
-        if leaving.wait(RELEASE_SETTLE):
-            detail = "the requestor released the N-ACTION's association"
-        else:
-            grace = ctx.config.commitment.auto_grace
-            status, detail = _send_same(assoc, event_type, report, grace)
-            if status is not None:
-                _done(ctx, record, transaction, "same association", status)
-                return
-        log.info(kv(event="commitment-fallback", transaction=transaction, reason=detail))
-    _deliver_new(ctx, assoc, record, event_type, report, transaction)
-
-
-def _send_same(
-    assoc: Association, event_type: int, report: Dataset, wait: float | None
-) -> tuple[Dataset | None, str]:
-    """Send the report on the N-ACTION's association, waiting *wait* seconds (None: the DIMSE
-    timeout) for the response: (the response's status, "") or (None, why not)."""
-    if not assoc.is_established:
-        return None, "the N-ACTION's association had closed"
-    timeout = assoc.dimse_timeout
-    if wait is not None:
-        assoc.dimse_timeout = wait
-    try:
-        status, _ = assoc.send_n_event_report(
-            report, event_type, STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE
-        )
-    except Exception as exc:  # the peer went away meanwhile, or refused
-        return None, f"on the same association: {exc}"
-    finally:
-        assoc.dimse_timeout = timeout
-    if status is None or "Status" not in status:
-        waited = f"{wait:g} s" if wait is not None else "the DIMSE timeout"
-        return None, f"no N-EVENT-REPORT-RSP on the same association within {waited}"
-    return status, ""
-
-
-def _deliver_new(
-    ctx: ServiceContext,
-    assoc: Association,
-    record: int,
-    event_type: int,
-    report: Dataset,
-    transaction: str,
-) -> None:
-    """A new association to the requestor, the emulator proposing the SCP role (J.3.3)."""
-    calling_ae = assoc.requestor.ae_title
+def report_address(
+    ctx: ServiceContext, calling_ae: str, requestor_host: str
+) -> tuple[str, int, Any] | str:
+    """Where a new association for *calling_ae*'s report goes: (host, port, TLS arguments),
+    or why there is nowhere."""
     remote = ctx.remotes.lookup(calling_ae)
-    tls_args: Any = None
     if remote is not None:
-        host, port, tls_args = remote.host, remote.port, remote.tls_args()
-    elif ctx.config.retrieve.unregistered_destination_port:
-        host, port = assoc.requestor.address, ctx.config.retrieve.unregistered_destination_port
-    else:
-        _undeliverable(
-            ctx,
-            record,
-            transaction,
-            f"{calling_ae!r} is not a registered remote AE (--remote-ae), so there is no"
-            " address for a new association",
-        )
-        return
-    sender = assoc.ae.associate(
-        host,
-        port,
-        ae_title=calling_ae,
-        contexts=[build_context(STORAGE_COMMITMENT)],
-        ext_neg=[build_role(STORAGE_COMMITMENT, scp_role=True)],
-        tls_args=tls_args,
+        return remote.host, remote.port, remote.tls_args()
+    port = ctx.config.retrieve.unregistered_destination_port
+    if port:
+        return requestor_host, port, None
+    return (
+        f"{calling_ae!r} is not a registered remote AE (--remote-ae), so there is no"
+        " address for a new association"
     )
-    if not sender.is_established:
-        _undeliverable(ctx, record, transaction, f"{calling_ae}@{host}:{port} did not accept")
+
+
+def reported(ctx: ServiceContext, delivery: Delivery, via: str, status: int | None) -> None:
+    """The report was answered (*status* None: it was not)."""
+    if status is None:
+        undeliverable(ctx, delivery, f"no N-EVENT-REPORT-RSP ({via})")
         return
-    try:
-        status, _ = sender.send_n_event_report(
-            report, event_type, STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE
-        )
-        _done(ctx, record, transaction, "new association", status)
-    except Exception as exc:
-        _undeliverable(ctx, record, transaction, f"on a new association: {exc}")
-    finally:
-        if sender.is_established:
-            sender.release()
+    ctx.commitments.delivered(delivery.record, "reported", via, f"status 0x{status:04X}")
+    log.info(kv(event="commitment-reported", transaction=delivery.transaction, via=via))
 
 
-def _done(
-    ctx: ServiceContext, record: int, transaction: str, via: str, status: Dataset | None
-) -> None:
-    if status is None or "Status" not in status:
-        _undeliverable(ctx, record, transaction, f"no N-EVENT-REPORT-RSP ({via})")
-        return
-    ctx.commitments.delivered(record, "reported", via, f"status 0x{int(status.Status):04X}")
-    log.info(kv(event="commitment-reported", transaction=transaction, via=via))
-
-
-def _undeliverable(ctx: ServiceContext, record: int, transaction: str, detail: str) -> None:
-    ctx.commitments.delivered(record, "undeliverable", "", detail)
-    log.warning(kv(event="commitment-undeliverable", transaction=transaction, detail=detail))
+def undeliverable(ctx: ServiceContext, delivery: Delivery, detail: str) -> None:
+    ctx.commitments.delivered(delivery.record, "undeliverable", "", detail)
+    log.warning(
+        kv(event="commitment-undeliverable", transaction=delivery.transaction, detail=detail)
+    )

@@ -18,10 +18,10 @@ from io import BytesIO
 from typing import Any
 
 from emulator.config import Config
-from emulator.dicom.context import ServiceContext
 from emulator.errors import FabricationConflict
 from emulator.journal import RequestJournal
 from emulator.remotes import RemoteAERegistry
+from emulator.services.context import ServiceContext
 from emulator.services.store import store_instance
 from storage import FileStore, Index, InstanceSource, StorageError
 from storage.fabricate import (

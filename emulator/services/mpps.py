@@ -14,8 +14,8 @@ from copy import deepcopy
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 
-from emulator.dicom.context import ServiceContext
 from emulator.errors import InvalidAttributeValue, MissingAttribute, StepNotUpdatable
+from emulator.services.context import ServiceContext
 from storage.procedure_steps import NoSuchStep, ProcedureStep, scheduled_links
 from storage.records import text
 from storage.uids import uid_problem

@@ -16,8 +16,8 @@ from typing import Any
 import hl7  # type: ignore[import-untyped]
 from pydicom.dataset import Dataset
 
-from emulator.dicom.context import ServiceContext
 from emulator.errors import InvalidWorklistItem
+from emulator.services.context import ServiceContext
 from storage.uids import uid_problem
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 
 from pydicom.dataset import Dataset
 
-from emulator.dicom.context import ServiceContext
 from emulator.errors import CANCEL, PENDING
+from emulator.services.context import ServiceContext
 from storage import FindRequest, Model, StorageError, build_response, parse_find
 
 log = logging.getLogger(__name__)

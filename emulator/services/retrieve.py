@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from io import BytesIO
 
 import numpy as np
@@ -11,12 +11,10 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.filewriter import dcmwrite
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
-from pynetdicom.presentation import PresentationContext, build_context
 
-from emulator.dicom.context import ServiceContext
 from emulator.errors import UnknownMoveDestination
-from storage import Model, RetrieveRequest, StorageError, parse_retrieve
-from storage.index import Query
+from emulator.services.context import ServiceContext
+from storage import StorageError
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +54,6 @@ def resolve_destination(
     )
 
 
-def plan(identifier: Dataset, model: Model, ctx: ServiceContext) -> RetrieveRequest:
-    """Validate a retrieve identifier; raises ``storage.InvalidIdentifier``."""
-    return parse_retrieve(identifier, model)
-
-
 # Uncompressed syntaxes every destination can be offered as a fallback (PS3.5 §10.1, A.2).
 UNCOMPRESSED = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
 MAX_CONTEXTS = 128  # PS3.8 §9.3.2.2: presentation context IDs are odd numbers 1-255
@@ -68,44 +61,35 @@ MAX_CONTEXTS = 128  # PS3.8 §9.3.2.2: presentation context IDs are odd numbers 
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Presentation contexts for one C-MOVE sub-association and the SOP classes they cover."""
+    """What one C-MOVE sub-association proposes: a presentation context per (SOP class,
+    transfer syntaxes) pair, and the SOP classes they cover."""
 
-    contexts: list[PresentationContext]
+    proposals: tuple[tuple[str, tuple[str, ...]], ...]
     sop_classes: tuple[str, ...]
 
 
 def context_batches(classes: list[tuple[str, str]]) -> list[Batch]:
-    """Contexts for C-MOVE sub-associations: each stored (SOP class, transfer syntax) as
+    """The proposals for C-MOVE sub-associations: each stored (SOP class, transfer syntax) as
     found plus an uncompressed fallback per SOP class, in as many batches of at most 128
     contexts (PS3.8 §9.3.2.2) as the matches need."""
     by_class: dict[str, list[str]] = {}
     for sop_class, transfer_syntax in classes:
         by_class.setdefault(sop_class, []).append(transfer_syntax)
     batches: list[Batch] = []
-    contexts: list[PresentationContext] = []
+    proposals: list[tuple[str, tuple[str, ...]]] = []
     members: list[str] = []
     for sop_class, syntaxes in by_class.items():
         wanted = [ts for ts in dict.fromkeys(syntaxes) if ts not in UNCOMPRESSED]
-        needed = [build_context(sop_class, ts) for ts in wanted]
-        needed.append(build_context(sop_class, list(UNCOMPRESSED)))
-        if contexts and len(contexts) + len(needed) > MAX_CONTEXTS:
-            batches.append(Batch(contexts, tuple(members)))
-            contexts, members = [], []
-        contexts += needed
+        needed: list[tuple[str, tuple[str, ...]]] = [(sop_class, (ts,)) for ts in wanted]
+        needed.append((sop_class, tuple(str(ts) for ts in UNCOMPRESSED)))
+        if proposals and len(proposals) + len(needed) > MAX_CONTEXTS:
+            batches.append(Batch(tuple(proposals), tuple(members)))
+            proposals, members = [], []
+        proposals += needed
         members.append(sop_class)
-    if contexts:
-        batches.append(Batch(contexts, tuple(members)))
+    if proposals:
+        batches.append(Batch(tuple(proposals), tuple(members)))
     return batches
-
-
-def restrict(query: Query, sop_classes: tuple[str, ...]) -> Query:
-    """*query* limited to instances of *sop_classes* (one batch of a C-MOVE)."""
-    marks = ", ".join("?" for _ in sop_classes)
-    return replace(
-        query,
-        where=(*query.where, f"i.sop_class_uid IN ({marks})"),
-        params=(*query.params, *sop_classes),
-    )
 
 
 def load_instance(ctx: ServiceContext, location: str) -> Dataset:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from emulator.dicom.context import ServiceContext
+from emulator.services.context import ServiceContext
 from storage import (
     InstanceRecord,
     InvalidInstance,

@@ -15,8 +15,8 @@ from copy import deepcopy
 from pydicom.dataset import Dataset
 from pydicom.valuerep import VR
 
-from emulator.dicom.context import ServiceContext
 from emulator.errors import CANCEL, PENDING, InvalidWorklistItem
+from emulator.services.context import ServiceContext
 from storage.errors import InvalidInstance
 from storage.records import text
 from storage.responses import needs_unicode

@@ -26,3 +26,24 @@ def test_the_package_still_offers_the_emulator():
     code = "import emulator; print(emulator.Emulator.__name__, emulator.load_config.__name__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["Emulator", "load_config"]
+
+
+def test_services_know_nothing_of_the_wire():
+    """Services decide; the DICOM adapter (emulator.dicom) and the HTTP server (aiohttp) call
+    them, never the reverse."""
+    import pathlib
+
+    services = pathlib.Path(__file__).parents[2] / "emulator" / "services"
+    modules = sorted(f"emulator.services.{p.stem}" for p in services.glob("[a-z]*.py"))
+    assert len(modules) >= 10
+    code = "import sys\n" + "".join(f"import {m}\n" for m in modules)
+    code += "print(' '.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(out.stdout.split())
+    assert not {m for m in loaded if m.split(".")[0] in ("pynetdicom", "aiohttp")}
+    assert not {m for m in loaded if m.startswith("emulator.dicom") or m == "emulator.app"}
+
+
+def test_the_scenario_engine_imports_no_network_library():
+    loaded = imported_after("emulator.scenario.engine") | imported_after("emulator.scenario.loader")
+    assert not {m for m in loaded if m.split(".")[0] in ("pynetdicom", "aiohttp")}

@@ -269,3 +269,21 @@ def test_serve_refuses_a_billion_laughs_scenario_before_opening_anything(tmp_pat
     assert main(["serve", "--scenario", str(path), "--data-dir", str(data)]) == 2
     assert "more than 100,000 values" in capsys.readouterr().err
     assert not data.exists()
+
+
+def test_every_sop_class_name_pynetdicom_offers_is_a_keyword_of_scenario_files():
+    """Scenario files name SOP classes as pydicom or pynetdicom do; the engine resolves them
+    without importing pynetdicom (emulator/scenario/keywords.py)."""
+    from pynetdicom import sop_class
+
+    from emulator.scenario.keywords import PYNETDICOM_ONLY, uid_of
+
+    names = [
+        name
+        for name in dir(sop_class)
+        if not name.startswith("_") and isinstance(getattr(sop_class, name), str)
+    ]
+    names = [n for n in names if str(getattr(sop_class, n)).startswith("1.2.840.10008")]
+    assert len(names) > 250
+    assert {n: uid_of(n) for n in names} == {n: str(getattr(sop_class, n)) for n in names}
+    assert set(PYNETDICOM_ONLY) <= set(names)  # no alias pynetdicom has since dropped

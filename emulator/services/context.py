@@ -1,11 +1,12 @@
-"""ServiceContext: everything a DIMSE handler needs, passed explicitly (no globals)."""
+"""ServiceContext: the stores, settings and journal every service works with, passed explicitly
+(no globals). It knows nothing of the wire: the DICOM adapter (``emulator/dicom``) adds the
+scenario's fault plumbing itself (``emulator.dicom.faults.Faults``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from emulator.config import Config
-from emulator.dicom.faults import Faults
 from emulator.interrupts import Interrupts
 from emulator.journal import RequestJournal
 from emulator.remotes import RemoteAERegistry
@@ -18,7 +19,7 @@ from storage.worklist import Worklist
 
 @dataclass(frozen=True, slots=True)
 class ServiceContext:
-    """The one extra argument every handler receives."""
+    """The one extra argument every service (and every DIMSE handler) receives."""
 
     config: Config
     index: Index
@@ -43,11 +44,6 @@ class ServiceContext:
     def commitments(self) -> Commitments:
         """The Storage Commitment requests and reports of the index."""
         return Commitments(self.index)
-
-    @property
-    def faults(self) -> Faults:
-        """Applies the active scenario's rules."""
-        return Faults(self.scenario, self.journal)
 
     @property
     def ae_title(self) -> str:
