@@ -1,22 +1,24 @@
-"""Q/R C-MOVE and C-GET SCP (PS3.4 C.4.2 and C.4.3), served in place of pynetdicom's.
+"""Q/R C-MOVE and C-GET SCP (PS3.4 C.4.2 and C.4.3), served in place of pynetdicom's: the
+responder on the wire of a :class:`~emulator.services.retrieve_session.RetrieveSession`.
 
 pynetdicom's retrieve SCP opens the move destination association itself (answering 0xA801
 with no comment when the destination refuses), offers it one context per instance it is
-handed, and re-encodes every dataset it sends. Here the emulator decides: contexts from what
-the matches need, 0xA702 with a reason when the destination refuses, conversion only when no
-context takes an instance as stored, and one journal record per request.
+handed, and re-encodes every dataset it sends. Here the session decides (what matches, the
+counts, how the request ends, its journal record) and this responder does the wire's part:
+it decodes the identifier, runs the scenario's rules at each phase, opens the
+sub-associations with the contexts the matches need (0xA702 with a reason when the
+destination refuses), runs the sub-operations (``store_scu.py``: conversion only when no
+context takes an instance as stored), notices C-CANCEL, and sends every response.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any, cast
 
 from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 from pynetdicom.association import Association
 from pynetdicom.dimse_primitives import C_GET, C_MOVE
@@ -37,57 +39,20 @@ from emulator.dicom.store_scu import StoreSCU
 from emulator.errors import (
     CANCEL,
     PENDING,
-    RETRIEVE_OUT_OF_RESOURCES_MATCHES,
-    RETRIEVE_OUT_OF_RESOURCES_SUBOPS,
-    RETRIEVE_SOME_FAILED,
-    SUCCESS,
     error_comment,
-    status_for,
 )
 from emulator.journal import MessageRecord
-from emulator.logfmt import kv
 from emulator.services import retrieve
 from emulator.services.context import ServiceContext
 from emulator.services.retrieve import Destination
-from storage import Model, StorageError, parse_retrieve
+from emulator.services.retrieve_session import Answer, Counts, RetrieveSession
+from storage import Model
 from storage.index import Query
 
 # seconds a C-MOVE destination may take to accept before the requestor gets a Pending response
 NUDGE_AFTER = 0.05
 
 log = logging.getLogger("emulator.dicom")
-
-MAX_SUBOPERATIONS = 65535  # the counts are US (PS3.7 C.4.2.1.x)
-
-
-@dataclass(slots=True)
-class Counts:
-    """Sub-operation counts (PS3.4 C.4.2.1.6-9) and the failed SOP Instance UIDs."""
-
-    remaining: int
-    total: int = 0
-    completed: int = 0
-    failed: int = 0
-    warning: int = 0
-    failed_uids: list[str] = field(default_factory=list)
-
-    def record(self, outcome: str, sop_instance_uid: str) -> None:
-        self.remaining -= 1
-        if outcome == "failed":
-            self.failed += 1
-            self.failed_uids.append(sop_instance_uid)
-        elif outcome == "warning":
-            self.warning += 1
-        else:
-            self.completed += 1
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "completed": self.completed,
-            "failed": self.failed,
-            "warning": self.warning,
-            "remaining": self.remaining,
-        }
 
 
 class RetrieveSCP:
@@ -102,6 +67,7 @@ class RetrieveSCP:
         record: MessageRecord,
     ) -> None:
         self.assoc, self.req, self.ctx, self.record = assoc, req, ctx, record
+        self.session = RetrieveSession(ctx, record)
         self.is_move = isinstance(req, C_MOVE)
         self.service = "C-MOVE" if self.is_move else "C-GET"
         self.context_id = int(context.context_id or 0)
@@ -127,17 +93,14 @@ class RetrieveSCP:
         )
         return Faults.of(self.ctx).act(self.assoc, event, self.record)
 
-    def faulted(self, verdict: Verdict, counts: Counts | None = None) -> None:
+    def faulted(self, verdict: Verdict, started: bool = True) -> None:
         """End the request as a rule said: with its status, or with nothing (association
         gone)."""
         if verdict.answer is None:
-            self.finish(None, "fault", "association ended by the scenario", counts)
+            self.conclude(self.session.faulted(None, "", started))
             return
-        status = int(verdict.answer.Status)
         comment = str(verdict.answer.get("ErrorComment", ""))
-        failed = counts.failed_uids if counts is not None and status != SUCCESS else None
-        self.respond(status, counts, comment, failed_uids=failed or None)
-        self.finish(status, "fault", comment or "answered by the scenario", counts)
+        self.conclude(self.session.faulted(int(verdict.answer.Status), comment, started))
 
     # -- responses -------------------------------------------------------------------------
 
@@ -190,24 +153,17 @@ class RetrieveSCP:
             )
         self.assoc.dimse.send_msg(rsp, self.context_id)
 
-    def finish(
-        self,
-        status: int | None,
-        outcome: str = "ok",
-        detail: str = "",
-        counts: Counts | None = None,
-        **extra: Any,
-    ) -> None:
-        if counts is not None:
-            extra = {**extra, **counts.as_dict()}
-        self.ctx.journal.finish(
-            self.record,
-            status,
-            outcome=outcome,  # type: ignore[arg-type]
-            detail=detail,
-            extra=extra,
-        )
-        log.info(kv_line(self.record, status))
+    def conclude(self, answer: Answer) -> None:
+        """Send the final response *answer* says (if any), then close the record."""
+        if answer.status is not None and answer.respond:
+            self.respond(
+                answer.status,
+                self.session.counts if answer.with_counts else None,
+                answer.comment,
+                failed_uids=answer.failed_uids,
+                offending=answer.offending,
+            )
+        self.session.finish(answer)
 
     def request_faults(self, identifier: Dataset) -> bool:
         """The ``request`` phase; False if a rule already ended the request."""
@@ -219,7 +175,7 @@ class RetrieveSCP:
             self.keys["move_destination"] = str(self.req.MoveDestination or "").strip()
         verdict = self.faults("request")
         if verdict.answer is not None or verdict.ended:
-            self.faulted(verdict)
+            self.faulted(verdict, started=False)
             return False
         self.modifier = verdict.modifier
         self.fails = retrieve_failures(verdict.modifier)
@@ -228,6 +184,7 @@ class RetrieveSCP:
     # -- the request -----------------------------------------------------------------------
 
     def run(self) -> None:
+        session = self.session
         try:
             identifier = decode(
                 cast(BytesIO, self.req.Identifier),
@@ -238,63 +195,49 @@ class RetrieveSCP:
             self.ctx.journal.update(self.record, extra={"identifier": identifier.to_json_dict()})
             if not self.request_faults(identifier):
                 return
-            model = RETRIEVE_MODELS[str(self.req.AffectedSOPClassUID)]
-            request = parse_retrieve(identifier, model)
-            total = self.ctx.index.count(request.query)
+            query, total = session.plan(identifier, RETRIEVE_MODELS[self.sop_class])
         except Exception as exc:
-            status = status_for(self.service, exc)
-            internal = not isinstance(exc, (StorageError, InvalidDicomError, ValueError))
-            if internal:
-                log.exception("internal error in %s", self.service)
-            self.respond(status, comment=str(exc), offending=getattr(exc, "tag", None))
-            self.finish(status, "error" if internal else "failure", str(exc))
+            self.conclude(session.failed(exc))
             return
-        self.ctx.journal.update(
-            self.record, matches=total, extra={"model": model.value, "level": request.level.name}
-        )
-        if total > MAX_SUBOPERATIONS:
-            comment = f"{total} matches: at most {MAX_SUBOPERATIONS} per request"
-            self.respond(RETRIEVE_OUT_OF_RESOURCES_MATCHES, comment=comment)
-            self.finish(RETRIEVE_OUT_OF_RESOURCES_MATCHES, "failure", comment)
+        too_many = session.too_many(total)
+        if too_many is not None:
+            self.conclude(too_many)
             return
         destination = None
         if self.is_move:  # an unknown destination is 0xA801 whatever matches (C.4.2.1.4)
             destination = self.destination()
             if destination is None:
                 return
-        counts = Counts(total, total)
-        if total == 0:  # PS3.4 C.4.2.1.4: no match is a success with no sub-operations
-            self.respond(SUCCESS, counts)
-            self.finish(SUCCESS, counts=counts)
-            return
-        if destination is not None:
-            if not self.move(request.query, counts, destination):
+        session.start(total)
+        if total:  # PS3.4 C.4.2.1.4: no match is a success with no sub-operations
+            done = (
+                self.move(query, destination)
+                if destination is not None
+                else self.suboperations(self.assoc, query)
+            )
+            if not done:
                 return
-        elif not self.suboperations(self.assoc, request.query, counts):
-            return
-        self.final(counts)
+        self.conclude(session.final())
 
     def destination(self) -> Destination | None:
         """The C-MOVE destination, or None once 0xA801 has been answered."""
         assert isinstance(self.req, C_MOVE)
+        name = str(self.req.MoveDestination or "")
         try:
-            destination = retrieve.resolve_destination(
-                str(self.req.MoveDestination or ""), self.assoc.requestor.address, self.ctx
-            )
+            destination = retrieve.resolve_destination(name, self.assoc.requestor.address, self.ctx)
         except Exception as exc:
-            status = status_for(self.service, exc)
-            self.respond(status, comment=str(exc))
-            self.finish(status, "failure", str(exc), destination=str(self.req.MoveDestination))
+            self.conclude(self.session.no_destination(exc, name))
             return None
         where = f"{destination.ae_title}@{destination.host}:{destination.port}"
         self.ctx.journal.update(self.record, extra={"destination": where})
         return destination
 
-    def move(self, query: Query, counts: Counts, destination: Destination) -> bool:
+    def move(self, query: Query, destination: Destination) -> bool:
         """C-MOVE sub-operations, one sub-association per batch of at most 128 contexts.
 
         Returns False if the request already got its final response.
         """
+        counts = self.session.counts
         batches = retrieve.context_batches(self.ctx.index.distinct_classes(query))
         for n, batch in enumerate(batches):
             part = query if len(batches) == 1 else query.of_classes(batch.sop_classes)
@@ -308,9 +251,7 @@ class RetrieveSCP:
                     else refusal(sender, destination)
                 )
                 if n == 0:  # nothing sent: PS3.4 C.4.2.1.5 unable to perform sub-operations
-                    counts.failed, counts.remaining = counts.remaining, 0
-                    self.respond(RETRIEVE_OUT_OF_RESOURCES_SUBOPS, counts, comment)
-                    self.finish(RETRIEVE_OUT_OF_RESOURCES_SUBOPS, "failure", comment, counts)
+                    self.conclude(self.session.unable(comment))
                     return False
                 log.info("%s; its %d SOP classes fail", comment, len(batch.sop_classes))
                 for row in self.ctx.index.iter_rows(part):
@@ -318,7 +259,7 @@ class RetrieveSCP:
                     self.respond(PENDING, counts)
                 continue
             try:
-                if not self.suboperations(sender, part, counts):
+                if not self.suboperations(sender, part):
                     return False
             finally:
                 if sender.is_established:
@@ -346,7 +287,7 @@ class RetrieveSCP:
             nudge.cancel()
             nudge.join()  # never two responses on the wire at once
 
-    def suboperations(self, sender: Association, query: Query, counts: Counts) -> bool:
+    def suboperations(self, sender: Association, query: Query) -> bool:
         """Send every match, one at a time; False if the request ended early (cancel, abort).
 
         With no scenario active, each instance's C-STORE is in flight while the requestor
@@ -356,26 +297,25 @@ class RetrieveSCP:
         Pending, next sub-operation."""
         originator = (self.assoc.acceptor.ae_title, self.req.MessageID) if self.is_move else ()
         with StoreSCU(sender, self.ctx, *originator) as scu:
-            return self._suboperations(scu, query, counts)
+            return self._suboperations(scu, query)
 
-    def _suboperations(self, scu: StoreSCU, query: Query, counts: Counts) -> bool:
+    def _suboperations(self, scu: StoreSCU, query: Query) -> bool:
+        counts = self.session.counts
         overlap = self.ctx.scenario.engine is None
         rows = self.ctx.index.iter_rows(query)
         row, ahead, pending_due = next(rows, None), None, False
         while row is not None:
-            n = counts.total - counts.remaining + 1
+            n = counts.number
             if not self.assoc.is_established:
-                self.finish(CANCEL, "cancelled", "requestor went away", counts)
+                self.conclude(self.session.requestor_gone())
                 return False
             if self.req.MessageID in self.assoc.dimse.cancel_req:
                 del self.assoc.dimse.cancel_req[self.req.MessageID]
-                # PS3.4 C.4.2.1.4: sub-operations terminated due to Cancel indication
-                self.respond(CANCEL, counts, failed_uids=counts.failed_uids or None)
-                self.finish(CANCEL, "cancelled", counts=counts)
+                self.conclude(self.session.cancelled())
                 return False
             verdict = self.faults("suboperation")
             if verdict.ended:
-                self.faulted(verdict, counts)
+                self.faulted(verdict)
                 return False
             result: str | None = "failed"  # a sub-operation made to fail
             if verdict.answer is None and not self.fails(n):
@@ -390,7 +330,7 @@ class RetrieveSCP:
             counts.record(result or scu.result(), row["sop_instance_uid"])
             response = self.faults("response")
             if response.answer is not None or response.ended:
-                self.faulted(response, counts)
+                self.faulted(response)
                 return False
             if overlap:
                 pending_due = True
@@ -404,26 +344,6 @@ class RetrieveSCP:
     def sub_message_id(self, n: int) -> int:
         """The Message ID of the *n*-th sub-operation's C-STORE-RQ (never 0)."""
         return (int(self.req.MessageID or 0) + n) % 65536 or 1
-
-    def final(self, counts: Counts) -> None:
-        """The final response (PS3.4 C.4.2.1.5): Success, Warning 0xB000 or Failure 0xA702."""
-        if not counts.failed and not counts.warning:
-            self.respond(SUCCESS, counts)
-            self.finish(SUCCESS, counts=counts)
-            return
-        status = (
-            RETRIEVE_OUT_OF_RESOURCES_SUBOPS
-            if counts.completed + counts.warning == 0
-            else RETRIEVE_SOME_FAILED
-        )
-        comment = (
-            f"{counts.failed} of {counts.failed + counts.completed + counts.warning}"
-            " sub-operations failed"
-            if counts.failed
-            else ""
-        )
-        self.respond(status, counts, comment, failed_uids=counts.failed_uids or None)
-        self.finish(status, "failure" if counts.failed else "ok", comment, counts)
 
 
 def refusal(sender: Association, destination: retrieve.Destination) -> str:
@@ -445,22 +365,3 @@ RETRIEVE_MODELS = {
     "1.2.840.10008.5.1.4.1.2.2.3": Model.STUDY_ROOT,
     "1.2.840.10008.5.1.4.1.2.3.3": Model.PATIENT_STUDY_ONLY,
 }
-
-
-def kv_line(record: MessageRecord, status: int | None) -> str:
-    e = record.extra
-    return kv(
-        assoc=record.association,
-        msg=record.message_id,
-        service=record.service,
-        level=e.get("level"),
-        destination=e.get("destination"),
-        status=status,
-        matches=record.matches,
-        completed=e.get("completed"),
-        failed=e.get("failed"),
-        ms=record.ms,
-        outcome=None if record.outcome == "ok" else record.outcome,
-        detail=record.detail or None,
-        fault=",".join(record.faults) or None,
-    )
