@@ -1,8 +1,14 @@
-"""C-FIND response identifiers: exactly the requested keys (PS3.4 C.4.1.1.3.2).
+"""C-FIND response identifiers, Query/Retrieve and Modality Worklist: exactly the requested
+keys (PS3.4 C.4.1.1.3.2, K.2.2.1.2), in one character set rule (:func:`_character_set`).
 
-Values come from the index row. Requested keys the index does not hold are read from the header
-of the level's first stored instance (pixel data is never read); keys nobody stored are returned
-empty, as an archive returns an unsupported return key.
+Q/R values come from the index row. Requested keys the index does not hold are read from the
+header of the level's first stored instance (pixel data is never read); keys nobody stored are
+returned empty, as an archive returns an unsupported return key.
+
+Worklist values come from the stored item (C.2.2.3): every key of the identifier, with the
+item's value when it has one and zero length otherwise; a sequence key with an item returns,
+for each of the item's sequence items, just the keys of that query item (recursively); a
+sequence key without items returns the item's whole sequence.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
+from copy import deepcopy
 from typing import Any
 
 from pydicom.dataset import Dataset
@@ -21,6 +28,7 @@ from storage.records import text
 
 HeaderLoader = Callable[[str], Dataset | None]
 
+_CHARSET = 0x00080005  # Specific Character Set
 # VRs whose values are text in the Specific Character Set (PS3.5 §6.1.2.3)
 _TEXT_VRS = frozenset({"PN", "LO", "SH", "LT", "ST", "UT", "UC"})
 
@@ -88,15 +96,44 @@ def build_response(
             ds.add_new(key.tag, key.vr, [] if key.vr == "SQ" else None)
     ds.QueryRetrieveLevel = request.level.name
     ds.RetrieveAETitle = retrieve_ae
-    stored_charset = text(row["_charset"])
-    if needs_unicode(ds):
-        # Values are decoded text; send them in the character set they arrived in if it has
-        # one, else in UTF-8 (PS3.5 §6.1.2.3, ISO_IR 192).
-        ds.SpecificCharacterSet = (
-            (stored_charset.split("\\") if "\\" in stored_charset else stored_charset)
-            if stored_charset not in ("", "ISO_IR 6")
-            else "ISO_IR 192"
-        )
-    elif request.charset:
-        ds.SpecificCharacterSet = request.charset.split("\\")
+    requested = request.charset.split("\\") if request.charset else None
+    _character_set(ds, row["_charset"], requested)
     return ds
+
+
+def worklist_response(query: Dataset, item: Dataset) -> Dataset:
+    """The pending-response identifier for one matching worklist *item*."""
+    ds = _project(query, item)
+    _character_set(ds, item.get("SpecificCharacterSet"), query.get("SpecificCharacterSet"))
+    return ds
+
+
+def _project(query: Dataset, item: Dataset) -> Dataset:
+    """The keys of *query*, valued from *item* (PS3.4 C.2.2.3 return key rules)."""
+    out = Dataset()
+    for elem in query:
+        if elem.tag == _CHARSET:
+            continue
+        if elem.tag not in item:
+            out.add_new(elem.tag, elem.VR, [] if elem.VR == "SQ" else None)
+            continue
+        source = item[elem.tag]
+        if elem.VR == "SQ" and source.VR == "SQ" and elem.value:
+            out.add_new(elem.tag, "SQ", [_project(elem.value[0], one) for one in source.value])
+        else:
+            out.add(deepcopy(source))
+    return out
+
+
+def _character_set(ds: Dataset, stored: object, requested: object) -> None:
+    """The response's Specific Character Set (PS3.5 6.1.2.3). Values are decoded text: with
+    any beyond ASCII they go in the character set they were stored in if it has one, else in
+    UTF-8 (ISO_IR 192); plain ASCII answers in the set the query named, if it named one."""
+    if needs_unicode(ds):
+        charset = text(stored)
+        if charset in ("", "ISO_IR 6"):
+            ds.SpecificCharacterSet = "ISO_IR 192"
+        else:
+            ds.SpecificCharacterSet = charset.split("\\") if "\\" in charset else charset
+    elif requested:
+        ds.SpecificCharacterSet = requested

@@ -1,16 +1,11 @@
-"""Modality Worklist C-FIND (PS3.4 Annex K): match in SQL, answer each step with the keys asked.
-
-Return keys (PS3.4 K.2.2.1.2, C.2.2.3): every key of the identifier, with the item's value when
-it has one and zero length otherwise; a sequence key with an item returns, for each of the
-item's sequence items, just the keys of that query item (recursively); a sequence key without
-items returns the item's whole sequence.
-"""
+"""Modality Worklist C-FIND (PS3.4 Annex K): match in SQL, answer each step with the keys asked
+(``storage/responses.py`` builds the identifiers, as it builds Q/R ones); worklist items from
+DICOM JSON."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from copy import deepcopy
 
 from pydicom.dataset import Dataset
 from pydicom.valuerep import VR
@@ -18,42 +13,10 @@ from pydicom.valuerep import VR
 from emulator.errors import CANCEL, PENDING, InvalidWorklistItem
 from emulator.services.context import ServiceContext
 from storage.errors import InvalidInstance
-from storage.records import text
-from storage.responses import needs_unicode
+from storage.responses import worklist_response
 from storage.worklist import split_steps
 
 log = logging.getLogger(__name__)
-
-_CHARSET = 0x00080005
-
-
-def project(query: Dataset, item: Dataset) -> Dataset:
-    """The keys of *query*, valued from *item* (PS3.4 C.2.2.3 return key rules)."""
-    out = Dataset()
-    for elem in query:
-        if elem.tag == _CHARSET:
-            continue
-        if elem.tag not in item:
-            out.add_new(elem.tag, elem.VR, [] if elem.VR == "SQ" else None)
-            continue
-        source = item[elem.tag]
-        if elem.VR == "SQ" and source.VR == "SQ" and elem.value:
-            out.add_new(elem.tag, "SQ", [project(elem.value[0], one) for one in source.value])
-        else:
-            out.add(deepcopy(source))
-    return out
-
-
-def response(query: Dataset, item: Dataset) -> Dataset:
-    """The pending-response identifier for one matching worklist *item*."""
-    ds = project(query, item)
-    charset = item.get("SpecificCharacterSet")
-    if needs_unicode(ds):
-        # Values are decoded text: send them in the item's character set, else in UTF-8.
-        ds.SpecificCharacterSet = charset if text(charset) not in ("", "ISO_IR 6") else "ISO_IR 192"
-    elif "SpecificCharacterSet" in query:
-        ds.SpecificCharacterSet = query.SpecificCharacterSet
-    return ds
 
 
 def add_items(ctx: ServiceContext, body: object, source: str) -> list[int]:
@@ -108,4 +71,4 @@ def find(
         if is_cancelled():
             yield CANCEL, None  # PS3.4 K.4.1.3.1: matching terminated due to Cancel
             return
-        yield PENDING, response(identifier, row.item)
+        yield PENDING, worklist_response(identifier, row.item)
