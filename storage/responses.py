@@ -19,6 +19,8 @@ from collections.abc import Callable
 from copy import deepcopy
 from typing import Any
 
+from pydicom import config
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
@@ -81,7 +83,9 @@ def build_response(
         if key.keyword in RESPONSE_ONLY:
             continue
         if key.attribute is not None:
-            ds.add_new(key.tag, key.vr, _indexed_value(key.attribute, row, key))
+            # values the index holds were checked when they were stored: not again per match
+            value = _indexed_value(key.attribute, row, key)
+            ds.add(DataElement(key.tag, key.vr, value, validation_mode=config.IGNORE))
             continue
         if key.lower:
             ds.add_new(key.tag, key.vr, [] if key.vr == "SQ" else None)
@@ -94,8 +98,8 @@ def build_response(
             ds[key.tag] = header[key.tag]
         else:
             ds.add_new(key.tag, key.vr, [] if key.vr == "SQ" else None)
-    ds.QueryRetrieveLevel = request.level.name
-    ds.RetrieveAETitle = retrieve_ae
+    ds.add(DataElement(0x00080052, "CS", request.level.name, validation_mode=config.IGNORE))
+    ds.add(DataElement(0x00080054, "AE", retrieve_ae, validation_mode=config.IGNORE))
     requested = request.charset.split("\\") if request.charset else None
     _character_set(ds, row["_charset"], requested)
     return ds
