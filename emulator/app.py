@@ -131,7 +131,7 @@ class Emulator:
             self._files = FileStore(data_dir, fsync=self.config.storage.fsync)
             self._files.sweep_tmp()
             self._index = Index.open(data_dir / "index.sqlite", self.config.storage.fsync)
-            self.journal.attach(JournalStore(self._index))
+            self.journal.attach(JournalStore(self._index.database))
         except (OSError, StorageError) as exc:
             raise StartupError(f"cannot use data directory {data_dir}: {exc}") from exc
         except Exception as exc:  # sqlite3.DatabaseError: not a database, corrupt, locked

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from storage.index import Index
+from storage.database import ArchiveDatabase
 from storage.values import utc_now
 
 
@@ -54,12 +54,12 @@ class Commitment:
 class Commitments:
     """The commitment records of an index. Thread-safe."""
 
-    def __init__(self, index: Index) -> None:
-        self.index = index
+    def __init__(self, database: ArchiveDatabase) -> None:
+        self.database = database
 
     def clear(self) -> int:
         """Remove every row; how many there were."""
-        with self.index.writer() as conn:
+        with self.database.writer() as conn:
             return int(conn.execute("DELETE FROM commitments").rowcount)
 
     def record(
@@ -68,7 +68,7 @@ class Commitments:
         """Store a decided request, pending delivery; returns its id."""
         failed = len(report.get("FailedSOPSequence") or [])
         now = utc_now()
-        with self.index.writer() as conn:
+        with self.database.writer() as conn:
             cursor = conn.execute(
                 "INSERT INTO commitments (transaction_uid, calling_ae, requested, failed,"
                 " event_type, state, delivered_via, report, detail, created_at, updated_at)"
@@ -88,7 +88,7 @@ class Commitments:
 
     def delivered(self, pk: int, state: str, via: str, detail: str = "") -> None:
         """Record how the report went: ``reported`` (and *via*) or ``undeliverable``."""
-        with self.index.writer() as conn:
+        with self.database.writer() as conn:
             conn.execute(
                 "UPDATE commitments SET state = ?, delivered_via = ?, detail = ?, updated_at = ?"
                 " WHERE pk = ?",
@@ -96,12 +96,12 @@ class Commitments:
             )
 
     def get(self, pk: int) -> Commitment | None:
-        with self.index.reader() as conn:
+        with self.database.reader() as conn:
             row = conn.execute(_SELECT + " WHERE pk = ?", (pk,)).fetchone()
         return _commitment(row) if row is not None else None
 
     def all(self, limit: int = 100, after: int = 0) -> list[Commitment]:
-        with self.index.reader() as conn:
+        with self.database.reader() as conn:
             rows = conn.execute(
                 _SELECT + " WHERE pk > ? ORDER BY pk LIMIT ?", (after, limit)
             ).fetchall()

@@ -1,8 +1,9 @@
 """The SQLite index of patients, studies, series and instances.
 
-One writer connection guarded by a lock; reads use a small pool of read-only connections, so a
-C-FIND streaming its pages never waits behind a C-STORE commit (WAL mode). An instance row is
-committed only after its file exists, in one transaction with its patient, study and series rows.
+It lives in the archive's database (``storage/database.py``: one writer connection guarded by
+a lock, a pool of read-only connections, WAL) with the worklist, procedure steps, commitments
+and journal. An instance row is committed only after its file exists, in one transaction with
+its patient, study and series rows; concurrent callers share commits.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Collection, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from sqlite_utils import Database
 
 from storage import locations, schema
 from storage.attributes import Level
-from storage.errors import StorageError
+from storage.database import ArchiveDatabase
 from storage.group_commit import GroupCommit, Pending
 from storage.records import InstanceRecord
 from storage.values import utc_now
@@ -103,105 +104,46 @@ _Row = tuple[InstanceRecord, str, int, str]  # record, path, size, source AE
 
 
 class Index:
-    """The archive's SQLite index. Thread-safe; open with :meth:`open`."""
+    """The archive's index of patients, studies, series and instances, in its database
+    (:class:`~storage.database.ArchiveDatabase`). Thread-safe; open with :meth:`open`."""
 
-    def __init__(
-        self, path: Path, readers: int = 16, readonly: bool = False, durable: bool = False
-    ) -> None:
-        self.path = path
-        self._uri = path.resolve().as_uri()
-        if readonly:
-            base, self._uri = self._uri, self._uri + "?mode=ro"
-            probe = sqlite3.connect(self._uri, uri=True)
-            try:
-                probe.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
-            except sqlite3.OperationalError:  # a WAL index whose -shm cannot be made here
-                self._uri = base + "?immutable=1"
-            finally:
-                probe.close()
-        conn = self._connect()
-        self._db = Database(conn)
-        if not readonly:
-            self._db.enable_wal()
-            # A commit handed to the operating system survives a crash or kill -9 of this
-            # process whatever the setting (SQLite: "the data will be safe"); OFF never waits
-            # for the disk, not even at WAL checkpoints. FULL syncs each commit, for power loss.
-            conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'OFF'}")
-            conn.execute("PRAGMA foreign_keys=OFF")
-            schema.apply(self._db)
-        self._write_lock = threading.RLock()
+    def __init__(self, database: ArchiveDatabase) -> None:
+        self.database = database
+        self.path = database.path
         self._group: GroupCommit[_Row, str] = GroupCommit(lambda b: self._commit_batch(b))
         self._upserts = {level: _upsert_sql(level) for level in Level}
-        self._pool: list[sqlite3.Connection] = []
-        self._pool_lock = threading.Lock()
-        self._max_readers = readers
-        self._closed = False
         # (level, unique key) → (pk, column values) of patient/study/series rows as last
         # committed; _pending holds the open transaction's, promoted only after COMMIT.
         self._known: dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]] = {}
         self._pending: dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]] = {}
         self._dropped = False
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self._uri, uri=True, check_same_thread=False, timeout=10)
-
     @classmethod
     def open(cls, path: Path, durable: bool = False) -> Index:
-        """Open (creating if needed) the index at *path* and bring its schema up to date;
-        *durable*: every commit is synced to disk (power-loss safe, slower)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(path, durable=durable)
+        """The index in the database at *path* (see :meth:`ArchiveDatabase.open`)."""
+        return cls(ArchiveDatabase.open(path, durable))
 
     @classmethod
     def open_readonly(cls, path: Path) -> Index:
-        """The existing index at *path*, read-only: nothing is written, not the schema, not
-        the journal mode, not even the WAL's shared memory where the directory is read-only,
-        so an archive on a read-only disk can be exported. Writing raises.
-
-        Raises
-        ------
-        StorageError
-            If there is no index at *path* or it cannot be read.
-        """
-        if not path.is_file():
-            raise StorageError(f"no index at {path}")
-        return cls(path, readonly=True)
+        """The index in the existing database at *path*, read-only (see
+        :meth:`ArchiveDatabase.open_readonly`)."""
+        return cls(ArchiveDatabase.open_readonly(path))
 
     def close(self) -> None:
-        """Close every connection (idempotent)."""
-        with self._write_lock, self._pool_lock:
-            if self._closed:
-                return
-            self._closed = True
-            for conn in self._pool:
-                conn.close()
-            self._pool.clear()
-            self._db.close()
+        """Close the database (idempotent)."""
+        self.database.close()
 
-    @contextmanager
-    def writer(self) -> Iterator[sqlite3.Connection]:
-        """The write connection, in one transaction under the write lock (for the other
-        stores that share this database: the worklist, procedure steps)."""
-        with self._write_lock, self._db.atomic():
-            yield self._db.conn
+    @property
+    def _db(self) -> Database:
+        return self.database.db
 
-    @contextmanager
-    def reader(self) -> Iterator[sqlite3.Connection]:
-        """A pooled read-only connection (rows as ``sqlite3.Row``)."""
-        with self._pool_lock:
-            conn = self._pool.pop() if self._pool else None
-        if conn is None:
-            conn = self._connect()
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA query_only=1")
-        try:
-            yield conn
-        finally:
-            with self._pool_lock:
-                if len(self._pool) < self._max_readers and not self._closed:
-                    self._pool.append(conn)
-                else:
-                    conn.close()
+    @property
+    def _write_lock(self) -> threading.RLock:
+        return self.database.write_lock
+
+    def reader(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A pooled read-only connection of the database (rows as ``sqlite3.Row``)."""
+        return self.database.reader()
 
     # -- writes ---------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from storage.index import Index
+from storage.database import ArchiveDatabase
 
 CHUNK = 200  # journal rows per transaction
 
@@ -19,8 +19,8 @@ CHUNK = 200  # journal rows per transaction
 class JournalStore:
     """The ``journal`` table of an index. Thread-safe."""
 
-    def __init__(self, index: Index) -> None:
-        self.index = index
+    def __init__(self, database: ArchiveDatabase) -> None:
+        self.database = database
 
     def write(self, records: Iterable[dict[str, Any]]) -> None:
         """Insert or replace records (each with ``id``, ``kind`` and ``at`` or ``started``, the
@@ -37,7 +37,7 @@ class JournalStore:
         # in transactions of at most CHUNK rows: a C-STORE waiting for the write lock waits
         # for one chunk, not for a whole flush under load
         for start in range(0, len(rows), CHUNK):
-            with self.index.writer() as conn:
+            with self.database.writer() as conn:
                 conn.executemany(
                     "INSERT OR REPLACE INTO journal (id, kind, record, started)"
                     " VALUES (?, ?, ?, ?)",
@@ -45,18 +45,18 @@ class JournalStore:
                 )
 
     def get(self, record_id: int) -> dict[str, Any] | None:
-        with self.index.reader() as conn:
+        with self.database.reader() as conn:
             row = conn.execute("SELECT record FROM journal WHERE id = ?", (record_id,)).fetchone()
         return dict(json.loads(row[0])) if row is not None else None
 
     def last_id(self) -> int:
-        with self.index.reader() as conn:
+        with self.database.reader() as conn:
             return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM journal").fetchone()[0])
 
     def count(self) -> int:
-        with self.index.reader() as conn:
+        with self.database.reader() as conn:
             return int(conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0])
 
     def clear(self) -> None:
-        with self.index.writer() as conn:
+        with self.database.writer() as conn:
             conn.execute("DELETE FROM journal")

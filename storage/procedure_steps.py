@@ -13,8 +13,8 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
+from storage.database import ArchiveDatabase
 from storage.errors import StorageError
-from storage.index import Index
 from storage.records import text
 from storage.values import utc_now
 
@@ -66,12 +66,12 @@ def scheduled_links(attributes: Dataset) -> list[tuple[str, str, str]]:
 class ProcedureSteps:
     """The procedure steps of an index. Thread-safe (through the index's connections)."""
 
-    def __init__(self, index: Index) -> None:
-        self.index = index
+    def __init__(self, database: ArchiveDatabase) -> None:
+        self.database = database
 
     def clear(self) -> int:
         """Remove every row; how many there were."""
-        with self.index.writer() as conn:
+        with self.database.writer() as conn:
             return int(conn.execute("DELETE FROM procedure_steps").rowcount)
 
     def create(self, uid: str, attributes: Dataset, calling_ae: str) -> ProcedureStep:
@@ -87,7 +87,7 @@ class ProcedureSteps:
         now = utc_now()
         status = text(attributes.get("PerformedProcedureStepStatus"))
         try:
-            with self.index.writer() as conn:
+            with self.database.writer() as conn:
                 conn.execute(
                     "INSERT INTO procedure_steps (sop_instance_uid, status, attributes,"
                     " calling_ae, study_uid, accession_number, sps_id, created_at, updated_at)"
@@ -99,13 +99,13 @@ class ProcedureSteps:
         return ProcedureStep(uid, status, attributes, calling_ae, now, now)
 
     def get(self, uid: str) -> ProcedureStep | None:
-        with self.index.reader() as conn:
+        with self.database.reader() as conn:
             row = conn.execute(_SELECT + " WHERE sop_instance_uid = ?", (uid,)).fetchone()
         return _step(row) if row is not None else None
 
     def steps(self, limit: int = 100, after: int = 0) -> list[tuple[int, ProcedureStep]]:
         """(id, step) pairs in id order, *limit* at a time after id *after*."""
-        with self.index.reader() as conn:
+        with self.database.reader() as conn:
             rows = conn.execute(
                 _SELECT + " WHERE pk > ? ORDER BY pk LIMIT ?", (after, limit)
             ).fetchall()
@@ -122,7 +122,7 @@ class ProcedureSteps:
         """
         status = text(attributes.get("PerformedProcedureStepStatus"))
         now = utc_now()
-        with self.index.writer() as conn:
+        with self.database.writer() as conn:
             changed = conn.execute(
                 "UPDATE procedure_steps SET status = ?, attributes = ?, updated_at = ?"
                 " WHERE sop_instance_uid = ? AND status = ?",
@@ -135,7 +135,7 @@ class ProcedureSteps:
         return step
 
     def count(self) -> int:
-        with self.index.reader() as conn:
+        with self.database.reader() as conn:
             return int(conn.execute("SELECT COUNT(*) FROM procedure_steps").fetchone()[0])
 
 

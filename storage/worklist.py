@@ -20,8 +20,8 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from storage.attributes import SPS_ATTRIBUTES, WORKLIST_ATTRIBUTES, Attribute
+from storage.database import ArchiveDatabase
 from storage.errors import InvalidIdentifier, InvalidInstance
-from storage.index import Index
 from storage.matching import (
     Condition,
     MatchOptions,
@@ -106,8 +106,8 @@ def _columns(item: Dataset) -> dict[str, Any]:
 class Worklist:
     """The worklist rows of an index. Thread-safe (through the index's connections)."""
 
-    def __init__(self, index: Index) -> None:
-        self.index = index
+    def __init__(self, database: ArchiveDatabase) -> None:
+        self.database = database
 
     def add(self, item: Dataset, source: str) -> list[int]:
         """Store *item* (one row per step); returns the new rows' ids.
@@ -125,7 +125,7 @@ class Worklist:
             item.StudyInstanceUID = f"2.25.{uuid.uuid4().int}"
         ids = []
         now = utc_now()
-        with self.index.writer() as conn:
+        with self.database.writer() as conn:
             for n, one in enumerate(split_steps(item), start=1):
                 step = one[_SPS_TAG].value[0]
                 if not text(step.get("ScheduledProcedureStepID")):
@@ -150,25 +150,25 @@ class Worklist:
         return ids
 
     def get(self, pk: int) -> WorklistItem | None:
-        with self.index.reader() as conn:
+        with self.database.reader() as conn:
             row = conn.execute(_SELECT + " WHERE w.pk = ?", (pk,)).fetchone()
         return _item(row) if row is not None else None
 
     def items(self, limit: int = 100, after: int = 0) -> list[WorklistItem]:
         """Rows in id order, *limit* at a time after id *after*."""
-        with self.index.reader() as conn:
+        with self.database.reader() as conn:
             rows = conn.execute(
                 _SELECT + " WHERE w.pk > ? ORDER BY w.pk LIMIT ?", (after, limit)
             ).fetchall()
         return [_item(row) for row in rows]
 
     def delete(self, pk: int) -> bool:
-        with self.index.writer() as conn:
+        with self.database.writer() as conn:
             return conn.execute("DELETE FROM worklist WHERE pk = ?", (pk,)).rowcount > 0
 
     def of_accession(self, accession: str) -> list[tuple[int, str]]:
         """(id, Study Instance UID) of every step of the order with *accession*."""
-        with self.index.reader() as conn:
+        with self.database.reader() as conn:
             rows = conn.execute(
                 "SELECT pk, study_uid FROM worklist WHERE accession_number = ? ORDER BY pk",
                 (accession,),
@@ -176,11 +176,11 @@ class Worklist:
         return [(int(row[0]), str(row[1])) for row in rows]
 
     def clear(self) -> int:
-        with self.index.writer() as conn:
+        with self.database.writer() as conn:
             return conn.execute("DELETE FROM worklist").rowcount
 
     def count(self) -> int:
-        with self.index.reader() as conn:
+        with self.database.reader() as conn:
             return int(conn.execute("SELECT COUNT(*) FROM worklist").fetchone()[0])
 
     def set_state(self, study_uid: str, sps_id: str, accession: str, state: str) -> int:
@@ -205,7 +205,7 @@ class Worklist:
         if not where:
             return 0
         status = json.dumps({"vr": "CS", "Value": [state]})
-        with self.index.writer() as conn:
+        with self.database.writer() as conn:
             return conn.execute(
                 "UPDATE worklist AS w SET state = ?, sps_status = ?, updated_at = ?,"
                 f' item = json_set(item, \'$."{_SPS_KEY}".Value[0]."{_STATUS_KEY}"\', json(?))'
@@ -230,7 +230,7 @@ class Worklist:
         sql = _SELECT + f" WHERE {' AND '.join([*where, 'w.pk > ?'])} ORDER BY w.pk LIMIT ?"
         after = 0
         while True:
-            with self.index.reader() as conn:
+            with self.database.reader() as conn:
                 rows = conn.execute(sql, (*params, after, page_size)).fetchall()
             for row in rows:
                 yield _item(row)

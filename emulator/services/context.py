@@ -33,17 +33,17 @@ class ServiceContext:
     @property
     def worklist(self) -> Worklist:
         """The worklist rows of the index."""
-        return Worklist(self.index)
+        return Worklist(self.index.database)
 
     @property
     def procedure_steps(self) -> ProcedureSteps:
         """The Modality Performed Procedure Steps of the index."""
-        return ProcedureSteps(self.index)
+        return ProcedureSteps(self.index.database)
 
     @property
     def commitments(self) -> Commitments:
         """The Storage Commitment requests and reports of the index."""
-        return Commitments(self.index)
+        return Commitments(self.index.database)
 
     @property
     def ae_title(self) -> str:
