@@ -35,6 +35,7 @@ from emulator.dicom.wire import TICK, FaultSocket, Wire, close_socket, hang_sock
 from emulator.errors import status_dataset
 from emulator.journal import AssociationRecord, MessageRecord, RequestJournal
 from emulator.logfmt import kv
+from emulator.scenario.actions import SERVICE_ACTIONS
 from emulator.scenario.active import ActiveScenario
 from emulator.scenario.engine import Decision, Engine, Event, status_code
 from emulator.scenario.keywords import sop_uid
@@ -132,10 +133,7 @@ class Verdict:
 
 
 PROCEED = Verdict()
-MODIFIERS = frozenset(
-    {"truncate", "duplicate", "fail_suboperations", "refuse_destination", "silent_loss"}
-    | {"commitment"}
-)
+MODIFIERS = SERVICE_ACTIONS  # applied by their service (scenario/actions.py)
 
 
 class Faults:
@@ -209,10 +207,10 @@ class Faults:
         self.apply(assoc, decision, engine)
 
     def apply(self, assoc: Association, decision: Decision, engine: Engine) -> Verdict:
-        """Do *decision*'s action on *assoc* (see :data:`ACTIONS`)."""
+        """Do *decision*'s action on *assoc* (see :data:`WIRE_ACTIONS`)."""
         if decision.action in MODIFIERS:
             return Verdict(modifier=decision)
-        act = ACTIONS.get(decision.action)
+        act = WIRE_ACTIONS.get(decision.action)
         # pass, and the associate-only actions the EVT_REQUESTED handler does itself
         return act(assoc, decision, engine) if act is not None else PROCEED
 
@@ -271,9 +269,9 @@ def _ap_abort(assoc: Association, decision: Decision, engine: Engine) -> Verdict
     return ENDED
 
 
-# What each action does on an association. reject, max_pdu and reject_contexts act on the
-# negotiation (notifications.handle_requested); MODIFIERS are applied by their service.
-ACTIONS: dict[str, Action] = {
+# What each wire action of the registry (scenario/actions.py) does on an association; the
+# negotiation's act in notifications.handle_requested, the services' in their service.
+WIRE_ACTIONS: dict[str, Action] = {
     "delay": _delay,
     "status": _status,
     "throttle": _throttle,

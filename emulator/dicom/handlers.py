@@ -163,7 +163,8 @@ def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker)
     verdict = _faults(event, ctx, record, dataset=LazySummary(lambda: event.dataset))
     if verdict.answer is not None or verdict.ended:
         return _faulted(ctx, record, verdict)
-    if verdict.modifier is not None:  # silent_loss: Success, and nothing stored
+    if verdict.modifier is not None and verdict.modifier.action == "silent_loss":
+        # Success, and nothing stored
         _finish(ctx, record, SUCCESS, outcome="fault", detail="silent loss: not stored")
         return SUCCESS
     try:

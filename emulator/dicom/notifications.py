@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, cast
 
 from pynetdicom.events import Event
@@ -85,17 +86,43 @@ def handle_requested(event: Event, ctx: ServiceContext, tracker: AssociationTrac
     if found is None:
         return
     decision, engine = found
-    params = decision.params
-    if decision.action == "reject":  # A-ASSOCIATE-RJ; pynetdicom then skips negotiation
-        assoc.acse.send_reject(params["result"], params["source"], params["reason"])
-        _end(event, ctx, tracker, "rejected")
-        assoc.kill()  # as pynetdicom's own rejections: wait until the RJ is out
-    elif decision.action == "max_pdu":  # the Maximum Length the A-ASSOCIATE-AC announces
-        assoc.acceptor.maximum_length = int(params["bytes"])
-    elif decision.action == "reject_contexts":
-        assoc.acceptor.supported_contexts = narrowed(assoc.acceptor.supported_contexts, params)
+    negotiate = NEGOTIATION_ACTIONS.get(decision.action)
+    if negotiate is not None:
+        negotiate(event, ctx, tracker, decision.params)
     else:
         Faults.of(ctx).apply(assoc, decision, engine)
+
+
+def _reject(
+    event: Event, ctx: ServiceContext, tracker: AssociationTracker, params: dict[str, Any]
+) -> None:
+    """A-ASSOCIATE-RJ; pynetdicom then skips negotiation."""
+    assoc = event.assoc
+    assoc.acse.send_reject(params["result"], params["source"], params["reason"])
+    _end(event, ctx, tracker, "rejected")
+    assoc.kill()  # as pynetdicom's own rejections: wait until the RJ is out
+
+
+def _max_pdu(
+    event: Event, ctx: ServiceContext, tracker: AssociationTracker, params: dict[str, Any]
+) -> None:
+    """The Maximum Length the A-ASSOCIATE-AC announces."""
+    event.assoc.acceptor.maximum_length = int(params["bytes"])
+
+
+def _reject_contexts(
+    event: Event, ctx: ServiceContext, tracker: AssociationTracker, params: dict[str, Any]
+) -> None:
+    acceptor = event.assoc.acceptor
+    acceptor.supported_contexts = narrowed(acceptor.supported_contexts, params)
+
+
+# The negotiation actions of the registry (scenario/actions.py), done on the A-ASSOCIATE-RQ.
+NEGOTIATION_ACTIONS: dict[str, Callable[..., None]] = {
+    "reject": _reject,
+    "max_pdu": _max_pdu,
+    "reject_contexts": _reject_contexts,
+}
 
 
 def handle_accepted(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:

@@ -16,6 +16,7 @@ import jsonschema
 import yaml
 
 from emulator.scenario import bounds
+from emulator.scenario.actions import ACTION_SERVICES, PHASE_ACTIONS
 from emulator.scenario.engine import status_code
 from emulator.scenario.keywords import uid_of
 from emulator.scenario.problems import Problem, ScenarioError
@@ -240,26 +241,7 @@ def _rule(
 
 # What each phase can do and know. An action or match field outside these could never fire or
 # could not be done on the wire there, so it is a problem in the file, not a silent no-op.
-_BASIC = frozenset({"delay", "hang", "close", "pass"})
-PHASE_ACTIONS: dict[str, frozenset[str]] = {
-    "connect": _BASIC | {"throttle"},
-    "associate": _BASIC | {"throttle", "reject", "abort", "ap_abort", "max_pdu", "reject_contexts"},
-    "request": _BASIC
-    | {"throttle", "abort", "ap_abort", "status", "truncate", "duplicate"}
-    | {"fail_suboperations", "refuse_destination", "silent_loss", "commitment"},
-    "response": _BASIC | {"abort", "ap_abort", "status", "duplicate"},
-    "suboperation": _BASIC | {"abort", "ap_abort", "status"},
-    "release": _BASIC | {"abort", "ap_abort"},
-}
-# Actions that only make sense for some services (the rule must name one of them).
-ACTION_SERVICES: dict[str, tuple[str, ...]] = {
-    "truncate": ("C-FIND", "MWL"),
-    "duplicate": ("C-FIND", "MWL"),
-    "fail_suboperations": ("C-MOVE", "C-GET"),
-    "refuse_destination": ("C-MOVE",),
-    "silent_loss": ("C-STORE",),
-    "commitment": ("N-ACTION",),
-}
+# The actions' phases and services are the registry's (scenario/actions.py).
 PHASE_SERVICES: dict[str, tuple[str, ...]] = {
     "response": ("C-FIND", "MWL", "C-MOVE", "C-GET"),
     "suboperation": ("C-MOVE", "C-GET"),
