@@ -1,8 +1,10 @@
 """pynetdicom event handlers: thin adapters between events and services.
 
 Each handler reads the event, calls a service function, maps the outcome to a DIMSE status
-(``emulator.errors.status_for``), journals it and logs one line. The association's own events
-are in ``dicom/notifications.py``; :func:`handlers` is the table of both.
+(``emulator.errors.status_for``), journals it and logs one line (``handling.py``: the
+bookkeeping they share). C-ECHO, C-STORE and C-FIND are here, the DIMSE-N services in
+``workflow_handlers.py``, the association's own events in ``notifications.py``;
+:func:`handlers` is the table of all of them.
 """
 
 from __future__ import annotations
@@ -12,23 +14,18 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 from pydicom.dataset import Dataset
-from pydicom.uid import UID
 from pynetdicom import evt
-from pynetdicom.dimse_primitives import C_STORE, N_ACTION, N_CREATE
+from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.events import Event, EventHandlerType
 
-from emulator.dicom import commitment_scu
 from emulator.dicom.commands import invalid_instance_uid
 from emulator.dicom.contexts import ModalityWorklistInformationFind, query_model
 from emulator.dicom.faults import (
-    PROCEED,
-    Faults,
     FindShape,
     LazySummary,
-    Verdict,
-    association_event,
     summary,
 )
+from emulator.dicom.handling import begin, decide, failure, faulted, finish
 from emulator.dicom.notifications import (
     AssociationTracker,
     handle_aborted,
@@ -38,98 +35,22 @@ from emulator.dicom.notifications import (
     handle_released,
     handle_requested,
 )
+from emulator.dicom.workflow_handlers import handle_n_action, handle_n_create, handle_n_set
 from emulator.errors import (
     CANCEL,
     SUCCESS,
-    EmulatorError,
     status_dataset,
-    status_for,
 )
 from emulator.journal import MessageRecord
-from emulator.logfmt import kv
-from emulator.services import commitment, mpps, query, store, worklist
+from emulator.services import query, store, worklist
 from emulator.services.context import ServiceContext
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
-from storage import InstanceRecord, InvalidInstance, Level, StorageError, StorageFull
+from storage import InstanceRecord, InvalidInstance, Level, StorageFull
 from storage.part10 import file_meta
 
 log = logging.getLogger("emulator.dicom")
 
 FindYield = tuple[int | Dataset, Dataset | None]
-
-
-def _sop_name(uid: str) -> str:
-    return UID(uid).keyword or uid if uid else ""
-
-
-def _begin(
-    event: Event, ctx: ServiceContext, tracker: AssociationTracker, service: str, **fields: Any
-) -> MessageRecord:
-    return ctx.journal.start_message(tracker.get(event.assoc), event.message_id, service, **fields)
-
-
-def _finish(ctx: ServiceContext, record: MessageRecord, status: int | None, **fields: Any) -> None:
-    ctx.journal.finish(record, status, **fields)
-    log.info(
-        kv(
-            assoc=record.association,
-            msg=record.message_id,
-            service=record.service,
-            sop_class=_sop_name(record.sop_class) or None,
-            status=status,
-            matches=record.matches,
-            ms=record.ms,
-            outcome=None if record.outcome == "ok" else record.outcome,
-            detail=record.detail or None,
-            fault=",".join(record.faults) or None,
-        )
-    )
-
-
-def _faults(
-    event: Event, ctx: ServiceContext, record: MessageRecord, phase: str = "request", **fields: Any
-) -> Verdict:
-    """The scenario's decision for this request (or one of its responses), done."""
-    if ctx.scenario.engine is None:
-        return PROCEED
-    scenario_event = association_event(
-        event.assoc,
-        phase,
-        record.association,
-        service=record.service,
-        request=record.id,
-        sop_class=record.sop_class,
-        transfer_syntax=str(event.context.transfer_syntax),
-        **fields,
-    )
-    return Faults.of(ctx).act(event.assoc, scenario_event, record)
-
-
-def _faulted(ctx: ServiceContext, record: MessageRecord, verdict: Verdict) -> Dataset:
-    """Journal a request that a rule answered or ended; the status to respond with."""
-    answer = verdict.answer
-    how = "answered by the scenario" if answer is not None else "association ended by the scenario"
-    _finish(
-        ctx,
-        record,
-        int(answer.Status) if answer is not None else None,
-        outcome="fault",
-        detail=how,
-    )
-    # an ended association sends nothing; pynetdicom still wants a status to drop
-    return answer if answer is not None else status_dataset(0xC000, how)
-
-
-def _failure(
-    ctx: ServiceContext, record: MessageRecord, service: str, exc: BaseException
-) -> Dataset:
-    """The one error boundary: log, journal and answer *exc* with the service's status."""
-    status = status_for(service, exc)
-    expected = isinstance(exc, (StorageError, OSError, EmulatorError))
-    if not expected:
-        log.exception("internal error in %s (assoc=%s)", service, record.association)
-    _finish(ctx, record, status, outcome="failure" if expected else "error", detail=str(exc))
-    return status_dataset(status, str(exc), getattr(exc, "tag", None))
 
 
 # -- DIMSE services ----------------------------------------------------------------------------
@@ -138,11 +59,11 @@ def _failure(
 def handle_echo(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> int | Dataset:
     """C-ECHO (PS3.7 9.1.5): Success."""
     sop_class = str(getattr(event.request, "AffectedSOPClassUID", None) or "")
-    record = _begin(event, ctx, tracker, "C-ECHO", sop_class=sop_class)
-    verdict = _faults(event, ctx, record)
+    record = begin(event, ctx, tracker, "C-ECHO", sop_class=sop_class)
+    verdict = decide(event, ctx, record)
     if verdict.answer is not None or verdict.ended:
-        return _faulted(ctx, record, verdict)
-    _finish(ctx, record, SUCCESS)
+        return faulted(ctx, record, verdict)
+    finish(ctx, record, SUCCESS)
     return SUCCESS
 
 
@@ -150,7 +71,7 @@ def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker)
     """C-STORE (PS3.4 B.2.3): store the bytes as received; status per ``errors.STATUS_TABLE``."""
     req = cast(C_STORE, event.request)
     bad_uid = invalid_instance_uid(req)
-    record = _begin(
+    record = begin(
         event,
         ctx,
         tracker,
@@ -159,13 +80,13 @@ def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker)
         sop_instance=str(req.AffectedSOPInstanceUID or ""),
     )
     if bad_uid is not None:  # PS3.4 B.2.3: 0xA900, nothing stored
-        return _failure(ctx, record, "C-STORE", InvalidInstance(bad_uid, tag=0x00001000))
-    verdict = _faults(event, ctx, record, dataset=LazySummary(lambda: event.dataset))
+        return failure(ctx, record, "C-STORE", InvalidInstance(bad_uid, tag=0x00001000))
+    verdict = decide(event, ctx, record, dataset=LazySummary(lambda: event.dataset))
     if verdict.answer is not None or verdict.ended:
-        return _faulted(ctx, record, verdict)
+        return faulted(ctx, record, verdict)
     if verdict.modifier is not None and verdict.modifier.action == "silent_loss":
         # Success, and nothing stored
-        _finish(ctx, record, SUCCESS, outcome="fault", detail="silent loss: not stored")
+        finish(ctx, record, SUCCESS, outcome="fault", detail="silent loss: not stored")
         return SUCCESS
     try:
         transfer_syntax = str(event.context.transfer_syntax)
@@ -195,13 +116,13 @@ def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker)
             ctx,
         )
     except Exception as exc:
-        return _failure(ctx, record, "C-STORE", exc)
+        return failure(ctx, record, "C-STORE", exc)
     extra = {
         "replaced": outcome.replaced,
         "path": outcome.path,
         "dataset": stored_keys(outcome.record),
     }
-    _finish(ctx, record, SUCCESS, extra=extra)
+    finish(ctx, record, SUCCESS, extra=extra)
     return SUCCESS
 
 
@@ -212,12 +133,12 @@ def handle_find(
     then Success, Cancel or a failure."""
     sop_class = str(event.request.AffectedSOPClassUID or "")
     service = "MWL" if sop_class == ModalityWorklistInformationFind else "C-FIND"
-    record = _begin(event, ctx, tracker, service, sop_class=sop_class)
+    record = begin(event, ctx, tracker, service, sop_class=sop_class)
     _journal_identifier(event, ctx, record)
     keys = _query_keys(event, ctx)
-    verdict = _faults(event, ctx, record, **keys)
+    verdict = decide(event, ctx, record, **keys)
     if verdict.answer is not None or verdict.ended:
-        yield _faulted(ctx, record, verdict), None
+        yield faulted(ctx, record, verdict), None
         return
     yield from _matches(event, ctx, record, FindShape.of(verdict.modifier), keys)
 
@@ -235,27 +156,27 @@ def _matches(
     try:
         for status, identifier in _find_results(event, ctx, record, record.sop_class):
             if status == CANCEL:
-                _finish(ctx, record, CANCEL, outcome="cancelled", matches=matches)
+                finish(ctx, record, CANCEL, outcome="cancelled", matches=matches)
                 yield CANCEL, None
                 return
             if shape.cut(matches + 1):  # a truncate rule: the results end here
                 final = shape.truncate_status
-                _finish(ctx, record, final, outcome="fault", matches=matches, detail="truncated")
+                finish(ctx, record, final, outcome="fault", matches=matches, detail="truncated")
                 yield (status_dataset(final, "results truncated") if final else SUCCESS), None
                 return
             matches += 1
-            response = _faults(event, ctx, record, "response", **keys)
+            response = decide(event, ctx, record, "response", **keys)
             if response.answer is not None or response.ended:
-                yield _faulted(ctx, record, response), None
+                yield faulted(ctx, record, response), None
                 return
             copies = shape.copies(matches) + FindShape.of(response.modifier).copies(1) - 1
             for _ in range(copies):
                 yield status, identifier
     except Exception as exc:
         # The status Dataset carries ErrorComment and OffendingElement into the response.
-        yield _failure(ctx, record, record.service, exc), None
+        yield failure(ctx, record, record.service, exc), None
         return
-    _finish(ctx, record, SUCCESS, matches=matches)
+    finish(ctx, record, SUCCESS, matches=matches)
 
 
 # What the journal keeps of a stored data set: its identity, as DICOM JSON.
@@ -309,98 +230,6 @@ def _find_results(
     request = query.prepare(event.identifier, model, ctx)
     ctx.journal.update(record, extra={"model": model.value, "level": request.level.name})
     return query.find(request, ctx, cancelled)
-
-
-def _begin_n(
-    event: Event, ctx: ServiceContext, tracker: AssociationTracker, service: str
-) -> MessageRecord:
-    """The journal record of a DIMSE-N request, with its SOP class and instance (Affected
-    in N-CREATE, Requested in N-SET and N-ACTION)."""
-    req = event.request
-    sop_class = getattr(req, "AffectedSOPClassUID", None) or getattr(
-        req, "RequestedSOPClassUID", None
-    )
-    sop_instance = getattr(req, "AffectedSOPInstanceUID", None) or getattr(
-        req, "RequestedSOPInstanceUID", None
-    )
-    return _begin(
-        event,
-        ctx,
-        tracker,
-        service,
-        sop_class=str(sop_class or ""),
-        sop_instance=str(sop_instance or ""),
-    )
-
-
-def handle_n_create(
-    event: Event, ctx: ServiceContext, tracker: AssociationTracker
-) -> tuple[int | Dataset, Dataset | None]:
-    """MPPS N-CREATE (PS3.4 F.7.2.1): a new step IN PROGRESS, or the refusal's status."""
-    req = cast(N_CREATE, event.request)
-    record = _begin_n(event, ctx, tracker, "N-CREATE")
-    verdict = _faults(event, ctx, record, dataset=LazySummary(lambda: event.attribute_list))
-    if verdict.answer is not None or verdict.ended:
-        return _faulted(ctx, record, verdict), None
-    try:
-        uid, step = mpps.create(
-            record.sop_instance, event.attribute_list, event.assoc.requestor.ae_title, ctx
-        )
-    except Exception as exc:
-        return _failure(ctx, record, "N-CREATE", exc), None
-    _finish(ctx, record, SUCCESS, sop_instance=uid, extra={"mpps_status": step.status})
-    reply = Dataset()
-    if not req.AffectedSOPInstanceUID:  # pynetdicom moves it into the N-CREATE-RSP
-        reply.AffectedSOPInstanceUID = uid
-    return SUCCESS, reply
-
-
-def handle_n_set(
-    event: Event, ctx: ServiceContext, tracker: AssociationTracker
-) -> tuple[int | Dataset, Dataset | None]:
-    """MPPS N-SET (PS3.4 F.7.2.2): update or end a step IN PROGRESS."""
-    record = _begin_n(event, ctx, tracker, "N-SET")
-    verdict = _faults(event, ctx, record, dataset=LazySummary(lambda: event.modification_list))
-    if verdict.answer is not None or verdict.ended:
-        return _faulted(ctx, record, verdict), None
-    try:
-        step = mpps.update(record.sop_instance, event.modification_list, ctx)
-    except Exception as exc:
-        return _failure(ctx, record, "N-SET", exc), None
-    _finish(ctx, record, SUCCESS, extra={"mpps_status": step.status})
-    return SUCCESS, event.modification_list
-
-
-def handle_n_action(
-    event: Event, ctx: ServiceContext, tracker: AssociationTracker
-) -> tuple[int | Dataset, Dataset | None]:
-    """Storage Commitment N-ACTION (PS3.4 J.3.2): answer now, report in the background."""
-    req = cast(N_ACTION, event.request)
-    record = _begin_n(event, ctx, tracker, "N-ACTION")
-    verdict = _faults(event, ctx, record)
-    if verdict.answer is not None or verdict.ended:
-        return _faulted(ctx, record, verdict), None
-    try:
-        taken = commitment.take(
-            record.sop_instance,
-            req.ActionTypeID,
-            event.action_information,
-            event.assoc.requestor.ae_title,
-            ctx,
-            verdict.modifier.params if verdict.modifier is not None else None,
-        )
-    except Exception as exc:
-        return _failure(ctx, record, "N-ACTION", exc), None
-    if taken.delivery is not None:
-        commitment_scu.schedule(ctx, event.assoc, int(req.MessageID or 0), taken.delivery)
-    _finish(
-        ctx,
-        record,
-        SUCCESS,
-        matches=len(taken.request.references),
-        extra={"transaction": taken.request.transaction_uid, "failed": taken.failed},
-    )
-    return SUCCESS, None
 
 
 def handlers(ctx: ServiceContext, tracker: AssociationTracker) -> list[EventHandlerType]:
