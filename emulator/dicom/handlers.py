@@ -20,11 +20,7 @@ from pynetdicom.events import Event, EventHandlerType
 
 from emulator.dicom.commands import invalid_instance_uid
 from emulator.dicom.contexts import ModalityWorklistInformationFind, query_model
-from emulator.dicom.faults import (
-    FindShape,
-    LazySummary,
-    summary,
-)
+from emulator.dicom.faults import LazySummary, summary
 from emulator.dicom.handling import begin, decide, failure, faulted, finish
 from emulator.dicom.notifications import (
     AssociationTracker,
@@ -42,6 +38,7 @@ from emulator.errors import (
     status_dataset,
 )
 from emulator.journal import MessageRecord
+from emulator.scenario.modifiers import FindShape
 from emulator.services import query, store, worklist
 from emulator.services.context import ServiceContext
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME

@@ -32,7 +32,6 @@ from emulator.dicom.faults import (
     Faults,
     Verdict,
     association_event,
-    retrieve_failures,
     summary,
 )
 from emulator.dicom.store_scu import StoreSCU
@@ -42,6 +41,7 @@ from emulator.errors import (
     error_comment,
 )
 from emulator.journal import MessageRecord
+from emulator.scenario.modifiers import retrieve_failures
 from emulator.services import retrieve
 from emulator.services.context import ServiceContext
 from emulator.services.retrieve import Destination
