@@ -24,6 +24,7 @@ service, following the status tables of PS3.4 (Annex B storage, Annex C query/re
 from __future__ import annotations
 
 from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
 
 from storage.errors import (
     InvalidIdentifier,
@@ -187,6 +188,25 @@ STATUS_TABLE: dict[tuple[str, type[BaseException]], int] = {
 }
 
 ERROR_COMMENT_MAX = 64  # LO (PS3.5 Table 6.2-1)
+
+
+# What a request can meet through no fault of the emulator: bad input (storage's validation,
+# undecodable DICOM, bad values), a refusal, a full or failing disk. Answered with a status
+# and one log line. Anything else is a bug: logged with its traceback and journaled as outcome
+# "error" (which the pytest fixture fails a test on). Every surface's error boundary asks
+# this: the DIMSE handlers and retrieve, the admin API's uploads, HL7 orders.
+EXPECTED: tuple[type[BaseException], ...] = (
+    EmulatorError,
+    StorageError,
+    OSError,
+    InvalidDicomError,
+    ValueError,
+)
+
+
+def is_expected(exc: BaseException) -> bool:
+    """Whether *exc* is bad input or a refusal rather than a bug (see :data:`EXPECTED`)."""
+    return isinstance(exc, EXPECTED)
 
 
 def status_for(service: str, exc: BaseException) -> int:

@@ -9,12 +9,11 @@ from typing import Any
 
 from aiohttp import BodyPartReader, ClientPayloadError, web
 from aiohttp.http_exceptions import HttpProcessingError
-from pydicom.errors import InvalidDicomError
 
 from emulator.admin.bodies import read_json
 from emulator.admin.params import next_after, paging
 from emulator.admin.views import EMULATOR
-from emulator.errors import FabricationConflict
+from emulator.errors import EXPECTED, FabricationConflict
 from emulator.remotes import from_table
 from emulator.services.fabrication import job_from_json
 from storage import StorageError
@@ -113,7 +112,7 @@ async def instances_upload(request: web.Request) -> web.Response:
         async for data in _parts(request):
             try:
                 outcome = await asyncio.to_thread(emulator.import_instance, data, "api")
-            except (StorageError, InvalidDicomError, ValueError) as exc:
+            except EXPECTED as exc:  # bad input, a full disk: that part fails, the rest goes on
                 failed.append({"part": len(stored) + len(failed), "error": str(exc)})
                 continue
             record = outcome.record

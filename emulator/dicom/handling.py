@@ -13,11 +13,10 @@ from pynetdicom.events import Event
 
 from emulator.dicom.faults import PROCEED, Faults, Verdict, association_event
 from emulator.dicom.notifications import AssociationTracker
-from emulator.errors import EmulatorError, status_dataset, status_for
+from emulator.errors import is_expected, status_dataset, status_for
 from emulator.journal import MessageRecord
 from emulator.logfmt import kv
 from emulator.services.context import ServiceContext
-from storage import StorageError
 
 log = logging.getLogger("emulator.dicom")
 
@@ -89,7 +88,7 @@ def failure(
 ) -> Dataset:
     """The one error boundary: log, journal and answer *exc* with the service's status."""
     status = status_for(service, exc)
-    expected = isinstance(exc, (StorageError, OSError, EmulatorError))
+    expected = is_expected(exc)
     if not expected:
         log.exception("internal error in %s (assoc=%s)", service, record.association)
     finish(ctx, record, status, outcome="failure" if expected else "error", detail=str(exc))

@@ -16,7 +16,7 @@ from typing import Any
 import hl7  # type: ignore[import-untyped]
 from pydicom.dataset import Dataset
 
-from emulator.errors import InvalidWorklistItem
+from emulator.errors import InvalidWorklistItem, is_expected
 from emulator.services.context import ServiceContext
 from storage.uids import uid_problem
 
@@ -202,7 +202,10 @@ def apply(text: str, ctx: ServiceContext, source: str) -> OrderResult:
         error = OrderError(str(exc))
         return OrderResult("AE", _ack(msg, "AE", error), detail=str(exc))
     except Exception as exc:  # the archive failed: the sender may retry
-        log.exception("hl7 %s: internal error", source)
+        if is_expected(exc):  # a full or failing disk: one line
+            log.warning("hl7 %s: order not applied: %s", source, exc)
+        else:
+            log.exception("hl7 %s: internal error", source)
         error = OrderError(f"internal error: {exc}", "AR", hl7_error=207)
         return OrderResult("AR", _ack(msg, "AR", error), detail=str(error))
     result.ack = _ack(msg, "AA", None)

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
 
 from emulator.errors import (
     CANCEL,
@@ -22,12 +21,13 @@ from emulator.errors import (
     RETRIEVE_OUT_OF_RESOURCES_SUBOPS,
     RETRIEVE_SOME_FAILED,
     SUCCESS,
+    is_expected,
     status_for,
 )
 from emulator.journal import MessageRecord
 from emulator.logfmt import kv
 from emulator.services.context import ServiceContext
-from storage import Model, StorageError, parse_retrieve
+from storage import Model, parse_retrieve
 from storage.index import Query
 
 log = logging.getLogger("emulator.dicom")
@@ -109,7 +109,7 @@ class RetrieveSession:
         """The request cannot be served (*exc*: a bad identifier, an unknown destination, a
         storage error, or a bug, which is logged with its traceback)."""
         status = status_for(self.service, exc)
-        internal = not isinstance(exc, (StorageError, InvalidDicomError, ValueError))
+        internal = not is_expected(exc)
         if internal:
             log.exception("internal error in %s", self.service)
         outcome = "error" if internal else "failure"

@@ -43,3 +43,25 @@ def test_error_comment_fits_lo():
     comment = errors.error_comment("x" * 100 + "\\y")
     assert len(comment) == 64
     assert "\\" not in errors.error_comment("a\\b")
+
+
+def test_every_surface_tells_bad_input_from_a_bug_the_same_way():
+    """Bad input, refusals and disk trouble are expected (a status and one log line); a
+    Python error of the emulator's own is a bug (a traceback, journaled as "error")."""
+    from pydicom.errors import InvalidDicomError
+
+    from emulator.errors import InvalidWorklistItem, UnknownMoveDestination, is_expected
+    from storage import InvalidInstance, StorageFull
+
+    expected = [
+        InvalidInstance("SOPInstanceUID missing", tag=0x00080018),
+        StorageFull("data directory is full"),
+        InvalidDicomError("not DICOM"),
+        ValueError("bad value"),
+        OSError(28, "No space left on device"),
+        InvalidWorklistItem("item 0 is not a DICOM JSON object"),
+        UnknownMoveDestination("move destination 'X' unknown", "X"),
+    ]
+    bugs = [KeyError("x"), AttributeError("x"), TypeError("x"), RuntimeError("x")]
+    assert all(is_expected(exc) for exc in expected)
+    assert not any(is_expected(exc) for exc in bugs)
