@@ -29,14 +29,14 @@ from emulator.logfmt import kv
 from emulator.remotes import RemoteAERegistry
 from emulator.scenario.active import ActiveScenario
 from emulator.services import orders
-from emulator.services import worklist as worklist_service
+from emulator.services.archive import Archive
 from emulator.services.context import ServiceContext
 from emulator.services.fabrication import DEMO, Fabricated, Job, fabricate_with
-from emulator.services.store import StoreOutcome, store_instance
+from emulator.services.store import StoreOutcome
 from emulator.version import __version__
-from storage import FileStore, Index, InstanceSource, StorageError, browse
+from storage import FileStore, Index, InstanceSource, StorageError
 from storage.commitments import Commitments
-from storage.fabricate import FabricationSpec, study_uids
+from storage.fabricate import FabricationSpec
 from storage.filestore import prepare_data_dir
 from storage.journal_store import JournalStore
 from storage.procedure_steps import ProcedureSteps
@@ -350,31 +350,12 @@ class Emulator:
             for assoc in live:
                 assoc.abort()
             cleared["associations"] = len(live)
-        removed = self._clear_data(kept, cleared)
+        removed = self.archive.clear(kept, cleared)
         if "journal" not in kept:
             self.journal.clear()
             cleared["journal"] = 1
         log.info(kv(event="reset", kept=",".join(sorted(kept)) or None))
         return {"cleared": sorted(cleared), "kept": sorted(kept), "instances_removed": removed}
-
-    def _clear_data(self, kept: set[str], cleared: dict[str, int]) -> int:
-        """The data parts of a reset; how many instances were removed."""
-        removed, files = self.index.remove("received" not in kept, "fabricated" not in kept)
-        for part in ("received", "fabricated"):
-            if part not in kept:
-                cleared[part] = removed  # the instances both parts removed together
-        for location in files:
-            self.files.remove(location)
-        ctx = self._ctx()
-        stores: dict[str, Worklist | ProcedureSteps | Commitments] = {
-            "worklist": ctx.worklist,
-            "mpps": ctx.procedure_steps,
-            "commitments": ctx.commitments,
-        }
-        for part, store in stores.items():
-            if part not in kept:
-                cleared[part] = store.clear()
-        return removed
 
     def reload_scenario(self) -> None:
         """Read the scenario file again and activate it; raises ScenarioError (the scenario
@@ -389,9 +370,16 @@ class Emulator:
         """Start the scenario over (counters, draws, stages); cancels delays in flight."""
         self.scenario.reset()
 
+    @property
+    def archive(self) -> Archive:
+        """The archive's data and what can be done to it (import, fabricate, browse, delete)."""
+        return Archive(self._ctx())
+
+    # Shortcuts to the archive, for code and specs that hold the emulator in-process.
+
     def import_instance(self, part10: bytes, source: str = "") -> StoreOutcome:
-        """Store a Part 10 file's bytes as if received by C-STORE (same validation, atomic)."""
-        return store_instance(part10, None, None, None, source, self._ctx())
+        """:meth:`Archive.import_instance`."""
+        return self.archive.import_instance(part10, source)
 
     def fabricate(
         self,
@@ -401,63 +389,38 @@ class Emulator:
         stations: tuple[str, ...] = (),
         replace: bool = False,
     ) -> Fabricated:
-        """Add fabricated studies (and worklist items for their patients) to the running
-        archive (see ``services.fabrication``); FabricationConflict if the archive holds
-        some of them already, unless *replace*."""
-        return fabricate_with(self._ctx(), Job(spec, materialize, worklist, stations, replace))
-
-    def fabricate_report(self, job: Job) -> dict[str, Any]:
-        """:meth:`fabricate`, answering what was created (for POST /api/fabricate)."""
-        done = fabricate_with(self._ctx(), job)
-        return {
-            "instances": done.instances,
-            "recipe": done.recipe,
-            "seed": job.spec.seed,
-            "study_uids": sorted(study_uids(job.spec)),
-            "worklist_items": job.worklist,
-        }
+        """:meth:`Archive.fabricate`."""
+        return self.archive.fabricate(spec, materialize, worklist, stations, replace)
 
     def studies(
         self, filters: Mapping[str, str], limit: int = 100, after: int = 0
     ) -> list[dict[str, Any]]:
-        """A page of studies (see ``storage.browse``); ValueError for a bad filter."""
-        return browse.studies(self.index, filters, limit, after)
+        """:meth:`Archive.studies`."""
+        return self.archive.studies(filters, limit, after)
 
     def study(self, study_uid: str) -> dict[str, Any] | None:
-        """One study with its series and instances, or None."""
-        return browse.study(self.index, study_uid)
+        """:meth:`Archive.study`."""
+        return self.archive.study(study_uid)
 
     def delete_study(self, study_uid: str) -> bool:
-        """Remove a study (received and fabricated instances, their files, parents left
-        empty); False if there was none."""
-        removed, files = self.index.remove(study_uid=study_uid)
-        for location in files:
-            self.files.remove(location)
-        return removed > 0
+        """:meth:`Archive.delete_study`."""
+        return self.archive.delete_study(study_uid)
 
     @property
     def worklist(self) -> Worklist:
-        """The Modality Worklist items."""
-        return self._ctx().worklist
+        return self.archive.worklist
 
     @property
     def procedure_steps(self) -> ProcedureSteps:
-        """The Modality Performed Procedure Steps received."""
-        return self._ctx().procedure_steps
+        return self.archive.procedure_steps
 
     @property
     def commitments(self) -> Commitments:
-        """The Storage Commitment requests and their reports."""
-        return self._ctx().commitments
-
-    def add_worklist_items(self, body: object, source: str = "api") -> list[int]:
-        """Add worklist items given as DICOM JSON (see ``services.worklist.add_items``)."""
-        return worklist_service.add_items(self._ctx(), body, source)
+        return self.archive.commitments
 
     @property
     def instances(self) -> InstanceSource:
-        """Reads or synthesizes any indexed instance."""
-        return self._ctx().instances
+        return self.archive.instances
 
     def _ctx(self) -> ServiceContext:
         if self._ctx_value is None:

@@ -17,7 +17,7 @@ from emulator.errors import EmulatorError
 from emulator.scenario.problems import ScenarioError
 
 if TYPE_CHECKING:
-    from emulator.app import Emulator
+    from emulator.admin.target import AdminTarget
 
 log = logging.getLogger("emulator.admin")
 
@@ -184,7 +184,7 @@ def _from_another_site(request: web.Request) -> bool:
     return origin is not None and origin.split("://", 1)[-1] != request.host
 
 
-def make_app(emulator: Emulator, tokens: dict[str, str] | None = None) -> web.Application:
+def make_app(emulator: AdminTarget, tokens: dict[str, str] | None = None) -> web.Application:
     """The admin application bound to *emulator*; *tokens* (token → role) protect it."""
     app = web.Application(
         middlewares=[errors_middleware, auth_middleware(tokens or {})],

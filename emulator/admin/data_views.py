@@ -27,7 +27,7 @@ async def studies_list(request: web.Request) -> web.Response:
     limit, after = paging(request)
     filters = {k: v for k, v in request.query.items() if k not in _PAGING}
     try:
-        rows = await asyncio.to_thread(request.app[EMULATOR].studies, filters, limit, after)
+        rows = await asyncio.to_thread(request.app[EMULATOR].archive.studies, filters, limit, after)
     except ValueError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     return web.json_response({"studies": rows, "next": next_after([r["id"] for r in rows], limit)})
@@ -36,7 +36,7 @@ async def studies_list(request: web.Request) -> web.Response:
 async def study_get(request: web.Request) -> web.Response:
     """GET /api/studies/{uid}"""
     uid = request.match_info["uid"]
-    found = await asyncio.to_thread(request.app[EMULATOR].study, uid)
+    found = await asyncio.to_thread(request.app[EMULATOR].archive.study, uid)
     if found is None:
         raise web.HTTPNotFound(text=f"no study {uid}")
     return web.json_response(found)
@@ -45,7 +45,7 @@ async def study_get(request: web.Request) -> web.Response:
 async def study_delete(request: web.Request) -> web.Response:
     """DELETE /api/studies/{uid}: the study, its files, and parents left empty."""
     uid = request.match_info["uid"]
-    if not await asyncio.to_thread(request.app[EMULATOR].delete_study, uid):
+    if not await asyncio.to_thread(request.app[EMULATOR].archive.delete_study, uid):
         raise web.HTTPNotFound(text=f"no study {uid}")
     return web.Response(status=204)
 
@@ -111,7 +111,7 @@ async def instances_upload(request: web.Request) -> web.Response:
     try:
         async for data in _parts(request):
             try:
-                outcome = await asyncio.to_thread(emulator.import_instance, data, "api")
+                outcome = await asyncio.to_thread(emulator.archive.import_instance, data, "api")
             except EXPECTED as exc:  # bad input, a full disk: that part fails, the rest goes on
                 failed.append({"part": len(stored) + len(failed), "error": str(exc)})
                 continue
@@ -141,18 +141,21 @@ async def instances_upload(request: web.Request) -> web.Response:
 async def instance_get(request: web.Request) -> web.Response:
     """GET /api/instances/{uid}[?format=json]: the Part 10 file (fabricated ones synthesized),
     or its header as DICOM JSON."""
-    emulator = request.app[EMULATOR]
+    archive = request.app[EMULATOR].archive
     uid = request.match_info["uid"]
-    stored = await asyncio.to_thread(emulator.index.instance, uid)
-    if stored is None:
+    if not await asyncio.to_thread(archive.has_instance, uid):
         raise web.HTTPNotFound(text=f"no instance {uid}")
     fmt = request.query.get("format", "dicom")
-    if fmt == "json":
-        header = await asyncio.to_thread(emulator.instances.header, stored.path)
-        return web.json_response(header.to_json_dict(bulk_data_threshold=1024))
-    if fmt != "dicom":
+    if fmt not in ("dicom", "json"):
         raise web.HTTPBadRequest(text=f"format is dicom or json, not {fmt!r}")
-    data = await asyncio.to_thread(emulator.instances.part10, stored.path)
+    if fmt == "json":
+        header = await asyncio.to_thread(archive.instance_header, uid)
+        if header is None:
+            raise web.HTTPNotFound(text=f"no instance {uid}")
+        return web.json_response(header.to_json_dict(bulk_data_threshold=1024))
+    data = await asyncio.to_thread(archive.instance_part10, uid)
+    if data is None:
+        raise web.HTTPNotFound(text=f"no instance {uid}")
     disposition = f'attachment; filename="{uid}.dcm"'
     return web.Response(body=data, content_type=DICOM, headers={"Content-Disposition": disposition})
 
@@ -166,7 +169,7 @@ async def fabricate(request: web.Request) -> web.Response:
     except (ValueError, TypeError) as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     try:
-        created = await asyncio.to_thread(emulator.fabricate_report, job)
+        created = await asyncio.to_thread(emulator.archive.fabricate_report, job)
     except FabricationConflict as exc:
         raise web.HTTPConflict(text=str(exc)) from None
     except StorageError as exc:

@@ -12,9 +12,9 @@ from emulator.admin.params import int_param, next_after, paging
 from emulator.version import __version__
 
 if TYPE_CHECKING:
-    from emulator.app import Emulator
+    from emulator.admin.target import AdminTarget
 
-EMULATOR: web.AppKey[Emulator] = web.AppKey("emulator")
+EMULATOR: web.AppKey[AdminTarget] = web.AppKey("emulator")
 
 
 async def health(request: web.Request) -> web.Response:
@@ -66,7 +66,7 @@ async def config(request: web.Request) -> web.Response:
 async def worklist_list(request: web.Request) -> web.Response:
     """GET /api/worklist"""
     limit, after = paging(request)
-    worklist = request.app[EMULATOR].worklist
+    worklist = request.app[EMULATOR].archive.worklist
     items = await asyncio.to_thread(worklist.items, limit, after)
     body = {
         "items": [item.summary() for item in items],
@@ -78,14 +78,14 @@ async def worklist_list(request: web.Request) -> web.Response:
 async def worklist_add(request: web.Request) -> web.Response:
     """POST /api/worklist"""
     body = await read_json(request, shape="a DICOM JSON worklist item or a list of them")
-    ids = await asyncio.to_thread(request.app[EMULATOR].add_worklist_items, body, "api")
+    ids = await asyncio.to_thread(request.app[EMULATOR].archive.add_worklist_items, body, "api")
     return web.json_response({"ids": ids}, status=201)
 
 
 async def worklist_get(request: web.Request) -> web.Response:
     """GET /api/worklist/{id}"""
     pk = int_param(request, "id", 0, where="path")
-    item = await asyncio.to_thread(request.app[EMULATOR].worklist.get, pk)
+    item = await asyncio.to_thread(request.app[EMULATOR].archive.worklist.get, pk)
     if item is None:
         raise web.HTTPNotFound(text=f"no worklist item {pk}")
     return web.json_response(item.summary())
@@ -94,7 +94,7 @@ async def worklist_get(request: web.Request) -> web.Response:
 async def worklist_delete(request: web.Request) -> web.Response:
     """DELETE /api/worklist/{id}"""
     pk = int_param(request, "id", 0, where="path")
-    if not await asyncio.to_thread(request.app[EMULATOR].worklist.delete, pk):
+    if not await asyncio.to_thread(request.app[EMULATOR].archive.worklist.delete, pk):
         raise web.HTTPNotFound(text=f"no worklist item {pk}")
     return web.Response(status=204)
 
@@ -102,7 +102,9 @@ async def worklist_delete(request: web.Request) -> web.Response:
 async def mpps_list(request: web.Request) -> web.Response:
     """GET /api/mpps"""
     limit, after = paging(request)
-    steps = await asyncio.to_thread(request.app[EMULATOR].procedure_steps.steps, limit, after)
+    steps = await asyncio.to_thread(
+        request.app[EMULATOR].archive.procedure_steps.steps, limit, after
+    )
     body = {
         "steps": [{"id": pk, **step.summary()} for pk, step in steps],
         "next": next_after([pk for pk, _ in steps], limit),
@@ -113,7 +115,7 @@ async def mpps_list(request: web.Request) -> web.Response:
 async def mpps_get(request: web.Request) -> web.Response:
     """GET /api/mpps/{uid}"""
     uid = request.match_info["uid"]
-    step = await asyncio.to_thread(request.app[EMULATOR].procedure_steps.get, uid)
+    step = await asyncio.to_thread(request.app[EMULATOR].archive.procedure_steps.get, uid)
     if step is None:
         raise web.HTTPNotFound(text=f"no performed procedure step {uid}")
     return web.json_response(step.summary())
@@ -122,7 +124,7 @@ async def mpps_get(request: web.Request) -> web.Response:
 async def commitments(request: web.Request) -> web.Response:
     """GET /api/commitments"""
     limit, after = paging(request)
-    rows = await asyncio.to_thread(request.app[EMULATOR].commitments.all, limit, after)
+    rows = await asyncio.to_thread(request.app[EMULATOR].archive.commitments.all, limit, after)
     body = {
         "commitments": [row.summary() for row in rows],
         "next": next_after([row.pk for row in rows], limit),
@@ -133,7 +135,7 @@ async def commitments(request: web.Request) -> web.Response:
 async def commitment_get(request: web.Request) -> web.Response:
     """GET /api/commitments/{id}"""
     pk = int_param(request, "id", 0, where="path")
-    row = await asyncio.to_thread(request.app[EMULATOR].commitments.get, pk)
+    row = await asyncio.to_thread(request.app[EMULATOR].archive.commitments.get, pk)
     if row is None:
         raise web.HTTPNotFound(text=f"no commitment request {pk}")
     return web.json_response(row.summary())

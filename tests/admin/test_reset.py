@@ -42,7 +42,7 @@ def fill(emulator) -> None:
         assert assoc.send_c_store(make_dataset(instance=i)).Status == 0
     assoc.release()
     emulator.fabricate(SMALL)
-    emulator.add_worklist_items(WORKLIST_ITEM)
+    emulator.archive.add_worklist_items(WORKLIST_ITEM)
 
 
 def files(emulator) -> list:
@@ -121,7 +121,7 @@ async def test_reset_aborts_live_associations_and_ends_delays_in_flight(api):
 )
 async def test_a_bad_reset_is_400_and_resets_nothing(api, body, words):
     emulator = api.emulator
-    emulator.add_worklist_items(WORKLIST_ITEM)
+    emulator.archive.add_worklist_items(WORKLIST_ITEM)
     kwargs = {"data": body} if isinstance(body, bytes) else {"json": body}
     response = await api.post("/api/reset", **kwargs)
     assert response.status == 400

@@ -388,7 +388,7 @@ def scheduled(emulator):
         item("GARCIA^LUIS", "P3", "A300", step("MR01", "MR", TODAY, "143000")),
         item("LATER^KIM", "P4", "A400", step("CT01", "CT", "20261123", "090000")),
     ]
-    emulator.add_worklist_items([i.to_json_dict() for i in items])
+    emulator.archive.add_worklist_items([i.to_json_dict() for i in items])
     return emulator
 
 

@@ -15,7 +15,7 @@ STUDY = "1.2.826.0.1.3680043.10.1089.77.100"
 @pytest.fixture
 def scheduled(emulator):
     """One worklist item: SMITH^ANNA, A100, on CT01 today, step SPS1."""
-    emulator.add_worklist_items(
+    emulator.archive.add_worklist_items(
         [
             item(
                 "SMITH^ANNA",

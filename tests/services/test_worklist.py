@@ -67,7 +67,7 @@ def worklist(emulator):
             step("CT01", "CT", "20261123", "100000", ScheduledProcedureStepID="S2"),
         ),
     ]
-    emulator.add_worklist_items([i.to_json_dict() for i in items])
+    emulator.archive.add_worklist_items([i.to_json_dict() for i in items])
     return emulator
 
 

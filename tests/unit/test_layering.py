@@ -47,3 +47,20 @@ def test_services_know_nothing_of_the_wire():
 def test_the_scenario_engine_imports_no_network_library():
     loaded = imported_after("emulator.scenario.engine") | imported_after("emulator.scenario.loader")
     assert not {m for m in loaded if m.split(".")[0] in ("pynetdicom", "aiohttp")}
+
+
+def test_the_admin_api_depends_on_its_own_narrow_interface_not_on_the_emulator():
+    """No import circle: the admin package never imports emulator.app (nor pynetdicom), and
+    its views reach the data through the archive, not the stores."""
+    import pathlib
+
+    admin = pathlib.Path(__file__).parents[2] / "emulator" / "admin"
+    for source in admin.glob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        assert "emulator.app" not in text, source.name
+        assert "pynetdicom" not in text, source.name
+        for store in (".index.", ".instances.", ".files."):
+            assert f"[EMULATOR]{store}" not in text, (source.name, store)
+    loaded = imported_after("emulator.admin.app")
+    assert "emulator.app" not in loaded
+    assert not {m for m in loaded if m.split(".")[0] == "pynetdicom"}
