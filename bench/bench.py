@@ -38,7 +38,8 @@ sys.path.insert(0, str(ROOT))
 from emulator import Emulator, load_config  # noqa: E402
 from storage import Level, record_from_dataset  # noqa: E402
 from storage.attributes import BY_KEYWORD  # noqa: E402
-from storage.fabricate import FabricationSpec, Position, positions, synthesize  # noqa: E402
+from storage.fabricate import synthesize  # noqa: E402
+from storage.fabrication_spec import FabricationSpec, Position, positions  # noqa: E402
 from storage.records import attribute_columns  # noqa: E402
 from tests.helpers import dcmtk_path, free_port, serve_subprocess  # noqa: E402
 

@@ -36,7 +36,7 @@ from emulator.services.store import StoreOutcome
 from emulator.version import __version__
 from storage import FileStore, Index, InstanceSource, StorageError
 from storage.commitments import Commitments
-from storage.fabricate import FabricationSpec
+from storage.fabrication_spec import FabricationSpec
 from storage.filestore import prepare_data_dir
 from storage.journal_store import JournalStore
 from storage.procedure_steps import ProcedureSteps

@@ -16,7 +16,7 @@ from emulator.config import REMOTE_AES, settings
 from emulator.remotes import SPEC_FORMAT, valid_ae_title
 from emulator.version import __version__
 from storage import edge_cases
-from storage.fabricate import MODALITIES, PROFILES, TRANSFER_SYNTAXES
+from storage.fabrication_spec import MODALITIES, PROFILES, TRANSFER_SYNTAXES
 
 PROG = "dicom-fabricator"
 COMMANDS = ("serve", "check", "fabricate", "export", "scenario")

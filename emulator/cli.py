@@ -35,7 +35,7 @@ from emulator.scenario.problems import ScenarioError
 from emulator.services.export import export
 from emulator.services.fabrication import Job, fabricate_into
 from storage import FileStore, Index, InstanceSource, StorageError, edge_cases
-from storage.fabricate import TRANSFER_SYNTAXES, FabricationSpec
+from storage.fabrication_spec import TRANSFER_SYNTAXES, FabricationSpec
 
 
 def fabricate_command(config: Config, args: argparse.Namespace) -> int:

@@ -7,56 +7,44 @@ recipe (the specification and the instance's position) and synthesize the instan
 UIDs are ``2.25.`` UUID-derived (PS3.5 B.2) from a name-based UUID of the seed and the entity's
 path, so they depend on the seed alone; dates count back from the specification's anchor.
 
-Modalities and their IOD modules are in ``storage.iods``; pixel data in ``storage.pixels``.
+What to fabricate (the specification, positions, locations) is ``storage.fabrication_spec``;
+worklist items for the fabricated patients ``storage.fabricated_worklist``; modalities and
+their IOD modules ``storage.iods``; pixel data ``storage.pixels``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import random
-import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
 from io import BytesIO
-from typing import NamedTuple
 
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filereader import read_dataset
 from pydicom.filewriter import write_dataset
-from pydicom.pixels.encoders.base import get_encoder
 from pydicom.uid import (
     UID,
-    DeflatedExplicitVRLittleEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
-    JPEG2000Lossless,
-    JPEGLSLossless,
-    RLELossless,
 )
 
 from storage import edge_cases
 from storage.attributes import BY_KEYWORD, Level
+from storage.fabrication_spec import (
+    COMPRESSED,
+    FabricationSpec,
+    Position,
+    case_of,
+    entity_rng,
+    entity_uid,
+    instances_in,
+    positions,
+)
 from storage.iods import IODS, Series
-from storage.locations import RECIPE_SCHEME
 from storage.records import InstanceRecord, attribute_columns, level_columns
 
-MODALITIES = tuple(IODS)
-PROFILES = ("standard", "edge-cases")  # edge-cases: see storage.edge_cases
 MANUFACTURER = "DICOM Fabricator"
-
-# Transfer syntaxes a fabricated series can be in, by the names the CLI takes.
-TRANSFER_SYNTAXES = {
-    "explicit": ExplicitVRLittleEndian,
-    "implicit": ImplicitVRLittleEndian,
-    "deflated": DeflatedExplicitVRLittleEndian,
-    "rle": RLELossless,
-    "jpeg-ls": JPEGLSLossless,  # needs pyjpegls
-    "jpeg2000": JPEG2000Lossless,  # needs pylibjpeg and pylibjpeg-openjpeg
-}
-_COMPRESSED = frozenset({RLELossless, JPEGLSLossless, JPEG2000Lossless})
 
 _FAMILY = [
     "GARCIA",
@@ -84,10 +72,10 @@ _GIVEN = {
     "F": ["ANNA", "MARIA", "SOFIA", "LINH", "CHIARA", "EWA", "AMARA", "INGRID", "YUKI", "LEILA"],
     "M": ["JOHN", "LUCAS", "MATEO", "MINH", "MARCO", "PIOTR", "CHIDI", "ERIK", "KENJI", "OMAR"],
 }
-_PHYSICIANS = ["HOUSE^GREGORY", "GREY^MEREDITH", "ROSS^DOUG", "QUINCY^MICHAELA", "YANG^CRISTINA"]
+PHYSICIANS = ["HOUSE^GREGORY", "GREY^MEREDITH", "ROSS^DOUG", "QUINCY^MICHAELA", "YANG^CRISTINA"]
 _OPERATORS = ["TECH^ALEX", "TECH^SAM", "TECH^ROBIN"]
 _PAIRED = frozenset({"KNEE", "HAND", "BREAST"})
-_PROTOCOLS = {  # modality → (body part, study description, series descriptions)
+PROTOCOLS = {  # modality → (body part, study description, series descriptions)
     "CT": [
         ("CHEST", "CT CHEST W/O CONTRAST", ["AXIAL 5MM", "AXIAL 1MM LUNG"]),
         ("HEAD", "CT HEAD", ["AXIAL BRAIN", "AXIAL BONE"]),
@@ -118,155 +106,8 @@ _PROTOCOLS = {  # modality → (body part, study description, series description
 }
 
 
-@dataclass(frozen=True, slots=True)
-class FabricationSpec:
-    """What to fabricate: a recipe that rebuilds every instance on its own.
-
-    ``matrix`` (rows and columns) overrides each modality's realistic image size; ``anchor``
-    is the date study dates count back from (``window_days`` at most); each series takes the
-    next of ``transfer_syntaxes`` in turn; ``profile`` ``edge-cases`` makes each patient one
-    of the cases of ``storage.edge_cases``.
-    """
-
-    seed: int = 1
-    patients: int = 3
-    studies_per_patient: int = 1
-    series_per_study: int = 2
-    instances_per_series: int = 5
-    modalities: tuple[str, ...] = MODALITIES
-    matrix: int | None = None
-    anchor: dt.date = field(default_factory=dt.date.today)
-    window_days: int = 365
-    transfer_syntaxes: tuple[str, ...] = (ExplicitVRLittleEndian,)
-    profile: str = "standard"
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            optional = f.type == "int | None" and value is None
-            if f.type in ("int", "int | None") and not optional and not isinstance(value, int):
-                raise ValueError(f"{f.name} must be an integer")
-        for name in ("patients", "studies_per_patient", "series_per_study"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
-        if self.instances_per_series < 1:
-            raise ValueError("instances_per_series must be at least 1")
-        if self.matrix is not None and not 8 <= self.matrix <= 4096:
-            raise ValueError("matrix must be from 8 to 4096")
-        if self.window_days < 0:
-            raise ValueError("window_days must not be negative")
-        if not self.modalities:
-            raise ValueError("modalities must name at least one modality")
-        for modality in self.modalities:
-            if modality not in IODS:
-                raise ValueError(f"modality {modality!r} is not one of {', '.join(IODS)}")
-        if self.profile not in PROFILES:
-            raise ValueError(f"profile {self.profile!r} is not one of {', '.join(PROFILES)}")
-        if not self.transfer_syntaxes:
-            raise ValueError("transfer_syntaxes must name at least one")
-        for syntax in self.transfer_syntaxes:
-            if syntax not in TRANSFER_SYNTAXES.values():
-                known = ", ".join(TRANSFER_SYNTAXES)
-                raise ValueError(f"transfer syntax {syntax!r} is not one of {known}")
-
-    def missing_encoders(self) -> list[str]:
-        """What to install for the compressed syntaxes this spec names (empty: nothing)."""
-        missing = []
-        for syntax in self.transfer_syntaxes:
-            if syntax in _COMPRESSED:
-                encoder = get_encoder(syntax)
-                if not encoder.is_available:
-                    needs = "; ".join(encoder.missing_dependencies)
-                    missing.append(f"{UID(syntax).name} needs {needs}")
-        return missing
-
-    @property
-    def total(self) -> int:
-        """How many instances the spec describes."""
-        return sum(
-            instances_in(self, p, s, se)
-            for p in range(self.patients)
-            for s in range(self.studies_per_patient)
-            for se in range(self.series_per_study)
-        )
-
-    def to_json(self) -> str:
-        """The spec as JSON (what a recipe row stores)."""
-        values = asdict(self)
-        values["anchor"] = self.anchor.isoformat()
-        return json.dumps(values, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> FabricationSpec:
-        """The spec :meth:`to_json` wrote; raises ValueError if *text* is not one."""
-        values = json.loads(text)
-        if not isinstance(values, dict):
-            raise ValueError("a fabrication spec is a JSON object")
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown fabrication spec field(s): {', '.join(sorted(unknown))}")
-        values["anchor"] = dt.date.fromisoformat(values["anchor"])
-        for name in ("modalities", "transfer_syntaxes"):
-            values[name] = tuple(values[name])
-        return cls(**values)
-
-
-class Position(NamedTuple):
-    """Where an instance lies in its spec: patient, study, series and instance indexes."""
-
-    patient: int
-    study: int
-    series: int
-    instance: int
-
-
-def _case(spec: FabricationSpec, p: int) -> edge_cases.Case | None:
-    return edge_cases.case(p) if spec.profile == "edge-cases" else None
-
-
-def study_uids(spec: FabricationSpec) -> Iterator[str]:
-    """The Study Instance UIDs *spec* makes, in order, without building any instance."""
-    for p in range(spec.patients):
-        for s in range(spec.studies_per_patient):
-            yield _uid(spec, "study", p, s)
-
-
-def instances_in(spec: FabricationSpec, p: int, s: int, se: int) -> int:
-    """How many instances the series at (*p*, *s*, *se*) has."""
-    case = _case(spec, p)
-    if case is not None and case.first_series_instances and (s, se) == (0, 0):
-        return case.first_series_instances
-    return spec.instances_per_series
-
-
-def positions(spec: FabricationSpec) -> Iterator[Position]:
-    """Every position *spec* describes, in order."""
-    for p in range(spec.patients):
-        for s in range(spec.studies_per_patient):
-            for se in range(spec.series_per_study):
-                for i in range(instances_in(spec, p, s, se)):
-                    yield Position(p, s, se, i)
-
-
-def _rng(spec: FabricationSpec, *path: object) -> random.Random:
-    return random.Random(":".join(str(p) for p in (spec.seed, *path)))
-
-
-_UID_NAMESPACE = uuid.UUID("5b0e6e7c-3f0a-4d1c-9a3e-0f6a1f2b7c11")  # this project's
-
-
-def _uid(spec: FabricationSpec, *path: object) -> str:
-    """A UUID-derived UID (PS3.5 B.2: ``2.25.`` + the UUID as an integer), name-based
-    (UUID version 5) on the seed and the entity's path, so it is the same on every run."""
-    name = ":".join(str(part) for part in (spec.seed, *path))
-    uid = f"2.25.{uuid.uuid5(_UID_NAMESPACE, name).int}"
-    case = _case(spec, int(str(path[1])))  # every entity's path is (kind, patient, ...)
-    return edge_cases.long_uid(uid) if case is not None and case.long_uids else uid
-
-
-def _patient(spec: FabricationSpec, p: int) -> dict[str, str]:
-    rng = _rng(spec, "patient", p)
+def patient_attributes(spec: FabricationSpec, p: int) -> dict[str, str]:
+    rng = entity_rng(spec, "patient", p)
     sex = rng.choice("FM")
     age = rng.randint(1, 95)
     birth = spec.anchor - dt.timedelta(days=age * 365 + rng.randint(0, 364))
@@ -278,34 +119,34 @@ def _patient(spec: FabricationSpec, p: int) -> dict[str, str]:
         "PatientSex": sex,
         "PatientAge": f"{age:03d}Y",
     }
-    case = _case(spec, p)
+    case = case_of(spec, p)
     if case is not None:
         edge_cases.patient(rng, values, case)
     return values
 
 
 def _study(spec: FabricationSpec, p: int, s: int) -> dict[str, object]:
-    rng = _rng(spec, "study", p, s)
+    rng = entity_rng(spec, "study", p, s)
     modality = spec.modalities[(p + s) % len(spec.modalities)]
-    body_part, description, series = rng.choice(_PROTOCOLS[modality])
+    body_part, description, series = rng.choice(PROTOCOLS[modality])
     when = spec.anchor - dt.timedelta(days=rng.randint(0, spec.window_days))
     values: dict[str, object] = {
-        "uid": _uid(spec, "study", p, s),
+        "uid": entity_uid(spec, "study", p, s),
         "modality": modality,
         "body_part": body_part,
         "laterality": rng.choice("LR") if body_part in _PAIRED else "",
         "series": series,
-        "frame_of_reference": _uid(spec, "for", p, s),
+        "frame_of_reference": entity_uid(spec, "for", p, s),
         "StudyDate": when.strftime("%Y%m%d"),
         "StudyTime": f"{rng.randint(7, 19):02d}{rng.randint(0, 59):02d}{rng.randint(0, 59):02d}",
         "AccessionNumber": f"A{spec.seed}{p:05d}{s:02d}",
         "StudyID": str(s + 1),
         "StudyDescription": description,
-        "ReferringPhysicianName": rng.choice(_PHYSICIANS),
+        "ReferringPhysicianName": rng.choice(PHYSICIANS),
         "OperatorsName": rng.choice(_OPERATORS),
-        "PerformingPhysicianName": rng.choice(_PHYSICIANS),
+        "PerformingPhysicianName": rng.choice(PHYSICIANS),
     }
-    case = _case(spec, p)
+    case = case_of(spec, p)
     if case is not None:
         edge_cases.study(values, case)
     return values
@@ -328,7 +169,7 @@ def _series_header(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Seri
     Patient, General Study, Patient Study, General Series, General Equipment, the series-wide
     part of General Image and SOP Common, and the modality's own modules (``storage.iods``).
     """
-    patient, study = _patient(spec, p), _study(spec, p, s)
+    patient, study = patient_attributes(spec, p), _study(spec, p, s)
     modality = str(study["modality"])
     iod = IODS[modality]
     names = list(study["series"])  # type: ignore[call-overload]
@@ -336,7 +177,7 @@ def _series_header(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Seri
     laterality = str(study["laterality"])
     if modality == "MG":  # each view names its breast
         laterality = description.split()[0]
-    case = _case(spec, p)
+    case = case_of(spec, p)
     rows, columns = (spec.matrix or iod.rows, spec.matrix or iod.columns)
     if case is not None and case.rows_columns:
         rows, columns = case.rows_columns
@@ -367,7 +208,7 @@ def _series_header(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Seri
     ):
         setattr(ds, key, study[key])
     ds.StudyInstanceUID = study["uid"]
-    ds.SeriesInstanceUID = _uid(spec, "series", p, s, se)
+    ds.SeriesInstanceUID = entity_uid(spec, "series", p, s, se)
     ds.SeriesNumber = se + 1
     ds.SeriesDescription = description
     ds.ProtocolName = str(study["StudyDescription"])
@@ -388,7 +229,7 @@ def _series_header(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Seri
     ds.Rows, ds.Columns = series.rows, series.columns
     iod.series(ds, series)
     if case is not None:
-        edge_cases.series(ds, _rng(spec, "edge", p, s, se), case)
+        edge_cases.series(ds, entity_rng(spec, "edge", p, s, se), case)
     return series, _preencoded(ds, transfer_syntax(spec, Position(p, s, se, 0)))
 
 
@@ -415,7 +256,7 @@ def instance_header(spec: FabricationSpec, position: Position) -> Dataset:
     ds = Dataset(dict(shared.items()))
     implicit, little = shared.original_encoding
     ds.set_original_encoding(implicit, little, shared.original_character_set)  # raw: as is
-    ds.SOPInstanceUID = _uid(spec, "instance", p, s, se, i)
+    ds.SOPInstanceUID = entity_uid(spec, "instance", p, s, se, i)
     ds.InstanceNumber = i + 1
     IODS[series.modality].instance(ds, series, i)
     return ds
@@ -434,7 +275,7 @@ def synthesize(spec: FabricationSpec, position: Position) -> Dataset:
     p, s, se, i = position
     ds = instance_header(spec, position)
     series, _ = _series_header(spec, p, s, se)
-    seed = _rng(spec, "pixels", p, s, se, i).getrandbits(32)
+    seed = entity_rng(spec, "pixels", p, s, se, i).getrandbits(32)
     IODS[series.modality].pixels(ds, series, i, seed)
     ds["PixelData"].VR = "OW" if ds.BitsAllocated > 8 else "OB"  # PS3.5 §8.2 (native)
     if len(ds.PixelData) % 2:  # odd rows x columns of 8-bit pixels: pad to even (PS3.5 §8.1.1)
@@ -444,7 +285,7 @@ def synthesize(spec: FabricationSpec, position: Position) -> Dataset:
     ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    if syntax in _COMPRESSED:
+    if syntax in COMPRESSED:
         ds.compress(syntax, generate_instance_uid=False)
         ds.LossyImageCompression = "00"  # lossless
     else:
@@ -476,7 +317,7 @@ def records(spec: FabricationSpec) -> Iterator[tuple[InstanceRecord, Position]]:
                 columns = {level: level_columns(first, level) for level in Level}
                 syntax = transfer_syntax(spec, Position(p, s, se, 0))
                 for i in range(instances_in(spec, p, s, se)):
-                    uid = _uid(spec, "instance", p, s, se, i)
+                    uid = entity_uid(spec, "instance", p, s, se, i)
                     image = dict(columns[Level.IMAGE])
                     image.update(attribute_columns(BY_KEYWORD["SOPInstanceUID"], uid))
                     image.update(attribute_columns(BY_KEYWORD["InstanceNumber"], i + 1))
@@ -492,77 +333,3 @@ def records(spec: FabricationSpec) -> Iterator[tuple[InstanceRecord, Position]]:
 
 
 # -- worklist items: orders for fabricated patients -----------------------------------------------
-
-
-def _code(value: str, meaning: str) -> Dataset:
-    item = Dataset()
-    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, "99FABRICATOR", meaning
-    return item
-
-
-def station_modality(station: str, spec: FabricationSpec, n: int) -> str:
-    """The modality a station AE title names by its leading letters (``CT01``: CT), else the
-    spec's modalities in turn."""
-    letters = "".join(c for c in station if c.isalpha()).upper()
-    return letters if letters in IODS else spec.modalities[n % len(spec.modalities)]
-
-
-def worklist_items(spec: FabricationSpec, count: int, stations: tuple[str, ...]) -> list[Dataset]:
-    """*count* worklist items for *spec*'s patients, scheduled on its anchor day (today by
-    default) every 15 minutes from 08:00 on *stations* in turn. Each has its own accession
-    number and Study Instance UID, for the images and the procedure step to share."""
-    items = []
-    for n in range(count):
-        p = n % spec.patients
-        patient = _patient(spec, p)
-        station = stations[n % len(stations)]
-        modality = station_modality(station, spec, n)
-        rng = _rng(spec, "worklist", n)
-        body_part, description, series = rng.choice(_PROTOCOLS[modality])
-        minutes = 8 * 60 + 15 * n
-        ds = Dataset()
-        ds.update(patient)  # type: ignore[arg-type]
-        ds.AccessionNumber = f"W{spec.seed}{n:06d}"[-16:]
-        ds.ReferringPhysicianName = rng.choice(_PHYSICIANS)
-        ds.StudyInstanceUID = _uid(spec, "worklist-study", p, n)
-        ds.RequestedProcedureID = f"RP{n + 1:06d}"
-        ds.RequestedProcedureDescription = description
-        ds.RequestedProcedureCodeSequence = [_code(f"{modality}{n % 97:03d}", description)]
-        ds.RequestedProcedurePriority = "ROUTINE"
-        ds.ReferencedStudySequence = []
-        ds.AdmissionID = f"ADM{p:05d}"
-        step = Dataset()
-        step.ScheduledStationAETitle = station
-        step.ScheduledStationName = station
-        step.Modality = modality
-        step.ScheduledProcedureStepStartDate = spec.anchor.strftime("%Y%m%d")
-        step.ScheduledProcedureStepStartTime = f"{minutes // 60 % 24:02d}{minutes % 60:02d}00"
-        step.ScheduledPerformingPhysicianName = rng.choice(_PHYSICIANS)
-        step.ScheduledProcedureStepDescription = f"{description} {series[0]}"
-        step.ScheduledProtocolCodeSequence = [_code(f"{modality}P{n % 13:02d}", series[0])]
-        step.ScheduledProcedureStepID = f"SPS{n + 1:06d}"
-        step.ScheduledProcedureStepStatus = "SCHEDULED"
-        ds.ScheduledProcedureStepSequence = [step]
-        if body_part:
-            ds.RequestedProcedureComments = f"body part: {body_part}"
-        items.append(ds)
-    return items
-
-
-# -- recipe locations: what the index stores in place of a file path -----------------------------
-
-
-def location(recipe: int, position: Position) -> str:
-    """The index location of a synthesized instance: ``fab:<recipe>:<p>:<s>:<se>:<i>``."""
-    return RECIPE_SCHEME + ":".join(str(n) for n in (recipe, *position))
-
-
-def parse_location(text: str) -> tuple[int, Position] | None:
-    """The recipe and position of a ``fab:`` location, or None if *text* is a file path."""
-    if not text.startswith(RECIPE_SCHEME):
-        return None
-    parts = text[len(RECIPE_SCHEME) :].split(":")
-    if len(parts) != 5 or not all(part.isdigit() for part in parts):
-        raise ValueError(f"malformed recipe location {text!r}")
-    recipe, p, s, se, i = (int(part) for part in parts)
-    return recipe, Position(p, s, se, i)

@@ -15,7 +15,8 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 
 from storage.errors import StorageError
-from storage.fabricate import FabricationSpec, Position, instance_header, parse_location, synthesize
+from storage.fabricate import instance_header, synthesize
+from storage.fabrication_spec import FabricationSpec, Position, parse_location
 from storage.filestore import FileStore
 from storage.index import Index
 from storage.records import read_header

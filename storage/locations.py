@@ -1,7 +1,7 @@
 """Where an instance is: a file of the store, or a recipe that synthesizes it.
 
 The index's ``path`` column holds either a file path relative to the data directory or a
-recipe location, ``fab:<recipe>:<p>:<s>:<se>:<i>`` (``storage.fabricate.location``). This is
+recipe location, ``fab:<recipe>:<p>:<s>:<se>:<i>`` (``storage.fabrication_spec.location``). This is
 the one place that knows how to tell them apart, in Python and in SQL.
 """
 

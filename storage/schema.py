@@ -97,7 +97,8 @@ def m001_hierarchy(db: Database) -> None:
 @migrations()
 def m002_recipes(db: Database) -> None:
     """Fabrication recipes: a fabricated instance that is not materialized has the location
-    ``fab:<recipe pk>:<position>`` (``storage.fabricate.location``) instead of a file path."""
+    ``fab:<recipe pk>:<position>`` (``storage.fabrication_spec.location``) instead of a file
+    path."""
     db.table("recipes").create({"pk": int, "spec": str, "created_at": str}, pk="pk")
 
 

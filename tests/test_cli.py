@@ -231,7 +231,7 @@ def test_fabricate_materialize_writes_part10_files_in_the_chosen_syntaxes(tmp_pa
 
 
 def test_fabricate_says_what_to_install_for_a_missing_encoder(tmp_path, capsys, monkeypatch):
-    from storage.fabricate import FabricationSpec
+    from storage.fabrication_spec import FabricationSpec
 
     monkeypatch.setattr(FabricationSpec, "missing_encoders", lambda self: ["X needs libx"])
     argv = ["fabricate", "--data-dir", str(tmp_path), "--transfer-syntaxes", "jpeg-ls"]

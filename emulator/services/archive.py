@@ -19,7 +19,7 @@ from emulator.services.fabrication import Fabricated, Job, fabricate_with
 from emulator.services.store import StoreOutcome, store_instance
 from storage import InstanceSource, browse
 from storage.commitments import Commitments
-from storage.fabricate import FabricationSpec, study_uids
+from storage.fabrication_spec import FabricationSpec, study_uids
 from storage.procedure_steps import ProcedureSteps
 from storage.worklist import Worklist
 

@@ -24,15 +24,9 @@ from emulator.remotes import RemoteAERegistry
 from emulator.services.context import ServiceContext
 from emulator.services.store import store_instance
 from storage import FileStore, Index, InstanceSource, StorageError
-from storage.fabricate import (
-    TRANSFER_SYNTAXES,
-    FabricationSpec,
-    fabricate,
-    location,
-    records,
-    study_uids,
-    worklist_items,
-)
+from storage.fabricate import fabricate, records
+from storage.fabricated_worklist import worklist_items
+from storage.fabrication_spec import TRANSFER_SYNTAXES, FabricationSpec, location, study_uids
 from storage.filestore import prepare_data_dir
 
 log = logging.getLogger(__name__)

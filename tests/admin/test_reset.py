@@ -11,7 +11,7 @@ from pynetdicom.sop_class import CTImageStorage
 
 from emulator import Emulator
 from emulator.admin.app import make_app
-from storage.fabricate import FabricationSpec
+from storage.fabrication_spec import FabricationSpec
 from tests.admin.test_api import WORKLIST_ITEM
 from tests.conftest import make_config
 from tests.faults.helpers import client

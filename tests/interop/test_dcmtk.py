@@ -297,7 +297,7 @@ def test_an_export_sent_by_storescu_fills_a_second_emulator_with_the_same_studie
 ):
     from emulator import Emulator
     from emulator.services.export import export
-    from storage.fabricate import TRANSFER_SYNTAXES, FabricationSpec
+    from storage.fabrication_spec import TRANSFER_SYNTAXES, FabricationSpec
     from tests.conftest import make_config
 
     # storescu converts to what is accepted; uncompressed syntaxes only (it cannot encode RLE)
@@ -337,7 +337,8 @@ def test_an_export_sent_by_storescu_fills_a_second_emulator_with_the_same_studie
 def test_movescu_and_getscu_retrieve_fabricated_studies_synthesized_on_demand(
     emulator, storescp, tmp_path
 ):
-    from storage.fabricate import TRANSFER_SYNTAXES, FabricationSpec, fabricate
+    from storage.fabricate import fabricate
+    from storage.fabrication_spec import TRANSFER_SYNTAXES, FabricationSpec
 
     spec = FabricationSpec(
         seed=12,

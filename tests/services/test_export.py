@@ -13,7 +13,8 @@ from pydicom.uid import ExplicitVRLittleEndian, RLELossless
 from emulator.cli import main
 from emulator.errors import ExportError
 from emulator.services.export import export
-from storage.fabricate import FabricationSpec, Position, positions, synthesize
+from storage.fabricate import synthesize
+from storage.fabrication_spec import FabricationSpec, Position, positions
 from tests.helpers import make_dataset, part10
 from tests.unit.test_fabricate import dciodvfy
 

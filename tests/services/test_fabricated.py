@@ -12,7 +12,8 @@ from pydicom.uid import ExplicitVRLittleEndian, RLELossless
 from pynetdicom import AE, build_role, evt
 from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelGet
 
-from storage.fabricate import FabricationSpec, Position, positions, synthesize
+from storage.fabricate import synthesize
+from storage.fabrication_spec import FabricationSpec, Position, positions
 from tests.helpers import find, make_dataset, part10, query, registered_scp
 from tests.services.test_retrieve import counts, move
 

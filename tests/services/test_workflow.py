@@ -10,7 +10,7 @@ import pytest
 from pydicom.dataset import Dataset
 from pynetdicom import AE, evt
 
-from storage.fabricate import FabricationSpec
+from storage.fabrication_spec import FabricationSpec
 from tests.helpers import find, make_dataset, wait_until
 from tests.services.test_commitment import COMMITMENT, INSTANCE, request
 from tests.services.test_hl7 import mllp, orm

@@ -227,7 +227,7 @@ def test_worklist_queries_are_journaled_as_mwl(worklist):
 def test_fabricated_worklist_items_are_for_patients_in_the_archive(emulator):
     import datetime as dt
 
-    from storage.fabricate import FabricationSpec
+    from storage.fabrication_spec import FabricationSpec
 
     spec = FabricationSpec(seed=4, patients=2, matrix=16, anchor=dt.date(2026, 11, 22))
     emulator.fabricate(spec, worklist=5, stations=("CT01", "MR01"))
@@ -250,7 +250,7 @@ def test_fabricated_worklist_items_are_for_patients_in_the_archive(emulator):
 
 
 def _items(spec):
-    from storage.fabricate import worklist_items
+    from storage.fabricated_worklist import worklist_items
 
     return worklist_items(spec, 5, ("CT01", "MR01"))
 

@@ -14,17 +14,14 @@ import numpy as np
 import pytest
 
 from storage import edge_cases
-from storage.fabricate import (
+from storage.fabricate import fabricate, instance_header, records, synthesize
+from storage.fabrication_spec import (
     TRANSFER_SYNTAXES,
     FabricationSpec,
     Position,
-    fabricate,
-    instance_header,
     location,
     parse_location,
     positions,
-    records,
-    synthesize,
 )
 from storage.iods import IODS
 from storage.pixels import phantom, radiograph
