@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -371,3 +372,11 @@ def registered_scp(emulator: Any, ae_title: str = "DEST", **options: Any) -> Ite
         yield scp
     finally:
         scp.stop()
+
+
+def dciodvfy() -> str:
+    """dicom3tools' dciodvfy: on PATH, or beside this interpreter (a venv not activated)."""
+    beside = Path(sys.executable).parent / "dciodvfy"
+    path = shutil.which("dciodvfy") or (str(beside) if beside.exists() else None)
+    assert path is not None, "dciodvfy missing: it comes with the test dependency dicom3tools"
+    return path

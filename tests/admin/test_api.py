@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 
 from emulator.admin.app import ROUTES
+from tests.builders.worklist import WORKLIST_ITEM
 
 
 def get(emulator, path: str, method: str = "GET") -> tuple[int, dict]:
@@ -94,23 +95,6 @@ def send(
             return response.status, json.loads(raw) if raw else None
     except urllib.error.HTTPError as error:
         return error.code, json.load(error)
-
-
-WORKLIST_ITEM = {
-    "00100010": {"vr": "PN", "Value": [{"Alphabetic": "SMITH^ANNA"}]},
-    "00100020": {"vr": "LO", "Value": ["P1"]},
-    "00080050": {"vr": "SH", "Value": ["A100"]},
-    "00400100": {
-        "vr": "SQ",
-        "Value": [
-            {
-                "00400001": {"vr": "AE", "Value": ["CT01"]},
-                "00080060": {"vr": "CS", "Value": ["CT"]},
-                "00400002": {"vr": "DA", "Value": ["20261122"]},
-            }
-        ],
-    },
-}
 
 
 def test_worklist_items_are_added_listed_shown_and_deleted(emulator):

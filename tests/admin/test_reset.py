@@ -12,7 +12,7 @@ from pynetdicom.sop_class import CTImageStorage
 from emulator import Emulator
 from emulator.admin.app import make_app
 from storage.fabrication_spec import FabricationSpec
-from tests.admin.test_api import WORKLIST_ITEM
+from tests.builders.worklist import WORKLIST_ITEM
 from tests.conftest import make_config
 from tests.faults.helpers import client
 from tests.helpers import associate, make_dataset, part10, wait_until
@@ -132,7 +132,7 @@ async def test_a_bad_reset_is_400_and_resets_nothing(api, body, words):
 
 @pytest.mark.config(commitment__delay=60)
 async def test_reset_ends_a_commitment_report_waiting_out_its_delay(api):
-    from tests.services.test_commitment import CT, Modality
+    from tests.builders.commitment import CT, Modality
 
     emulator = api.emulator
     emulator.import_instance(part10(make_dataset(instance=1)))

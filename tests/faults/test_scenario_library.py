@@ -9,6 +9,9 @@ import pytest
 from pynetdicom import AE
 from pynetdicom.sop_class import CTImageStorage, Verification
 
+from tests.builders.commitment import CT, Modality
+from tests.builders.mpps import MPPS, completed, create, in_progress, scheduled, set_
+from tests.builders.retrieve import archive, move
 from tests.faults.helpers import client, received_kinds
 from tests.helpers import (
     associate,
@@ -20,9 +23,6 @@ from tests.helpers import (
     uid,
     wait_until,
 )
-from tests.services.test_commitment import CT, Modality
-from tests.services.test_mpps import MPPS, completed, create, in_progress, scheduled, set_
-from tests.services.test_retrieve import archive, move
 
 __all__ = ["archive", "scheduled"]  # fixtures shared with the service specs
 

@@ -5,25 +5,22 @@ Answers are read with pydicom from the files ``findscu -X`` writes, never parsed
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
 
 import pytest
 from pydicom import dcmread
 
 from emulator.remotes import RemoteAE
+from tests.builders.dcmtk import movescu, received_uids, storescp
 from tests.helpers import (
     PYDICOM_DATA,
     dcmtk,
-    dcmtk_path,
-    free_port,
     make_dataset,
     part10,
     uid,
-    wait_until,
 )
+
+__all__ = ["storescp"]  # fixtures from tests/builders
 
 pytestmark = pytest.mark.interop
 
@@ -204,51 +201,6 @@ def test_stores_from_storescu_are_found_by_findscu(emulator, tmp_path):
 # -- retrieve ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def storescp(tmp_path):
-    """DCMTK's storescp as a C-MOVE destination, AE title DEST, files written to a folder."""
-    out = tmp_path / "received"
-    out.mkdir()
-    port = free_port()
-    proc = subprocess.Popen(
-        [dcmtk_path("storescp"), "--aetitle", "DEST", "-od", str(out), str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "TCP_NODELAY": "1"},
-    )
-    assert wait_until(lambda: _listening(port)), "storescp did not start listening"
-    yield port, out
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def movescu(emulator, destination: str, study_uid: str) -> subprocess.CompletedProcess[str]:
-    """DCMTK movescu: the study *study_uid* to the AE title *destination*."""
-    return dcmtk(
-        "movescu",
-        "-S",
-        "-aec",
-        emulator.ae_title,
-        "-aem",
-        destination,
-        "-k",
-        "QueryRetrieveLevel=STUDY",
-        "-k",
-        f"StudyInstanceUID={study_uid}",
-        "127.0.0.1",
-        str(emulator.dicom_port),
-    )
-
-
-def received_uids(folder) -> list[str]:
-    return sorted(dcmread(p).SOPInstanceUID for p in folder.iterdir() if p.is_file())
-
-
 def test_movescu_moves_a_study_to_storescp(loaded, storescp):
     port, out = storescp
     loaded.remote_aes.put(RemoteAE("dest", "DEST", "127.0.0.1", port))
@@ -381,7 +333,7 @@ def test_movescu_and_getscu_retrieve_fabricated_studies_synthesized_on_demand(
 @pytest.fixture
 def scheduled(emulator):
     """A worklist: CT01 today at 08:00 and 11:30, MR01 today, CT01 tomorrow."""
-    from tests.services.test_worklist import TODAY, item, step
+    from tests.builders.worklist import TODAY, item, step
 
     items = [
         item("SMITH^ANNA", "P1", "A100", step("CT01", "CT", TODAY, "080000")),

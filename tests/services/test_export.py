@@ -15,8 +15,7 @@ from emulator.errors import ExportError
 from emulator.services.export import export
 from storage.fabricate import synthesize
 from storage.fabrication_spec import FabricationSpec, Position, positions
-from tests.helpers import make_dataset, part10
-from tests.unit.test_fabricate import dciodvfy
+from tests.helpers import dciodvfy, make_dataset, part10
 
 SPEC = FabricationSpec(
     seed=5,

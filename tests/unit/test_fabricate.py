@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,6 +24,7 @@ from storage.iods import IODS
 from storage.pixels import phantom, radiograph
 from storage.records import record_from_dataset
 from storage.uids import is_valid_uid
+from tests.helpers import dciodvfy
 
 ANCHOR = dt.date(2026, 1, 1)
 
@@ -120,14 +118,6 @@ def test_radiograph_and_screen_capture_images_have_their_own_look():
         small(patients=1, series_per_study=1, instances_per_series=1, modalities=("SC",))
     )
     assert (sc.BitsAllocated, sc.Modality, sc.ConversionType) == (8, "OT", "WSD")
-
-
-def dciodvfy() -> str:
-    """dicom3tools' dciodvfy: on PATH, or beside this interpreter (a venv not activated)."""
-    beside = Path(sys.executable).parent / "dciodvfy"
-    path = shutil.which("dciodvfy") or (str(beside) if beside.exists() else None)
-    assert path is not None, "dciodvfy missing: it comes with the test dependency dicom3tools"
-    return path
 
 
 @pytest.mark.parametrize("modality", list(IODS))

@@ -64,3 +64,19 @@ def test_the_admin_api_depends_on_its_own_narrow_interface_not_on_the_emulator()
     loaded = imported_after("emulator.admin.app")
     assert "emulator.app" not in loaded
     assert not {m for m in loaded if m.split(".")[0] == "pynetdicom"}
+
+
+def test_specs_share_builders_through_helpers_never_through_each_other():
+    """A spec module imports no other spec module: shared builders and fixtures live in
+    tests/helpers.py and tests/builders/, so each spec file can be read (and run) alone."""
+    import pathlib
+    import re
+
+    tests = pathlib.Path(__file__).parents[1]
+    crossing = re.compile(r"^\s*(from|import) tests\.[\w.]*\btest_\w+", re.MULTILINE)
+    offenders = [
+        str(path.relative_to(tests))
+        for path in tests.rglob("*.py")
+        if crossing.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

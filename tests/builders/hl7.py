@@ -1,0 +1,42 @@
+"""HL7 v2 orders and MLLP framing, as the HL7 and workflow specs send them."""
+
+from __future__ import annotations
+
+import socket
+
+STUDY = "1.2.826.0.1.3680043.10.1089.81.1"
+
+
+def orm(control: str = "NW", accession: str = "ACC1001", **fields: str) -> str:
+    """An ORM^O01 order as a RIS sends it (HL7 v2.3.1, IHE RAD-2/RAD-4 with ZDS)."""
+    pid3 = fields.get("pid3", "PAT-77^^^HOSP")
+    start = fields.get("start", "20261122093000")
+    segments = [
+        f"MSH|^~\\&|RIS|HOSP|PACS|HOSP|20261122075500||{fields.get('type', 'ORM^O01')}|"
+        f"MSG{control}{accession}|P|2.3.1",
+        f"PID|1||{pid3}||DOE^JANE^Q^^DR||19800215|F",
+        "PV1|1|O||||||1234^HOUSE^GREGORY|||||||||||V555",
+        f"ORC|{control}|PL{accession}|FI{accession}||SC",
+        f"OBR|1|PL{accession}|FI{accession}|CT001^{fields.get('description', 'CT CHEST')}^L"
+        "|||20261122090000|||||||||||"
+        f"{accession}|RP{accession}|SPS{accession}|CT01|||CT|||^^^{start}",
+        f"ZDS|{fields.get('study', STUDY)}^HOSP^Application^DICOM",
+    ]
+    return "\r".join(segments) + "\r"
+
+
+def mllp(port: int, *messages: str | bytes) -> list[str]:
+    """Send *messages* over one MLLP connection; return the ACKs."""
+    acks = []
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        for message in messages:
+            raw = message if isinstance(message, bytes) else message.encode()
+            conn.sendall(b"\x0b" + raw + b"\x1c\r")
+            data = b""
+            while not data.endswith(b"\x1c\r"):
+                chunk = conn.recv(65536)
+                assert chunk, "the listener closed the connection"
+                data += chunk
+            assert data.startswith(b"\x0b")
+            acks.append(data[1:-2].decode())
+    return acks
