@@ -129,6 +129,28 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve, check = _serve_and_check(sub)
+    fab = _fabricate(sub)
+    validate = _scenario(sub)
+    exp = _export(sub)
+    parser.commands = {
+        "serve": serve,
+        "check": check,
+        "fabricate": fab,
+        "export": exp,
+        "scenario": validate,
+    }
+    owners: dict[str, list[str]] = {}
+    for name, command in parser.commands.items():
+        for action in command._actions:
+            for flag in action.option_strings:
+                owners.setdefault(flag, []).append(name)
+    for command in parser.commands.values():
+        cast(Parser, command).owners = owners
+    return parser
+
+
+def _serve_and_check(sub: Any) -> tuple[Parser, Parser]:
     serve = sub.add_parser(
         "serve",
         prog=f"{PROG} serve",
@@ -147,6 +169,10 @@ def build_parser() -> Parser:
         " Exit 0 if valid, 2 if not.",
     )
     _add_settings(check, "check")
+    return cast(Parser, serve), cast(Parser, check)
+
+
+def _fabricate(sub: Any) -> Parser:
     fab = sub.add_parser(
         "fabricate",
         prog=f"{PROG} fabricate",
@@ -158,7 +184,11 @@ def build_parser() -> Parser:
         " bytes.",
     )
     _add_settings(fab, "fabricate")
-    spec = fab.add_argument_group("fabrication")
+    _fabrication_options(fab.add_argument_group("fabrication"))
+    return cast(Parser, fab)
+
+
+def _fabrication_options(spec: Any) -> None:
     spec.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     spec.add_argument(
         "--profile",
@@ -243,6 +273,9 @@ def build_parser() -> Parser:
         metavar="YYYYMMDD",
         help="study dates fall in the year before this date (default: today)",
     )
+
+
+def _scenario(sub: Any) -> Parser:
     scenario = sub.add_parser(
         "scenario",
         prog=f"{PROG} scenario",
@@ -260,6 +293,10 @@ def build_parser() -> Parser:
         " file:line: field: message. Exit 0 if all are valid, 2 if not.",
     )
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    return cast(Parser, validate)
+
+
+def _export(sub: Any) -> Parser:
     exp = sub.add_parser(
         "export",
         prog=f"{PROG} export",
@@ -280,21 +317,7 @@ def build_parser() -> Parser:
         metavar="UID",
         help="a Study Instance UID to export (repeatable; default: every study)",
     )
-    parser.commands = {
-        "serve": serve,
-        "check": check,
-        "fabricate": fab,
-        "export": exp,
-        "scenario": validate,
-    }
-    owners: dict[str, list[str]] = {}
-    for name, command in parser.commands.items():
-        for action in command._actions:
-            for flag in action.option_strings:
-                owners.setdefault(flag, []).append(name)
-    for command in parser.commands.values():
-        cast(Parser, command).owners = owners
-    return parser
+    return cast(Parser, exp)
 
 
 def _positive(text: str) -> int:
