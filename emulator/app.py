@@ -29,7 +29,7 @@ from emulator.logfmt import kv
 from emulator.remotes import RemoteAERegistry
 from emulator.scenario.active import ActiveScenario
 from emulator.services import orders
-from emulator.services.archive import Archive
+from emulator.services.archive import DATA_PARTS, Archive
 from emulator.services.context import ServiceContext
 from emulator.services.fabrication import DEMO, Fabricated, Job, fabricate_with
 from emulator.services.store import StoreOutcome
@@ -47,16 +47,7 @@ log = logging.getLogger("emulator")
 # What POST /api/reset clears unless kept: instances received (C-STORE, uploads) and
 # fabricated, the worklist, MPPS steps, commitment records, the journal, the scenario's
 # state (rules added at run time, counters, stages), and live associations.
-RESET_PARTS = (
-    "received",
-    "fabricated",
-    "worklist",
-    "mpps",
-    "commitments",
-    "journal",
-    "scenario",
-    "associations",
-)
+RESET_PARTS = (*DATA_PARTS, "journal", "scenario", "associations")
 
 
 class Emulator:

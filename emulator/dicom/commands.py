@@ -38,7 +38,6 @@ from storage.uids import uid_problem
 log = logging.getLogger("emulator.dicom")
 
 C_STORE_RQ = 0x0001  # CommandField
-_PENDING = frozenset({0xFF00, 0xFF01})
 _RECEIVED = "_emulator_received_instance_uid"
 
 
