@@ -133,3 +133,34 @@ def retrieve_rsp(
             (0x1023, warning),
         ]
     )
+
+
+_ELEMENT_HEADER = struct.Struct("<HHL")
+
+
+def decode(raw: bytes | memoryview) -> dict[int, bytes] | None:
+    """The elements of an encoded command set (Implicit VR Little Endian, group 0000) by
+    element number, values as bytes; None if *raw* is not one."""
+    elements: dict[int, bytes] = {}
+    view = memoryview(raw)
+    at = 0
+    while at < len(view):
+        if at + 8 > len(view):
+            return None
+        group, element, length = _ELEMENT_HEADER.unpack_from(view, at)
+        at += 8
+        if group != 0 or at + length > len(view):
+            return None
+        elements[element] = bytes(view[at : at + length])
+        at += length
+    return elements
+
+
+def us(value: bytes | None) -> int | None:
+    """A US value of :func:`decode`'s (None: absent or not two bytes)."""
+    return int.from_bytes(value, "little") if value is not None and len(value) == 2 else None
+
+
+def text(value: bytes | None) -> str | None:
+    """A UI or AE value of :func:`decode`'s, its padding removed (None: absent)."""
+    return value.decode("ascii", "replace").rstrip("\x00 ") if value is not None else None

@@ -29,7 +29,7 @@ from pynetdicom.dsutils import split_dataset
 from pynetdicom.transport import AddressInformation, AssociationSocket
 
 from emulator.dicom import command_set
-from emulator.dicom.commands import send_encoded
+from emulator.dicom.commands import ResponseDecodingDIMSE, send_encoded
 from emulator.dicom.reactor import EventAssociation, install
 from emulator.dicom.wire import FaultSocket, Wire
 
@@ -214,6 +214,7 @@ def prepare_outgoing(
     """Make *assoc*, just built by ``AE.associate`` and not yet started, an
     :class:`OutgoingAssociation` on event loops, and return its socket."""
     assoc.__class__ = OutgoingAssociation  # adds no state beyond what install() sets
+    assoc.dimse = ResponseDecodingDIMSE(assoc)
     install(assoc)
     sock = OutgoingSocket.__new__(OutgoingSocket)
     sock.wire = Wire()

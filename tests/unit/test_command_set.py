@@ -132,3 +132,66 @@ def test_a_c_echo_rsp_is_byte_for_byte_pynetdicoms(status):
     primitive.Status = status
     ours = command_set.response(command_set.C_ECHO_RSP, 3, Verification, status)
     assert ours == pynetdicom_bytes(C_ECHO_RSP(), primitive)
+
+
+def pynetdicom_received(raw_command: bytes):
+    """What pynetdicom's own DIMSE decoding makes of a command-only P-DATA."""
+    from pynetdicom import AE
+    from pynetdicom.association import Association
+    from pynetdicom.dimse import DIMSEServiceProvider
+    from pynetdicom.pdu_primitives import P_DATA
+
+    provider = DIMSEServiceProvider(Association(AE(), "requestor"))
+    pdata = P_DATA()
+    pdata.presentation_data_value_list.append((3, b"\x03" + raw_command))
+    provider.receive_primitive(pdata)
+    return provider.msg_queue.get(block=False), pdata
+
+
+@pytest.mark.parametrize("status", [0x0000, 0xB007, 0xA700, 0xC000])
+def test_a_plain_c_store_rsp_is_received_as_pynetdicom_receives_it(status):
+    from emulator.dicom.commands import store_response
+
+    raw = command_set.response(
+        command_set.C_STORE_RSP, 9, CTImageStorage, status, "1.2.826.0.1.3680043.10.1089.9.1"
+    )
+    (context_id, theirs), pdata = pynetdicom_received(raw)
+    found = store_response(pdata)
+    assert found is not None
+    ours_context, ours = found
+    assert ours_context == context_id == 3
+    fields = (
+        "MessageIDBeingRespondedTo",
+        "AffectedSOPClassUID",
+        "AffectedSOPInstanceUID",
+        "Status",
+        "ErrorComment",
+        "OffendingElement",
+    )
+    assert {f: getattr(ours, f) for f in fields} == {f: getattr(theirs, f) for f in fields}
+    assert ours.is_valid_response
+    assert theirs.is_valid_response
+
+
+def test_any_other_message_is_left_to_pynetdicom():
+    from pynetdicom.dimse_messages import C_STORE_RSP as Message
+    from pynetdicom.pdu_primitives import P_DATA
+
+    from emulator.dicom.commands import store_response
+
+    primitive = C_STORE()
+    primitive.MessageIDBeingRespondedTo = 9
+    primitive.AffectedSOPClassUID = CTImageStorage
+    primitive.AffectedSOPInstanceUID = "1.2.3"
+    primitive.Status = 0xA900
+    primitive.ErrorComment = "SOP class mismatch"  # a field beyond Status
+    with_comment = pynetdicom_bytes(Message(), primitive)
+    echo = command_set.response(command_set.C_ECHO_RSP, 1, Verification, 0)
+    store_rq = command_set.c_store_rq(1, CTImageStorage, "1.2.3")
+    for raw, flags in ((with_comment, 0x03), (echo, 0x03), (store_rq, 0x03), (echo, 0x01)):
+        pdata = P_DATA()
+        pdata.presentation_data_value_list.append((1, bytes([flags]) + raw))
+        assert store_response(pdata) is None
+    truncated = P_DATA()
+    truncated.presentation_data_value_list.append((1, b"\x03" + echo[:-3]))
+    assert store_response(truncated) is None
