@@ -369,7 +369,7 @@ def main() -> int:
                 rows = measure(
                     "127.0.0.1", emulator.dicom_port, emulator.ae_title, work, reps, emulator, big
                 )
-                emulator.fabricate(SYNTHESIZED)
+                emulator.archive.fabricate(SYNTHESIZED)
             rows.extend(retrieve_figures(work / "data", work))
             rows.append(("synthesize + encode 512x512 CT (in-process)", synthesis_rate(work, 300)))
             rows.extend(fabrication_figures(work, 10_000 if args.quick else 100_000))

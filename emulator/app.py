@@ -10,7 +10,7 @@ import shutil
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from types import TracebackType
 from typing import Any
@@ -31,16 +31,11 @@ from emulator.scenario.active import ActiveScenario
 from emulator.services import orders
 from emulator.services.archive import DATA_PARTS, Archive
 from emulator.services.context import ServiceContext
-from emulator.services.fabrication import DEMO, Fabricated, Job, fabricate_with
-from emulator.services.store import StoreOutcome
+from emulator.services.fabrication import DEMO, Job, fabricate_with
 from emulator.version import __version__
 from storage import FileStore, Index, InstanceSource, StorageError
-from storage.commitments import Commitments
-from storage.fabrication_spec import FabricationSpec
 from storage.filestore import prepare_data_dir
 from storage.journal_store import JournalStore
-from storage.procedure_steps import ProcedureSteps
-from storage.worklist import Worklist
 
 log = logging.getLogger("emulator")
 
@@ -365,53 +360,6 @@ class Emulator:
     def archive(self) -> Archive:
         """The archive's data and what can be done to it (import, fabricate, browse, delete)."""
         return Archive(self._ctx())
-
-    # Shortcuts to the archive, for code and specs that hold the emulator in-process.
-
-    def import_instance(self, part10: bytes, source: str = "") -> StoreOutcome:
-        """:meth:`Archive.import_instance`."""
-        return self.archive.import_instance(part10, source)
-
-    def fabricate(
-        self,
-        spec: FabricationSpec,
-        materialize: bool = False,
-        worklist: int = 0,
-        stations: tuple[str, ...] = (),
-        replace: bool = False,
-    ) -> Fabricated:
-        """:meth:`Archive.fabricate`."""
-        return self.archive.fabricate(spec, materialize, worklist, stations, replace)
-
-    def studies(
-        self, filters: Mapping[str, str], limit: int = 100, after: int = 0
-    ) -> list[dict[str, Any]]:
-        """:meth:`Archive.studies`."""
-        return self.archive.studies(filters, limit, after)
-
-    def study(self, study_uid: str) -> dict[str, Any] | None:
-        """:meth:`Archive.study`."""
-        return self.archive.study(study_uid)
-
-    def delete_study(self, study_uid: str) -> bool:
-        """:meth:`Archive.delete_study`."""
-        return self.archive.delete_study(study_uid)
-
-    @property
-    def worklist(self) -> Worklist:
-        return self.archive.worklist
-
-    @property
-    def procedure_steps(self) -> ProcedureSteps:
-        return self.archive.procedure_steps
-
-    @property
-    def commitments(self) -> Commitments:
-        return self.archive.commitments
-
-    @property
-    def instances(self) -> InstanceSource:
-        return self.archive.instances
 
     def _ctx(self) -> ServiceContext:
         if self._ctx_value is None:

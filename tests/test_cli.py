@@ -141,7 +141,7 @@ def test_serve_reopens_an_existing_data_directory_with_its_index(tmp_path):
     from tests.helpers import make_dataset, part10
 
     with Emulator(make_config(tmp_path / "data")) as emu:
-        emu.import_instance(part10(make_dataset()))
+        emu.archive.import_instance(part10(make_dataset()))
     health, returncode = health_of_serve(tmp_path, signal.SIGINT)
     assert health["counts"]["instances"] == 1
     assert returncode == 0

@@ -2,8 +2,8 @@
 
 Import a Part 10 file, fabricate studies, browse and delete studies, read one instance,
 add worklist items, and clear the data parts of a reset. The :class:`~emulator.app.Emulator`
-wires an Archive to its stores and runs the servers; the admin API and the pytest fixture
-reach the data through the Archive, never through the stores themselves.
+wires an Archive to its stores and runs the servers (``emulator.archive``); the admin API and
+in-process code and specs reach the data through the Archive, never through the stores.
 """
 
 from __future__ import annotations

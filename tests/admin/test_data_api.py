@@ -114,7 +114,7 @@ async def test_studies_filters_and_paging(api):
         (2, ("SMYTHE^ANN", "P2")),
         (3, ("JONES", "P3")),
     ):
-        api.emulator.import_instance(part10(make_dataset(patient=patient, study=study)))
+        api.emulator.archive.import_instance(part10(make_dataset(patient=patient, study=study)))
 
     async def uids(query: str) -> list[str]:
         body = await (await api.get(f"/api/studies?{query}")).json()
@@ -169,7 +169,7 @@ async def test_fabricate_answers_what_it_created(api):
         await (await api.get(f"/api/instances/{instance['sop_instance_uid']}")).read()
     )
     assert downloaded.Modality == "MR"  # synthesized on demand
-    assert len(api.emulator.worklist.items()) == 1
+    assert len(api.emulator.archive.worklist.items()) == 1
 
 
 @pytest.mark.parametrize(

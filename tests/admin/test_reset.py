@@ -41,7 +41,7 @@ def fill(emulator) -> None:
     for i in (1, 2):
         assert assoc.send_c_store(make_dataset(instance=i)).Status == 0
     assoc.release()
-    emulator.fabricate(SMALL)
+    emulator.archive.fabricate(SMALL)
     emulator.archive.add_worklist_items(WORKLIST_ITEM)
 
 
@@ -63,7 +63,7 @@ async def test_reset_clears_every_part(api):
     assert set(body["cleared"]) >= {"received", "fabricated", "worklist", "journal", "scenario"}
     assert emulator.index.counts() == {"patients": 0, "studies": 0, "series": 0, "instances": 0}
     assert files(emulator) == []
-    assert emulator.worklist.items() == []
+    assert emulator.archive.worklist.items() == []
     assert emulator.journal.messages() == []
     # a scenario loaded at run time goes with its rules: the next test starts without one
     assert emulator.scenario.summary() is None
@@ -86,7 +86,7 @@ async def test_reset_keeps_the_parts_asked_for(api):
     assert all(emulator.index.instance(uid) is None for uid in received)
     assert [r["id"] for r in emulator.scenario.summary()["rules"]] == ["added", "rule-1"]
     assert emulator.journal.messages(service="C-STORE")
-    assert emulator.worklist.items() == []
+    assert emulator.archive.worklist.items() == []
 
 
 async def test_reset_aborts_live_associations_and_ends_delays_in_flight(api):
@@ -127,7 +127,7 @@ async def test_a_bad_reset_is_400_and_resets_nothing(api, body, words):
     assert response.status == 400
     answer = await response.json()
     assert words in answer["error"] + answer["detail"]
-    assert len(emulator.worklist.items()) == 1
+    assert len(emulator.archive.worklist.items()) == 1
 
 
 @pytest.mark.config(commitment__delay=60)
@@ -135,7 +135,7 @@ async def test_reset_ends_a_commitment_report_waiting_out_its_delay(api):
     from tests.builders.commitment import CT, Modality
 
     emulator = api.emulator
-    emulator.import_instance(part10(make_dataset(instance=1)))
+    emulator.archive.import_instance(part10(make_dataset(instance=1)))
     modality = Modality()
     status = await asyncio.to_thread(modality.ask, emulator, (CT, make_dataset().SOPInstanceUID))
     assert status.Status == 0
@@ -143,11 +143,11 @@ async def test_reset_ends_a_commitment_report_waiting_out_its_delay(api):
     assert response.status == 200
 
     def undeliverable() -> bool:
-        [record] = emulator.commitments.all()
+        [record] = emulator.archive.commitments.all()
         return record.state == "undeliverable"
 
     assert await asyncio.to_thread(wait_until, undeliverable)  # not after 60 s
-    [record] = emulator.commitments.all()
+    [record] = emulator.archive.commitments.all()
     assert record.detail == "the emulator stopped or was reset"
 
 

@@ -34,7 +34,7 @@ def archive(emulator):
         (3, 1, 4, "CT", ("JONES", "P2")),
     ]:
         for i in range(1, count + 1):
-            emulator.import_instance(
+            emulator.archive.import_instance(
                 part10(
                     make_dataset(
                         patient=patient, study=study, series=series, instance=i, modality=modality

@@ -26,7 +26,7 @@ def rules(emulator, text: str) -> None:
 
 def stored(emulator, count: int) -> None:
     for i in range(1, count + 1):
-        emulator.import_instance(part10(make_dataset(study=i, instance=i)))
+        emulator.archive.import_instance(part10(make_dataset(study=i, instance=i)))
 
 
 # -- request ------------------------------------------------------------------------------
@@ -297,13 +297,13 @@ def test_mpps_broker_refuses_completion_but_takes_the_step(scheduled):
     status, _ = set_(assoc, completed())
     assoc.release()
     assert (status.Status, status.ErrorComment) == (0x0110, "completion refused")
-    [(_, step)] = scheduled.procedure_steps.steps()
+    [(_, step)] = scheduled.archive.procedure_steps.steps()
     assert step.status == "IN PROGRESS"
 
 
 @pytest.mark.parametrize("kind", ["never", "fail", "delay"])
 def test_storage_commitment_faults(emulator, kind):
-    emulator.import_instance(part10(make_dataset(instance=1)))
+    emulator.archive.import_instance(part10(make_dataset(instance=1)))
     action = {
         "never": "{never: true}",
         "fail": "{fail: ['*'], reason: 0x0213}",
@@ -317,7 +317,7 @@ def test_storage_commitment_faults(emulator, kind):
     started = time.monotonic()
     status = modality.ask(emulator, (CT, uid(1, 1, 1, 1)), keep_open=1.5)
     assert status.Status == 0x0000  # the N-ACTION itself is accepted
-    [record] = emulator.commitments.all()
+    [record] = emulator.archive.commitments.all()
     if kind == "never":
         assert modality.reports.empty()
         assert record.state == "pending"

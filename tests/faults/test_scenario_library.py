@@ -56,7 +56,7 @@ def test_flaky_archive_first_three_stores_fail_then_a_retrying_modality_gets_thr
 
 
 def test_full_disk_refuses_every_store_and_still_answers_echo_and_find(emulator):
-    emulator.import_instance(part10(make_dataset(instance=9)))
+    emulator.archive.import_instance(part10(make_dataset(instance=9)))
     use(emulator, "full-disk.yaml")
     assoc = associate(emulator.dicom_port, CTImageStorage, Verification)
     status = assoc.send_c_store(make_dataset())
@@ -143,7 +143,7 @@ def test_failing_move_destination(archive):
 
 def test_truncating_queries_caps_broad_study_queries_at_five(emulator):
     for i in range(1, 9):
-        emulator.import_instance(part10(make_dataset(study=i, instance=i)))
+        emulator.archive.import_instance(part10(make_dataset(study=i, instance=i)))
     use(emulator, "truncating-queries.yaml")
     results, final = find(emulator.dicom_port, query("STUDY", StudyInstanceUID="", StudyDate=""))
     assert (len(results), final.Status) == (5, 0x0000)  # silently cut
@@ -152,12 +152,12 @@ def test_truncating_queries_caps_broad_study_queries_at_five(emulator):
 
 
 def test_commitment_never_answers(emulator):
-    emulator.import_instance(part10(make_dataset(instance=1)))
+    emulator.archive.import_instance(part10(make_dataset(instance=1)))
     use(emulator, "commitment-never-answers.yaml")
     modality = Modality()
     assert modality.ask(emulator, (CT, uid(1, 1, 1, 1)), keep_open=1.0).Status == 0x0000
     assert modality.reports.empty()
-    [record] = emulator.commitments.all()
+    [record] = emulator.archive.commitments.all()
     assert record.state == "pending"
 
 

@@ -111,7 +111,9 @@ def loaded(emulator):
         (3, ("JONES^BOB", "P3")),
     ):
         for series in (1, 2):
-            emulator.import_instance(part10(make_dataset(patient=name, study=study, series=series)))
+            emulator.archive.import_instance(
+                part10(make_dataset(patient=name, study=study, series=series))
+            )
     return emulator
 
 
@@ -257,8 +259,8 @@ def test_an_export_sent_by_storescu_fills_a_second_emulator_with_the_same_studie
     spec = FabricationSpec(
         seed=3, patients=3, matrix=32, transfer_syntaxes=syntaxes, modalities=("CT", "US", "NM")
     )
-    emulator.fabricate(spec)
-    export(emulator.index, emulator.instances, tmp_path / "out")
+    emulator.archive.fabricate(spec)
+    export(emulator.index, emulator.archive.instances, tmp_path / "out")
     with Emulator(make_config(tmp_path / "second")) as second:
         r = dcmtk(
             "storescu",
@@ -301,7 +303,7 @@ def test_movescu_and_getscu_retrieve_fabricated_studies_synthesized_on_demand(
         modalities=("CT", "US", "MG", "NM"),
         transfer_syntaxes=(TRANSFER_SYNTAXES["explicit"], TRANSFER_SYNTAXES["rle"]),
     )
-    emulator.fabricate(spec)
+    emulator.archive.fabricate(spec)
     expected = sorted(ds.SOPInstanceUID for ds in fabricate(spec))
     port, out = storescp
     emulator.remote_aes.put(RemoteAE("dest", "DEST", "127.0.0.1", port))
@@ -395,7 +397,7 @@ def test_getscu_preferring_jpeg_lossless_gets_a_jpeg_lossless_instance_as_stored
     """getscu +xs proposes [JPEG Lossless, Explicit, Big Endian, Implicit] in one context per
     SOP class; the instance is stored in JPEG Lossless, so that is the syntax to accept."""
     source = PYDICOM_DATA / "test_files" / "SC_rgb_jpeg_gdcm.dcm"
-    emulator.import_instance(source.read_bytes())
+    emulator.archive.import_instance(source.read_bytes())
     original = dcmread(source)
     out = tmp_path / "got"
     out.mkdir()

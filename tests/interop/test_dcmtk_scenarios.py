@@ -66,7 +66,7 @@ _FULL = "  - match: {phase: request, service: C-STORE}\n    action: {status: {co
 
 def test_findscu_gets_only_the_matches_before_the_truncation(emulator, tmp_path):
     for i in range(1, 7):
-        emulator.import_instance(part10(make_dataset(study=i, instance=i)))
+        emulator.archive.import_instance(part10(make_dataset(study=i, instance=i)))
     emulator.load_scenario(
         "name: t\nrules:\n  - match: {phase: request, service: C-FIND, query_level: STUDY}\n"
         "    action: {truncate: {after: 3, status: 0xA700}}\n"
@@ -96,7 +96,7 @@ def test_findscu_gets_only_the_matches_before_the_truncation(emulator, tmp_path)
 def test_movescu_to_storescp_with_failing_suboperations(emulator, storescp):
     port, out = storescp
     for i in range(1, 5):
-        emulator.import_instance(part10(make_dataset(instance=i)))
+        emulator.archive.import_instance(part10(make_dataset(instance=i)))
     emulator.remote_aes.put(RemoteAE("dest", "DEST", "127.0.0.1", port))
     emulator.load_scenario(
         "name: t\nrules:\n  - match: {phase: request, service: C-MOVE}\n"

@@ -20,7 +20,7 @@ def test_storage_commitment_requested_by_orthanc_on_default_settings_is_reported
 ):
     """Orthanc releases the association right after the N-ACTION-RSP and takes the report on
     its own port: with the default commitment mode the report must reach it there."""
-    emulator.import_instance(CT_SMALL.read_bytes())
+    emulator.archive.import_instance(CT_SMALL.read_bytes())
     ct = dcmread(CT_SMALL, stop_before_pixels=True)
     fab = (emulator.ae_title, "127.0.0.1", emulator.dicom_port)
     with orthanc(tmp_path, {"fab": fab}) as server:
@@ -43,5 +43,5 @@ def test_storage_commitment_requested_by_orthanc_on_default_settings_is_reported
         assert report["Status"] == "Failure", report
         [failure] = report["Failures"]
         assert failure["SOPInstanceUID"] == unknown["SOPInstanceUID"]
-    records = emulator.commitments.all()
+    records = emulator.archive.commitments.all()
     assert [(r.state, r.delivered_via) for r in records] == [("reported", "new association")] * 2

@@ -170,7 +170,7 @@ def test_peer_that_vanishes_mid_find_does_not_break_the_server(emulator):
     from tests.helpers import part10
 
     for i in range(1, 200):
-        emulator.import_instance(part10(make_dataset(study=i, patient=("X", f"X{i}"))))
+        emulator.archive.import_instance(part10(make_dataset(study=i, patient=("X", f"X{i}"))))
     assoc = associate(emulator.dicom_port, StudyRootQueryRetrieveInformationModelFind)
     responses = assoc.send_c_find(
         query("STUDY", StudyInstanceUID=""), StudyRootQueryRetrieveInformationModelFind

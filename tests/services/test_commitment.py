@@ -15,7 +15,7 @@ from tests.helpers import make_dataset, part10, uid, wait_until
 @pytest.fixture
 def stored(emulator):
     for i in (1, 2):
-        emulator.import_instance(part10(make_dataset(instance=i)))
+        emulator.archive.import_instance(part10(make_dataset(instance=i)))
     return emulator
 
 
@@ -33,7 +33,7 @@ def test_all_committed_is_event_type_1_on_the_same_association_after_the_respons
     assert "FailedSOPSequence" not in info
     # PS3.4 J.3.3: the N-ACTION-RSP (0x8130) comes before the N-EVENT-REPORT-RQ (0x0100)
     assert modality.order.index(0x8130) < modality.order.index(0x0100)
-    [record] = stored.commitments.all()
+    [record] = stored.archive.commitments.all()
     assert (record.state, record.delivered_via, record.event_type) == (
         "reported",
         "same association",
@@ -68,8 +68,8 @@ def test_new_mode_reports_on_a_new_association_to_the_registered_requestor(store
     finally:
         modality.stop()
     assert (event_type, on_acceptor) == (1, True)  # the emulator called the modality
-    assert wait_until(lambda: stored.commitments.all()[0].state == "reported")
-    assert stored.commitments.all()[0].delivered_via == "new association"
+    assert wait_until(lambda: stored.archive.commitments.all()[0].state == "reported")
+    assert stored.archive.commitments.all()[0].delivered_via == "new association"
 
 
 @pytest.mark.config(commitment__delay=0.5)
@@ -82,7 +82,9 @@ def test_auto_mode_falls_back_to_a_new_association_once_the_first_is_released(st
     finally:
         modality.stop()
     assert on_acceptor is True
-    assert wait_until(lambda: stored.commitments.all()[0].delivered_via == "new association")
+    assert wait_until(
+        lambda: stored.archive.commitments.all()[0].delivered_via == "new association"
+    )
 
 
 def test_auto_mode_reports_on_a_new_association_when_the_requestor_releases_at_once(stored):
@@ -100,7 +102,9 @@ def test_auto_mode_reports_on_a_new_association_when_the_requestor_releases_at_o
     finally:
         modality.stop()
     assert wait_until(
-        lambda: [r.delivered_via for r in stored.commitments.all()] == ["new association"] * 5
+        lambda: (
+            [r.delivered_via for r in stored.archive.commitments.all()] == ["new association"] * 5
+        )
     )
     assert not stored.journal.associations(outcome="aborted")
 
@@ -124,21 +128,23 @@ def test_auto_mode_falls_back_when_the_report_is_not_answered_within_the_grace(s
         silent.set()
         modality.stop()
     assert {on_acceptor for _, _, on_acceptor in reports} == {True, False}
-    assert wait_until(lambda: stored.commitments.all()[0].delivered_via == "new association")
+    assert wait_until(
+        lambda: stored.archive.commitments.all()[0].delivered_via == "new association"
+    )
 
 
 @pytest.mark.config(commitment__mode="same", commitment__delay=0.3)
 def test_same_mode_with_the_association_gone_is_undeliverable_and_recorded(stored):
     Modality().ask(stored, (CT, uid(1, 1, 1, 1)))
-    assert wait_until(lambda: stored.commitments.all()[0].state == "undeliverable")
-    assert "closed" in stored.commitments.all()[0].detail
+    assert wait_until(lambda: stored.archive.commitments.all()[0].state == "undeliverable")
+    assert "closed" in stored.archive.commitments.all()[0].detail
 
 
 @pytest.mark.config(commitment__mode="new")
 def test_an_unregistered_requestor_cannot_be_called_back_and_that_is_recorded(stored, caplog):
     Modality("NOBODY").ask(stored, (CT, uid(1, 1, 1, 1)))
-    assert wait_until(lambda: stored.commitments.all()[0].state == "undeliverable")
-    assert "not a registered remote AE" in stored.commitments.all()[0].detail
+    assert wait_until(lambda: stored.archive.commitments.all()[0].state == "undeliverable")
+    assert "not a registered remote AE" in stored.archive.commitments.all()[0].detail
 
 
 def test_a_per_ae_delay_and_mode_override_the_settings(stored):
@@ -176,7 +182,7 @@ def test_a_malformed_commitment_request_is_refused_with_its_status(
         assoc.release()
     assert status.Status == code
     assert status.ErrorComment
-    assert stored.commitments.all() == []
+    assert stored.archive.commitments.all() == []
 
 
 def test_one_commitment_request_is_shown_by_the_admin_api(stored):
@@ -185,7 +191,7 @@ def test_one_commitment_request_is_shown_by_the_admin_api(stored):
     import urllib.request
 
     Modality().ask(stored, (CT, uid(1, 1, 1, 1)), keep_open=2)
-    [record] = stored.commitments.all()
+    [record] = stored.archive.commitments.all()
     url = f"{stored.admin_url}/api/commitments/{record.pk}"
     with urllib.request.urlopen(url, timeout=5) as response:
         shown = json.load(response)

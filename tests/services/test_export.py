@@ -31,13 +31,13 @@ SPEC = FabricationSpec(
 
 @pytest.fixture
 def archive(emulator):
-    emulator.fabricate(SPEC)
-    emulator.import_instance(part10(make_dataset(patient=("RECEIVED^PAT", "R1"), study=9)))
+    emulator.archive.fabricate(SPEC)
+    emulator.archive.import_instance(part10(make_dataset(patient=("RECEIVED^PAT", "R1"), study=9)))
     return emulator
 
 
 def run(emulator, out, studies=None):
-    return export(emulator.index, emulator.instances, out, studies)
+    return export(emulator.index, emulator.archive.instances, out, studies)
 
 
 def test_export_writes_every_instance_and_a_dicomdir_that_indexes_them(archive, tmp_path):

@@ -33,7 +33,7 @@ SPEC = FabricationSpec(
 @pytest.fixture(params=[False, True], ids=["synthesized", "materialized"])
 def fabricated(emulator, request):
     """The archive of SPEC: index rows and a recipe, or (materialized) Part 10 files."""
-    done = emulator.fabricate(SPEC, materialize=request.param)
+    done = emulator.archive.fabricate(SPEC, materialize=request.param)
     assert done.instances == SPEC.total == 24
     return emulator
 
@@ -155,15 +155,17 @@ def _encoded(ds) -> bytes:
 def test_the_bytes_of_a_fabricated_instance_are_stable_either_way(fabricated):
     ds = synthesize(SPEC, Position(0, 0, 1, 2))
     location = fabricated.index.instance(ds.SOPInstanceUID).path
-    assert fabricated.instances.part10(location) == fabricated.instances.part10(location)
-    assert fabricated.instances.part10(location) == _encoded(ds)
+    assert fabricated.archive.instances.part10(location) == fabricated.archive.instances.part10(
+        location
+    )
+    assert fabricated.archive.instances.part10(location) == _encoded(ds)
 
 
 def test_a_c_store_replacing_a_fabricated_instance_wins_and_loses_nothing(fabricated):
     original = synthesize(SPEC, Position(0, 0, 0, 0))
     replacement = make_dataset(instance=1)
     replacement.SOPInstanceUID = original.SOPInstanceUID
-    outcome = fabricated.import_instance(part10(replacement))
+    outcome = fabricated.archive.import_instance(part10(replacement))
     assert outcome.replaced
     stored = fabricated.index.instance(original.SOPInstanceUID)
     assert not stored.path.startswith("fab:")
@@ -171,7 +173,7 @@ def test_a_c_store_replacing_a_fabricated_instance_wins_and_loses_nothing(fabric
 
 
 def test_an_unreadable_recipe_fails_its_sub_operations_and_says_why(emulator, caplog):
-    emulator.fabricate(SPEC)
+    emulator.archive.fabricate(SPEC)
     fabricated = emulator
     caplog.set_level(logging.INFO, logger="emulator")
     with sqlite3.connect(fabricated.index.path) as db:
@@ -199,7 +201,7 @@ EDGE = FabricationSpec(
 def test_c_find_matches_and_returns_edge_case_names_in_their_character_set(emulator, case):
     from storage import edge_cases
 
-    emulator.fabricate(EDGE)
+    emulator.archive.fabricate(EDGE)
     expected = synthesize(EDGE, Position(edge_cases.CASES.index(case), 0, 0, 0))
     identifier = query(
         "STUDY",
@@ -217,7 +219,7 @@ def test_c_find_matches_and_returns_edge_case_names_in_their_character_set(emula
 
 
 def test_c_move_of_the_edge_cases_delivers_every_one(emulator):
-    emulator.fabricate(EDGE)
+    emulator.archive.fabricate(EDGE)
     with registered_scp(emulator) as scp:
         studies = sorted(emulator.index.study_uids())
         _, final = move(emulator, query("STUDY", StudyInstanceUID=studies))

@@ -68,7 +68,7 @@ def archive(emulator):
         ),
     ]
     for ds in instances:
-        emulator.import_instance(part10(ds))
+        emulator.archive.import_instance(part10(ds))
     return emulator
 
 
@@ -350,7 +350,9 @@ def test_cancel_stops_pending_responses_with_fe00(archive, monkeypatch):
     from emulator.services import query as query_service
 
     for i in range(1, 301):
-        archive.import_instance(part10(make_dataset(study=100 + i, patient=("MANY", f"M{i}"))))
+        archive.archive.import_instance(
+            part10(make_dataset(study=100 + i, patient=("MANY", f"M{i}")))
+        )
     build = query_service.build_response
 
     def slow_build(*args, **kwargs):  # an archive slow enough for the cancel to land mid-stream
@@ -452,7 +454,9 @@ def count_writes(monkeypatch) -> list[int]:
 
 def many_studies(archive, n: int) -> None:
     for i in range(1, n + 1):
-        archive.import_instance(part10(make_dataset(study=100 + i, patient=("MANY", f"M{i}"))))
+        archive.archive.import_instance(
+            part10(make_dataset(study=100 + i, patient=("MANY", f"M{i}")))
+        )
 
 
 def test_without_a_scenario_pending_responses_are_written_in_batches(archive, monkeypatch):

@@ -23,14 +23,14 @@ def assoc(scheduled):
 
 
 def worklist_state(emulator) -> str:
-    [row] = emulator.worklist.items()
+    [row] = emulator.archive.worklist.items()
     return row.state
 
 
 def test_n_create_in_progress_stores_the_step_and_moves_its_worklist_item(scheduled, assoc):
     status, _ = create(assoc, in_progress())
     assert status.Status == 0x0000
-    step = scheduled.procedure_steps.get("1.2.826.0.1.3680043.10.1089.78.1")
+    step = scheduled.archive.procedure_steps.get("1.2.826.0.1.3680043.10.1089.78.1")
     assert (step.status, step.calling_ae) == ("IN PROGRESS", "CT01")
     assert worklist_state(scheduled) == "IN PROGRESS"
     [record] = scheduled.journal.messages(service="N-CREATE")
@@ -53,7 +53,7 @@ def test_n_create_without_an_instance_uid_gets_one_in_the_response(scheduled):
     [response] = [c for c in commands if c.CommandField == 0x8140]  # N-CREATE-RSP
     uid = str(response.AffectedSOPInstanceUID)
     assert uid.startswith("2.25.")
-    assert scheduled.procedure_steps.get(uid).status == "IN PROGRESS"
+    assert scheduled.archive.procedure_steps.get(uid).status == "IN PROGRESS"
 
 
 def test_n_create_twice_with_one_uid_is_0111(scheduled, assoc):
@@ -75,7 +75,7 @@ def test_n_create_other_than_in_progress_or_incomplete_is_refused(
     status, _ = create(assoc, in_progress(**changes))
     assert status.Status == code
     assert named in status.ErrorComment
-    assert scheduled.procedure_steps.count() == 0
+    assert scheduled.archive.procedure_steps.count() == 0
     assert worklist_state(scheduled) == "SCHEDULED"
 
 
@@ -90,7 +90,7 @@ def test_n_set_updates_a_step_in_progress(scheduled, assoc):
     change.PerformedProcedureStepDescription = "CT CHEST, REPEATED"
     status, _ = set_(assoc, change)
     assert status.Status == 0x0000
-    step = scheduled.procedure_steps.get("1.2.826.0.1.3680043.10.1089.78.1")
+    step = scheduled.archive.procedure_steps.get("1.2.826.0.1.3680043.10.1089.78.1")
     assert step.attributes.PerformedProcedureStepDescription == "CT CHEST, REPEATED"
     assert step.attributes.PerformedProcedureStepID == "PPS1"  # the rest kept
     assert step.status == "IN PROGRESS"
@@ -100,7 +100,10 @@ def test_n_set_completed_ends_the_step_and_its_worklist_item_drops_out(scheduled
     create(assoc, in_progress())
     status, _ = set_(assoc, completed())
     assert status.Status == 0x0000
-    assert scheduled.procedure_steps.get("1.2.826.0.1.3680043.10.1089.78.1").status == "COMPLETED"
+    assert (
+        scheduled.archive.procedure_steps.get("1.2.826.0.1.3680043.10.1089.78.1").status
+        == "COMPLETED"
+    )
     assert worklist_state(scheduled) == "COMPLETED"
     results, _ = mwl(scheduled, {"ScheduledStationAETitle": "CT01"})
     assert results == []
@@ -120,7 +123,7 @@ def test_completed_without_performed_series_is_0110_and_the_step_stays_in_progre
     status, _ = set_(assoc, completed(series=False))
     assert status.Status == 0x0110
     assert "PerformedSeriesSequence" in status.ErrorComment
-    assert scheduled.procedure_steps.get("1.2.826.0.1.3680043.10.1089.78.1").status == (
+    assert scheduled.archive.procedure_steps.get("1.2.826.0.1.3680043.10.1089.78.1").status == (
         "IN PROGRESS"
     )
 

@@ -154,7 +154,7 @@ def test_c_move_with_some_failed_stores_is_b000_with_the_failed_uids(archive):
 
 def test_c_move_cancel_stops_with_fe00_and_counts(archive):
     for i in range(1, 41):
-        archive.import_instance(part10(make_dataset(study=7, instance=i)))
+        archive.archive.import_instance(part10(make_dataset(study=7, instance=i)))
     with registered_scp(archive, "SLOW", delay=0.02) as slow:
         _responses, final = move(
             archive, query("STUDY", StudyInstanceUID=uid(1, 7)), "SLOW", cancel_after=3
@@ -176,7 +176,7 @@ def test_c_move_converts_to_implicit_vr_when_that_is_all_the_destination_takes(a
 
 def test_c_move_decompresses_rle_for_a_destination_taking_only_uncompressed(archive):
     rle = dcmread(PYDICOM_DATA / "test_files" / "MR_small_RLE.dcm")
-    archive.import_instance((PYDICOM_DATA / "test_files" / "MR_small_RLE.dcm").read_bytes())
+    archive.archive.import_instance((PYDICOM_DATA / "test_files" / "MR_small_RLE.dcm").read_bytes())
     with registered_scp(
         archive, "PLAIN", syntaxes=[ExplicitVRLittleEndian, ImplicitVRLittleEndian]
     ) as scp:
@@ -194,7 +194,7 @@ def test_c_move_keeps_the_stored_compressed_syntax_when_the_destination_takes_it
     archive, destination
 ):
     rle = dcmread(PYDICOM_DATA / "test_files" / "MR_small_RLE.dcm")
-    archive.import_instance((PYDICOM_DATA / "test_files" / "MR_small_RLE.dcm").read_bytes())
+    archive.archive.import_instance((PYDICOM_DATA / "test_files" / "MR_small_RLE.dcm").read_bytes())
     _, final = move(archive, query("STUDY", StudyInstanceUID=rle.StudyInstanceUID))
     assert final.Status == 0x0000
     [(sop_uid, syntax)] = destination.received
@@ -204,7 +204,7 @@ def test_c_move_keeps_the_stored_compressed_syntax_when_the_destination_takes_it
 
 def move_j2k_to_uncompressed_only(archive):
     j2k = PYDICOM_DATA / "test_files" / "JPEG2000.dcm"
-    archive.import_instance(j2k.read_bytes())
+    archive.archive.import_instance(j2k.read_bytes())
     original = dcmread(j2k)
     with registered_scp(archive, "PLAIN", syntaxes=[ExplicitVRLittleEndian]) as scp:
         _, final = move(
@@ -233,7 +233,7 @@ def test_c_move_decompresses_jpeg_2000_with_the_jpeg_extra_installed(archive):
 )
 def test_c_move_decompresses_every_jpeg_family_for_an_uncompressed_only_destination(archive, name):
     path = PYDICOM_DATA / "test_files" / name
-    archive.import_instance(path.read_bytes())
+    archive.archive.import_instance(path.read_bytes())
     original = dcmread(path)
     with registered_scp(archive, "PLAIN", syntaxes=[ExplicitVRLittleEndian]) as scp:
         _, final = move(
@@ -351,7 +351,7 @@ def test_c_get_without_the_scp_role_fails_every_sub_operation(archive):
 
 
 def test_c_get_with_the_role_for_some_classes_only_is_b000(archive):
-    archive.import_instance(
+    archive.archive.import_instance(
         part10(make_dataset(patient=("SMITH", "P1"), study=1, series=9, modality="MR"))
     )
     _, final, received = get(
@@ -375,7 +375,9 @@ def test_c_move_needing_more_than_128_contexts_uses_several_sub_associations(arc
 
     classes = [str(cx.abstract_syntax) for cx in AllStoragePresentationContexts][:130]
     for n, sop_class in enumerate(classes, start=1):
-        archive.import_instance(part10(make_dataset(study=50, series=n, sop_class=sop_class)))
+        archive.archive.import_instance(
+            part10(make_dataset(study=50, series=n, sop_class=sop_class))
+        )
 
     _, final = move(archive, query("STUDY", StudyInstanceUID=uid(1, 50)))
 
@@ -387,7 +389,7 @@ def test_c_move_needing_more_than_128_contexts_uses_several_sub_associations(arc
 
 def test_c_get_cancel_stops_with_fe00_and_counts(archive):
     for i in range(1, 201):
-        archive.import_instance(part10(make_dataset(study=8, instance=i)))
+        archive.archive.import_instance(part10(make_dataset(study=8, instance=i)))
     _responses, final, received = get(
         archive, query("STUDY", StudyInstanceUID=uid(1, 8)), cancel_after=2
     )
@@ -448,7 +450,7 @@ def test_c_get_sends_exactly_the_matching_instances(archive, model, identifier, 
 def test_c_move_converts_big_endian_for_a_little_endian_destination(archive):
     source = PYDICOM_DATA / "test_files" / "MR_small_bigendian.dcm"
     original = dcmread(source)
-    archive.import_instance(source.read_bytes())
+    archive.archive.import_instance(source.read_bytes())
     with registered_scp(
         archive, "LE", syntaxes=[ExplicitVRLittleEndian, ImplicitVRLittleEndian]
     ) as scp:

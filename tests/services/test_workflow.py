@@ -28,7 +28,7 @@ def place_orders(emulator, source: str) -> None:
             assert "MSA|AA|" in ack
     else:
         spec = FabricationSpec(seed=8, patients=2, matrix=16, anchor=dt.date(2026, 11, 22))
-        emulator.fabricate(spec, worklist=2, stations=("CT01",))
+        emulator.archive.fabricate(spec, worklist=2, stations=("CT01",))
 
 
 @pytest.mark.parametrize(
@@ -83,7 +83,7 @@ def test_a_modality_runs_the_whole_scheduled_workflow(emulator, source):
         mpps_uid = "1.2.826.0.1.3680043.10.1089.80.1"
         status, _ = assoc.send_n_create(pps, MPPS, mpps_uid)
         assert status.Status == 0x0000
-        assert [i.state for i in emulator.worklist.items()].count("IN PROGRESS") == 1
+        assert [i.state for i in emulator.archive.worklist.items()].count("IN PROGRESS") == 1
 
         # 3. the images, in the ordered study
         images = []

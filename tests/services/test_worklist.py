@@ -124,14 +124,16 @@ def test_names_come_back_in_their_character_set(worklist):
 
 
 def test_completed_steps_drop_out_of_the_worklist(worklist):
-    worklist.worklist.set_state("1.2.826.0.1.3680043.10.1089.77.200", "", "", "COMPLETED")
+    worklist.archive.worklist.set_state("1.2.826.0.1.3680043.10.1089.77.200", "", "", "COMPLETED")
     results, _ = mwl(worklist, {"ScheduledStationAETitle": "CT01"})
     assert "A200" not in accessions(results)
 
 
 @pytest.mark.config(worklist__hide_completed=False)
 def test_completed_steps_stay_when_configured(worklist):
-    worklist.worklist.set_state("1.2.826.0.1.3680043.10.1089.77.200", "", "", "DISCONTINUED")
+    worklist.archive.worklist.set_state(
+        "1.2.826.0.1.3680043.10.1089.77.200", "", "", "DISCONTINUED"
+    )
     results, _ = mwl(worklist, {"ScheduledStationAETitle": "CT01"})
     assert "A200" in accessions(results)
 
@@ -172,7 +174,7 @@ def test_fabricated_worklist_items_are_for_patients_in_the_archive(emulator):
     from storage.fabrication_spec import FabricationSpec
 
     spec = FabricationSpec(seed=4, patients=2, matrix=16, anchor=dt.date(2026, 11, 22))
-    emulator.fabricate(spec, worklist=5, stations=("CT01", "MR01"))
+    emulator.archive.fabricate(spec, worklist=5, stations=("CT01", "MR01"))
     results, final = mwl(emulator, {"ScheduledStationAETitle": "CT01"}, StudyInstanceUID="")
     assert final.Status == 0x0000
     assert len(results) == 3  # items 0, 2 and 4 of five, stations in turn
