@@ -24,17 +24,11 @@ from storage import locations, schema
 from storage.attributes import Level
 from storage.database import ArchiveDatabase
 from storage.group_commit import GroupCommit, Pending
+from storage.hierarchy import KEY_COLUMNS, drop_all_orphans, drop_orphans, rehome, upsert_sql
 from storage.records import InstanceRecord
 from storage.values import utc_now
 
 log = logging.getLogger(__name__)
-
-_CONFLICT_KEYS = {
-    Level.PATIENT: "patient_id, issuer_of_patient_id",
-    Level.STUDY: "study_uid",
-    Level.SERIES: "series_uid",
-    Level.IMAGE: "sop_instance_uid",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,37 +63,6 @@ class StoredInstance:
     size: int
 
 
-_KEY_COLUMNS = {
-    Level.PATIENT: ("patient_id", "issuer_of_patient_id"),
-    Level.STUDY: ("study_uid",),
-    Level.SERIES: ("series_uid",),
-}
-
-
-def _upsert_sql(level: Level) -> tuple[str, list[str]]:
-    """INSERT … ON CONFLICT for one level.
-
-    An instance row is replaced whole. Patient, study and series rows take each new non-empty
-    value but keep a value that a later instance merely leaves out (instances of one study
-    need not all carry every study attribute).
-    """
-    columns = list(schema.level_columns(level))
-    names = ", ".join(columns)
-    marks = ", ".join("?" for _ in columns)
-    if level is Level.IMAGE:
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
-    else:
-        updates = ", ".join(
-            f"{c} = COALESCE(NULLIF(NULLIF(excluded.{c}, ''), '[]'), {c})" for c in columns
-        )
-    table = schema.TABLES[level]
-    sql = (
-        f"INSERT INTO {table} ({names}) VALUES ({marks}) "
-        f"ON CONFLICT ({_CONFLICT_KEYS[level]}) DO UPDATE SET {updates} RETURNING pk"
-    )
-    return sql, columns
-
-
 _Row = tuple[InstanceRecord, str, int, str]  # record, path, size, source AE
 
 
@@ -111,7 +74,7 @@ class Index:
         self.database = database
         self.path = database.path
         self._group: GroupCommit[_Row, str] = GroupCommit(lambda b: self._commit_batch(b))
-        self._upserts = {level: _upsert_sql(level) for level in Level}
+        self._upserts = {level: upsert_sql(level) for level in Level}
         # (level, unique key) → (pk, column values) of patient/study/series rows as last
         # committed; _pending holds the open transaction's, promoted only after COMMIT.
         self._known: dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]] = {}
@@ -231,15 +194,7 @@ class Index:
                     for row in conn.execute(f"SELECT path FROM instances WHERE {where}", params)
                 ]
                 conn.execute(f"DELETE FROM instances WHERE {where}", params)
-                for table, child, key in (
-                    ("series", "instances", "series_pk"),
-                    ("studies", "series", "study_pk"),
-                    ("patients", "studies", "patient_pk"),
-                ):
-                    conn.execute(
-                        f"DELETE FROM {table} WHERE NOT EXISTS"
-                        f" (SELECT 1 FROM {child} WHERE {child}.{key} = {table}.pk)"
-                    )
+                drop_all_orphans(conn)
                 if not conn.execute(
                     f"SELECT 1 FROM instances WHERE {locations.FABRICATED} LIMIT 1"
                 ).fetchone():
@@ -304,9 +259,10 @@ class Index:
         }
         self._upsert(Level.IMAGE, image, now)
         if not (same_patient and same_study and same_series) or old is not None:
-            self._rehome(study_pk, patient_pk, series_pk)
+            rehome(self._db.conn, study_pk, patient_pk, series_pk)
         if old is not None:
-            self._drop_orphans(old[1], old[2], old[3])
+            self._dropped = True  # rows may vanish: forget what the cache knows at commit
+            drop_orphans(self._db.conn, old[1], old[2], old[3])
         return old[0] if old is not None and old[0] != path else None
 
     def _upsert_parent(self, level: Level, values: dict[str, Any], now: str) -> tuple[int, bool]:
@@ -314,7 +270,7 @@ class Index:
         entity had the very same values (a burst of one series repeats them for every
         instance). Returns (pk, whether the upsert was skipped)."""
         _, columns = self._upserts[level]
-        key = (level, *(values.get(c) for c in _KEY_COLUMNS[level]))
+        key = (level, *(values.get(c) for c in KEY_COLUMNS[level]))
         signature = tuple(values.get(c) for c in columns)
         known = self._pending.get(key) or self._known.get(key)
         if known is not None and known[1] == signature:
@@ -328,46 +284,6 @@ class Index:
         values = {**values, "updated_at": now}
         row = self._db.conn.execute(sql, [values.get(c) for c in columns]).fetchone()
         return int(row[0])
-
-    def _rehome(self, study_pk: int, patient_pk: int, series_pk: int) -> None:
-        """Keep denormalized parent keys right when a study or series changed its parent."""
-        conn = self._db.conn
-        moved = conn.execute(
-            "UPDATE series SET patient_pk = ? WHERE study_pk = ? AND patient_pk != ?",
-            (patient_pk, study_pk, patient_pk),
-        ).rowcount
-        moved += conn.execute(
-            "UPDATE instances SET patient_pk = ?, study_pk = ?"
-            " WHERE series_pk = ? AND (patient_pk != ? OR study_pk != ?)",
-            (patient_pk, study_pk, series_pk, patient_pk, study_pk),
-        ).rowcount
-        moved += conn.execute(
-            "UPDATE instances SET patient_pk = ? WHERE study_pk = ? AND patient_pk != ?",
-            (patient_pk, study_pk, patient_pk),
-        ).rowcount
-        if moved:
-            log.warning(
-                "re-parented %d row(s): a study or series arrived under a different parent", moved
-            )
-
-    def _drop_orphans(self, series_pk: int, study_pk: int, patient_pk: int) -> None:
-        conn = self._db.conn
-        self._dropped = True  # rows may vanish: forget what the cache knows at commit
-        conn.execute(
-            "DELETE FROM series WHERE pk = ? AND NOT EXISTS"
-            " (SELECT 1 FROM instances WHERE series_pk = ?)",
-            (series_pk, series_pk),
-        )
-        conn.execute(
-            "DELETE FROM studies WHERE pk = ? AND NOT EXISTS"
-            " (SELECT 1 FROM series WHERE study_pk = ?)",
-            (study_pk, study_pk),
-        )
-        conn.execute(
-            "DELETE FROM patients WHERE pk = ? AND NOT EXISTS"
-            " (SELECT 1 FROM studies WHERE patient_pk = ?)",
-            (patient_pk, patient_pk),
-        )
 
     # -- reads ----------------------------------------------------------------------------
 
