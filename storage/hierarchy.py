@@ -12,17 +12,12 @@ from storage.attributes import Level
 
 log = logging.getLogger("storage.index")
 
-CONFLICT_KEYS = {
-    Level.PATIENT: "patient_id, issuer_of_patient_id",
-    Level.STUDY: "study_uid",
-    Level.SERIES: "series_uid",
-    Level.IMAGE: "sop_instance_uid",
-}
-
+# Each level's unique key (the schema's unique indexes): what an upsert conflicts on.
 KEY_COLUMNS = {
     Level.PATIENT: ("patient_id", "issuer_of_patient_id"),
     Level.STUDY: ("study_uid",),
     Level.SERIES: ("series_uid",),
+    Level.IMAGE: ("sop_instance_uid",),
 }
 
 
@@ -43,9 +38,10 @@ def upsert_sql(level: Level) -> tuple[str, list[str]]:
             f"{c} = COALESCE(NULLIF(NULLIF(excluded.{c}, ''), '[]'), {c})" for c in columns
         )
     table = schema.TABLES[level]
+    key = ", ".join(KEY_COLUMNS[level])
     sql = (
         f"INSERT INTO {table} ({names}) VALUES ({marks}) "
-        f"ON CONFLICT ({CONFLICT_KEYS[level]}) DO UPDATE SET {updates} RETURNING pk"
+        f"ON CONFLICT ({key}) DO UPDATE SET {updates} RETURNING pk"
     )
     return sql, columns
 
