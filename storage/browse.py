@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from storage.index import Index
-from storage.locations import FABRICATED, is_recipe
+from storage.locations import FABRICATED
 
 # filter name → (SQL on the studies s / patients p join, how the value is written)
 FILTERS = {
@@ -86,7 +86,7 @@ def study(index: Index, study_uid: str) -> dict[str, Any] | None:
         ).fetchall()
         instances = conn.execute(
             "SELECT series_pk, sop_instance_uid, sop_class_uid, instance_number,"
-            " transfer_syntax_uid, size, source_ae, path FROM instances WHERE study_pk = ?"
+            " transfer_syntax_uid, size, source_ae, recipe_pk FROM instances WHERE study_pk = ?"
             " ORDER BY instance_number, pk",
             (row["pk"],),
         ).fetchall()
@@ -128,6 +128,6 @@ def _instance(row: sqlite3.Row) -> dict[str, Any]:
         "instance_number": row["instance_number"],
         "transfer_syntax_uid": row["transfer_syntax_uid"],
         "size": row["size"],
-        "source": "fabricated" if is_recipe(str(row["path"])) else "received",
+        "source": "received" if row["recipe_pk"] is None else "fabricated",
         "source_ae": row["source_ae"],
     }

@@ -1,5 +1,5 @@
-"""What to fabricate: the specification of a set of synthetic studies, the positions of its
-instances, and the index locations that name them.
+"""What to fabricate: the specification of a set of synthetic studies and the positions of its
+instances (an index location names a recipe and a position: ``storage.locations``).
 
 A specification and a position rebuild any single instance on its own (``storage.fabricate``):
 every entity draws from its own random stream, seeded from the specification's seed and the
@@ -30,7 +30,6 @@ from pydicom.uid import (
 
 from storage import edge_cases
 from storage.iods import IODS
-from storage.locations import RECIPE_SCHEME
 
 MODALITIES = tuple(IODS)
 PROFILES = ("standard", "edge-cases")  # edge-cases: see storage.edge_cases
@@ -192,22 +191,3 @@ def entity_uid(spec: FabricationSpec, *path: object) -> str:
     uid = f"2.25.{uuid.uuid5(_UID_NAMESPACE, name).int}"
     case = case_of(spec, int(str(path[1])))  # every entity's path is (kind, patient, ...)
     return edge_cases.long_uid(uid) if case is not None and case.long_uids else uid
-
-
-# -- recipe locations: what the index stores in place of a file path -----------------------------
-
-
-def location(recipe: int, position: Position) -> str:
-    """The index location of a synthesized instance: ``fab:<recipe>:<p>:<s>:<se>:<i>``."""
-    return RECIPE_SCHEME + ":".join(str(n) for n in (recipe, *position))
-
-
-def parse_location(text: str) -> tuple[int, Position] | None:
-    """The recipe and position of a ``fab:`` location, or None if *text* is a file path."""
-    if not text.startswith(RECIPE_SCHEME):
-        return None
-    parts = text[len(RECIPE_SCHEME) :].split(":")
-    if len(parts) != 5 or not all(part.isdigit() for part in parts):
-        raise ValueError(f"malformed recipe location {text!r}")
-    recipe, p, s, se, i = (int(part) for part in parts)
-    return recipe, Position(p, s, se, i)

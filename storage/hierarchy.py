@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from storage import schema
+from storage import locations, schema
 from storage.attributes import Level
 
 log = logging.getLogger("storage.index")
@@ -29,6 +29,8 @@ def upsert_sql(level: Level) -> tuple[str, list[str]]:
     need not all carry every study attribute).
     """
     columns = list(schema.level_columns(level))
+    if level is Level.IMAGE:
+        columns += locations.COLUMNS  # added by a later migration
     names = ", ".join(columns)
     marks = ", ".join("?" for _ in columns)
     if level is Level.IMAGE:

@@ -25,6 +25,7 @@ from storage.attributes import Level
 from storage.database import ArchiveDatabase
 from storage.group_commit import GroupCommit, Pending
 from storage.hierarchy import KEY_COLUMNS, drop_all_orphans, drop_orphans, rehome, upsert_sql
+from storage.locations import Location
 from storage.records import InstanceRecord
 from storage.values import utc_now
 
@@ -59,11 +60,11 @@ class StoredInstance:
     sop_instance_uid: str
     sop_class_uid: str
     transfer_syntax_uid: str
-    path: str
+    location: Location
     size: int
 
 
-_Row = tuple[InstanceRecord, str, int, str]  # record, path, size, source AE
+_Row = tuple[InstanceRecord, Location, int, str]  # record, location, size, source AE
 
 
 class Index:
@@ -73,7 +74,7 @@ class Index:
     def __init__(self, database: ArchiveDatabase) -> None:
         self.database = database
         self.path = database.path
-        self._group: GroupCommit[_Row, str] = GroupCommit(lambda b: self._commit_batch(b))
+        self._group: GroupCommit[_Row, Location] = GroupCommit(lambda b: self._commit_batch(b))
         self._upserts = {level: upsert_sql(level) for level in Level}
         # (level, unique key) → (pk, column values) of patient/study/series rows as last
         # committed; _pending holds the open transaction's, promoted only after COMMIT.
@@ -111,20 +112,20 @@ class Index:
     # -- writes ---------------------------------------------------------------------------
 
     def add_instance(
-        self, record: InstanceRecord, path: str, size: int, source_ae: str = ""
-    ) -> str | None:
+        self, record: InstanceRecord, location: Location, size: int, source_ae: str = ""
+    ) -> Location | None:
         """Index one stored instance, replacing any earlier one with the same SOP Instance UID.
 
-        Returns the relative path of the replaced file (for the caller to delete after this
-        commit), or None if the instance is new. Returns only once the row is committed.
+        Returns the location of the replaced instance if it changed (a file for the caller to
+        delete after this commit), or None. Returns only once the row is committed.
 
         Concurrent callers share commits (:mod:`storage.group_commit`). Should one row fail,
         the batch is rolled back and each row is tried in a transaction of its own, so that
         only the failing caller sees the error.
         """
-        return self._group.submit((record, path, size, source_ae))
+        return self._group.submit((record, location, size, source_ae))
 
-    def _commit_batch(self, batch: list[Pending[_Row, str]]) -> None:
+    def _commit_batch(self, batch: list[Pending[_Row, Location]]) -> None:
         now = utc_now()
         with self._write_lock:
             try:
@@ -143,8 +144,8 @@ class Index:
             entry.finish(result=replaced)
 
     def add_instances(
-        self, items: Iterable[tuple[InstanceRecord, str, int]], source_ae: str = ""
-    ) -> list[str]:
+        self, items: Iterable[tuple[InstanceRecord, Location, int]], source_ae: str = ""
+    ) -> list[Location]:
         """Index many instances in one transaction (bulk loading).
 
         Returns the locations of the replaced instances whose location changed (files for
@@ -155,8 +156,8 @@ class Index:
         with self._write_lock:
             try:
                 with self._db.atomic():
-                    for record, path, size in items:
-                        old = self._add(record, path, size, source_ae, now)
+                    for record, location, size in items:
+                        old = self._add(record, location, size, source_ae, now)
                         if old is not None:
                             replaced.append(old)
             except BaseException:
@@ -192,7 +193,7 @@ class Index:
                 paths = [
                     row[0]
                     for row in conn.execute(f"SELECT path FROM instances WHERE {where}", params)
-                ]
+                ]  # NULL for a recipe's instance
                 conn.execute(f"DELETE FROM instances WHERE {where}", params)
                 drop_all_orphans(conn)
                 if not conn.execute(
@@ -201,7 +202,7 @@ class Index:
                     conn.execute("DELETE FROM recipes")
                 self._dropped = True
             self._commit_cache()
-        return len(paths), [p for p in paths if not locations.is_recipe(p)]
+        return len(paths), [p for p in paths if p is not None]
 
     def add_recipe(self, spec: str) -> int:
         """Store a fabrication recipe (a spec as JSON); returns its key for locations."""
@@ -228,11 +229,11 @@ class Index:
             self._known.clear()
 
     def _add(
-        self, record: InstanceRecord, path: str, size: int, source_ae: str, now: str
-    ) -> str | None:
+        self, record: InstanceRecord, location: Location, size: int, source_ae: str, now: str
+    ) -> Location | None:
         conn = self._db.conn
         old = conn.execute(
-            "SELECT path, series_pk, study_pk, patient_pk FROM instances"
+            f"SELECT series_pk, study_pk, patient_pk, {locations.select()} FROM instances i"
             " WHERE sop_instance_uid = ?",
             (record.sop_instance_uid,),
         ).fetchone()
@@ -253,7 +254,7 @@ class Index:
             "study_pk": study_pk,
             "patient_pk": patient_pk,
             "transfer_syntax_uid": record.transfer_syntax_uid,
-            "path": path,
+            **locations.values(location),
             "size": size,
             "source_ae": source_ae,
         }
@@ -262,8 +263,10 @@ class Index:
             rehome(self._db.conn, study_pk, patient_pk, series_pk)
         if old is not None:
             self._dropped = True  # rows may vanish: forget what the cache knows at commit
-            drop_orphans(self._db.conn, old[1], old[2], old[3])
-        return old[0] if old is not None and old[0] != path else None
+            drop_orphans(self._db.conn, old[0], old[1], old[2])
+            replaced = locations.from_row(tuple(old[3:]))
+            return replaced if replaced != location else None
+        return None
 
     def _upsert_parent(self, level: Level, values: dict[str, Any], now: str) -> tuple[int, bool]:
         """Upsert a patient, study or series row unless the last committed upsert of the same
@@ -381,7 +384,7 @@ class Index:
             where = (f"i.study_pk IN (SELECT pk FROM studies WHERE study_uid IN ({marks}))",)
             params = tuple(study_uids)
         query = Query(
-            "i.sop_instance_uid AS sop_instance_uid, i.path AS path",
+            f"i.sop_instance_uid AS sop_instance_uid, {locations.select()}",
             "instances i",
             where,
             params,
@@ -393,8 +396,19 @@ class Index:
         """Where the instance with *sop_instance_uid* is stored, or None."""
         with self.reader() as conn:
             row = conn.execute(
-                "SELECT sop_instance_uid, sop_class_uid, transfer_syntax_uid, path, size"
-                " FROM instances WHERE sop_instance_uid = ?",
+                "SELECT sop_instance_uid, sop_class_uid, transfer_syntax_uid, size,"
+                f" {locations.select()} FROM instances i WHERE sop_instance_uid = ?",
                 (sop_instance_uid,),
             ).fetchone()
-        return StoredInstance(*row) if row is not None else None
+        if row is None:
+            return None
+        uids = (row["sop_instance_uid"], row["sop_class_uid"], row["transfer_syntax_uid"])
+        return StoredInstance(*uids, locations.from_row(row), row["size"])
+
+    def location(self, pk: int) -> Location | None:
+        """The location of the instance whose row key is *pk*, or None."""
+        with self.reader() as conn:
+            row = conn.execute(
+                f"SELECT {locations.select()} FROM instances i WHERE pk = ?", (pk,)
+            ).fetchone()
+        return None if row is None else locations.from_row(row)

@@ -1,9 +1,9 @@
 """Where an indexed instance's dataset comes from: its Part 10 file, or its recipe.
 
-The index's ``path`` column is a location: a file path relative to the data directory for
-instances received by C-STORE (or fabricated with ``--materialize``), or ``fab:<recipe>:<p>:<s>:
-<se>:<i>`` for fabricated instances synthesized on demand (``storage.fabricate``). Everything
-that reads instances (C-FIND return keys, C-MOVE, C-GET, export) goes through here.
+An index location (``storage.locations``) is a file path relative to the data directory for
+instances received by C-STORE (or fabricated with ``--materialize``), or a recipe and position
+for fabricated instances synthesized on demand (``storage.fabricate``). Everything that reads
+instances (C-FIND return keys, C-MOVE, C-GET, export) goes through here.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from pydicom.dataset import Dataset
 
 from storage.errors import StorageError
 from storage.fabricate import instance_header, synthesize
-from storage.fabrication_spec import FabricationSpec, Position, parse_location
+from storage.fabrication_spec import FabricationSpec, Position
 from storage.filestore import FileStore
 from storage.index import Index
+from storage.locations import Location, Recipe, is_file
 from storage.records import read_header
 
 
@@ -31,19 +32,10 @@ class InstanceSource:
         self._specs: dict[int, FabricationSpec] = {}
         self._lock = threading.Lock()
 
-    @staticmethod
-    def is_file(location: str) -> bool:
-        """Whether *location* is a file (False: synthesized from a recipe)."""
-        return parse_location(location) is None
+    is_file = staticmethod(is_file)
 
-    def _recipe(self, location: str) -> tuple[FabricationSpec, Position] | None:
-        try:
-            parsed = parse_location(location)
-        except ValueError as exc:
-            raise StorageError(str(exc)) from exc
-        if parsed is None:
-            return None
-        pk, position = parsed
+    def _recipe(self, location: Recipe) -> tuple[FabricationSpec, Position]:
+        pk, position = location.pk, location.position
         with self._lock:
             spec = self._specs.get(pk)
         if spec is None:
@@ -58,7 +50,7 @@ class InstanceSource:
                 self._specs[pk] = spec
         return spec, position
 
-    def dataset(self, location: str) -> Dataset:
+    def dataset(self, location: Location) -> Dataset:
         """The complete instance, with its File Meta Information. A file is read lazily
         (element values stay raw bytes unless touched).
 
@@ -67,10 +59,9 @@ class InstanceSource:
         StorageError
             If the file or recipe is missing or cannot be read or synthesized.
         """
-        recipe = self._recipe(location)
         try:
-            if recipe is not None:
-                return synthesize(*recipe)
+            if isinstance(location, Recipe):
+                return synthesize(*self._recipe(location))
             with self.files.open(location) as f:
                 return dcmread(f)
         except StorageError:
@@ -78,7 +69,7 @@ class InstanceSource:
         except Exception as exc:  # OSError, InvalidDicomError, a missing encoder
             raise StorageError(f"cannot read instance {location}: {exc}") from exc
 
-    def header(self, location: str) -> Dataset:
+    def header(self, location: Location) -> Dataset:
         """The instance without its pixel data (for C-FIND return keys).
 
         Raises
@@ -86,16 +77,15 @@ class InstanceSource:
         StorageError
             If it cannot be read (``UnreadableInstance`` for a file that does not decode).
         """
-        recipe = self._recipe(location)
-        if recipe is not None:
-            return instance_header(*recipe)
+        if isinstance(location, Recipe):
+            return instance_header(*self._recipe(location))
         try:
             with self.files.open(location) as f:
                 return read_header(f)
         except OSError as exc:
             raise StorageError(f"cannot read instance {location}: {exc}") from exc
 
-    def part10(self, location: str) -> bytes:
+    def part10(self, location: Location) -> bytes:
         """The instance as Part 10 bytes: a file as stored, a recipe as synthesized.
 
         Raises
@@ -103,7 +93,7 @@ class InstanceSource:
         StorageError
             If it cannot be read or synthesized.
         """
-        if self._recipe(location) is None:
+        if isinstance(location, str):
             try:
                 with self.files.open(location) as f:
                     return f.read()
@@ -113,7 +103,20 @@ class InstanceSource:
         self.dataset(location).save_as(buffer, enforce_file_format=True)
         return buffer.getvalue()
 
-    def remove(self, location: str) -> None:
+    def remove(self, location: Location) -> None:
         """Forget a replaced instance's bytes: delete its file (a recipe has none)."""
-        if self.is_file(location):
+        if isinstance(location, str):
             self.files.remove(location)
+
+    def header_of(self, pk: int) -> Dataset:
+        """The header (see :meth:`header`) of the instance whose index row key is *pk*.
+
+        Raises
+        ------
+        StorageError
+            If the row is gone or the instance cannot be read.
+        """
+        location = self.index.location(pk)
+        if location is None:
+            raise StorageError(f"instance row {pk} is no longer in the index")
+        return self.header(location)

@@ -16,6 +16,7 @@ from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
 
+from storage import locations
 from storage.attributes import (
     BY_KEYWORD,
     RESPONSE_ONLY,
@@ -285,12 +286,12 @@ _COMPUTED = {
 }
 
 _PARENT_KEY = {Level.PATIENT: "patient_pk", Level.STUDY: "study_pk", Level.SERIES: "series_pk"}
-# The file of the level's first instance: where return keys the index does not hold are read.
-_FIRST_FILE = {
-    level: f"(SELECT x.path FROM instances x WHERE x.{fk} = {TABLE_ALIAS[level]}.pk"
+# The level's first instance (its row key): where return keys the index does not hold are read.
+_FIRST_INSTANCE = {
+    level: f"(SELECT x.pk FROM instances x WHERE x.{fk} = {TABLE_ALIAS[level]}.pk"
     " ORDER BY x.pk LIMIT 1)"
     for level, fk in _PARENT_KEY.items()
-} | {Level.IMAGE: "i.path"}
+} | {Level.IMAGE: "i.pk"}
 
 
 def query_level(identifier: Dataset, model: Model) -> Level:
@@ -394,7 +395,7 @@ def parse_find(
             where.append(cond[0])
             params.extend(cond[1])
     if wants_file:
-        select.append(f"{_FIRST_FILE[level]} AS _path")
+        select.append(f"{_FIRST_INSTANCE[level]} AS _first")
     query = Query(
         select=", ".join(select),
         source=_SOURCES[level],
@@ -420,7 +421,7 @@ class RetrieveRequest:
 
 _RETRIEVE_SELECT = (
     "i.sop_instance_uid AS sop_instance_uid, i.sop_class_uid AS sop_class_uid,"
-    " i.transfer_syntax_uid AS transfer_syntax_uid, i.path AS path, i.size AS size"
+    f" i.transfer_syntax_uid AS transfer_syntax_uid, i.size AS size, {locations.select()}"
 )
 
 

@@ -28,7 +28,7 @@ from storage.attributes import RESPONSE_ONLY, Attribute
 from storage.matching import FindRequest, RequestedKey
 from storage.records import text
 
-HeaderLoader = Callable[[str], Dataset | None]
+HeaderLoader = Callable[[int], Dataset | None]  # an instance's row key -> its header
 
 _CHARSET = 0x00080005  # Specific Character Set
 # VRs whose values are text in the Specific Character Set (PS3.5 §6.1.2.3)
@@ -92,8 +92,8 @@ def build_response(
             continue
         if not header_loaded:
             header_loaded = True
-            path = row["_path"]  # selected whenever a key needs the header (parse_find)
-            header = load_header(path) if path else None
+            first = row["_first"]  # selected whenever a key needs the header (parse_find)
+            header = load_header(first) if first is not None else None
         if header is not None and key.tag in header:
             ds[key.tag] = header[key.tag]
         else:

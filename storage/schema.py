@@ -12,6 +12,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from storage.attributes import SPS_ATTRIBUTES, WORKLIST_ATTRIBUTES, Attribute, Level, stored
+from storage.locations import COLUMNS as RECIPE_COLUMNS
 
 TABLES = {
     Level.PATIENT: "patients",
@@ -96,9 +97,8 @@ def m001_hierarchy(db: Database) -> None:
 
 @migrations()
 def m002_recipes(db: Database) -> None:
-    """Fabrication recipes: a fabricated instance that is not materialized has the location
-    ``fab:<recipe pk>:<position>`` (``storage.fabrication_spec.location``) instead of a file
-    path."""
+    """Fabrication recipes (a fabricated instance that is not materialized names its recipe
+    and position instead of a file: ``m007_recipe_locations``)."""
     db.table("recipes").create({"pk": int, "spec": str, "created_at": str}, pk="pk")
 
 
@@ -184,6 +184,27 @@ def m006_journal(db: Database) -> None:
     table = db.table("journal")
     table.create({"id": int, "kind": str, "record": str, "started": float}, pk="id")
     table.create_index(["kind"])
+
+
+@migrations()
+def m007_recipe_locations(db: Database) -> None:
+    """Explicit location columns (``storage.locations``): a synthesized instance has its
+    recipe and position in ``recipe_*`` columns and ``path`` NULL. Until this migration its
+    ``path`` held ``fab:<recipe>:<patient>:<study>:<series>:<instance>``; such rows are
+    converted."""
+    table = db.table("instances")
+    for column, kind in RECIPE_COLUMNS.items():
+        if column not in table.columns_dict:
+            table.add_column(column, kind)
+    table.create_index(["recipe_pk"], if_not_exists=True)
+    rows = db.execute("SELECT pk, path FROM instances WHERE path LIKE 'fab:%'").fetchall()
+    for pk, path in rows:  # migrations run in a transaction: all converted or none
+        recipe, *position = (int(part) for part in path[len("fab:") :].split(":"))
+        db.execute(
+            "UPDATE instances SET path = NULL, recipe_pk = ?, recipe_patient = ?,"
+            " recipe_study = ?, recipe_series = ?, recipe_instance = ? WHERE pk = ?",
+            (recipe, *position, pk),
+        )
 
 
 def apply(db: Database) -> None:

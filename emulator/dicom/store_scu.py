@@ -30,7 +30,7 @@ from emulator.dicom.outgoing import (
 from emulator.errors import SUCCESS
 from emulator.services import retrieve
 from emulator.services.context import ServiceContext
-from storage import StorageError
+from storage import StorageError, locations
 
 log = logging.getLogger("emulator.dicom")
 
@@ -78,10 +78,11 @@ class StoreSCU:
         """The message of a stored file, read ahead; None when *row* is synthesized, needs
         converting or cannot be read now (:meth:`send` then does what it takes, and says
         why it failed if it does)."""
-        if not self.ctx.instances.is_file(row["path"]):
+        location = locations.from_row(row)
+        if not isinstance(location, str):  # synthesized
             return None
         try:
-            path = self.ctx.files.path(row["path"])
+            path = self.ctx.files.path(location)
             uids = (row["sop_class_uid"], row["sop_instance_uid"], row["transfer_syntax_uid"])
             return prepare_stored(
                 self.assoc,
@@ -128,7 +129,7 @@ class StoreSCU:
     def _send_dataset(self, row: Any, msg_id: int) -> int | None:
         """Send *row* decoded (converted when no context takes it as stored) or synthesized,
         through pynetdicom; its response's status."""
-        ds = retrieve.load_instance(self.ctx, row["path"])
+        ds = retrieve.load_instance(self.ctx, locations.from_row(row))
         try:
             status = self._send_c_store(ds, msg_id)
         except ValueError:  # no context takes it as stored: convert, then try again

@@ -44,12 +44,12 @@ class Archive:
     def instance_header(self, sop_instance_uid: str) -> Dataset | None:
         """An instance's header (pixel data left out), or None if there is no such instance."""
         stored = self.ctx.index.instance(sop_instance_uid)
-        return None if stored is None else self.ctx.instances.header(stored.path)
+        return None if stored is None else self.ctx.instances.header(stored.location)
 
     def instance_part10(self, sop_instance_uid: str) -> bytes | None:
         """An instance as a Part 10 file (a fabricated one synthesized), or None."""
         stored = self.ctx.index.instance(sop_instance_uid)
-        return None if stored is None else self.ctx.instances.part10(stored.path)
+        return None if stored is None else self.ctx.instances.part10(stored.location)
 
     @property
     def instances(self) -> InstanceSource:

@@ -15,7 +15,7 @@ from pydicom.fileset import FileSet
 from pydicom.uid import generate_uid
 
 from emulator.errors import ExportError
-from storage import Index, InstanceSource, StorageError
+from storage import Index, InstanceSource, StorageError, locations
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,9 @@ def export(
     fileset = FileSet()
     fileset.ID = "FABRICATOR"
     for row in index.locations(study_uids or None):
-        uid, location = row["sop_instance_uid"], row["path"]
+        uid, location = row["sop_instance_uid"], locations.from_row(row)
         try:
-            if instances.is_file(location):
+            if isinstance(location, str):  # a file
                 fileset.add(instances.files.path(location))
             else:
                 fileset.add(instances.dataset(location))

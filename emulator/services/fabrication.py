@@ -26,8 +26,9 @@ from emulator.services.store import store_instance
 from storage import FileStore, Index, InstanceSource, StorageError
 from storage.fabricate import fabricate, records
 from storage.fabricated_worklist import worklist_items
-from storage.fabrication_spec import TRANSFER_SYNTAXES, FabricationSpec, location, study_uids
+from storage.fabrication_spec import TRANSFER_SYNTAXES, FabricationSpec, study_uids
 from storage.filestore import prepare_data_dir
+from storage.locations import Recipe
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def fabricate_with(ctx: ServiceContext, job: Job, progress: Progress | None = No
         return Fabricated(spec, count, None)
     recipe = ctx.index.add_recipe(spec.to_json())
     count = 0
-    rows = ((record, location(recipe, position), 0) for record, position in records(spec))
+    rows = ((record, Recipe(recipe, position), 0) for record, position in records(spec))
     while batch := list(itertools.islice(rows, BATCH)):
         for replaced in ctx.index.add_instances(batch, source_ae="FABRICATOR"):
             ctx.instances.remove(replaced)

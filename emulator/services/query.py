@@ -14,12 +14,12 @@ from storage import FindRequest, Model, StorageError, build_response, parse_find
 log = logging.getLogger(__name__)
 
 
-def _header_loader(ctx: ServiceContext) -> Callable[[str], Dataset | None]:
-    def load(path: str) -> Dataset | None:
+def _header_loader(ctx: ServiceContext) -> Callable[[int], Dataset | None]:
+    def load(pk: int) -> Dataset | None:
         try:
-            return ctx.instances.header(path)
+            return ctx.instances.header_of(pk)
         except StorageError as exc:
-            log.warning("cannot read return keys from %s: %s", path, exc)
+            log.warning("cannot read return keys: %s", exc)
             return None
 
     return load

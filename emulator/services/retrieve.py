@@ -15,6 +15,7 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from emulator.errors import UnknownMoveDestination
 from emulator.services.context import ServiceContext
 from storage import StorageError
+from storage.locations import Location
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +93,7 @@ def context_batches(classes: list[tuple[str, str]]) -> list[Batch]:
     return batches
 
 
-def load_instance(ctx: ServiceContext, location: str) -> Dataset:
+def load_instance(ctx: ServiceContext, location: Location) -> Dataset:
     """An indexed instance: a file read lazily (element values stay raw bytes unless
     touched), or a fabricated instance synthesized from its recipe."""
     return ctx.instances.dataset(location)

@@ -83,7 +83,7 @@ def test_storescu_stores_real_files_in_their_own_transfer_syntax(emulator, name,
     original = dcmread(src)
     stored = emulator.index.instance(original.SOPInstanceUID)
     assert stored is not None, f"{name} was not stored"
-    saved = dcmread(emulator.files.path(stored.path))
+    saved = dcmread(emulator.files.path(stored.location))
     assert saved.file_meta.TransferSyntaxUID == original.file_meta.TransferSyntaxUID
     assert saved.get("PixelData") == original.get("PixelData")
 

@@ -32,7 +32,7 @@ def store(emulator, ds, contexts=None, **kw):
 def stored_bytes(emulator, sop_instance_uid):
     instance = emulator.index.instance(sop_instance_uid)
     assert instance is not None, "instance was not indexed"
-    return emulator.files.path(instance.path).read_bytes()
+    return emulator.files.path(instance.location).read_bytes()
 
 
 def test_c_store_indexes_the_instance_and_keeps_the_exact_bytes_sent(emulator):
@@ -79,7 +79,7 @@ def test_c_store_of_same_sop_instance_replaces_the_first_and_removes_its_file(em
     first = make_dataset(StudyDescription="FIRST")
     second = make_dataset(StudyDescription="SECOND")
     store(emulator, first)
-    old_path = emulator.index.instance(first.SOPInstanceUID).path
+    old_path = emulator.index.instance(first.SOPInstanceUID).location
 
     assert store(emulator, second).Status == 0x0000
 

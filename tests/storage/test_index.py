@@ -41,7 +41,7 @@ def test_index_survives_reopening(tmp_path):
 
     reopened = Index.open(path)
     assert reopened.counts()["instances"] == 1
-    assert reopened.instance(make_dataset().SOPInstanceUID).path == "objects/a.dcm"
+    assert reopened.instance(make_dataset().SOPInstanceUID).location == "objects/a.dcm"
 
 
 def test_readers_stream_pages_while_a_writer_commits(tmp_path):

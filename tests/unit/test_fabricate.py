@@ -16,8 +16,6 @@ from storage.fabrication_spec import (
     TRANSFER_SYNTAXES,
     FabricationSpec,
     Position,
-    location,
-    parse_location,
     positions,
 )
 from storage.iods import IODS
@@ -249,13 +247,9 @@ def test_index_records_are_those_of_the_synthesized_instances():
         assert record == record_from_dataset(ds, ds.file_meta.TransferSyntaxUID), position
 
 
-def test_a_spec_survives_its_json_and_a_location_names_its_recipe_and_position():
+def test_a_spec_survives_its_json():
     spec = small(seed=8, modalities=("US", "NM"), transfer_syntaxes=(TRANSFER_SYNTAXES["rle"],))
     assert FabricationSpec.from_json(spec.to_json()) == spec
-    assert parse_location(location(12, Position(1, 2, 3, 4))) == (12, Position(1, 2, 3, 4))
-    assert parse_location("objects/ab/1.2.3.x.dcm") is None
-    with pytest.raises(ValueError, match="malformed"):
-        parse_location("fab:1:2")
 
 
 @pytest.mark.parametrize(
