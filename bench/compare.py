@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench import ENV, UID_ROOT, peak_rss_mb, run, write_files  # noqa: E402
 from tests.helpers import dcmtk_path, free_port, serve_subprocess  # noqa: E402
-from tests.orthanc import ORTHANC  # noqa: E402
-from tests.orthanc import orthanc as start_orthanc  # noqa: E402
+from tests.helpers.orthanc import ORTHANC  # noqa: E402
+from tests.helpers.orthanc import orthanc as start_orthanc  # noqa: E402
 
 DEST, GETTER = "BENCHDEST", "BENCHGET"
 
@@ -84,7 +84,7 @@ def emulator(work: Path, dest_port: int, fsync: bool) -> Iterator[Server]:
 
 @contextmanager
 def orthanc(work: Path, dest_port: int) -> Iterator[Server]:
-    """Orthanc as the specs start it (tests/orthanc.py), answering any calling AE, with
+    """Orthanc as the specs start it (tests/helpers/orthanc.py), answering any calling AE, with
     DCMTK's TCP_NODELAY for its DICOM connections."""
     modalities = {
         "dest": (DEST, "127.0.0.1", dest_port),

@@ -44,7 +44,7 @@ from pynetdicom.sop_class import (  # noqa: E402
 )
 
 from tests.helpers import ClientAE, make_dataset, query, serve_subprocess  # noqa: E402
-from tests.pdus import associate_rq  # noqa: E402
+from tests.helpers.pdus import associate_rq  # noqa: E402
 
 FIND = StudyRootQueryRetrieveInformationModelFind
 

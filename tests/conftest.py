@@ -39,7 +39,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A spec that needs a tool skips locally without it and fails in CI, for every tool."""
-    from tests.orthanc import ORTHANC
+    from tests.helpers.orthanc import ORTHANC
 
     needs = {
         "interop": (

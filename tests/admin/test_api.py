@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 
 from emulator.admin.app import ROUTES
-from tests.builders.worklist import WORKLIST_ITEM
+from tests.helpers.worklist import WORKLIST_ITEM
 
 
 def get(emulator, path: str, method: str = "GET") -> tuple[int, dict]:

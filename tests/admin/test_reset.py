@@ -12,10 +12,10 @@ from pynetdicom.sop_class import CTImageStorage
 from emulator import Emulator
 from emulator.admin.app import make_app
 from storage.fabrication_spec import FabricationSpec
-from tests.builders.worklist import WORKLIST_ITEM
 from tests.conftest import make_config
-from tests.faults.helpers import client
 from tests.helpers import associate, make_dataset, part10, wait_until
+from tests.helpers.faults import client
+from tests.helpers.worklist import WORKLIST_ITEM
 
 SMALL = FabricationSpec(
     seed=2, patients=1, series_per_study=1, instances_per_series=2, modalities=("CT",)
@@ -132,7 +132,7 @@ async def test_a_bad_reset_is_400_and_resets_nothing(api, body, words):
 
 @pytest.mark.config(commitment__delay=60)
 async def test_reset_ends_a_commitment_report_waiting_out_its_delay(api):
-    from tests.builders.commitment import CT, Modality
+    from tests.helpers.commitment import CT, Modality
 
     emulator = api.emulator
     emulator.archive.import_instance(part10(make_dataset(instance=1)))

@@ -11,8 +11,8 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE
 from pynetdicom.sop_class import CTImageStorage, MRImageStorage, Verification
 
-from tests.faults.helpers import association_request, client, read_until_closed, received_kinds
 from tests.helpers import make_dataset, wait_until
+from tests.helpers.faults import association_request, client, read_until_closed, received_kinds
 
 
 def test_associate_reject_reaches_the_client_with_result_source_and_reason(emulator):

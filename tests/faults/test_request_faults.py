@@ -11,11 +11,11 @@ from pynetdicom.sop_class import (
     StudyRootQueryRetrieveInformationModelGet,
 )
 
-from tests.builders.commitment import CT, TRANSACTION, Modality
-from tests.builders.mpps import MPPS, completed, create, in_progress, scheduled, set_
-from tests.builders.retrieve import archive, destination, move
-from tests.faults.helpers import client, received_kinds
 from tests.helpers import associate, find, make_dataset, part10, query, uid, wait_until
+from tests.helpers.commitment import CT, TRANSACTION, Modality
+from tests.helpers.faults import client, received_kinds
+from tests.helpers.mpps import MPPS, completed, create, in_progress, scheduled, set_
+from tests.helpers.retrieve import archive, destination, move
 
 __all__ = ["archive", "destination", "scheduled"]  # fixtures shared with the service specs
 

@@ -9,10 +9,6 @@ import pytest
 from pynetdicom import AE
 from pynetdicom.sop_class import CTImageStorage, Verification
 
-from tests.builders.commitment import CT, Modality
-from tests.builders.mpps import MPPS, completed, create, in_progress, scheduled, set_
-from tests.builders.retrieve import archive, move
-from tests.faults.helpers import client, received_kinds
 from tests.helpers import (
     associate,
     find,
@@ -23,6 +19,10 @@ from tests.helpers import (
     uid,
     wait_until,
 )
+from tests.helpers.commitment import CT, Modality
+from tests.helpers.faults import client, received_kinds
+from tests.helpers.mpps import MPPS, completed, create, in_progress, scheduled, set_
+from tests.helpers.retrieve import archive, move
 
 __all__ = ["archive", "scheduled"]  # fixtures shared with the service specs
 

@@ -14,8 +14,8 @@ import pytest
 from emulator import Emulator
 from emulator.cli import main
 from tests.conftest import make_config
-from tests.faults.helpers import client, received_kinds
 from tests.helpers import associate, serve_subprocess, wait_until
+from tests.helpers.faults import client, received_kinds
 
 FIRST = """\
 name: first

@@ -11,7 +11,6 @@ import pytest
 from pydicom import dcmread
 
 from emulator.remotes import RemoteAE
-from tests.builders.dcmtk import movescu, received_uids, storescp
 from tests.helpers import (
     PYDICOM_DATA,
     dcmtk,
@@ -19,8 +18,9 @@ from tests.helpers import (
     part10,
     uid,
 )
+from tests.helpers.dcmtk_destination import movescu, received_uids, storescp
 
-__all__ = ["storescp"]  # fixtures from tests/builders
+__all__ = ["storescp"]  # fixtures from tests/helpers
 
 pytestmark = pytest.mark.interop
 
@@ -335,7 +335,7 @@ def test_movescu_and_getscu_retrieve_fabricated_studies_synthesized_on_demand(
 @pytest.fixture
 def scheduled(emulator):
     """A worklist: CT01 today at 08:00 and 11:30, MR01 today, CT01 tomorrow."""
-    from tests.builders.worklist import TODAY, item, step
+    from tests.helpers.worklist import TODAY, item, step
 
     items = [
         item("SMITH^ANNA", "P1", "A100", step("CT01", "CT", TODAY, "080000")),

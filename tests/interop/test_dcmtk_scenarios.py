@@ -11,8 +11,8 @@ import pytest
 from pydicom import dcmread
 
 from emulator.remotes import RemoteAE
-from tests.builders.dcmtk import movescu, received_uids, storescp
 from tests.helpers import dcmtk, make_dataset, part10, uid
+from tests.helpers.dcmtk_destination import movescu, received_uids, storescp
 
 pytestmark = pytest.mark.interop
 __all__ = ["storescp"]

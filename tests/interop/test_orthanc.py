@@ -8,7 +8,7 @@ from pydicom import dcmread
 
 from emulator.remotes import RemoteAE
 from tests.helpers import PYDICOM_DATA, wait_until
-from tests.orthanc import orthanc
+from tests.helpers.orthanc import orthanc
 
 pytestmark = pytest.mark.orthanc
 

@@ -17,7 +17,7 @@ from pynetdicom.dsutils import encode
 from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind, Verification
 
 from tests.helpers import associate, find, make_dataset, query, send_raw_store, wait_until
-from tests.pdus import associate_rq
+from tests.helpers.pdus import associate_rq
 
 
 def echo_works(emulator) -> bool:

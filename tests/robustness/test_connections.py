@@ -13,7 +13,7 @@ from pynetdicom import build_context
 from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind, Verification
 
 from tests.helpers import associate, make_dataset, query, wait_until
-from tests.pdus import associate_rq
+from tests.helpers.pdus import associate_rq
 
 
 def closed_by_server(conn: socket.socket, timeout: float = 10) -> bool:

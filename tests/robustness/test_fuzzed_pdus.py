@@ -9,7 +9,7 @@ import signal
 import struct
 
 from tests.helpers import associate, serve_subprocess
-from tests.pdus import associate_rq, exchange, p_data
+from tests.helpers.pdus import associate_rq, exchange, p_data
 
 
 def test_fuzzed_pdus_log_no_traceback_and_the_emulator_keeps_serving(tmp_path):

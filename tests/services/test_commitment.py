@@ -8,8 +8,8 @@ import pytest
 from pynetdicom import AE, evt
 
 from emulator.remotes import RemoteAE
-from tests.builders.commitment import COMMITMENT, CT, INSTANCE, TRANSACTION, Modality, request
 from tests.helpers import make_dataset, part10, uid, wait_until
+from tests.helpers.commitment import COMMITMENT, CT, INSTANCE, TRANSACTION, Modality, request
 
 
 @pytest.fixture

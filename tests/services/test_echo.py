@@ -65,8 +65,8 @@ def test_no_thread_of_the_emulator_outlives_stop(tmp_path):
     """Association reactors and DUL threads, a commitment report waiting out its delay, the
     listeners: all gone once stop returns, so nothing logs after it (pytest's capture closes)."""
     from emulator import Emulator
-    from tests.builders.commitment import COMMITMENT, INSTANCE, request
     from tests.conftest import make_config
+    from tests.helpers.commitment import COMMITMENT, INSTANCE, request
 
     before = set(threading.enumerate())
     config = make_config(tmp_path / "data", commitment__delay=30, dicom__shutdown_grace=0.2)

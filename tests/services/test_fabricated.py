@@ -14,8 +14,8 @@ from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelGet
 
 from storage.fabricate import synthesize
 from storage.fabrication_spec import FabricationSpec, Position, positions
-from tests.builders.retrieve import counts, move
 from tests.helpers import find, make_dataset, part10, query, registered_scp
+from tests.helpers.retrieve import counts, move
 
 SPEC = FabricationSpec(
     seed=21,

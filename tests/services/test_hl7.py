@@ -10,8 +10,8 @@ import urllib.request
 import pytest
 from pydicom.dataset import Dataset
 
-from tests.builders.hl7 import STUDY, mllp, orm
 from tests.helpers import find
+from tests.helpers.hl7 import STUDY, mllp, orm
 
 
 def omi() -> str:

@@ -6,10 +6,10 @@ import pytest
 from pydicom.dataset import Dataset
 from pynetdicom import AE, evt
 
-from tests.builders.mpps import MPPS, completed, create, in_progress, scheduled, set_
-from tests.builders.worklist import mwl
+from tests.helpers.mpps import MPPS, completed, create, in_progress, scheduled, set_
+from tests.helpers.worklist import mwl
 
-__all__ = ["scheduled"]  # fixtures from tests/builders
+__all__ = ["scheduled"]  # fixtures from tests/helpers
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from pynetdicom.sop_class import (
 )
 
 from emulator.remotes import RemoteAE
-from tests.builders.retrieve import MOVE, archive, counts, destination, move
 from tests.helpers import (
     PYDICOM_DATA,
     StoreSCP,
@@ -27,8 +26,9 @@ from tests.helpers import (
     registered_scp,
     uid,
 )
+from tests.helpers.retrieve import MOVE, archive, counts, destination, move
 
-__all__ = ["archive", "destination"]  # fixtures from tests/builders
+__all__ = ["archive", "destination"]  # fixtures from tests/helpers
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,10 @@ from pydicom.dataset import Dataset
 from pynetdicom import AE, evt
 
 from storage.fabrication_spec import FabricationSpec
-from tests.builders.commitment import COMMITMENT, INSTANCE, request
-from tests.builders.hl7 import mllp, orm
-from tests.builders.mpps import MPPS
 from tests.helpers import find, make_dataset, wait_until
+from tests.helpers.commitment import COMMITMENT, INSTANCE, request
+from tests.helpers.hl7 import mllp, orm
+from tests.helpers.mpps import MPPS
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
 

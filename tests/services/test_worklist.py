@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydicom.dataset import Dataset
 
-from tests.builders.worklist import TODAY, item, mwl, step
 from tests.helpers import find
+from tests.helpers.worklist import TODAY, item, mwl, step
 
 
 @pytest.fixture

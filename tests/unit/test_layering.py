@@ -68,7 +68,7 @@ def test_the_admin_api_depends_on_its_own_narrow_interface_not_on_the_emulator()
 
 def test_specs_share_builders_through_helpers_never_through_each_other():
     """A spec module imports no other spec module: shared builders and fixtures live in
-    tests/helpers.py and tests/builders/, so each spec file can be read (and run) alone."""
+    tests/helpers/, so each spec file can be read (and run) alone."""
     import pathlib
     import re
 

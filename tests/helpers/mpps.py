@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydicom.dataset import Dataset
 
-from tests.builders.worklist import TODAY, item, step
+from tests.helpers.worklist import TODAY, item, step
 
 MPPS = "1.2.840.10008.3.1.2.3.3"
 
