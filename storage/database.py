@@ -17,7 +17,10 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from storage import schema
-from storage.errors import StorageError
+from storage.errors import StorageError, StorageFull
+
+
+_SQLITE_FULL = 13  # SQLite's result code; sqlite3.SQLITE_FULL on Python 3.11+
 
 
 class ArchiveDatabase:
@@ -90,9 +93,27 @@ class ArchiveDatabase:
             self.db.close()
 
     @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One transaction on the write connection (the caller holds :attr:`write_lock`).
+
+        Raises
+        ------
+        StorageFull
+            If the database cannot grow (the disk is full): the transaction is rolled back.
+        """
+        try:
+            with self.db.atomic():
+                yield
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+            if code != _SQLITE_FULL and "disk is full" not in str(exc):
+                raise
+            raise StorageFull(f"the archive database cannot grow: {exc}") from exc
+
+    @contextmanager
     def writer(self) -> Iterator[sqlite3.Connection]:
-        """The write connection, in one transaction under the write lock."""
-        with self.write_lock, self.db.atomic():
+        """The write connection, in one transaction (:meth:`atomic`) under the write lock."""
+        with self.write_lock, self.atomic():
             yield self.db.conn
 
     @contextmanager

@@ -129,7 +129,7 @@ class Index:
         now = utc_now()
         with self._write_lock:
             try:
-                with self._db.atomic():
+                with self.database.atomic():
                     results = [self._add(*entry.item, now) for entry in batch]
             except BaseException as exc:
                 self._pending.clear()
@@ -155,7 +155,7 @@ class Index:
         now = utc_now()
         with self._write_lock:
             try:
-                with self._db.atomic():
+                with self.database.atomic():
                     for record, location, size in items:
                         old = self._add(record, location, size, source_ae, now)
                         if old is not None:
@@ -188,7 +188,7 @@ class Index:
             where += " AND study_pk IN (SELECT pk FROM studies WHERE study_uid = ?)"
             params = (study_uid,)
         with self._write_lock:
-            with self._db.atomic():
+            with self.database.atomic():
                 conn = self._db.conn
                 paths = [
                     row[0]
@@ -206,7 +206,7 @@ class Index:
 
     def add_recipe(self, spec: str) -> int:
         """Store a fabrication recipe (a spec as JSON); returns its key for locations."""
-        with self._write_lock, self._db.atomic():
+        with self._write_lock, self.database.atomic():
             cursor = self._db.conn.execute(
                 "INSERT INTO recipes (spec, created_at) VALUES (?, ?)", (spec, utc_now())
             )

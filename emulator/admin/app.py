@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from emulator.admin import scenario_views as scenario
 from emulator.admin.views import EMULATOR
 from emulator.errors import EmulatorError
 from emulator.scenario.problems import ScenarioError
+from storage import StorageError, StorageFull
 
 if TYPE_CHECKING:
     from emulator.admin.target import AdminTarget
@@ -125,6 +127,24 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             ],
         }
         return web.json_response(body, status=400)
+    except StorageFull as exc:
+        log.warning("admin API %s %s: %s", request.method, request.path, exc)
+        detail = f"{exc}: free space in the data directory (storage.data_dir), or reset the archive"
+        return error_body(507, "Insufficient Storage", detail)
+    except (StorageError, OSError) as exc:  # a file that cannot be read, a disk that fails
+        log.warning("admin API %s %s: storage error: %s", request.method, request.path, exc)
+        detail = f"storage error: {exc}; the emulator's log has the request"
+        return error_body(500, "Internal Server Error", detail)
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            log.exception("admin API error on %s %s", request.method, request.path)
+            return error_body(500, "internal error", "the emulator's log has the details")
+        # another process holds the database (a tool reading it, a backup)
+        log.warning("admin API %s %s: database busy: %s", request.method, request.path, exc)
+        detail = f"the archive database is busy ({exc}); retry"
+        response = error_body(503, "Service Unavailable", detail)
+        response.headers["Retry-After"] = "1"
+        return response
     except Exception:
         log.exception("admin API error on %s %s", request.method, request.path)
         return error_body(500, "internal error", "the emulator's log has the details")

@@ -16,7 +16,7 @@ from emulator.admin.views import EMULATOR
 from emulator.errors import EXPECTED, FabricationConflict
 from emulator.remotes import from_table
 from emulator.services.fabrication import job_from_json
-from storage import StorageError
+from storage import StorageError, StorageFull
 
 DICOM = "application/dicom"
 _PAGING = ("limit", "after")
@@ -172,7 +172,9 @@ async def fabricate(request: web.Request) -> web.Response:
         created = await asyncio.to_thread(emulator.archive.fabricate_report, job)
     except FabricationConflict as exc:
         raise web.HTTPConflict(text=str(exc)) from None
-    except StorageError as exc:
+    except StorageFull:
+        raise  # 507, from the error boundary
+    except StorageError as exc:  # a spec storage cannot make (an encoder that is missing)
         raise web.HTTPBadRequest(text=str(exc)) from None
     return web.json_response(created, status=201)
 

@@ -225,3 +225,36 @@ async def test_fabricating_over_studies_the_same_seed_made_is_409_unless_replace
     assert replaced.status == 201
     assert (await replaced.json())["study_uids"] == uids
     assert api.emulator.index.counts()["studies"] == 2
+
+
+async def test_an_instance_file_lost_behind_the_archives_back_is_a_clear_500_in_one_log_line(
+    api, caplog
+):
+    stored = api.emulator.archive.import_instance(CT_SMALL.read_bytes())
+    api.emulator.files.path(stored.path).unlink()
+
+    response = await api.get(f"/api/instances/{stored.record.sop_instance_uid}")
+
+    assert response.status == 500
+    body = await response.json()
+    assert body["error"] == "Internal Server Error"
+    assert body["detail"].startswith("storage error: cannot read instance")
+    [line] = [r for r in caplog.records if r.name.startswith("emulator.admin")]
+    assert "storage error" in line.getMessage()
+    assert line.exc_info is None
+
+
+async def test_fabrication_on_a_full_disk_is_507_and_leaves_nothing_half_written(api, caplog):
+    conn = api.emulator.index.database.db.conn
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # the database cannot grow: a full disk
+
+    response = await api.post("/api/fabricate", json={"patients": 20, "studies_per_patient": 2})
+
+    assert response.status == 507
+    body = await response.json()
+    assert body["error"] == "Insufficient Storage"
+    assert "database or disk is full" in body["detail"]
+    assert "free space" in body["detail"]
+    assert not [r for r in caplog.records if r.exc_info]
+    assert api.emulator.index.counts()["instances"] == 0

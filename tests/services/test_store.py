@@ -240,3 +240,19 @@ def test_an_instance_of_a_retired_storage_class_is_stored_and_found(emulator):
     stored = emulator.index.instance(ds.SOPInstanceUID)
     assert stored is not None
     assert stored.sop_class_uid == retired
+
+
+def test_c_store_on_a_full_database_answers_a700_and_leaves_no_orphan_file(emulator):
+    conn = emulator.index.database.db.conn
+    conn.execute(f"PRAGMA max_page_count = {conn.execute('PRAGMA page_count').fetchone()[0]}")
+    statuses = []
+    assoc = associate(emulator.dicom_port, CTImageStorage)
+    while not statuses or (statuses[-1] == 0x0000 and len(statuses) < 500):  # until it is full
+        statuses.append(assoc.send_c_store(make_dataset(instance=len(statuses))).Status)
+    assoc.release()
+
+    assert statuses[-1] == 0xA700  # Out of Resources
+    indexed = emulator.index.counts()["instances"]
+    assert indexed == len(statuses) - 1
+    assert len(list((emulator.files.root / "objects").rglob("*.dcm"))) == indexed
+    assert "database or disk is full" in emulator.journal.messages(service="C-STORE")[-1].detail

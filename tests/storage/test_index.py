@@ -7,7 +7,16 @@ import threading
 
 import pytest
 
-from storage import FileStore, Index, Level, Model, parse_find, read_header, record_from_dataset
+from storage import (
+    FileStore,
+    Index,
+    Level,
+    Model,
+    StorageFull,
+    parse_find,
+    read_header,
+    record_from_dataset,
+)
 from storage.records import InstanceRecord
 from tests.helpers import make_dataset, part10, query
 
@@ -155,3 +164,15 @@ def test_a_writer_commits_its_own_batch_and_hands_the_next_one_on():
     assert len(commits) < 100  # batches were shared
     assert all(writer in items for writer, items in commits)
     assert all(answers[ident] == ident for ident in answers)
+
+
+def test_a_full_disk_is_storage_full_and_rolls_the_whole_batch_back(tmp_path):
+    index = Index.open(tmp_path / "i.sqlite")
+    conn = index.database.db.conn
+    conn.execute(f"PRAGMA max_page_count = {conn.execute('PRAGMA page_count').fetchone()[0]}")
+    rows = [(record(instance=n), f"objects/{n}.dcm", 1) for n in range(200)]
+
+    with pytest.raises(StorageFull, match="database or disk is full"):
+        index.add_instances(rows)
+
+    assert index.counts() == {"patients": 0, "studies": 0, "series": 0, "instances": 0}
