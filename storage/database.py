@@ -19,7 +19,6 @@ from sqlite_utils import Database
 from storage import schema
 from storage.errors import StorageError, StorageFull
 
-
 _SQLITE_FULL = 13  # SQLite's result code; sqlite3.SQLITE_FULL on Python 3.11+
 
 

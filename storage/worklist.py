@@ -20,9 +20,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from storage.attributes import SPS_ATTRIBUTES, WORKLIST_ATTRIBUTES, Attribute
-from storage.database import ArchiveDatabase
-from storage.errors import InvalidIdentifier, InvalidInstance
-from storage.matching import (
+from storage.conditions import (
     Condition,
     MatchOptions,
     bounds,
@@ -30,6 +28,8 @@ from storage.matching import (
     date_range,
     time_range,
 )
+from storage.database import ArchiveDatabase
+from storage.errors import InvalidIdentifier, InvalidInstance
 from storage.records import attribute_columns, text
 from storage.uids import uid_problem
 from storage.values import da_norm, dt_norm, utc_now

@@ -32,7 +32,7 @@ def test_a_failed_commit_leaves_no_rows_at_any_level(tmp_path, monkeypatch):
 
     def fail_on_instances(level, values, now):
         if level is Level.IMAGE:
-            raise sqlite3.OperationalError("database or disk is full")
+            raise sqlite3.OperationalError("disk I/O error")
         return original(level, values, now)
 
     monkeypatch.setattr(index, "_upsert", fail_on_instances)
@@ -102,7 +102,7 @@ def test_concurrent_writers_share_commits_and_each_gets_its_own_answer(tmp_path,
 
     def fail_one(rec, path, size, source_ae, now):
         if path == "objects/13.dcm":
-            raise sqlite3.OperationalError("database or disk is full")
+            raise sqlite3.OperationalError("disk I/O error")
         return add(rec, path, size, source_ae, now)
 
     monkeypatch.setattr(index, "_add", fail_one)

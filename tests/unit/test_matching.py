@@ -7,8 +7,7 @@ import sqlite3
 
 import pytest
 
-from storage.errors import InvalidIdentifier
-from storage.matching import (
+from storage.conditions import (
     bounds,
     date_range,
     integer,
@@ -16,6 +15,7 @@ from storage.matching import (
     time_range,
     uid_list,
 )
+from storage.errors import InvalidIdentifier
 from storage.values import dt_norm, tm_norm
 
 
