@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from pydicom.uid import UID, AllTransferSyntaxes
 from pynetdicom import AllStoragePresentationContexts
 from pynetdicom.presentation import PresentationContext, build_context
@@ -71,8 +73,14 @@ FIND_MODELS: dict[str, Model] = {
 }
 
 
-def supported_contexts() -> list[PresentationContext]:
-    """Every context the emulator accepts as an association acceptor."""
+@functools.cache
+def supported_contexts() -> tuple[PresentationContext, ...]:
+    """Every context the emulator accepts as an association acceptor.
+
+    Built once per process (203 contexts, most with every storage transfer syntax: pydicom
+    validates each UID, ~0.1 s) and shared, never changed: negotiation builds new contexts,
+    and a ``reject_contexts`` rule narrows copies (``dicom.faults.narrowed``).
+    """
     contexts = [build_context(Verification, STORAGE_TRANSFER_SYNTAXES[:4])]
     contexts += [build_context(uid, STORAGE_TRANSFER_SYNTAXES[:4]) for uid in FIND_MODELS]
     contexts.append(build_context(ModalityWorklistInformationFind, STORAGE_TRANSFER_SYNTAXES[:4]))
@@ -90,7 +98,7 @@ def supported_contexts() -> list[PresentationContext]:
         context = build_context(sop_class, STORAGE_TRANSFER_SYNTAXES)
         context.scu_role = context.scp_role = True
         contexts.append(context)
-    return contexts
+    return tuple(contexts)
 
 
 def retrieve_syntax(proposed: list[str], stored: dict[str, int]) -> str | None:

@@ -23,6 +23,7 @@ from emulator.dicom.gate import ConnectionGate, GateHooks
 from emulator.dicom.handlers import handlers
 from emulator.dicom.notifications import AssociationTracker, end_unassociated
 from emulator.dicom.outgoing import prepare_outgoing
+from emulator.dicom.reactor import share_contexts
 from emulator.journal import AssociationRecord
 from emulator.services.context import ServiceContext
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
@@ -147,13 +148,7 @@ def build_ae(config: DicomConfig) -> AE:
     ae.dimse_timeout = config.dimse_timeout
     ae.acse_timeout = config.acse_timeout
     ae.connection_timeout = config.acse_timeout  # C-MOVE sub-association TCP connect
-    for cx in supported_contexts():  # the supported_contexts setter would drop the roles
-        ae.add_supported_context(
-            cast(str, cx.abstract_syntax),
-            cx.transfer_syntax,
-            scu_role=cx.scu_role,
-            scp_role=cx.scp_role,
-        )
+    share_contexts(ae, supported_contexts())
     return ae
 
 

@@ -19,7 +19,8 @@ from pynetdicom.presentation import negotiate_as_acceptor
 from pynetdicom.sop_class import CTImageStorage, Verification
 from pynetdicom.timer import Timer
 
-from emulator.dicom.reactor import EventAssociation, EventDUL, install
+from emulator.dicom.contexts import supported_contexts
+from emulator.dicom.reactor import EventAssociation, EventDUL, install, share_contexts
 from emulator.dicom.wakeup import Wakeup, WakingQueue
 from tests.helpers import associate
 
@@ -106,6 +107,28 @@ def test_negotiation_never_changes_the_supported_contexts_so_associations_share_
     assert all(cx not in supported for cx in accepted)
     after = [(cx.abstract_syntax, list(cx.transfer_syntax), cx.context_id) for cx in supported]
     assert after == before
+
+
+def test_shared_contexts_are_what_add_supported_context_would_give_the_ae():
+    """share_contexts sets the AE's contexts without rebuilding them; pynetdicom's public
+    way (add_supported_context, roles included) gives an AE the very same contexts."""
+    contexts = supported_contexts()
+    shared, built = AE(), AE()
+    share_contexts(shared, contexts)
+    for cx in contexts:
+        built.add_supported_context(
+            cx.abstract_syntax, cx.transfer_syntax, scu_role=cx.scu_role, scp_role=cx.scp_role
+        )
+
+    def seen(ae):
+        return [
+            (cx.abstract_syntax, list(cx.transfer_syntax), cx.scu_role, cx.scp_role)
+            for cx in ae.supported_contexts
+        ]
+
+    assert seen(shared) == seen(built)
+    assert len(seen(shared)) == len(contexts) > 200
+    assert supported_contexts() is contexts  # built once per process
 
 
 def test_while_messages_flow_no_loop_wakes_by_timeout(emulator):
