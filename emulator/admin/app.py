@@ -9,14 +9,15 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from emulator.admin import auth, views
+from emulator.admin import auth, errors, views
 from emulator.admin import data_views as data
 from emulator.admin import journal_views as journal
 from emulator.admin import scenario_views as scenario
+from emulator.admin.errors import error_body
 from emulator.admin.views import EMULATOR
 from emulator.errors import EmulatorError
 from emulator.scenario.problems import ScenarioError
-from storage import StorageError, StorageFull
+from storage import StorageError
 
 if TYPE_CHECKING:
     from emulator.admin.target import AdminTarget
@@ -85,69 +86,30 @@ def needed_role(method: str, path: str) -> str:
     return "admin" if (method, path) in ADMIN_ROUTES else "test_write"
 
 
-def error_body(status: int, error: str, detail: str = "") -> web.Response:
-    """The one shape of every admin API error."""
-    return web.json_response({"error": error, "detail": detail, "status": status}, status=status)
-
-
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The admin HTTP server's one error boundary: every error in the shape of
+    :func:`~emulator.admin.errors.error_body`, a traceback only for a bug."""
     try:
         return await handler(request)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        detail = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else ""
-        if exc.status == 413:
-            detail = (
-                f"the body is larger than {request.app[EMULATOR].config.admin.max_body_size}"
-                " bytes, the limit (admin.max_body_size, --admin-max-body)"
-                if not detail or detail.startswith("Maximum request body size")
-                else detail
-            )
-        elif exc.status == 404 and not detail:
-            detail = f"no route {request.method} {request.path}; see GET /api/health"
-        elif exc.status == 405:
-            detail = f"{request.method} is not allowed on {request.path}"
-        return error_body(exc.status, exc.reason, detail)
+        return errors.http_error(request, exc)
     except UnicodeDecodeError as exc:  # request.text() of bytes that are not UTF-8
         return error_body(400, "Bad Request", f"the body is not UTF-8 text: {exc.reason}")
     except EmulatorError as exc:
         return error_body(400, "Bad Request", "; ".join([str(exc).split(":\n")[0], *exc.problems]))
     except ScenarioError as exc:
-        first = str(exc.problems[0]) if exc.problems else ""
-        more = f" (and {len(exc.problems) - 1} more: see problems)" if len(exc.problems) > 1 else ""
-        body = {
-            "error": "Bad Request",
-            "detail": f"invalid scenario: {first}{more}",
-            "status": 400,
-            "problems": [
-                {"file": p.file, "line": p.line, "field": p.field, "message": p.message}
-                for p in exc.problems
-            ],
-        }
-        return web.json_response(body, status=400)
-    except StorageFull as exc:
-        log.warning("admin API %s %s: %s", request.method, request.path, exc)
-        detail = f"{exc}: free space in the data directory (storage.data_dir), or reset the archive"
-        return error_body(507, "Insufficient Storage", detail)
-    except (StorageError, OSError) as exc:  # a file that cannot be read, a disk that fails
-        log.warning("admin API %s %s: storage error: %s", request.method, request.path, exc)
-        detail = f"storage error: {exc}; the emulator's log has the request"
-        return error_body(500, "Internal Server Error", detail)
-    except sqlite3.OperationalError as exc:
-        if "locked" not in str(exc) and "busy" not in str(exc):
-            log.exception("admin API error on %s %s", request.method, request.path)
-            return error_body(500, "internal error", "the emulator's log has the details")
-        # another process holds the database (a tool reading it, a backup)
-        log.warning("admin API %s %s: database busy: %s", request.method, request.path, exc)
-        detail = f"the archive database is busy ({exc}); retry"
-        response = error_body(503, "Service Unavailable", detail)
-        response.headers["Retry-After"] = "1"
-        return response
+        return errors.scenario_error(exc)
+    except (StorageError, OSError, sqlite3.OperationalError) as exc:
+        response = errors.storage_error(request, exc)
+        if response is not None:
+            return response
+        log.exception("admin API error on %s %s", request.method, request.path)
     except Exception:
         log.exception("admin API error on %s %s", request.method, request.path)
-        return error_body(500, "internal error", "the emulator's log has the details")
+    return error_body(500, "internal error", "the emulator's log has the details")
 
 
 def auth_middleware(tokens: dict[str, str]) -> Callable[..., Awaitable[web.StreamResponse]]:

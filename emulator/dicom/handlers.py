@@ -64,6 +64,25 @@ def handle_echo(event: Event, ctx: ServiceContext, tracker: AssociationTracker) 
     return SUCCESS
 
 
+def _part10(
+    event: Event, ctx: ServiceContext, record: MessageRecord, transfer_syntax: str, calling_ae: str
+) -> bytes:
+    """The received data set as a Part 10 file: File Meta Information saying who sent it, then
+    the bytes as they arrived (PS3.10 7.1). Raises StorageFull past dicom.max_dataset_size."""
+    received = event.encoded_dataset(include_meta=False)
+    limit = ctx.config.dicom.max_dataset_size
+    if limit and len(received) > limit:  # PS3.4 B.2.3: 0xA700 refused, out of resources
+        raise StorageFull(
+            f"data set of {len(received)} bytes is over the limit of {limit}"
+            " (dicom.max_dataset_size)"
+        )
+    implementation = (IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME)
+    meta = file_meta(
+        record.sop_class, record.sop_instance, transfer_syntax, *implementation, calling_ae
+    )
+    return meta + received
+
+
 def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> int | Dataset:
     """C-STORE (PS3.4 B.2.3): store the bytes as received; status per ``errors.STATUS_TABLE``."""
     req = cast(C_STORE, event.request)
@@ -85,32 +104,12 @@ def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker)
         # Success, and nothing stored
         finish(ctx, record, SUCCESS, outcome="fault", detail="silent loss: not stored")
         return SUCCESS
+    transfer_syntax = str(event.context.transfer_syntax)
+    calling_ae = event.assoc.requestor.ae_title
     try:
-        transfer_syntax = str(event.context.transfer_syntax)
-        calling_ae = event.assoc.requestor.ae_title
-        meta = file_meta(
-            record.sop_class,
-            record.sop_instance,
-            transfer_syntax,
-            IMPLEMENTATION_CLASS_UID,
-            IMPLEMENTATION_VERSION_NAME,
-            calling_ae,
-        )
-        received = event.encoded_dataset(include_meta=False)
-        limit = ctx.config.dicom.max_dataset_size
-        if limit and len(received) > limit:  # PS3.4 B.2.3: 0xA700 refused, out of resources
-            raise StorageFull(
-                f"data set of {len(received)} bytes is over the limit of {limit}"
-                " (dicom.max_dataset_size)"
-            )
-        part10 = meta + received
+        part10 = _part10(event, ctx, record, transfer_syntax, calling_ae)
         outcome = store.store_instance(
-            part10,
-            transfer_syntax,
-            record.sop_class,
-            record.sop_instance,
-            calling_ae,
-            ctx,
+            part10, transfer_syntax, record.sop_class, record.sop_instance, calling_ae, ctx
         )
     except Exception as exc:
         return failure(ctx, record, "C-STORE", exc)
