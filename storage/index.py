@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,31 +26,11 @@ from storage.database import ArchiveDatabase
 from storage.group_commit import GroupCommit, Pending
 from storage.hierarchy import KEY_COLUMNS, drop_all_orphans, drop_orphans, rehome, upsert_sql
 from storage.locations import Location
+from storage.query import Query
 from storage.records import InstanceRecord
 from storage.values import utc_now
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    """A SELECT over one level, run page by page in primary key order (keyset pagination)."""
-
-    select: str
-    source: str
-    where: tuple[str, ...]
-    params: tuple[Any, ...]
-    key: str
-
-    def of_classes(self, sop_classes: tuple[str, ...]) -> Query:
-        """This query limited to instances of *sop_classes* (an instance-level query: one
-        sub-association's share of a C-MOVE)."""
-        marks = ", ".join("?" for _ in sop_classes)
-        return replace(
-            self,
-            where=(*self.where, f"i.sop_class_uid IN ({marks})"),
-            params=(*self.params, *sop_classes),
-        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from storage.attributes import (
 )
 from storage.conditions import MatchOptions, condition, uid_list
 from storage.errors import InvalidIdentifier, UnreadableIdentifier
-from storage.index import Query
+from storage.query import Query
 from storage.records import text
 
 _LEVEL_TAG = 0x00080052

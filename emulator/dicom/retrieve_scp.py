@@ -47,7 +47,7 @@ from emulator.services.context import ServiceContext
 from emulator.services.retrieve import Destination
 from emulator.services.retrieve_session import Answer, Counts, RetrieveSession
 from storage import Model
-from storage.index import Query
+from storage.query import Query
 
 # seconds a C-MOVE destination may take to accept before the requestor gets a Pending response
 NUDGE_AFTER = 0.05

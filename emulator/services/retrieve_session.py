@@ -28,7 +28,7 @@ from emulator.journal import MessageRecord
 from emulator.logfmt import kv
 from emulator.services.context import ServiceContext
 from storage import Model, parse_retrieve
-from storage.index import Query
+from storage.query import Query
 
 log = logging.getLogger("emulator.dicom")
 
