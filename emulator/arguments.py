@@ -23,6 +23,7 @@ COMMANDS = ("serve", "check", "fabricate", "export", "scenario")
 _GROUPS = {
     "dicom": "DICOM listener",
     "admin": "admin HTTP API",
+    "dicomweb": "DICOMweb (QIDO-RS, WADO-RS, WADO-URI, STOW-RS)",
     "storage": "storage",
     "query": "C-FIND behaviour",
     "retrieve": "C-MOVE and C-GET",

@@ -181,6 +181,18 @@ def _cross_checks(values: dict[str, Any]) -> list[str]:
         path = values.get(key)
         if path is not None and not Path(path).is_file():
             problems.append(f"{key}: {str(path)!r} is not a file")
+    prefix = str(values.get("dicomweb.prefix", "/dicom-web"))
+    if not prefix.startswith("/") or prefix.rstrip("/") in ("", "/api") or " " in prefix:
+        problems.append(
+            f"dicomweb.prefix: {prefix!r} is not a path of its own; give one such as /dicom-web"
+        )
+    for origin in str(values.get("dicomweb.cors_origins", "")).split(","):
+        origin = origin.strip()
+        if origin and origin != "*" and not origin.startswith(("http://", "https://")):
+            problems.append(
+                f"dicomweb.cors_origins: {origin!r} is not an origin such as"
+                " http://localhost:3000 (scheme, host and port)"
+            )
     for title in str(values.get("dicom.allowed_calling_aes", "")).split(","):
         if title.strip() and not valid_ae_title(title.strip()):
             problems.append(f"dicom.allowed_calling_aes: {title.strip()!r} is not an AE title")

@@ -9,12 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emulator.config_http import AdminConfig, DicomWebConfig
 from emulator.remotes import RemoteAE
-
-
-def setting(default: Any, help: str, flag: str | None = None, **checks: Any) -> Any:
-    """A config field with its help text, command-line flag and validation bounds."""
-    return field(default=default, metadata={"help": help, "flag": flag, **checks})
+from emulator.setting import setting
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,59 +121,6 @@ class DicomConfig:
     def calling_aes(self) -> list[str]:
         """The allow-list of calling AE titles (empty: any)."""
         return [t.strip() for t in self.allowed_calling_aes.split(",") if t.strip()]
-
-
-@dataclass(frozen=True, slots=True)
-class AdminConfig:
-    """The HTTP admin API."""
-
-    host: str = setting("127.0.0.1", "address the admin API binds", "--admin-host")
-    port: int = setting(
-        8180,
-        "admin API port; 0 picks a free port (printed in the ready line)",
-        "--admin-port",
-        lo=0,
-        hi=65535,
-    )
-    tokens_file: Path | None = setting(
-        None,
-        "file of bearer tokens, one 'ROLE TOKEN' per line (viewer, test_write, admin);"
-        " required when admin.host is not a loopback address",
-        "--admin-tokens",
-    )
-    allowed_hosts: str = setting(
-        "",
-        "comma-separated host names the admin API answers to besides loopback names and"
-        " addresses, IP addresses and admin.host (a guard against DNS rebinding); '*': any",
-        "--admin-allowed-hosts",
-    )
-    max_body_size: int = setting(
-        1024 * 1024,
-        "largest JSON, YAML or HL7 request body in bytes; a larger one gets 413",
-        "--admin-max-body",
-        lo=1024,
-        hi=2**31 - 1,
-    )
-    max_upload_size: int = setting(
-        512 * 1024 * 1024,
-        "largest Part 10 file one upload part may be, in bytes (read in chunks; a larger"
-        " part gets 413 and nothing of it is stored)",
-        "--admin-max-upload",
-        lo=1024,
-        hi=2**40,
-    )
-    max_fabricate_instances: int = setting(
-        100_000,
-        "most instances one POST /api/fabricate may make (the fabricate command has no cap)",
-        "--admin-max-fabricate",
-        lo=1,
-        hi=100_000_000,
-    )
-
-    @property
-    def host_names(self) -> list[str]:
-        """The extra host names of admin.allowed_hosts, lower case."""
-        return [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +270,7 @@ class Config:
 
     dicom: DicomConfig = field(default_factory=DicomConfig)
     admin: AdminConfig = field(default_factory=AdminConfig)
+    dicomweb: DicomWebConfig = field(default_factory=DicomWebConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     query: QueryConfig = field(default_factory=QueryConfig)
     retrieve: RetrieveConfig = field(default_factory=RetrieveConfig)
@@ -346,6 +291,7 @@ class Config:
 SECTIONS: dict[str, type] = {
     "dicom": DicomConfig,
     "admin": AdminConfig,
+    "dicomweb": DicomWebConfig,
     "storage": StorageConfig,
     "query": QueryConfig,
     "retrieve": RetrieveConfig,

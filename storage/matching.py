@@ -136,16 +136,21 @@ def requested_keys(identifier: Dataset) -> tuple[RequestedKey, ...]:
 
 
 def _check_hierarchy(
-    keys: Sequence[RequestedKey], model: Model, level: Level, options: MatchOptions
+    keys: Sequence[RequestedKey],
+    model: Model,
+    level: Level,
+    options: MatchOptions,
+    relational: bool = False,
 ) -> tuple[RequestedKey, ...]:
-    """Hierarchical search rules (PS3.4 C.4.1.3.1): unique keys above, nothing below.
+    """Hierarchical search rules (PS3.4 C.4.1.3.1): unique keys above (not needed by a
+    *relational* query, C.4.1.3.2), nothing below.
 
     Returns the keys with lower-level attributes stripped of their index mapping (so they are
     returned empty), unless the options say to reject them.
     """
     present = {k.keyword: k for k in keys}
     for upper in model.levels:
-        if upper >= level:
+        if upper >= level or relational:
             break
         keyword = UNIQUE_KEYS[upper]
         key = present.get(keyword)
@@ -170,9 +175,14 @@ def _check_hierarchy(
 
 
 def parse_find(
-    identifier: Dataset, model: Model, options: MatchOptions = MatchOptions()
+    identifier: Dataset,
+    model: Model,
+    options: MatchOptions = MatchOptions(),
+    relational: bool = False,
 ) -> FindRequest:
-    """Validate a C-FIND identifier and compile it to SQL.
+    """Validate a C-FIND identifier and compile it to SQL; *relational*: any key of the
+    levels above may match, no unique key is needed (PS3.4 C.4.1.3.2; QIDO-RS's searches
+    of all series or all instances).
 
     Raises
     ------
@@ -180,7 +190,7 @@ def parse_find(
         With a message naming the key, if the identifier does not fit *model*.
     """
     level = query_level(identifier, model)
-    keys = _check_hierarchy(requested_keys(identifier), model, level, options)
+    keys = _check_hierarchy(requested_keys(identifier), model, level, options, relational)
     where, params = ["1"], []
     select = [
         f"{a.sql} AS {a.keyword}"
@@ -226,6 +236,7 @@ class RetrieveRequest:
 
 _RETRIEVE_SELECT = (
     "i.sop_instance_uid AS sop_instance_uid, i.sop_class_uid AS sop_class_uid,"
+    " se.series_uid AS series_uid,"
     f" i.transfer_syntax_uid AS transfer_syntax_uid, i.size AS size, {locations.select()}"
 )
 

@@ -15,6 +15,7 @@ from emulator.admin import journal_views as journal
 from emulator.admin import scenario_views as scenario
 from emulator.admin.errors import error_body
 from emulator.admin.views import EMULATOR
+from emulator.dicomweb.routes import add_routes
 from emulator.errors import EmulatorError
 from emulator.scenario.problems import ScenarioError
 from storage import StorageError
@@ -175,4 +176,5 @@ def make_app(emulator: AdminTarget, tokens: dict[str, str] | None = None) -> web
     app[EMULATOR] = emulator
     for method, path, view, _ in ROUTES:
         app.router.add_route(method, path, view)
+    add_routes(app, emulator.config.dicomweb.prefix)
     return app

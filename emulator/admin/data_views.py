@@ -4,14 +4,13 @@ and the remote AE registry."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from aiohttp import BodyPartReader, ClientPayloadError, web
-from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp import web
 
 from emulator.admin.bodies import read_json
 from emulator.admin.params import next_after, paging
+from emulator.admin.uploads import ADMIN_LIMITS, dicom_parts
 from emulator.admin.views import EMULATOR
 from emulator.errors import EXPECTED, FabricationConflict
 from emulator.remotes import from_table
@@ -50,66 +49,13 @@ async def study_delete(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-CHUNK = 256 * 1024
-
-
-async def _bounded(read: Callable[[int], Awaitable[bytes]], limit: int) -> bytes:
-    """Everything *read* gives, chunk by chunk; 413 as soon as it passes *limit* bytes."""
-    data = bytearray()
-    while chunk := await read(CHUNK):
-        data += chunk
-        if len(data) > limit:
-            raise web.HTTPRequestEntityTooLarge(
-                max_size=limit,
-                actual_size=len(data),
-                text=f"an uploaded file is larger than {limit} bytes, the limit"
-                " (admin.max_upload_size, --admin-max-upload); nothing of it was stored",
-            )
-    return bytes(data)
-
-
-async def _parts(request: web.Request) -> AsyncIterator[bytes]:
-    """The Part 10 files of an upload, one at a time as they arrive: one ``application/dicom``
-    body, or the parts of a ``multipart/related`` (STOW-RS style) or ``multipart/form-data``
-    body. Each is held to ``admin.max_upload_size``; a malformed body is a 400."""
-    limit = request.app[EMULATOR].config.admin.max_upload_size
-    if request.content_type == DICOM:
-        yield await _bounded(request.content.read, limit)
-        return
-    if not request.content_type.startswith("multipart/"):
-        raise web.HTTPUnsupportedMediaType(
-            text=f"send {DICOM} (one file) or multipart/related; type={DICOM} (several),"
-            f" not {request.content_type or 'no Content-Type'}"
-        )
-    count = 0
-    try:
-        reader = await request.multipart()
-        while (part := await reader.next()) is not None:
-            if isinstance(part, BodyPartReader):
-                count += 1
-                yield await _bounded(part.read_chunk, limit)
-    except (
-        ValueError,
-        RuntimeError,
-        AssertionError,
-        ClientPayloadError,
-        HttpProcessingError,
-    ) as exc:
-        raise web.HTTPBadRequest(
-            text=f"the multipart body is malformed ({exc or type(exc).__name__}); send parts"
-            f" separated by the boundary of the Content-Type header"
-        ) from None
-    if not count:
-        raise web.HTTPBadRequest(text="the multipart body has no parts")
-
-
 async def instances_upload(request: web.Request) -> web.Response:
     """POST /api/instances: store Part 10 files as C-STORE would (same checks, atomic)."""
     emulator = request.app[EMULATOR]
     stored: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     try:
-        async for data in _parts(request):
+        async for data in dicom_parts(request, ADMIN_LIMITS):
             try:
                 outcome = await asyncio.to_thread(emulator.archive.import_instance, data, "api")
             except EXPECTED as exc:  # bad input, a full disk: that part fails, the rest goes on

@@ -50,12 +50,14 @@ def test_the_scenario_engine_imports_no_network_library():
 
 
 def test_the_admin_api_depends_on_its_own_narrow_interface_not_on_the_emulator():
-    """No import circle: the admin package never imports emulator.app (nor pynetdicom), and
-    its views reach the data through the archive, not the stores."""
+    """No import circle: the admin and DICOMweb packages never import emulator.app (nor
+    pynetdicom), and their views reach the data through the archive, not the stores."""
     import pathlib
 
-    admin = pathlib.Path(__file__).parents[2] / "emulator" / "admin"
-    for source in admin.glob("*.py"):
+    root = pathlib.Path(__file__).parents[2] / "emulator"
+    sources = [*(root / "admin").glob("*.py"), *(root / "dicomweb").glob("*.py")]
+    assert len(sources) > 15
+    for source in sources:
         text = source.read_text(encoding="utf-8")
         assert "emulator.app" not in text, source.name
         assert "pynetdicom" not in text, source.name

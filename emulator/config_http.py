@@ -1,0 +1,99 @@
+"""The settings of the HTTP server: the admin API and DICOMweb, which it also serves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from emulator.setting import setting
+
+
+@dataclass(frozen=True, slots=True)
+class AdminConfig:
+    """The HTTP admin API."""
+
+    host: str = setting("127.0.0.1", "address the admin API binds", "--admin-host")
+    port: int = setting(
+        8180,
+        "admin API port; 0 picks a free port (printed in the ready line)",
+        "--admin-port",
+        lo=0,
+        hi=65535,
+    )
+    tokens_file: Path | None = setting(
+        None,
+        "file of bearer tokens, one 'ROLE TOKEN' per line (viewer, test_write, admin);"
+        " required when admin.host is not a loopback address",
+        "--admin-tokens",
+    )
+    allowed_hosts: str = setting(
+        "",
+        "comma-separated host names the admin API answers to besides loopback names and"
+        " addresses, IP addresses and admin.host (a guard against DNS rebinding); '*': any",
+        "--admin-allowed-hosts",
+    )
+    max_body_size: int = setting(
+        1024 * 1024,
+        "largest JSON, YAML or HL7 request body in bytes; a larger one gets 413",
+        "--admin-max-body",
+        lo=1024,
+        hi=2**31 - 1,
+    )
+    max_upload_size: int = setting(
+        512 * 1024 * 1024,
+        "largest Part 10 file one upload part may be, in bytes (read in chunks; a larger"
+        " part gets 413 and nothing of it is stored)",
+        "--admin-max-upload",
+        lo=1024,
+        hi=2**40,
+    )
+    max_fabricate_instances: int = setting(
+        100_000,
+        "most instances one POST /api/fabricate may make (the fabricate command has no cap)",
+        "--admin-max-fabricate",
+        lo=1,
+        hi=100_000_000,
+    )
+
+    @property
+    def host_names(self) -> list[str]:
+        """The extra host names of admin.allowed_hosts, lower case."""
+        return [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
+
+
+@dataclass(frozen=True, slots=True)
+class DicomWebConfig:
+    """DICOMweb (QIDO-RS, WADO-RS, WADO-URI, STOW-RS) on the admin API's HTTP server."""
+
+    prefix: str = setting(
+        "/dicom-web",
+        "path under which DICOMweb is served: the base URL is http://HOST:PORT/PREFIX",
+        "--dicomweb-prefix",
+    )
+    cors_origins: str = setting(
+        "",
+        "comma-separated origins whose web pages may call DICOMweb (CORS), such as"
+        " http://localhost:3000 for a viewer's dev server; '*': any origin; empty: none",
+        "--dicomweb-cors-origins",
+    )
+    max_results: int = setting(
+        10000,
+        "most results one QIDO-RS answer holds (a Warning header says when more matched;"
+        " page with limit and offset)",
+        "--dicomweb-max-results",
+        lo=1,
+        hi=10_000_000,
+    )
+    max_request_size: int = setting(
+        4 * 1024**3,
+        "largest STOW-RS request body in bytes, read part by part as it arrives (each part is"
+        " held to admin.max_upload_size); past it 413, and the parts before it stay stored",
+        "--dicomweb-max-request",
+        lo=1024,
+        hi=2**44,
+    )
+
+    @property
+    def origins(self) -> list[str]:
+        """The origins of dicomweb.cors_origins."""
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]

@@ -1,0 +1,55 @@
+"""The DICOMweb route table, mounted under ``dicomweb.prefix`` on the admin API's server."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from emulator.dicomweb import qido, stow, wado
+from emulator.dicomweb.base import Handler
+from storage.attributes import Level
+
+_STUDY = "/studies/{study}"
+_SERIES = _STUDY + "/series/{series}"
+_INSTANCE = _SERIES + "/instances/{instance}"
+
+# (method, path under the prefix, view, summary)
+ROUTES: list[tuple[str, str, Handler, str]] = [
+    ("GET", "/studies", qido.view(Level.STUDY, False), "QIDO-RS: search for studies"),
+    ("GET", "/series", qido.view(Level.SERIES, True), "QIDO-RS: search for series"),
+    ("GET", "/instances", qido.view(Level.IMAGE, True), "QIDO-RS: search for instances"),
+    (
+        "GET",
+        _STUDY + "/series",
+        qido.view(Level.SERIES, False, "study"),
+        "QIDO-RS: a study's series",
+    ),
+    (
+        "GET",
+        _STUDY + "/instances",
+        qido.view(Level.IMAGE, True, "study"),
+        "QIDO-RS: a study's instances",
+    ),
+    (
+        "GET",
+        _SERIES + "/instances",
+        qido.view(Level.IMAGE, False, "study", "series"),
+        "QIDO-RS: a series' instances",
+    ),
+    ("GET", _STUDY, wado.retrieve, "WADO-RS: a study's instances"),
+    ("GET", _SERIES, wado.retrieve, "WADO-RS: a series' instances"),
+    ("GET", _INSTANCE, wado.retrieve, "WADO-RS: an instance"),
+    ("GET", _STUDY + "/metadata", wado.metadata, "WADO-RS: a study's metadata"),
+    ("GET", _SERIES + "/metadata", wado.metadata, "WADO-RS: a series' metadata"),
+    ("GET", _INSTANCE + "/metadata", wado.metadata, "WADO-RS: an instance's metadata"),
+    ("GET", _INSTANCE + "/bulkdata/{tag}", wado.bulkdata, "WADO-RS: bulk data"),
+    ("GET", _INSTANCE + "/frames/{frames}", wado.frames, "WADO-RS: frames"),
+    ("POST", "/studies", stow.store, "STOW-RS: store instances"),
+    ("POST", _STUDY, stow.store, "STOW-RS: store instances of one study"),
+]
+
+
+def add_routes(app: web.Application, prefix: str) -> None:
+    """Mount the DICOMweb routes under *prefix* (``/dicom-web``)."""
+    base = prefix.rstrip("/")
+    for method, path, view, _ in ROUTES:
+        app.router.add_route(method, base + path, view)

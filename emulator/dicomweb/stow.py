@@ -1,0 +1,104 @@
+"""STOW-RS (PS3.18 10.5): Part 10 files posted as ``multipart/related; type="application/dicom"``
+stored one by one as they arrive, through the same path as C-STORE (the same checks, atomic),
+and answered with the Store Instances Response (PS3.18 Table 10.5.3-1).
+
+Status: ``200`` when every instance was stored, ``409`` when none was, ``202`` otherwise.
+A FailureReason is the status C-STORE would have answered: ``A900`` for an instance whose
+identification is wrong (invalid UIDs, or a Study Instance UID other than the one of
+``POST /studies/{study}``), ``C000`` for bytes that are no DICOM data set, ``A700`` when the
+disk is full.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import web
+from pydicom.dataset import Dataset
+
+from emulator.admin.uploads import Limits, dicom_parts
+from emulator.dicomweb.base import base_url, context
+from emulator.dicomweb.media import DICOM, DICOM_JSON
+from emulator.errors import EXPECTED, status_for
+from emulator.services.store import store_instance
+from storage import InvalidInstance, read_header
+
+STOW_LIMITS = Limits(single=False, total_setting="dicomweb.max_request_size")
+MISMATCH = 0xA900
+
+
+def _check_type(request: web.Request) -> None:
+    """415 unless the body is ``multipart/related`` of ``application/dicom`` parts."""
+    header = request.headers.get("Content-Type", "")
+    kind = request.content_type
+    params = {
+        k.strip().lower(): v.strip().strip('"')
+        for k, _, v in (p.partition("=") for p in header.split(";")[1:])
+    }
+    part_type = params.get("type", DICOM).lower()
+    if kind != "multipart/related" or part_type != DICOM:
+        raise web.HTTPUnsupportedMediaType(
+            text=f'send multipart/related; type="{DICOM}" (Part 10 files), not'
+            f" {header or 'no Content-Type'} (metadata and bulk data STOW is not supported)"
+        )
+
+
+def _identity(data: bytes) -> tuple[str, ...]:
+    """SOP class, SOP instance, study and series UIDs of a part, as far as they can be read."""
+    try:
+        ds = read_header(data)
+    except Exception:
+        return "", "", "", ""
+    keywords = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
+    return tuple(str(ds.get(keyword, "")) for keyword in keywords)
+
+
+def _store(ctx: Any, data: bytes, study: str | None, base: str) -> tuple[Dataset, int | None, str]:
+    """Store one part: its ReferencedSOPSequence item (with its RetrieveURL) or its
+    FailedSOPSequence item, the failure reason (None: stored), and its study."""
+    sop_class, sop_instance, study_uid, series_uid = _identity(data)
+    item = Dataset()
+    item.ReferencedSOPClassUID = sop_class
+    item.ReferencedSOPInstanceUID = sop_instance
+    try:
+        if study is not None and study_uid and study_uid != study:
+            raise InvalidInstance(f"its Study Instance UID {study_uid} is not {study}")
+        store_instance(data, None, None, None, "DICOMWEB", ctx)
+    except EXPECTED as exc:
+        reason = status_for("C-STORE", exc)
+        item.FailureReason = reason
+        return item, reason, study_uid
+    item.RetrieveURL = f"{base}/studies/{study_uid}/series/{series_uid}/instances/{sop_instance}"
+    return item, None, study_uid
+
+
+async def store(request: web.Request) -> web.Response:
+    """POST /studies[/{study}]"""
+    _check_type(request)
+    study = request.match_info.get("study")
+    ctx = context(request)
+    base = base_url(request)
+    stored: list[Dataset] = []
+    failed: list[Dataset] = []
+    studies: set[str] = set()
+    async for data in dicom_parts(request, STOW_LIMITS):
+        item, reason, study_uid = await asyncio.to_thread(_store, ctx, data, study, base)
+        if reason is not None:
+            failed.append(item)
+            continue
+        studies.add(study_uid)
+        stored.append(item)
+    answer = Dataset()
+    if study is not None or len(studies) == 1:
+        answer.RetrieveURL = f"{base}/studies/{study or next(iter(studies))}"
+    answer.ReferencedSOPSequence = stored
+    if failed:
+        answer.FailedSOPSequence = failed
+    status = 200 if not failed else 409 if not stored else 202
+    return web.Response(
+        body=json.dumps(answer.to_json_dict()).encode(),
+        status=status,
+        content_type=DICOM_JSON,
+    )
