@@ -15,6 +15,7 @@ from emulator.admin import journal_views as journal
 from emulator.admin import scenario_views as scenario
 from emulator.admin.errors import error_body
 from emulator.admin.views import EMULATOR
+from emulator.dicomweb.cors import allowed_origin, cors_middleware
 from emulator.dicomweb.routes import add_routes
 from emulator.errors import EmulatorError
 from emulator.scenario.problems import ScenarioError
@@ -130,7 +131,11 @@ def auth_middleware(tokens: dict[str, str]) -> Callable[..., Awaitable[web.Strea
                 f" localhost, an IP address or {admin.host}, or list the name with"
                 " --admin-allowed-hosts",
             )
-        if request.method not in ("GET", "HEAD") and _from_another_site(request):
+        if (
+            request.method not in ("GET", "HEAD")
+            and _from_another_site(request)
+            and allowed_origin(request) is None  # a viewer's origin listed for DICOMweb
+        ):
             return error_body(
                 403, "Forbidden", "a page of another site may not change the emulator"
             )
@@ -170,7 +175,7 @@ def _from_another_site(request: web.Request) -> bool:
 def make_app(emulator: AdminTarget, tokens: dict[str, str] | None = None) -> web.Application:
     """The admin application bound to *emulator*; *tokens* (token → role) protect it."""
     app = web.Application(
-        middlewares=[errors_middleware, auth_middleware(tokens or {})],
+        middlewares=[cors_middleware, errors_middleware, auth_middleware(tokens or {})],
         client_max_size=emulator.config.admin.max_body_size,
     )
     app[EMULATOR] = emulator

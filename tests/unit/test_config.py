@@ -48,3 +48,17 @@ def test_settings_table_covers_every_config_field():
     assert "dicom.port" in keys
     assert "log_level" in keys
     assert isinstance(load_config(), Config)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "says"),
+    [
+        ({"dicomweb.prefix": "dicom-web"}, "dicomweb.prefix: 'dicom-web' is not a path"),
+        ({"dicomweb.prefix": "/api"}, "dicomweb.prefix: '/api' is not a path of its own"),
+        ({"dicomweb.cors_origins": "localhost:3000"}, "is not an origin such as"),
+    ],
+)
+def test_a_dicomweb_prefix_or_origin_that_cannot_work_is_refused(overrides, says):
+    with pytest.raises(ConfigError) as info:
+        load_config(None, overrides)
+    assert says in str(info.value)
