@@ -78,13 +78,44 @@ class MessageRecord:
         return out
 
 
-Record = AssociationRecord | MessageRecord
+@dataclass(slots=True)
+class HttpRecord:
+    """One DICOMweb request and how it was answered."""
+
+    id: int
+    method: str
+    path: str
+    query: str
+    accept: str
+    service: str  # QIDO-RS, WADO-RS, STOW-RS, WADO-URI
+    peer: str
+    started: float
+    status: int | None = None
+    outcome: str = "open"  # ok | failure (4xx) | error (5xx) | aborted
+    matches: int | None = None  # results, instances sent, or instances stored
+    bytes_in: int = 0
+    bytes_out: int = 0
+    ms: float | None = None
+    detail: str = ""
+    faults: list[str] = field(default_factory=list)  # "rule:action" of each rule that fired
+    clock: float = field(default_factory=time.monotonic)  # for the duration; not shown
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {"kind": "http", **asdict(self)}
+        del out["clock"]
+        return out
+
+
+Record = AssociationRecord | MessageRecord | HttpRecord
 # Pattern fields matched as globs (* and ?); the others must be equal.
-GLOB_FIELDS = frozenset({"calling_ae", "called_ae", "peer", "service", "sop_class", "sop_instance"})
+GLOB_FIELDS = frozenset(
+    {"calling_ae", "called_ae", "peer", "service", "sop_class", "sop_instance", "path"}
+)
 PATTERN_FIELDS = {
-    "message": GLOB_FIELDS - {"called_ae", "peer"}
+    "message": GLOB_FIELDS - {"called_ae", "peer", "path"}
     | {"status", "outcome", "association", "message_id", "fault"},
     "association": {"calling_ae", "called_ae", "peer", "outcome", "fault"},
+    "http": {"method", "path", "service", "peer", "status", "outcome", "fault"},
 }
 
 
@@ -139,6 +170,7 @@ class RequestJournal:
         self._changes = 0  # counted under the lock, for wait_for
         self._associations: deque[AssociationRecord] = deque(maxlen=max_entries)
         self._messages: deque[MessageRecord] = deque(maxlen=max_entries)
+        self._http: deque[HttpRecord] = deque(maxlen=max_entries)
         self._ids = itertools.count(1)
         self._dirty: dict[int, Record] = {}
         self._sink: Sink | None = None
@@ -198,6 +230,15 @@ class RequestJournal:
         with self._lock:
             record = AssociationRecord(id=next(self._ids), peer=peer, started=time.time())
             self._associations.append(record)
+            self._touch(record)
+            self._changed()
+            return record
+
+    def open_http(self, **fields: Any) -> HttpRecord:
+        """A new record of a DICOMweb request (method, path, query, accept, service, peer)."""
+        with self._lock:
+            record = HttpRecord(id=next(self._ids), started=time.time(), **fields)
+            self._http.append(record)
             self._touch(record)
             self._changed()
             return record
@@ -279,19 +320,22 @@ class RequestJournal:
             ]
 
     def select(self, kind: str, pattern: Mapping[str, Any]) -> list[Record]:
-        """The records of *kind* (``message`` or ``association``) that match *pattern*
-        (see :func:`matches`), oldest first."""
+        """The records of *kind* (``message``, ``association`` or ``http``) that match
+        *pattern* (see :func:`matches`), oldest first."""
         with self._lock:
-            records: list[Record] = list(
-                self._messages if kind == "message" else self._associations
-            )
+            kinds: dict[str, deque[Any]] = {
+                "message": self._messages,
+                "association": self._associations,
+                "http": self._http,
+            }
+            records: list[Record] = list(kinds[kind])
         return [record for record in records if matches(record, pattern)]
 
     def get(self, record_id: int) -> dict[str, Any] | None:
         """The message or association record with *record_id* (from the sink once it is
         past the cap), as a dict."""
         with self._lock:
-            records: list[Record] = [*self._messages, *self._associations]
+            records: list[Record] = [*self._messages, *self._associations, *self._http]
         found = next((record for record in records if record.id == record_id), None)
         if found is not None:
             return found.as_dict()
@@ -331,6 +375,7 @@ class RequestJournal:
         with self._lock:
             self._associations.clear()
             self._messages.clear()
+            self._http.clear()
             self._dirty.clear()
             if self._sink is not None:
                 self._sink.clear()

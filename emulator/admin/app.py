@@ -16,6 +16,7 @@ from emulator.admin import scenario_views as scenario
 from emulator.admin.errors import error_body
 from emulator.admin.views import EMULATOR
 from emulator.dicomweb.cors import allowed_origin, cors_middleware
+from emulator.dicomweb.journaling import journal_middleware
 from emulator.dicomweb.routes import add_routes
 from emulator.errors import EmulatorError
 from emulator.scenario.problems import ScenarioError
@@ -175,7 +176,12 @@ def _from_another_site(request: web.Request) -> bool:
 def make_app(emulator: AdminTarget, tokens: dict[str, str] | None = None) -> web.Application:
     """The admin application bound to *emulator*; *tokens* (token → role) protect it."""
     app = web.Application(
-        middlewares=[cors_middleware, errors_middleware, auth_middleware(tokens or {})],
+        middlewares=[
+            cors_middleware,
+            journal_middleware,
+            errors_middleware,
+            auth_middleware(tokens or {}),
+        ],
         client_max_size=emulator.config.admin.max_body_size,
     )
     app[EMULATOR] = emulator

@@ -22,7 +22,7 @@ SCENARIO_BODY: Json = {"application/yaml": {"schema": TEXT}, "application/json":
 INTEGER: Json = {"type": "integer", "minimum": 0}
 PAGING = [("limit", {"type": "integer", "minimum": 1, "maximum": 1000}), ("after", INTEGER)]
 JOURNAL_FILTERS = [
-    ("kind", {"type": "string", "enum": ["message", "association"]}),
+    ("kind", {"type": "string", "enum": ["message", "association", "http"]}),
     ("service", TEXT),
     ("calling_ae", TEXT),
     ("called_ae", TEXT),
@@ -30,6 +30,8 @@ JOURNAL_FILTERS = [
     ("status", TEXT),
     ("outcome", TEXT),
     ("fault", TEXT),
+    ("method", TEXT),
+    ("path", TEXT),
 ]
 STUDY_FILTERS = [
     (name, TEXT)
@@ -91,7 +93,7 @@ OPERATIONS: dict[tuple[str, str], Json] = {
                 "schema": {
                     "type": "object",
                     "properties": {
-                        "kind": {"type": "string", "enum": ["message", "association"]},
+                        "kind": {"type": "string", "enum": ["message", "association", "http"]},
                         "pattern": OBJECT,
                         "count": INTEGER,
                         "timeout_ms": {"type": "integer", "minimum": 0, "maximum": 300000},

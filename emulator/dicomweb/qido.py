@@ -18,6 +18,7 @@ from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 from pydicom.dataset import Dataset
 
 from emulator.dicomweb.base import Handler, base_url, context, warning
+from emulator.dicomweb.journaling import MATCHES
 from emulator.dicomweb.media import DICOM_JSON, wants_json
 from emulator.services.query import search
 from storage import InvalidIdentifier
@@ -204,6 +205,7 @@ async def answer(request: web.Request, found: Search) -> web.Response:
         )
     except InvalidIdentifier as exc:
         raise web.HTTPBadRequest(text=f"the query cannot be answered: {exc}") from None
+    request[MATCHES] = len(page.matches)
     base = base_url(request)
     body = []
     for ds in page.matches:

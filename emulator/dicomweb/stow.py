@@ -20,6 +20,7 @@ from pydicom.dataset import Dataset
 
 from emulator.admin.uploads import Limits, dicom_parts
 from emulator.dicomweb.base import base_url, context
+from emulator.dicomweb.journaling import MATCHES
 from emulator.dicomweb.media import DICOM, DICOM_JSON
 from emulator.errors import EXPECTED, status_for
 from emulator.services.store import store_instance
@@ -90,6 +91,7 @@ async def store(request: web.Request) -> web.Response:
             continue
         studies.add(study_uid)
         stored.append(item)
+    request[MATCHES] = len(stored)
     answer = Dataset()
     if study is not None or len(studies) == 1:
         answer.RetrieveURL = f"{base}/studies/{study or next(iter(studies))}"

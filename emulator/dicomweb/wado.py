@@ -13,6 +13,7 @@ from aiohttp import web
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
 from emulator.dicomweb.base import Handler, base_url, context
+from emulator.dicomweb.journaling import MATCHES
 from emulator.dicomweb.media import (
     DICOM,
     DICOM_JSON,
@@ -38,7 +39,9 @@ def _uids(request: web.Request) -> tuple[str, str | None, str | None]:
 async def _select(request: web.Request) -> list[Any]:
     """The instances the resource names: 400 for a malformed UID, 404 for none."""
     try:
-        return await asyncio.to_thread(web_retrieve.select, context(request), *_uids(request))
+        rows = await asyncio.to_thread(web_retrieve.select, context(request), *_uids(request))
+        request[MATCHES] = len(rows)
+        return rows
     except InvalidIdentifier as exc:
         raise web.HTTPBadRequest(text=f"the resource's UIDs are not valid: {exc}") from None
     except InstanceNotFound as exc:

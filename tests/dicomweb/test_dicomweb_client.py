@@ -307,3 +307,33 @@ def test_an_instance_stored_by_dicomweb_is_kept_byte_for_byte_as_posted(emulator
         SOPInstanceUID="",
     )
     assert found == [ds.SOPInstanceUID]
+
+
+def test_every_request_is_journaled_with_what_was_asked_and_answered(archive):
+    web = client(archive)
+    web.search_for_studies(search_filters={"PatientID": "1CT1"})
+    requests.get(f"{archive.admin_url}/dicom-web/studies/1.2.3/metadata", timeout=10)
+    ct = dcmread(TEST_FILES / "CT_small.dcm")
+    web.retrieve_study(ct.StudyInstanceUID, media_types=(("application/dicom", "*"),))
+
+    journal = requests.get(
+        f"{archive.admin_url}/api/journal", params={"kind": "http"}, timeout=10
+    ).json()["entries"]
+    search, missing, retrieve = journal[-3:]
+    assert (search["service"], search["status"], search["matches"]) == ("QIDO-RS", 200, 1)
+    assert search["query"] == "PatientID=1CT1"
+    assert (missing["service"], missing["status"], missing["outcome"]) == (
+        "WADO-RS",
+        404,
+        "failure",
+    )
+    assert "no study" in missing["detail"]
+    assert (retrieve["service"], retrieve["matches"]) == ("WADO-RS", 1)
+    assert retrieve["bytes_out"] > len((TEST_FILES / "CT_small.dcm").read_bytes())
+    assert "transfer-syntax=*" in retrieve["accept"]
+    stows = requests.get(
+        f"{archive.admin_url}/api/journal/count",
+        params={"kind": "http", "service": "STOW-RS"},
+        timeout=10,
+    ).json()
+    assert stows["count"] == 0
