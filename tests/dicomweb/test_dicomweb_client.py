@@ -10,11 +10,12 @@ import pytest
 import requests
 from dicomweb_client.api import DICOMwebClient
 from pydicom import dcmread, dcmwrite
+from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, RLELossless
 
 from storage.fabricate import synthesize
 from storage.fabrication_spec import FabricationSpec, Position
-from tests.helpers import PYDICOM_DATA, find, query
+from tests.helpers import PYDICOM_DATA, find, part10, query
 
 TEST_FILES = PYDICOM_DATA / "test_files"
 SPEC = FabricationSpec(
@@ -337,3 +338,22 @@ def test_every_request_is_journaled_with_what_was_asked_and_answered(archive):
         timeout=10,
     ).json()
     assert stows["count"] == 0
+
+
+def test_qido_matches_a_key_inside_a_sequence(emulator):
+    ds = dcmread(TEST_FILES / "CT_small.dcm")
+    item = Dataset()
+    item.ScheduledProcedureStepID = "SPS-42"
+    item.RequestedProcedureID = "RP-1"
+    ds.RequestAttributesSequence = [item]
+    emulator.archive.import_instance(part10(ds))
+    web = client(emulator)
+
+    found = web.search_for_series(
+        search_filters={"RequestAttributesSequence.ScheduledProcedureStepID": "SPS-42"}
+    )
+    assert uids(found, "0020000E") == [ds.SeriesInstanceUID]
+    none = web.search_for_series(
+        search_filters={"RequestAttributesSequence.ScheduledProcedureStepID": "SPS-7"}
+    )
+    assert none == []
