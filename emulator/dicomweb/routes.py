@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from emulator.dicomweb import qido, stow, wado
+from emulator.dicomweb import qido, rendered, stow, wado
 from emulator.dicomweb.base import Handler
 from storage.attributes import Level
 
@@ -43,6 +43,13 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("GET", _INSTANCE + "/metadata", wado.metadata, "WADO-RS: an instance's metadata"),
     ("GET", _INSTANCE + "/bulkdata/{tag}", wado.bulkdata, "WADO-RS: bulk data"),
     ("GET", _INSTANCE + "/frames/{frames}", wado.frames, "WADO-RS: frames"),
+    ("GET", _INSTANCE + "/rendered", rendered.rendered, "WADO-RS: an instance rendered"),
+    ("GET", _INSTANCE + "/frames/{frames}/rendered", rendered.rendered, "a frame rendered"),
+    ("GET", _STUDY + "/thumbnail", rendered.thumbnail, "WADO-RS: a study's thumbnail"),
+    ("GET", _SERIES + "/thumbnail", rendered.thumbnail, "WADO-RS: a series' thumbnail"),
+    ("GET", _INSTANCE + "/thumbnail", rendered.thumbnail, "WADO-RS: an instance's thumbnail"),
+    ("GET", _INSTANCE + "/frames/{frames}/thumbnail", rendered.thumbnail, "a frame's thumbnail"),
+    ("GET", "/wado", rendered.wado_uri, "WADO-URI: an instance, or it rendered"),
     ("POST", "/studies", stow.store, "STOW-RS: store instances"),
     ("POST", _STUDY, stow.store, "STOW-RS: store instances of one study"),
 ]
