@@ -16,6 +16,7 @@ from emulator.admin import scenario_views as scenario
 from emulator.admin.errors import error_body
 from emulator.admin.views import EMULATOR
 from emulator.dicomweb.cors import allowed_origin, cors_middleware
+from emulator.dicomweb.faults import faults_middleware
 from emulator.dicomweb.journaling import journal_middleware
 from emulator.dicomweb.routes import add_routes
 from emulator.errors import EmulatorError
@@ -105,6 +106,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return error_body(400, "Bad Request", "; ".join([str(exc).split(":\n")[0], *exc.problems]))
     except ScenarioError as exc:
         return errors.scenario_error(exc)
+    except ConnectionResetError:  # the peer left, or a scenario rule cut the connection
+        raise
     except (StorageError, OSError, sqlite3.OperationalError) as exc:
         response = errors.storage_error(request, exc)
         if response is not None:
@@ -181,6 +184,7 @@ def make_app(emulator: AdminTarget, tokens: dict[str, str] | None = None) -> web
             journal_middleware,
             errors_middleware,
             auth_middleware(tokens or {}),
+            faults_middleware,
         ],
         client_max_size=emulator.config.admin.max_body_size,
     )

@@ -46,6 +46,12 @@ def _detail(response: web.StreamResponse) -> str:
         return ""
 
 
+def _aborted(request: web.Request, record: HttpRecord, exc: BaseException) -> None:
+    ms = (time.monotonic() - record.clock) * 1000
+    request.app[EMULATOR].journal.update(record, outcome="aborted", ms=ms, detail=str(exc))
+    log.info("%s %s %s: aborted (%s)", record.service, request.method, request.path, exc)
+
+
 @web.middleware
 async def journal_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     service = service_of(request)
@@ -63,9 +69,12 @@ async def journal_middleware(request: web.Request, handler: Handler) -> web.Stre
     request[RECORD] = record
     try:
         response = await handler(request)
-    except BaseException:  # the client went away, or the server stops
-        journal.update(record, outcome="aborted", ms=(time.monotonic() - record.clock) * 1000)
-        log.info("%s %s %s: aborted", service, request.method, request.path)
+    except ConnectionResetError as exc:  # the client went away, or a rule cut it off
+        _aborted(request, record, exc)
+        # never sent (the connection is closing): aiohttp finishes it quietly, no traceback
+        return web.Response(status=503)
+    except BaseException as exc:  # the server stops
+        _aborted(request, record, exc)
         raise
     body = getattr(response, "body", None)
     sent = len(body) if isinstance(body, bytes) else response.body_length

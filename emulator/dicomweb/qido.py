@@ -18,6 +18,7 @@ from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 from pydicom.dataset import Dataset
 
 from emulator.dicomweb.base import Handler, base_url, context, warning
+from emulator.dicomweb.faults import Changes, changes
 from emulator.dicomweb.journaling import MATCHES
 from emulator.dicomweb.media import DICOM_JSON, wants_json
 from emulator.services.query import search
@@ -205,16 +206,17 @@ async def answer(request: web.Request, found: Search) -> web.Response:
         )
     except InvalidIdentifier as exc:
         raise web.HTTPBadRequest(text=f"the query cannot be answered: {exc}") from None
-    request[MATCHES] = len(page.matches)
+    matches = _changed(page.matches, changes(request))
+    request[MATCHES] = len(matches)
     base = base_url(request)
     body = []
-    for ds in page.matches:
+    for ds in matches:
         ds.InstanceAvailability = "ONLINE"
         ds.add_new(0x00081190, "UR", _retrieve_url(base, ds, found.level))  # RetrieveURL
         body.append(ds.to_json_dict())
     headers = {}
     notes = list(found.warnings)
-    if page.more:
+    if page.more and changes(request).truncate is None:
         notes.append(
             "there are more results than this answer holds: ask for them with offset"
             f"={found.offset + len(page.matches)}"
@@ -222,6 +224,16 @@ async def answer(request: web.Request, found: Search) -> web.Response:
     if notes:
         headers["Warning"] = ", ".join(warning(request, note) for note in notes)
     return web.Response(body=json.dumps(body).encode(), content_type=DICOM_JSON, headers=headers)
+
+
+def _changed(matches: list[Dataset], rule: Changes) -> list[Dataset]:
+    """The matches as a scenario rule leaves them: truncated, or one of them repeated."""
+    if rule.truncate is not None:
+        return matches[: rule.truncate]
+    if rule.duplicate is not None and 1 <= rule.duplicate[0] <= len(matches):
+        index, times = rule.duplicate
+        return [*matches[:index], *[matches[index - 1]] * times, *matches[index:]]
+    return matches
 
 
 def view(level: Level, relational: bool, *path: str) -> Handler:

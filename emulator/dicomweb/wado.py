@@ -13,6 +13,7 @@ from aiohttp import web
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
 from emulator.dicomweb.base import Handler, base_url, context
+from emulator.dicomweb.faults import CutOff
 from emulator.dicomweb.journaling import MATCHES
 from emulator.dicomweb.media import (
     DICOM,
@@ -62,13 +63,15 @@ async def _stream(request: web.Request, answer: MultipartAnswer, parts: Any) -> 
         for make in parts:
             data, content_type, location = await asyncio.to_thread(make)
             await answer.add(data, content_type, location)
+    except CutOff:
+        raise  # a scenario rule closed the connection: the journal records it as aborted
     except Exception as exc:
         if not answer.response.prepared:
             raise
         log.warning("WADO-RS %s broke off after %d parts: %s", request.path, answer.parts, exc)
         if request.transport is not None:
             request.transport.close()
-        return answer.response
+        raise ConnectionResetError(f"broke off after {answer.parts} parts: {exc}") from exc
     return await answer.finish()
 
 

@@ -14,12 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-PHASES = ("connect", "associate", "request", "response", "suboperation", "release")
+PHASES = ("connect", "associate", "request", "response", "suboperation", "release", "http")
 ALL = frozenset(PHASES)
+DIMSE = ALL - {"http"}  # the phases of an association; "http": a DICOMweb request
 
 # who carries an action out: the wire (dicom/faults.py), the association negotiation
-# (dicom/notifications.py), nobody (pass), or the service the request is for
-Performer = Literal["wire", "negotiation", "nothing", "service"]
+# (dicom/notifications.py), nobody (pass), the service the request is for, or DICOMweb's
+# HTTP layer (dicomweb/faults.py, which also does every action of the http phase)
+Performer = Literal["wire", "negotiation", "nothing", "service", "http"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,7 @@ class Action:
     summary: str = ""
 
 
-_ENDING = ALL - {"connect"}  # an association to end exists from the A-ASSOCIATE-RQ on
+_ENDING = DIMSE - {"connect"}  # an association to end exists from the A-ASSOCIATE-RQ on
 
 ACTIONS: dict[str, Action] = {
     action.name: action
@@ -42,7 +44,7 @@ ACTIONS: dict[str, Action] = {
         Action("pass", ALL, "nothing", summary="do nothing (a rule that only counts or moves)"),
         Action(
             "throttle",
-            frozenset({"connect", "associate", "request"}),
+            frozenset({"connect", "associate", "request", "http"}),
             "wire",
             summary="send at most N bytes a second from now on",
         ),
@@ -69,17 +71,17 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "truncate",
-            frozenset({"request"}),
+            frozenset({"request", "http"}),
             "service",
-            ("C-FIND", "MWL"),
+            ("C-FIND", "MWL", "QIDO-RS"),
             summary="end the matches early",
         ),
         Action(
             "duplicate",
-            frozenset({"request", "response"}),
+            frozenset({"request", "response", "http"}),
             "service",
-            ("C-FIND", "MWL"),
-            summary="send a match twice",
+            ("C-FIND", "MWL", "QIDO-RS", "WADO-RS"),
+            summary="send a match (or a multipart part) twice",
         ),
         Action(
             "fail_suboperations",
@@ -108,6 +110,25 @@ ACTIONS: dict[str, Action] = {
             "service",
             ("N-ACTION",),
             summary="delay, withhold or fail a commitment report",
+        ),
+        Action(
+            "http_status",
+            frozenset({"http"}),
+            "http",
+            summary="answer with an HTTP status (a body, Retry-After)",
+        ),
+        Action(
+            "drop_part",
+            frozenset({"http"}),
+            "http",
+            ("WADO-RS",),
+            summary="leave one part out of a multipart answer",
+        ),
+        Action(
+            "content_type",
+            frozenset({"http"}),
+            "http",
+            summary="answer with another Content-Type (a wrong type or boundary)",
         ),
     )
 }

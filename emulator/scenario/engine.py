@@ -46,6 +46,9 @@ class Event:
     query: Mapping[str, str] = field(default_factory=dict)  # keyword → value ("" when empty)
     move_destination: str = ""
     dataset: Mapping[str, str] = field(default_factory=dict)
+    method: str = ""  # http phase: the request's method, path under the prefix, Accept
+    path: str = ""
+    accept: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +102,7 @@ def _matches(match: dict[str, Any], event: Event, stage: str) -> bool:
     for key, wanted in match.items():
         if key == "phase":
             ok = event.phase == wanted
-        elif key in ("calling_ae", "called_ae", "move_destination"):
+        elif key in ("calling_ae", "called_ae", "move_destination", "path", "accept"):
             ok = fnmatchcase(getattr(event, key).strip(), wanted)
         elif key == "peer":
             ok = _peer(event.peer, wanted)

@@ -242,9 +242,13 @@ def _rule(
 # What each phase can do and know. An action or match field outside these could never fire or
 # could not be done on the wire there, so it is a problem in the file, not a silent no-op.
 # The actions' phases and services are the registry's (scenario/actions.py).
+HTTP_SERVICES = ("QIDO-RS", "WADO-RS", "WADO-URI", "STOW-RS")
+DIMSE_SERVICES = ("C-ECHO", "C-STORE", "C-FIND", "C-MOVE", "C-GET", "MWL", "N-CREATE", "N-SET")
 PHASE_SERVICES: dict[str, tuple[str, ...]] = {
+    "request": (*DIMSE_SERVICES, "N-ACTION"),
     "response": ("C-FIND", "MWL", "C-MOVE", "C-GET"),
     "suboperation": ("C-MOVE", "C-GET"),
+    "http": HTTP_SERVICES,
 }
 _ASSOCIATION_FIELDS = frozenset({"phase", "peer", "calling_ae", "called_ae", "stage"})
 _REQUEST_FIELDS = _ASSOCIATION_FIELDS | {"service", "sop_class", "transfer_syntax"}
@@ -256,10 +260,11 @@ PHASE_FIELDS: dict[str, frozenset[str]] = {
     "response": _REQUEST_FIELDS - {"dataset"},
     "suboperation": _REQUEST_FIELDS - {"dataset"},
     "release": _ASSOCIATION_FIELDS,
+    "http": frozenset({"phase", "peer", "stage", "service", "method", "path", "query", "accept"}),
 }
 FIELD_SERVICES: dict[str, tuple[str, ...]] = {
     "query_level": ("C-FIND", "C-MOVE", "C-GET"),
-    "query": ("C-FIND", "MWL", "C-MOVE", "C-GET"),
+    "query": ("C-FIND", "MWL", "C-MOVE", "C-GET", *HTTP_SERVICES),
     "move_destination": ("C-MOVE",),
     "dataset": ("C-STORE", "N-CREATE", "N-SET"),
 }

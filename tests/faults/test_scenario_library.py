@@ -6,10 +6,12 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from pynetdicom import AE
 from pynetdicom.sop_class import CTImageStorage, Verification
 
 from tests.helpers import (
+    PYDICOM_DATA,
     associate,
     find,
     make_dataset,
@@ -186,6 +188,23 @@ def test_legacy_release_gets_no_reply_until_the_client_gives_up(emulator):
     assert "A_RELEASE" not in received_kinds(assoc)
     ended = lambda: [a.outcome for a in emulator.journal.associations()]  # noqa: E731
     assert wait_until(lambda: ended() in (["aborted"], ["dropped"]))  # never "released"
+
+
+def test_flaky_dicomweb_busy_twice_then_cuts_every_third_retrieve(emulator):
+    emulator.archive.import_instance((PYDICOM_DATA / "test_files" / "CT_small.dcm").read_bytes())
+    use(emulator, "flaky-dicomweb.yaml")
+    base = f"{emulator.admin_url}/dicom-web"
+    searches = [requests.get(f"{base}/studies", timeout=10) for _ in range(3)]
+    assert [r.status_code for r in searches] == [503, 503, 200]
+    assert searches[0].headers["Retry-After"] == "1"
+    study = searches[2].json()[0]["0020000D"]["Value"][0]
+    outcomes = []
+    for _ in range(3):
+        try:
+            outcomes.append(requests.get(f"{base}/studies/{study}", timeout=10).status_code)
+        except requests.exceptions.ChunkedEncodingError:
+            outcomes.append("cut")
+    assert outcomes == [200, 200, "cut"]
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)

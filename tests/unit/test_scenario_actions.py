@@ -42,3 +42,10 @@ def test_every_action_acts_somewhere_and_says_what_it_does():
         assert action.phases <= set(PHASES), action.name
         assert action.phases, action.name
         assert action.summary, action.name
+
+
+def test_every_action_of_the_http_phase_is_done_by_dicomweb():
+    from emulator.dicomweb.faults import HTTP_ACTIONS
+
+    assert set(HTTP_ACTIONS) == {a.name for a in ACTIONS.values() if "http" in a.phases}
+    assert performed_by("http") <= set(HTTP_ACTIONS)
