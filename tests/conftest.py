@@ -39,7 +39,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A spec that needs a tool skips locally without it and fails in CI, for every tool."""
-    from tests.helpers.orthanc import ORTHANC
+    from tests.helpers.orthanc import DICOMWEB_PLUGIN, ORTHANC
 
     needs = {
         "interop": (
@@ -49,6 +49,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         "orthanc": (
             [] if ORTHANC is not None else ["Orthanc"],
             "Orthanc not installed: apt-get install orthanc",
+        ),
+        "orthanc_dicomweb": (
+            [] if ORTHANC is not None and DICOMWEB_PLUGIN is not None else ["orthanc-dicomweb"],
+            "Orthanc's DICOMweb plugin not installed: apt-get install orthanc orthanc-dicomweb",
         ),
     }
     for marker, (missing, reason) in needs.items():

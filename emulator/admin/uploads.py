@@ -6,13 +6,39 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from aiohttp import BodyPartReader, ClientPayloadError, web
+from aiohttp import BodyPartReader, ClientPayloadError, MultipartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from emulator.admin.views import EMULATOR
 
 DICOM = "application/dicom"
 CHUNK = 256 * 1024
+MAX_BOUNDARY = 200  # RFC 2046 says 70; Orthanc's DICOMweb plugin sends 73
+
+
+def content_type_parameters(header: str) -> dict[str, str]:
+    """The parameters of a Content-Type header value, names lower case, quotes removed."""
+    return {
+        name.strip().lower(): value.strip().strip('"')
+        for name, _, value in (p.partition("=") for p in header.split(";")[1:])
+    }
+
+
+class LenientMultipartReader(MultipartReader):
+    """aiohttp's multipart reader, taking a boundary longer than RFC 2046's 70 characters,
+    which aiohttp refuses and real DICOMweb clients send (Orthanc's plugin: 73).
+
+    The one touch of aiohttp's internals: ``MultipartReader._get_boundary`` is overridden
+    (aiohttp is pinned below 4; ``tests/dicomweb/test_dicomweb_client.py`` posts a long
+    boundary, and the Orthanc interop spec stores through it)."""
+
+    def _get_boundary(self) -> str:
+        boundary = content_type_parameters(self.headers.get("Content-Type", "")).get("boundary")
+        if not boundary:
+            raise ValueError("the Content-Type has no boundary parameter")
+        if len(boundary) > MAX_BOUNDARY:
+            raise ValueError(f"boundary {boundary[:80]!r}... is too long ({MAX_BOUNDARY} max)")
+        return boundary
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +97,7 @@ async def dicom_parts(request: web.Request, limits: Limits) -> AsyncIterator[byt
         )
     count = 0
     try:
-        reader = await request.multipart()
+        reader = LenientMultipartReader(request.headers, request.content)
         while (part := await reader.next()) is not None:
             if isinstance(part, BodyPartReader):
                 count += 1

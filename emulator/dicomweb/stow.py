@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 from pydicom.dataset import Dataset
 
-from emulator.admin.uploads import Limits, dicom_parts
+from emulator.admin.uploads import Limits, content_type_parameters, dicom_parts
 from emulator.dicomweb.base import base_url, context
 from emulator.dicomweb.journaling import MATCHES
 from emulator.dicomweb.media import DICOM, DICOM_JSON
@@ -34,10 +34,7 @@ def _check_type(request: web.Request) -> None:
     """415 unless the body is ``multipart/related`` of ``application/dicom`` parts."""
     header = request.headers.get("Content-Type", "")
     kind = request.content_type
-    params = {
-        k.strip().lower(): v.strip().strip('"')
-        for k, _, v in (p.partition("=") for p in header.split(";")[1:])
-    }
+    params = content_type_parameters(header)
     part_type = params.get("type", DICOM).lower()
     if kind != "multipart/related" or part_type != DICOM:
         raise web.HTTPUnsupportedMediaType(

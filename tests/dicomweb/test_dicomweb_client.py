@@ -357,3 +357,23 @@ def test_qido_matches_a_key_inside_a_sequence(emulator):
         search_filters={"RequestAttributesSequence.ScheduledProcedureStepID": "SPS-7"}
     )
     assert none == []
+
+
+def test_stow_takes_a_boundary_longer_than_rfc_2046s_70_characters(emulator):
+    """Orthanc's DICOMweb plugin sends 73; aiohttp alone would refuse it."""
+    boundary = "0ecc07ed-dfe3-4610-985f-b3aa58f1a2ba-0ecc07ed-dfe3-4610-985f-b3aa58f1a2ba"
+    body = (
+        f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode()
+        + (TEST_FILES / "CT_small.dcm").read_bytes()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = requests.post(
+        f"{emulator.admin_url}/dicom-web/studies",
+        data=body,
+        headers={
+            "Content-Type": f'multipart/related; type="application/dicom"; boundary={boundary}'
+        },
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert emulator.index.counts()["instances"] == 1

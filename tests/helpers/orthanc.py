@@ -19,6 +19,19 @@ ORTHANC = shutil.which("Orthanc") or (
     "/usr/sbin/Orthanc" if Path("/usr/sbin/Orthanc").exists() else None
 )
 
+# Debian's orthanc-dicomweb package: Orthanc's DICOMweb plugin (a DICOMweb client of ours too)
+DICOMWEB_PLUGIN = next(
+    (
+        str(path)
+        for path in (
+            Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so"),
+            Path("/usr/lib/orthanc/libOrthancDicomWeb.so"),
+        )
+        if path.exists()
+    ),
+    None,
+)
+
 
 class Orthanc:
     """A running Orthanc: its AE title, DICOM port and REST URL."""
@@ -31,6 +44,11 @@ class Orthanc:
 
     def get(self, path: str) -> Any:
         with urllib.request.urlopen(self.url + path, timeout=10) as response:
+            return json.load(response)
+
+    def post_bytes(self, path: str, data: bytes) -> Any:
+        request = urllib.request.Request(self.url + path, data=data, method="POST")
+        with urllib.request.urlopen(request, timeout=60) as response:
             return json.load(response)
 
     def post(self, path: str, body: Any) -> Any:
