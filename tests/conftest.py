@@ -39,6 +39,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A spec that needs a tool skips locally without it and fails in CI, for every tool."""
+    from tests.helpers.browser import CHROMIUM, PLAYWRIGHT
     from tests.helpers.orthanc import DICOMWEB_PLUGIN, ORTHANC
 
     needs = {
@@ -49,6 +50,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         "orthanc": (
             [] if ORTHANC is not None else ["Orthanc"],
             "Orthanc not installed: apt-get install orthanc",
+        ),
+        "browser": (
+            [
+                name
+                for name, found in (("chromium", CHROMIUM), ("playwright", PLAYWRIGHT))
+                if not found
+            ],
+            "a browser is needed: apt-get install chromium (Playwright comes with the tests)",
         ),
         "orthanc_dicomweb": (
             [] if ORTHANC is not None and DICOMWEB_PLUGIN is not None else ["orthanc-dicomweb"],
