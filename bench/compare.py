@@ -32,9 +32,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import dicomweb_figures as dicomweb  # noqa: E402  (bench/, the script's directory)
+
 from bench import ENV, UID_ROOT, peak_rss_mb, run, write_files  # noqa: E402
 from tests.helpers import dcmtk_path, free_port, serve_subprocess  # noqa: E402
-from tests.helpers.orthanc import ORTHANC  # noqa: E402
+from tests.helpers.orthanc import DICOMWEB_PLUGIN, ORTHANC  # noqa: E402
 from tests.helpers.orthanc import orthanc as start_orthanc  # noqa: E402
 
 DEST, GETTER = "BENCHDEST", "BENCHGET"
@@ -46,6 +48,7 @@ class Server:
     ae_title: str
     port: int
     pid: int
+    dicomweb: str  # the DICOMweb base URL
 
 
 @dataclass
@@ -76,7 +79,8 @@ def emulator(work: Path, dest_port: int, fsync: bool) -> Iterator[Server]:
         extra.append("--fsync")
     proc, ready = serve_subprocess(work / "emulator", *extra, cwd=ROOT)
     try:
-        yield Server("emulator", "FABRICATOR", int(ready["dicom"].rsplit(":", 1)[1]), proc.pid)
+        port = int(ready["dicom"].rsplit(":", 1)[1])
+        yield Server("emulator", "FABRICATOR", port, proc.pid, f"{ready['admin']}/dicom-web")
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -90,9 +94,15 @@ def orthanc(work: Path, dest_port: int) -> Iterator[Server]:
         "dest": (DEST, "127.0.0.1", dest_port),
         "getter": (GETTER, "127.0.0.1", free_port()),
     }
-    allow = {f"DicomAlwaysAllow{what}": True for what in ("Store", "Find", "Move", "Get")}
-    with start_orthanc(work, modalities, settings=allow, env=ENV) as server:
-        yield Server("orthanc", server.ae_title, server.dicom_port, server.pid)
+    settings: dict[str, object] = {
+        f"DicomAlwaysAllow{what}": True for what in ("Store", "Find", "Move", "Get")
+    }
+    if DICOMWEB_PLUGIN is not None:  # Debian's orthanc-dicomweb
+        settings["Plugins"] = [DICOMWEB_PLUGIN]
+        settings["DicomWeb"] = {"Enable": True, "Root": "/dicom-web/"}
+    with start_orthanc(work, modalities, settings=settings, env=ENV) as server:
+        base = f"{server.url}/dicom-web" if DICOMWEB_PLUGIN is not None else ""
+        yield Server("orthanc", server.ae_title, server.dicom_port, server.pid, base)
 
 
 def checked(tool: str, *args: str, expect: int | None = None) -> None:
@@ -110,7 +120,7 @@ def checked(tool: str, *args: str, expect: int | None = None) -> None:
 
 
 def measure(
-    server: Server, work: Path, reps: int, small: Path, large: Path, n_small: int
+    server: Server, work: Path, reps: int, small: Path, large: Path, n_small: int, stow: Path
 ) -> dict[str, float]:
     """Every figure for one server, in a fixed order."""
     host, port, aet = "127.0.0.1", str(server.port), server.ae_title
@@ -182,6 +192,15 @@ def measure(
             raise SystemExit(f"getscu received {received} instances, not 100")
         shutil.rmtree(target)
     out["get"] = 100 / statistics.median(gets)
+    if server.dicomweb:
+        out |= dicomweb.measure(
+            server.dicomweb,
+            reps,
+            f"B{study:06d}",
+            n_small + 1,
+            f"{UID_ROOT}.900002",
+            sorted(stow.iterdir()),
+        )
     out["rss"] = peak_rss_mb(server.pid)
     return out
 
@@ -194,6 +213,7 @@ FIGURES = [
     ("find_all", "C-FIND returning {n1} studies (findscu, median)", "ms", False),
     ("move", "C-MOVE 100 x 512x512 to storescp (median)", "instances/s", True),
     ("get", "C-GET 100 x 512x512 (getscu, median)", "instances/s", True),
+    *dicomweb.FIGURES,
     ("rss", "peak RSS after all of the above", "MB", False),
 ]
 
@@ -219,6 +239,12 @@ def main() -> int:
         for i, path in enumerate(sorted(small.rglob("*.dcm"))):
             path.rename(flat / f"{i:05d}.dcm")
         write_files(large, 900002, 100, 512)
+        stow = work / "stow"  # new instances for STOW-RS, one study each
+        stow.mkdir()
+        for i in range(n_small):
+            write_files(work / "stow-studies" / f"{i:05d}", 500000 + i, 1, 64)
+        for i, path in enumerate(sorted((work / "stow-studies").rglob("*.dcm"))):
+            path.rename(stow / f"{i:05d}.dcm")
         dest_port = free_port()
         receiver = subprocess.Popen(
             [str(dcmtk_path("storescp")), "--aetitle", DEST, "--ignore", str(dest_port)],
@@ -234,7 +260,7 @@ def main() -> int:
                 print("Orthanc is not installed (apt-get install orthanc): emulator figures only")
             for name, start in servers:
                 with start() as server:
-                    results[name] = measure(server, work, reps, flat, large, n_small)
+                    results[name] = measure(server, work, reps, flat, large, n_small, stow)
         finally:
             receiver.terminate()
             receiver.wait(timeout=10)
@@ -243,7 +269,7 @@ def main() -> int:
             label.format(n=f"{n_small:,}", n1=f"{n_small + 1:,}"),
             unit,
             better,
-            {k: v[key] for k, v in results.items()},
+            {k: v[key] for k, v in results.items() if key in v},
         )
         for key, label, unit, better in FIGURES
     ]

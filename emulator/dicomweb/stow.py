@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from typing import Any
 
 from aiohttp import web
@@ -24,10 +25,10 @@ from emulator.dicomweb.journaling import MATCHES
 from emulator.dicomweb.media import DICOM, DICOM_JSON
 from emulator.errors import EXPECTED, status_for
 from emulator.services.store import store_instance
-from storage import InvalidInstance, read_header
+from storage import read_header
 
 STOW_LIMITS = Limits(single=False, total_setting="dicomweb.max_request_size")
-MISMATCH = 0xA900
+IN_FLIGHT = 4  # parts stored at once, each held in memory until it is (admin.max_upload_size)
 
 
 def _check_type(request: web.Request) -> None:
@@ -56,20 +57,23 @@ def _identity(data: bytes) -> tuple[str, ...]:
 def _store(ctx: Any, data: bytes, study: str | None, base: str) -> tuple[Dataset, int | None, str]:
     """Store one part: its ReferencedSOPSequence item (with its RetrieveURL) or its
     FailedSOPSequence item, the failure reason (None: stored), and its study."""
-    sop_class, sop_instance, study_uid, series_uid = _identity(data)
     item = Dataset()
-    item.ReferencedSOPClassUID = sop_class
-    item.ReferencedSOPInstanceUID = sop_instance
     try:
-        if study is not None and study_uid and study_uid != study:
-            raise InvalidInstance(f"its Study Instance UID {study_uid} is not {study}")
-        store_instance(data, None, None, None, "DICOMWEB", ctx)
+        record = store_instance(data, None, None, None, "DICOMWEB", ctx, study=study).record
     except EXPECTED as exc:
+        sop_class, sop_instance, study_uid, _ = _identity(data)  # as far as they can be read
+        item.ReferencedSOPClassUID = sop_class
+        item.ReferencedSOPInstanceUID = sop_instance
         reason = status_for("C-STORE", exc)
         item.FailureReason = reason
         return item, reason, study_uid
-    item.RetrieveURL = f"{base}/studies/{study_uid}/series/{series_uid}/instances/{sop_instance}"
-    return item, None, study_uid
+    item.ReferencedSOPClassUID = record.sop_class_uid
+    item.ReferencedSOPInstanceUID = record.sop_instance_uid
+    item.RetrieveURL = (
+        f"{base}/studies/{record.study_instance_uid}/series/{record.series_instance_uid}"
+        f"/instances/{record.sop_instance_uid}"
+    )
+    return item, None, record.study_instance_uid
 
 
 async def store(request: web.Request) -> web.Response:
@@ -81,8 +85,17 @@ async def store(request: web.Request) -> web.Response:
     stored: list[Dataset] = []
     failed: list[Dataset] = []
     studies: set[str] = set()
-    async for data in dicom_parts(request, STOW_LIMITS):
-        item, reason, study_uid = await asyncio.to_thread(_store, ctx, data, study, base)
+    pending: deque[asyncio.Future[tuple[Dataset, int | None, str]]] = deque()
+    done: list[tuple[Dataset, int | None, str]] = []
+    try:  # the next parts are read while earlier ones are stored (their commits shared)
+        async for data in dicom_parts(request, STOW_LIMITS):
+            pending.append(asyncio.ensure_future(asyncio.to_thread(_store, ctx, data, study, base)))
+            if len(pending) >= IN_FLIGHT:
+                done.append(await pending.popleft())
+    finally:  # a body that breaks off: the parts before it are stored, whole, all the same
+        while pending:
+            done.append(await pending.popleft())
+    for item, reason, study_uid in done:
         if reason is not None:
             failed.append(item)
             continue

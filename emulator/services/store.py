@@ -37,11 +37,13 @@ def store_instance(
     command_sop_instance: str | None,
     calling_ae: str,
     ctx: ServiceContext,
+    study: str | None = None,
 ) -> StoreOutcome:
     """Store one received instance atomically: file first, then the index row.
 
     The command's SOP Class and Instance UIDs (None when importing a file) must match the
-    dataset's. The transfer syntax is the presentation context's, or (None) the file meta's.
+    dataset's, and its Study Instance UID *study* when given (STOW-RS to one study). The
+    transfer syntax is the presentation context's, or (None) the file meta's.
 
     Raises
     ------
@@ -68,6 +70,10 @@ def store_instance(
             f"SOPInstanceUID {record.sop_instance_uid} differs from the command's"
             f" {command_sop_instance}",
             tag=0x00080018,
+        )
+    if study is not None and record.study_instance_uid != study:
+        raise InvalidInstance(
+            f"its Study Instance UID {record.study_instance_uid} is not {study}", tag=0x0020000D
         )
     path = ctx.files.write(record.sop_instance_uid, [part10])
     try:
