@@ -147,10 +147,15 @@ class Index:
         return replaced
 
     def remove(
-        self, received: bool = True, fabricated: bool = True, study_uid: str | None = None
+        self,
+        received: bool = True,
+        fabricated: bool = True,
+        study_uid: str | None = None,
+        series_uid: str | None = None,
+        sop_instance_uid: str | None = None,
     ) -> tuple[int, list[str]]:
-        """Remove instances (received, fabricated, or both; of one study if given) and the
-        series, studies and patients left empty, in one transaction.
+        """Remove instances (received, fabricated, or both; of one study, series or instance
+        if given) and the series, studies and patients left empty, in one transaction.
 
         Returns how many instances went and the locations of removed received files (for
         the caller to delete after this commit).
@@ -167,6 +172,12 @@ class Index:
         if study_uid is not None:
             where += " AND study_pk IN (SELECT pk FROM studies WHERE study_uid = ?)"
             params = (study_uid,)
+        if series_uid is not None:
+            where += " AND series_pk IN (SELECT pk FROM series WHERE series_uid = ?)"
+            params = (*params, series_uid)
+        if sop_instance_uid is not None:
+            where += " AND sop_instance_uid = ?"
+            params = (*params, sop_instance_uid)
         with self._write_lock:
             with self.database.atomic():
                 conn = self._db.conn

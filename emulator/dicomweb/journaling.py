@@ -29,6 +29,8 @@ def service_of(request: web.Request) -> str | None:
     rest = path[len(base) :]
     if request.method == "POST":
         return "STOW-RS"
+    if request.method == "DELETE":
+        return "DELETE"
     if rest == "/wado":
         return "WADO-URI"
     if rest in _SEARCHES or rest.endswith(("/series", "/instances")):

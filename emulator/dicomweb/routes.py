@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from emulator.dicomweb import qido, rendered, stow, wado
+from emulator.dicomweb import delete, qido, rendered, stow, wado
 from emulator.dicomweb.base import Handler
 from storage.attributes import Level
 
@@ -50,6 +50,9 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("GET", _INSTANCE + "/thumbnail", rendered.thumbnail, "WADO-RS: an instance's thumbnail"),
     ("GET", _INSTANCE + "/frames/{frames}/thumbnail", rendered.thumbnail, "a frame's thumbnail"),
     ("GET", "/wado", rendered.wado_uri, "WADO-URI: an instance, or it rendered"),
+    ("DELETE", _STUDY, delete.delete, "delete a study"),
+    ("DELETE", _SERIES, delete.delete, "delete a series"),
+    ("DELETE", _INSTANCE, delete.delete, "delete an instance"),
     ("POST", "/studies", stow.store, "STOW-RS: store instances"),
     ("POST", _STUDY, stow.store, "STOW-RS: store instances of one study"),
 ]

@@ -242,7 +242,7 @@ def _rule(
 # What each phase can do and know. An action or match field outside these could never fire or
 # could not be done on the wire there, so it is a problem in the file, not a silent no-op.
 # The actions' phases and services are the registry's (scenario/actions.py).
-HTTP_SERVICES = ("QIDO-RS", "WADO-RS", "WADO-URI", "STOW-RS")
+HTTP_SERVICES = ("QIDO-RS", "WADO-RS", "WADO-URI", "STOW-RS", "DELETE")
 DIMSE_SERVICES = ("C-ECHO", "C-STORE", "C-FIND", "C-MOVE", "C-GET", "MWL", "N-CREATE", "N-SET")
 PHASE_SERVICES: dict[str, tuple[str, ...]] = {
     "request": (*DIMSE_SERVICES, "N-ACTION"),

@@ -94,10 +94,17 @@ class Archive:
     def delete_study(self, study_uid: str) -> bool:
         """Remove a study (received and fabricated instances, their files, parents left
         empty); False if there was none."""
-        removed, files = self.ctx.index.remove(study_uid=study_uid)
+        return self.delete(study_uid) > 0
+
+    def delete(self, study: str, series: str | None = None, instance: str | None = None) -> int:
+        """Remove a study, or one series of it, or one instance of that series (received and
+        fabricated, their files, parents left empty); how many instances went."""
+        removed, files = self.ctx.index.remove(
+            study_uid=study, series_uid=series, sop_instance_uid=instance
+        )
         for location in files:
             self.ctx.files.remove(location)
-        return removed > 0
+        return removed
 
     # -- workflow ----------------------------------------------------------------------------
 

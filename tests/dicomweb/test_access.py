@@ -45,3 +45,12 @@ async def test_test_write_stores(web):
     assert stored.status == 200
     found = await (await web.get("/dicom-web/studies", headers=bearer(VIEWER))).json()
     assert len(found) == 1
+
+
+async def test_only_test_write_deletes(web):
+    await web.post("/dicom-web/studies", data=BODY, headers={**STOW, **bearer(WRITER)})
+    study = (await (await web.get("/dicom-web/studies", headers=bearer(VIEWER))).json())[0]
+    uid = study["0020000D"]["Value"][0]
+    assert (await web.delete(f"/dicom-web/studies/{uid}", headers=bearer(VIEWER))).status == 403
+    assert (await web.delete(f"/dicom-web/studies/{uid}", headers=bearer(WRITER))).status == 204
+    assert web.emulator.index.counts()["instances"] == 0

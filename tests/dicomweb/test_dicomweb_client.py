@@ -377,3 +377,23 @@ def test_stow_takes_a_boundary_longer_than_rfc_2046s_70_characters(emulator):
     )
     assert response.status_code == 200
     assert emulator.index.counts()["instances"] == 1
+
+
+def test_delete_removes_an_instance_a_series_or_a_study_for_qido_and_dimse_alike(archive):
+    first = synthesize(SPEC, Position(0, 0, 0, 0))
+    base = f"{archive.admin_url}/dicom-web/studies/{first.StudyInstanceUID}"
+    instance = f"{base}/series/{first.SeriesInstanceUID}/instances/{first.SOPInstanceUID}"
+    assert requests.delete(instance, timeout=10).status_code == 204
+    assert requests.delete(instance, timeout=10).status_code == 404
+    web = client(archive)
+    assert len(web.search_for_instances(first.StudyInstanceUID)) == 3
+    assert (
+        requests.delete(f"{base}/series/{first.SeriesInstanceUID}", timeout=10).status_code == 204
+    )
+    assert len(web.search_for_instances(first.StudyInstanceUID)) == 2
+    assert requests.delete(base, timeout=10).status_code == 204
+    assert first.StudyInstanceUID not in dimse(archive, "STUDY", StudyInstanceUID="")
+    assert (
+        requests.delete(f"{archive.admin_url}/dicom-web/studies/1.2.x", timeout=10).status_code
+        == 400
+    )
