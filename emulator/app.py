@@ -34,6 +34,7 @@ from emulator.services.context import ServiceContext
 from emulator.services.fabrication import DEMO, Job, fabricate_with
 from emulator.version import __version__
 from storage import FileStore, Index, InstanceSource, StorageError
+from storage.database import NOT_YET_SERVED
 from storage.filestore import prepare_data_dir
 from storage.journal_store import JournalStore
 
@@ -117,6 +118,10 @@ class Emulator:
             self._files = FileStore(data_dir, fsync=self.config.storage.fsync)
             self._files.sweep_tmp()
             self._index = Index.open(data_dir / "index.sqlite", self.config.storage.fsync)
+            # a data directory that `users add` made before the first serve is still new
+            if self._index.database.meta(NOT_YET_SERVED) is not None:
+                self._fresh = True
+                self._index.database.set_meta(NOT_YET_SERVED, None)
             self.journal.attach(JournalStore(self._index.database))
         except (OSError, StorageError) as exc:
             raise StartupError(f"cannot use data directory {data_dir}: {exc}") from exc

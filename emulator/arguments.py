@@ -19,7 +19,7 @@ from storage import edge_cases
 from storage.fabrication_spec import MODALITIES, PROFILES, TRANSFER_SYNTAXES
 
 PROG = "dicom-fabricator"
-COMMANDS = ("serve", "check", "fabricate", "export", "scenario")
+COMMANDS = ("serve", "check", "fabricate", "export", "scenario", "users")
 _GROUPS = {
     "dicom": "DICOM listener",
     "admin": "admin HTTP API",
@@ -74,6 +74,7 @@ _COMMAND_SETTINGS: dict[str, frozenset[str] | None] = {
     "check": None,
     "fabricate": frozenset({"storage.data_dir", "storage.fsync", "log_level"}),
     "export": frozenset({"storage.data_dir", "log_level"}),
+    "users": frozenset({"storage.data_dir", "log_level"}),
 }
 
 
@@ -134,12 +135,14 @@ def build_parser() -> Parser:
     fab = _fabricate(sub)
     validate = _scenario(sub)
     exp = _export(sub)
+    users = _users(sub)
     parser.commands = {
         "serve": serve,
         "check": check,
         "fabricate": fab,
         "export": exp,
         "scenario": validate,
+        "users": users,
     }
     owners: dict[str, list[str]] = {}
     for name, command in parser.commands.items():
@@ -319,6 +322,32 @@ def _export(sub: Any) -> Parser:
         help="a Study Instance UID to export (repeatable; default: every study)",
     )
     return cast(Parser, exp)
+
+
+def _users(sub: Any) -> Parser:
+    users = sub.add_parser(
+        "users",
+        prog=f"{PROG} users",
+        usage=f"{PROG} users add|list|passwd|remove [NAME] [--role ROLE] [options]",
+        help="manage the local user accounts of the web console and the API",
+        description="Add, list, change the password (or role) of, or remove the data directory's"
+        " local users. add and passwd read the password from the terminal (twice) or with"
+        " --password-stdin from standard input; a running emulator sees changes at once.",
+    )
+    _add_settings(users, "users")
+    users.add_argument("action", choices=("add", "list", "passwd", "remove"), metavar="ACTION")
+    users.add_argument("name", nargs="?", metavar="NAME", help="the user (not for list)")
+    users.add_argument(
+        "--role",
+        choices=("viewer", "test_write", "admin"),
+        help="add: the user's role (required); passwd: a new role instead of a new password",
+    )
+    users.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (its first line) instead of the terminal",
+    )
+    return cast(Parser, users)
 
 
 def _positive(text: str) -> int:

@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import datetime as dt
 import difflib
+import getpass
 import json
 import logging
 import signal
@@ -32,10 +33,13 @@ from emulator.config import REMOTE_AES, Config, as_dict, load_config, settings
 from emulator.errors import ConfigError, EmulatorError, ExportError, FabricationConflict
 from emulator.logfmt import FoldLibraryTracebacks
 from emulator.scenario.problems import ScenarioError
+from emulator.services.accounts import AccountError, Accounts
 from emulator.services.export import export
 from emulator.services.fabrication import Job, fabricate_into
 from storage import FileStore, Index, InstanceSource, StorageError, edge_cases
+from storage.database import NOT_YET_SERVED, ArchiveDatabase
 from storage.fabrication_spec import TRANSFER_SYNTAXES, FabricationSpec
+from storage.filestore import prepare_data_dir
 
 
 def fabricate_command(config: Config, args: argparse.Namespace) -> int:
@@ -116,6 +120,55 @@ def export_command(config: Config, args: argparse.Namespace) -> int:
     for uid, reason in done.skipped.items():
         print(f"{PROG}: skipped {uid}: {reason}", file=sys.stderr)
     return 1 if done.skipped else 0
+
+
+def _password(args: argparse.Namespace) -> str:
+    """The password of ``users add|passwd``: stdin's first line, or typed twice."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise AccountError("no terminal to type the password on: pipe it with --password-stdin")
+    first = getpass.getpass(f"password for {args.name}: ")
+    if getpass.getpass("again: ") != first:
+        raise AccountError("the two passwords differ; nothing changed")
+    return first
+
+
+def users_command(config: Config, args: argparse.Namespace) -> int:
+    """``users add|list|passwd|remove``: the local accounts in the data directory's index."""
+    if args.action != "list" and not args.name:
+        raise AccountError(f"users {args.action} needs a NAME")
+    if args.action == "add" and args.role is None:
+        raise AccountError("users add needs --role viewer, test_write or admin")
+    data_dir = config.storage.data_dir
+    new = not (data_dir / "index.sqlite").exists()
+    try:
+        prepare_data_dir(data_dir)
+        database = ArchiveDatabase.open(data_dir / "index.sqlite")
+        if new:  # the first serve still fabricates the demo archive (unless --empty)
+            database.set_meta(NOT_YET_SERVED, "users")
+    except (OSError, StorageError) as exc:
+        raise AccountError(f"cannot open the archive in {data_dir}: {exc}") from exc
+    try:
+        accounts = Accounts(database)
+        if args.action == "list":
+            for user in accounts.users.all():
+                print(f"{user.name}\t{user.role}\t{user.updated_at}")
+        elif args.action == "add":
+            accounts.add(args.name, args.role, _password(args))
+            print(f"{PROG}: user {args.name} added ({args.role})")
+        elif args.action == "passwd" and args.role is not None:
+            accounts.set_role(args.name, args.role)
+            print(f"{PROG}: user {args.name} is now {args.role}")
+        elif args.action == "passwd":
+            accounts.set_password(args.name, _password(args))
+            print(f"{PROG}: user {args.name} has a new password")
+        else:
+            accounts.remove(args.name)
+            print(f"{PROG}: user {args.name} removed")
+    finally:
+        database.close()
+    return 0
 
 
 def _config_from(args: argparse.Namespace) -> Config:
@@ -257,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return fabricate_command(config, args)
             if args.command == "export":
                 return export_command(config, args)
+            if args.command == "users":
+                return users_command(config, args)
             return serve(config)
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

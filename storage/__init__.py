@@ -11,8 +11,9 @@ from storage.errors import (
     UnreadableInstance,
 )
 from storage.filestore import FileStore
-from storage.index import Index, StoredInstance
+from storage.index import Index
 from storage.instances import InstanceSource
+from storage.locations import StoredInstance
 from storage.matching import (
     FindRequest,
     MatchOptions,

@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from storage import schema
 from storage.errors import StorageError, StorageFull
 
+NOT_YET_SERVED = "not_yet_served"  # meta key: made by a command before any serve (new)
 _SQLITE_FULL = 13  # SQLite's result code; sqlite3.SQLITE_FULL on Python 3.11+
 
 
@@ -90,6 +91,20 @@ class ArchiveDatabase:
                 conn.close()
             self._pool.clear()
             self.db.close()
+
+    def meta(self, key: str) -> str | None:
+        """A fact about the database (``meta`` table), or None."""
+        with self.reader() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Record a fact about the database (None: forget it)."""
+        with self.writer() as conn:
+            if value is None:
+                conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     @contextmanager
     def atomic(self) -> Iterator[None]:

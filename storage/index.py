@@ -14,7 +14,6 @@ import sqlite3
 import threading
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +24,12 @@ from storage.attributes import Level
 from storage.database import ArchiveDatabase
 from storage.group_commit import GroupCommit, Pending
 from storage.hierarchy import KEY_COLUMNS, drop_all_orphans, drop_orphans, rehome, upsert_sql
-from storage.locations import Location
+from storage.locations import Location, StoredInstance
 from storage.query import Query
 from storage.records import InstanceRecord
 from storage.values import utc_now
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class StoredInstance:
-    """Where one indexed instance lives."""
-
-    sop_instance_uid: str
-    sop_class_uid: str
-    transfer_syntax_uid: str
-    location: Location
-    size: int
 
 
 _Row = tuple[InstanceRecord, Location, int, str]  # record, location, size, source AE
@@ -169,15 +157,13 @@ class Index:
             return 0, []
         where = f"({' OR '.join(kinds)})"
         params: tuple[str, ...] = ()
-        if study_uid is not None:
-            where += " AND study_pk IN (SELECT pk FROM studies WHERE study_uid = ?)"
-            params = (study_uid,)
-        if series_uid is not None:
-            where += " AND series_pk IN (SELECT pk FROM series WHERE series_uid = ?)"
-            params = (*params, series_uid)
-        if sop_instance_uid is not None:
-            where += " AND sop_instance_uid = ?"
-            params = (*params, sop_instance_uid)
+        for condition, value in (
+            ("study_pk IN (SELECT pk FROM studies WHERE study_uid = ?)", study_uid),
+            ("series_pk IN (SELECT pk FROM series WHERE series_uid = ?)", series_uid),
+            ("sop_instance_uid = ?", sop_instance_uid),
+        ):
+            if value is not None:
+                where, params = f"{where} AND {condition}", (*params, value)
         with self._write_lock:
             with self.database.atomic():
                 conn = self._db.conn

@@ -67,3 +67,14 @@ def from_row(row: Any) -> Location:
 def is_file(location: Location) -> bool:
     """Whether *location* is a file (False: synthesized from a recipe)."""
     return isinstance(location, str)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredInstance:
+    """Where one indexed instance lives."""
+
+    sop_instance_uid: str
+    sop_class_uid: str
+    transfer_syntax_uid: str
+    location: Location
+    size: int

@@ -207,6 +207,18 @@ def m007_recipe_locations(db: Database) -> None:
         )
 
 
+@migrations()
+def m008_users(db: Database) -> None:
+    """Local user accounts (``storage/users.py``): name, role and an argon2 password hash; and
+    ``meta``, facts about the database itself (``ArchiveDatabase.meta``)."""
+    table = db.table("users")
+    table.create(
+        {"name": str, "role": str, "password_hash": str, "created_at": str, "updated_at": str},
+        pk="name",
+    )
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+
+
 def apply(db: Database) -> None:
     """Bring *db* to the current schema (idempotent)."""
     migrations.apply(db)
