@@ -47,6 +47,13 @@ class AdminConfig:
         lo=1024,
         hi=2**40,
     )
+    session_ttl: int = setting(
+        12 * 3600,
+        "seconds a login (POST /api/login) stays valid; logout ends it sooner",
+        "--admin-session-ttl",
+        lo=60,
+        hi=30 * 24 * 3600,
+    )
     max_fabricate_instances: int = setting(
         100_000,
         "most instances one POST /api/fabricate may make (the fabricate command has no cap)",

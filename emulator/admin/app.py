@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from emulator.admin import auth, errors, views
+from emulator.admin import auth, errors, sessions, views
 from emulator.admin import data_views as data
 from emulator.admin import journal_views as journal
 from emulator.admin import scenario_views as scenario
@@ -21,6 +21,7 @@ from emulator.dicomweb.journaling import journal_middleware
 from emulator.dicomweb.routes import add_routes
 from emulator.errors import EmulatorError
 from emulator.scenario.problems import ScenarioError
+from emulator.services.accounts import Accounts
 from storage import StorageError
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("POST", "/api/journal/wait", journal.journal_wait, "long-poll until entries match"),
     ("GET", "/api/journal/{id}", journal.journal_entry, "one journal entry"),
     ("DELETE", "/api/journal", journal.journal_clear, "clear the journal"),
+    *sessions.ROUTES,
 ]
 
 
@@ -143,28 +145,45 @@ def auth_middleware(tokens: dict[str, str]) -> Callable[..., Awaitable[web.Strea
             return error_body(
                 403, "Forbidden", "a page of another site may not change the emulator"
             )
-        if not tokens:
+        if request.path in sessions.OPEN_PATHS:
             return await handler(request)
         scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
         role = auth.role_of(tokens, presented.strip()) if scheme.lower() == "bearer" else None
+        live = None
+        if role is None and sessions.COOKIE in request.cookies:
+            found = request.app[sessions.SESSIONS].identity(request.cookies[sessions.COOKIE])
+            if found is not None:
+                role, live = found[0].role, found[1]
         if role is None:
-            detail = (
-                "send Authorization: Bearer <token>, a token of --admin-tokens"
-                if not presented
-                else "the bearer token is not one of --admin-tokens"
-            )
-            response = error_body(401, "Unauthorized", detail)
-            response.headers["WWW-Authenticate"] = 'Bearer realm="dicom-fabricator"'
-            return response
+            if not tokens and not request.app[sessions.SESSIONS].users_exist():
+                return await handler(request)  # loopback, no tokens, no users: open
+            return _unauthorized(bool(tokens), presented)
+        writes = request.method not in ("GET", "HEAD")
+        if live is not None and writes and not sessions.csrf_ok(request, live):
+            detail = f"send the session's CSRF token in {sessions.CSRF_HEADER}"
+            return error_body(403, "Forbidden", detail)
         resource = request.match_info.route.resource
         path = resource.canonical if resource is not None else request.path
         needed = needed_role(request.method, path)
         if not auth.allows(role, needed):
-            detail = f"a {role} token cannot {request.method} {request.path}: it needs {needed}"
+            detail = f"a {role} cannot {request.method} {request.path}: it needs {needed}"
             return error_body(403, "Forbidden", detail)
         return await handler(request)
 
     return check
+
+
+def _unauthorized(tokens: bool, presented: str) -> web.Response:
+    """401 saying how to get in: a bearer token (when there are tokens) or a login."""
+    ways = ["log in with POST /api/login"]
+    if tokens:
+        ways.insert(0, "send Authorization: Bearer <token>, a token of --admin-tokens")
+    detail = "; or ".join(ways)
+    if presented:
+        detail = f"the bearer token is not one of --admin-tokens; {detail}"
+    response = error_body(401, "Unauthorized", detail)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="dicom-fabricator"'
+    return response
 
 
 def _from_another_site(request: web.Request) -> bool:
@@ -189,6 +208,8 @@ def make_app(emulator: AdminTarget, tokens: dict[str, str] | None = None) -> web
         client_max_size=emulator.config.admin.max_body_size,
     )
     app[EMULATOR] = emulator
+    accounts = Accounts(emulator.archive.ctx.index.database)
+    app[sessions.SESSIONS] = sessions.Sessions(accounts, emulator.config.admin.session_ttl)
     for method, path, view, _ in ROUTES:
         app.router.add_route(method, path, view)
     add_routes(app, emulator.config.dicomweb.prefix)

@@ -32,7 +32,11 @@ def http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
         detail = f"no route {request.method} {request.path}; see GET /api/health"
     elif exc.status == 405:
         detail = f"{request.method} is not allowed on {request.path}"
-    return error_body(exc.status, exc.reason, detail)
+    response = error_body(exc.status, exc.reason, detail)
+    for header in ("Retry-After", "WWW-Authenticate", "Allow"):
+        if header in exc.headers:
+            response.headers[header] = exc.headers[header]
+    return response
 
 
 def scenario_error(exc: ScenarioError) -> web.Response:

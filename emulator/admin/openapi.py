@@ -147,6 +147,17 @@ OPERATIONS: dict[tuple[str, str], Json] = {
         "ok": {"201": JSON_OBJECT},
     },
     ("POST", "/api/shutdown"): {"ok": {"202": JSON_OBJECT}},
+    ("POST", "/api/login"): {
+        "body": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["name", "password"],
+                    "properties": {"name": TEXT, "password": TEXT},
+                }
+            }
+        }
+    },
 }
 NO_CONTENT = frozenset(
     {
@@ -156,6 +167,7 @@ NO_CONTENT = frozenset(
         ("DELETE", "/api/journal"),
         ("DELETE", "/api/studies/{uid}"),
         ("DELETE", "/api/remote-aes/{name}"),
+        ("POST", "/api/logout"),
     }
 )
 

@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 
 from emulator.admin.app import ROUTES
+from emulator.admin.sessions import OPEN_PATHS
 from tests.helpers.worklist import WORKLIST_ITEM
 
 
@@ -54,7 +55,7 @@ def test_errors_are_json_with_a_message_a_person_can_act_on(emulator, path, meth
 def test_every_declared_read_route_answers_json(emulator):
     emulator.load_scenario("name: t\nrules: []\n")  # GET /api/scenario is 404 without one
     for method, path, _, _ in ROUTES:
-        if method == "GET" and "{" not in path:
+        if method == "GET" and "{" not in path and path not in OPEN_PATHS:
             status, body = get(emulator, path, method)
             assert status == 200, (path, body)
 
