@@ -341,6 +341,11 @@ class RequestJournal:
             return found.as_dict()
         return self._sink.get(record_id) if self._sink is not None else None
 
+    @property
+    def changes(self) -> int:
+        """How many times a record changed so far (a cheap "anything new?" for pollers)."""
+        return self._changes
+
     def _changed(self) -> None:
         """Under the lock: a record changed; wake the waiters."""
         self._changes += 1

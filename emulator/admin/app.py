@@ -68,6 +68,7 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("DELETE", "/api/scenario/rules/{id}", scenario.rule_delete, "remove one rule"),
     ("GET", "/api/journal", journal.journal_list, "journal entries (filters, ?since, ?limit)"),
     ("GET", "/api/journal/count", journal.journal_count, "count matching journal entries"),
+    ("GET", "/api/journal/stream", journal.journal_stream, "journal entries live (SSE)"),
     ("POST", "/api/journal/wait", journal.journal_wait, "long-poll until entries match"),
     ("GET", "/api/journal/{id}", journal.journal_entry, "one journal entry"),
     ("DELETE", "/api/journal", journal.journal_clear, "clear the journal"),

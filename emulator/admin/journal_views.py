@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -12,13 +13,15 @@ from aiohttp import web
 from emulator.admin.bodies import read_json
 from emulator.admin.params import integer
 from emulator.admin.views import EMULATOR
-from emulator.journal import PATTERN_FIELDS, Record
+from emulator.journal import PATTERN_FIELDS, AssociationRecord, Record
 from emulator.scenario.keywords import sop_uid
 
 KINDS = tuple(PATTERN_FIELDS)
 INT_FIELDS = frozenset({"status", "association", "message_id"})
 MAX_WAIT_MS = 300_000
 _POLL = 0.02  # seconds between checks of a long-polled wait
+_STREAM_POLL = 0.05  # seconds between looks at the journal for a live stream
+_KEEPALIVE = 15.0  # seconds of silence before a stream sends a comment
 
 
 def _integer(name: str, raw: Any) -> int:
@@ -117,3 +120,41 @@ async def journal_clear(request: web.Request) -> web.Response:
     """DELETE /api/journal"""
     request.app[EMULATOR].journal.clear()
     return web.Response(status=204)
+
+
+def _finished(record: Record) -> bool:
+    """A message or request that was answered, an association that ended."""
+    if isinstance(record, AssociationRecord):
+        return record.ended is not None
+    return record.ms is not None
+
+
+async def journal_stream(request: web.Request) -> web.StreamResponse:
+    """GET /api/journal/stream?kind=&<field>=&since=: Server-Sent Events, one ``data:`` line
+    of JSON per record as it is finished (answered, or the association ended), live."""
+    fields = {k: v for k, v in request.query.items() if k != "since"}
+    kind, pattern = pattern_of(fields)
+    since = _integer("since", request.query.get("since", 0))
+    journal = request.app[EMULATOR].journal
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    )
+    await response.prepare(request)
+    sent: dict[int, None] = {}  # ids sent, oldest first, bounded
+    seen, quiet = -1, 0.0
+    while True:
+        if journal.changes != seen:
+            seen = journal.changes
+            for record in journal.select(kind, pattern):
+                if record.id > since and record.id not in sent and _finished(record):
+                    body = json.dumps(record.as_dict())
+                    await response.write(f"id: {record.id}\ndata: {body}\n\n".encode())
+                    sent[record.id] = None
+            while len(sent) > 20_000:
+                del sent[next(iter(sent))]
+            quiet = 0.0
+        elif quiet >= _KEEPALIVE:
+            await response.write(b": keep-alive\n\n")  # also notices a client that left
+            quiet = 0.0
+        await asyncio.sleep(_STREAM_POLL)
+        quiet += _STREAM_POLL

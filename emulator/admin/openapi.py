@@ -87,6 +87,10 @@ OPERATIONS: dict[tuple[str, str], Json] = {
     ("DELETE", "/api/scenario/rules"): {"query": [("label", TEXT)]},
     ("GET", "/api/journal"): {"query": [*JOURNAL_FILTERS, ("since", INTEGER), PAGING[0]]},
     ("GET", "/api/journal/count"): {"query": JOURNAL_FILTERS},
+    ("GET", "/api/journal/stream"): {
+        "query": [*JOURNAL_FILTERS, ("since", INTEGER)],
+        "ok": {"200": {"text/event-stream": {"schema": TEXT}}},
+    },
     ("POST", "/api/journal/wait"): {
         "body": {
             "application/json": {

@@ -55,7 +55,8 @@ def test_errors_are_json_with_a_message_a_person_can_act_on(emulator, path, meth
 def test_every_declared_read_route_answers_json(emulator):
     emulator.load_scenario("name: t\nrules: []\n")  # GET /api/scenario is 404 without one
     for method, path, _, _ in ROUTES:
-        if method == "GET" and "{" not in path and path not in OPEN_PATHS:
+        streams = path.endswith("/stream")  # never ends: tests/admin/test_journal_stream.py
+        if method == "GET" and "{" not in path and path not in OPEN_PATHS and not streams:
             status, body = get(emulator, path, method)
             assert status == 200, (path, body)
 
