@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from emulator import console
 from emulator.admin import auth, errors, sessions, views
 from emulator.admin import data_views as data
 from emulator.admin import journal_views as journal
@@ -146,7 +147,7 @@ def auth_middleware(tokens: dict[str, str]) -> Callable[..., Awaitable[web.Strea
             return error_body(
                 403, "Forbidden", "a page of another site may not change the emulator"
             )
-        if request.path in sessions.OPEN_PATHS:
+        if request.path in sessions.OPEN_PATHS or console.is_public(request.path):
             return await handler(request)
         scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
         role = auth.role_of(tokens, presented.strip()) if scheme.lower() == "bearer" else None
@@ -214,4 +215,5 @@ def make_app(emulator: AdminTarget, tokens: dict[str, str] | None = None) -> web
     for method, path, view, _ in ROUTES:
         app.router.add_route(method, path, view)
     add_routes(app, emulator.config.dicomweb.prefix)
+    console.add_routes(app)
     return app

@@ -142,7 +142,7 @@ async def journal_stream(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     sent: dict[int, None] = {}  # ids sent, oldest first, bounded
     seen, quiet = -1, 0.0
-    while True:
+    while request.transport is not None and not request.transport.is_closing():
         if journal.changes != seen:
             seen = journal.changes
             for record in journal.select(kind, pattern):
@@ -158,3 +158,4 @@ async def journal_stream(request: web.Request) -> web.StreamResponse:
             quiet = 0.0
         await asyncio.sleep(_STREAM_POLL)
         quiet += _STREAM_POLL
+    return response  # the client left

@@ -1,0 +1,153 @@
+// DICOM Fabricator's web console: plain JavaScript, no build step. Every value from the
+// archive is put in the page as text (textContent), never as HTML.
+"use strict";
+
+const $ = (selector) => document.querySelector(selector);
+let csrf = "";
+let after = null;
+
+function cell(row, text) {
+  const td = document.createElement("td");
+  td.textContent = text == null ? "" : String(text);
+  row.appendChild(td);
+}
+
+async function api(path, options = {}) {
+  const headers = Object.assign({ Accept: "application/json" }, options.headers || {});
+  if (csrf && options.method && options.method !== "GET") headers["X-CSRF-Token"] = csrf;
+  return fetch(path, Object.assign({ credentials: "same-origin" }, options, { headers }));
+}
+
+function show(section) {
+  for (const id of ["login", "studies", "journal"]) $("#" + id).hidden = id !== section;
+  for (const button of document.querySelectorAll("#tabs button")) {
+    button.classList.toggle("active", button.dataset.tab === section);
+  }
+}
+
+async function start() {
+  const session = await api("/api/session");
+  if (session.ok) {
+    const me = await session.json();
+    csrf = me.csrf_token;
+    $("#who").textContent = `${me.name} (${me.role})`;
+    $("#logout").hidden = false;
+    return open();
+  }
+  const health = await api("/api/health");
+  if (health.ok) {
+    $("#who").textContent = "no login needed (loopback, no users)";
+    return open();
+  }
+  $("#tabs").hidden = true;
+  show("login");
+}
+
+function open() {
+  $("#tabs").hidden = false;
+  show("studies");
+  loadStudies(true);
+  followJournal();
+}
+
+async function loadStudies(fresh) {
+  const params = new URLSearchParams({ limit: "50" });
+  for (const [key, value] of new FormData($("#filters"))) if (value) params.set(key, value);
+  if (!fresh && after != null) params.set("after", after);
+  const response = await api("/api/studies?" + params);
+  if (!response.ok) return;
+  const page = await response.json();
+  const rows = $("#study-rows");
+  if (fresh) rows.replaceChildren();
+  for (const study of page.studies) {
+    const row = document.createElement("tr");
+    row.dataset.uid = study.study_uid;
+    for (const value of [study.patient_name, study.patient_id, study.study_date,
+      study.modalities.join(", "), study.study_description, study.series_count,
+      study.instance_count]) cell(row, value);
+    row.addEventListener("click", () => openStudy(study.study_uid));
+    rows.appendChild(row);
+  }
+  after = page.next;
+  $("#more").hidden = page.next == null;
+}
+
+async function openStudy(uid) {
+  const response = await api("/api/studies/" + encodeURIComponent(uid));
+  if (!response.ok) return;
+  const study = await response.json();
+  const box = $("#study");
+  box.replaceChildren();
+  const title = document.createElement("h2");
+  title.textContent = `${study.patient_name || ""} ${study.study_description || ""} (${uid})`;
+  box.appendChild(title);
+  for (const series of study.series) {
+    const part = document.createElement("div");
+    part.className = "series";
+    const name = document.createElement("h3");
+    name.textContent = `${series.modality || ""} ${series.series_description || ""}`;
+    part.appendChild(name);
+    for (const instance of series.instances.slice(0, 12)) {
+      const image = document.createElement("img");
+      image.alt = instance.sop_instance_uid;
+      image.loading = "lazy";
+      image.src = ["/dicom-web/studies", uid, "series", series.series_uid, "instances",
+        instance.sop_instance_uid, "thumbnail"].map(encodeURIComponent).join("/")
+        .replace(/^%2F/, "/").replaceAll("%2F", "/");
+      part.appendChild(image);
+    }
+    box.appendChild(part);
+  }
+}
+
+let stream = null;
+function followJournal() {
+  if (stream) return;
+  stream = new EventSource("/api/journal/stream?kind=message");
+  stream.onmessage = (event) => {
+    const record = JSON.parse(event.data);
+    const row = document.createElement("tr");
+    row.dataset.service = record.service;
+    const when = new Date(record.started * 1000).toLocaleTimeString();
+    for (const value of [record.id, when, record.service, record.calling_ae, record.status,
+      record.ms == null ? "" : record.ms.toFixed(1), record.detail]) cell(row, value);
+    $("#journal-rows").prepend(row);
+    while ($("#journal-rows").children.length > 500) $("#journal-rows").lastChild.remove();
+  };
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("#login").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = new FormData($("#login"));
+    const response = await api("/api/login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: form.get("name"), password: form.get("password") }),
+    });
+    if (!response.ok) {
+      $("#login-error").textContent = (await response.json()).detail;
+      return;
+    }
+    $("#login-error").textContent = "";
+    start();
+  });
+  $("#logout").addEventListener("click", async () => {
+    await api("/api/logout", { method: "POST" });
+    csrf = "";
+    if (stream) stream.close();
+    stream = null;
+    $("#logout").hidden = true;
+    $("#who").textContent = "";
+    start();
+  });
+  $("#filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadStudies(true);
+  });
+  $("#more").addEventListener("click", () => loadStudies(false));
+  for (const button of document.querySelectorAll("#tabs button")) {
+    button.addEventListener("click", () => show(button.dataset.tab));
+  }
+  start();
+});

@@ -1,0 +1,134 @@
+"""The web console in a real browser (headless Debian Chromium, driven by Playwright): studies
+and their thumbnails, the live journal, logins and roles, and a hostile patient name that stays
+a name. Each page is kept as a screenshot under test-artifacts/console/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from pydicom.uid import ExplicitVRLittleEndian
+
+from emulator import Emulator
+from emulator.services.accounts import Accounts
+from storage.fabrication_spec import FabricationSpec
+from tests.conftest import make_config
+from tests.helpers import associate, make_dataset, part10, wait_until
+from tests.helpers.browser import CHROMIUM
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = Path(os.environ.get("FABRICATOR_ARTIFACTS", ROOT / "test-artifacts")) / "console"
+SPEC = FabricationSpec(
+    seed=4,
+    patients=2,
+    studies_per_patient=1,
+    series_per_study=1,
+    instances_per_series=2,
+    modalities=("CT",),
+    matrix=32,
+    anchor=dt.date(2026, 3, 1),
+    transfer_syntaxes=(ExplicitVRLittleEndian,),
+)
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def emulator(tmp_path):
+    with Emulator(make_config(tmp_path / "data")) as emu:
+        emu.archive.fabricate(SPEC)
+        yield emu
+
+
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_the_studies_page_lists_the_archive_and_a_study_shows_its_thumbnails(browser, emulator):
+    page = browser.new_page()
+    page.goto(emulator.admin_url + "/")
+    page.wait_for_selector("#study-rows tr")
+    assert page.locator("#study-rows tr").count() == 2
+    assert "no login needed" in page.inner_text("#who")
+    shot(page, "studies")
+    page.locator("#study-rows tr").first.click()
+    thumbnails = page.locator("#study img")
+    expect(thumbnails).to_have_count(2)
+    loaded = "images => images.every(i => i.complete && i.naturalWidth > 0)"
+    assert wait_until(lambda: thumbnails.evaluate_all(loaded), timeout=15)
+    shot(page, "study")
+    page.close()
+
+
+def test_a_c_store_appears_live_in_the_journal(browser, emulator):
+    page = browser.new_page()
+    page.goto(emulator.admin_url + "/")
+    page.wait_for_selector("#study-rows tr")
+    page.click("#tabs button[data-tab=journal]")
+    from pynetdicom.sop_class import CTImageStorage
+
+    assoc = associate(emulator.dicom_port, CTImageStorage)
+    assert assoc.send_c_store(make_dataset()).Status == 0x0000
+    assoc.release()
+    page.wait_for_selector("#journal-rows tr[data-service=C-STORE]")
+    assert "0x0000" in page.inner_text("#journal-rows tr[data-service=C-STORE]")
+    shot(page, "journal")
+    page.close()
+
+
+def test_a_hostile_patient_name_is_shown_as_text_and_runs_nothing(browser, emulator):
+    hostile = "<img src=x onerror=window.pwned=1>^<script>window.pwned=2</script>"
+    emulator.archive.import_instance(part10(make_dataset(patient=(hostile, "EVIL1"))))
+    page = browser.new_page()
+    page.goto(emulator.admin_url + "/")
+    page.wait_for_selector("#study-rows tr[data-uid]")
+    expect(page.locator("#study-rows tr")).to_have_count(3)
+    assert hostile.split("^")[0] in page.inner_text("#study-rows")
+    assert page.evaluate("window.pwned") is None
+    assert page.locator("#study-rows img").count() == 0
+    page.close()
+
+
+def test_with_users_the_console_asks_for_a_login_and_enforces_the_role(browser, emulator):
+    accounts = Accounts(emulator.index.database)
+    accounts.add("vera", "viewer", PASSWORD)
+    page = browser.new_page()
+    page.goto(emulator.admin_url + "/")
+    page.wait_for_selector("#login:not([hidden])")
+    shot(page, "login")
+    page.fill("#login input[name=name]", "vera")
+    page.fill("#login input[name=password]", "not it")
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("#login-error:has-text('wrong name or password')")
+    page.fill("#login input[name=password]", PASSWORD)
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("#study-rows tr")
+    assert page.inner_text("#who") == "vera (viewer)"
+    # the viewer's session may read but not reset, even from the console's own origin
+    status = page.evaluate(
+        "fetch('/api/reset', {method: 'POST', headers: {'X-CSRF-Token': 'x'}}).then(r => r.status)"
+    )
+    assert status == 403
+    page.click("#logout")
+    page.wait_for_selector("#login:not([hidden])")
+    page.close()
