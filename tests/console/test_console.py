@@ -15,7 +15,7 @@ from emulator import Emulator
 from emulator.services.accounts import Accounts
 from storage.fabrication_spec import FabricationSpec
 from tests.conftest import make_config
-from tests.helpers import associate, make_dataset, part10, wait_until
+from tests.helpers import associate, dcmtk, make_dataset, part10, wait_until
 from tests.helpers.browser import CHROMIUM
 
 pytestmark = pytest.mark.browser
@@ -131,4 +131,32 @@ def test_with_users_the_console_asks_for_a_login_and_enforces_the_role(browser, 
     assert status == 403
     page.click("#logout")
     page.wait_for_selector("#login:not([hidden])")
+    page.close()
+
+
+@pytest.mark.interop
+def test_the_scenario_editor_shows_a_problem_by_line_then_counts_a_rule_firing(browser, emulator):
+    page = browser.new_page()
+    page.goto(emulator.admin_url + "/")
+    page.wait_for_selector("#study-rows tr")
+    page.click("#tabs button[data-tab=scenario]")
+    page.fill(
+        "#scenario-text",
+        "name: x\nrules:\n  - match: {phase: request}\n    action: {explode: {}}\n",
+    )
+    expect(page.locator("#scenario-problems li")).to_contain_text("line 4")
+    shot(page, "scenario-problem")
+    page.fill(
+        "#scenario-text",
+        "name: counted\nrules:\n  - id: echoes\n    match: {phase: request, service: C-ECHO}\n"
+        "    action: {pass: {}}\n",
+    )
+    expect(page.locator("#scenario-problems li")).to_have_count(0)
+    page.click("#scenario-activate")
+    expect(page.locator("#rule-rows tr[data-rule=echoes]")).to_contain_text("0")
+    for _ in range(2):
+        result = dcmtk("echoscu", "-aec", emulator.ae_title, "127.0.0.1", str(emulator.dicom_port))
+        assert result.returncode == 0, result.stderr
+    expect(page.locator("#rule-rows tr[data-rule=echoes] td").nth(2)).to_have_text("2")
+    shot(page, "scenario")
     page.close()

@@ -19,7 +19,8 @@ async function api(path, options = {}) {
 }
 
 function show(section) {
-  for (const id of ["login", "studies", "journal"]) $("#" + id).hidden = id !== section;
+  for (const id of ["login", "studies", "journal", "scenario"]) $("#" + id).hidden = id !== section;
+  if (section === "scenario") loadScenario();
   for (const button of document.querySelectorAll("#tabs button")) {
     button.classList.toggle("active", button.dataset.tab === section);
   }
@@ -100,6 +101,49 @@ async function openStudy(uid) {
   }
 }
 
+async function loadScenario() {
+  const response = await api("/api/scenario");
+  const rows = $("#rule-rows");
+  rows.replaceChildren();
+  if (!response.ok) {
+    $("#scenario-summary").textContent = "none active";
+    return;
+  }
+  const active = await response.json();
+  $("#scenario-summary").textContent =
+    `${active.name} (seed ${active.seed}${active.stage ? ", stage " + active.stage : ""})`;
+  for (const rule of active.rules) {
+    const row = document.createElement("tr");
+    row.dataset.rule = rule.id;
+    for (const value of [rule.id, rule.action, rule.fired,
+      rule.remaining == null ? "unlimited" : rule.remaining]) cell(row, value);
+    rows.appendChild(row);
+  }
+}
+
+function showProblems(list) {
+  const box = $("#scenario-problems");
+  box.replaceChildren();
+  for (const problem of list) {
+    const item = document.createElement("li");
+    item.textContent = `line ${problem.line}: ${problem.field}: ${problem.message}`;
+    box.appendChild(item);
+  }
+}
+
+let validating = null;
+function validateSoon() {
+  clearTimeout(validating);
+  validating = setTimeout(async () => {
+    const response = await api("/api/scenario/validate", {
+      method: "POST", headers: { "Content-Type": "application/yaml" },
+      body: $("#scenario-text").value,
+    });
+    const answer = await response.json();
+    showProblems(response.ok ? [] : (answer.problems || [{ line: "?", field: "", message: answer.detail }]));
+  }, 300);
+}
+
 let stream = null;
 function followJournal() {
   if (stream) return;
@@ -146,6 +190,25 @@ document.addEventListener("DOMContentLoaded", () => {
     loadStudies(true);
   });
   $("#more").addEventListener("click", () => loadStudies(false));
+  $("#scenario-text").addEventListener("input", validateSoon);
+  $("#scenario-activate").addEventListener("click", async () => {
+    const response = await api("/api/scenario", {
+      method: "PUT", headers: { "Content-Type": "application/yaml" },
+      body: $("#scenario-text").value,
+    });
+    const answer = await response.json();
+    showProblems(response.ok ? [] : (answer.problems || [{ line: "?", field: "", message: answer.detail }]));
+    loadScenario();
+  });
+  $("#scenario-reset").addEventListener("click", async () => {
+    await api("/api/scenario/reset", { method: "POST" });
+    loadScenario();
+  });
+  $("#scenario-clear").addEventListener("click", async () => {
+    await api("/api/scenario", { method: "DELETE" });
+    loadScenario();
+  });
+  setInterval(() => { if (!$("#scenario").hidden) loadScenario(); }, 1000);
   for (const button of document.querySelectorAll("#tabs button")) {
     button.addEventListener("click", () => show(button.dataset.tab));
   }
