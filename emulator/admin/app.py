@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from emulator import console
-from emulator.admin import auth, errors, sessions, views
+from emulator.admin import auth, errors, jobs, sessions, views
 from emulator.admin import data_views as data
 from emulator.admin import journal_views as journal
 from emulator.admin import scenario_views as scenario
@@ -48,6 +48,7 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("POST", "/api/instances", data.instances_upload, "upload Part 10 files"),
     ("GET", "/api/instances/{uid}", data.instance_get, "download an instance (?format=json)"),
     ("POST", "/api/fabricate", data.fabricate, "fabricate studies (as the CLI)"),
+    ("GET", "/api/jobs/{id}", jobs.job_get, "a background fabrication's progress"),
     ("POST", "/api/shutdown", views.shutdown, "stop the emulator (as SIGTERM)"),
     ("GET", "/api/worklist", views.worklist_list, "worklist items (?limit, ?after)"),
     ("POST", "/api/worklist", views.worklist_add, "add worklist items (DICOM JSON)"),
@@ -212,6 +213,7 @@ def make_app(emulator: AdminTarget, tokens: dict[str, str] | None = None) -> web
     app[EMULATOR] = emulator
     accounts = Accounts(emulator.archive.ctx.index.database)
     app[sessions.SESSIONS] = sessions.Sessions(accounts, emulator.config.admin.session_ttl)
+    app[jobs.JOBS] = jobs.Jobs()
     for method, path, view, _ in ROUTES:
         app.router.add_route(method, path, view)
     add_routes(app, emulator.config.dicomweb.prefix)

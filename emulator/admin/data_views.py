@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator.admin.bodies import read_json
+from emulator.admin.jobs import JOBS
 from emulator.admin.params import next_after, paging
 from emulator.admin.uploads import ADMIN_LIMITS, dicom_parts
 from emulator.admin.views import EMULATOR
@@ -110,10 +111,14 @@ async def fabricate(request: web.Request) -> web.Response:
     """POST /api/fabricate"""
     body = await read_json(request, empty={}, shape="a JSON object of fabrication fields")
     emulator = request.app[EMULATOR]
+    background = isinstance(body, dict) and body.pop("background", False) is True
     try:
         job = job_from_json(body, emulator.config.admin.max_fabricate_instances)
     except (ValueError, TypeError) as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
+    if background:  # the console's progress bar polls GET /api/jobs/{id}
+        task = request.app[JOBS].start(request, job)
+        return web.json_response(task.as_dict(), status=202)
     try:
         created = await asyncio.to_thread(emulator.archive.fabricate_report, job)
     except FabricationConflict as exc:

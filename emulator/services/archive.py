@@ -15,7 +15,7 @@ from pydicom.dataset import Dataset
 
 from emulator.services import worklist as worklist_service
 from emulator.services.context import ServiceContext
-from emulator.services.fabrication import Fabricated, Job, fabricate_with
+from emulator.services.fabrication import Fabricated, Job, Progress, fabricate_with
 from emulator.services.store import StoreOutcome, store_instance
 from storage import InstanceSource, browse
 from storage.commitments import Commitments
@@ -70,9 +70,10 @@ class Archive:
         if the archive holds some of them already, unless *replace*."""
         return fabricate_with(self.ctx, Job(spec, materialize, worklist, stations, replace))
 
-    def fabricate_report(self, job: Job) -> dict[str, Any]:
-        """Fabricate *job*, answering what was created (for POST /api/fabricate)."""
-        done = fabricate_with(self.ctx, job)
+    def fabricate_report(self, job: Job, progress: Progress | None = None) -> dict[str, Any]:
+        """Fabricate *job*, answering what was created (for POST /api/fabricate); *progress*
+        is told of each instance (or batch) made."""
+        done = fabricate_with(self.ctx, job, progress)
         return {
             "instances": done.instances,
             "recipe": done.recipe,

@@ -3,6 +3,8 @@ aiohttp's test client."""
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 from pydicom import dcmread
@@ -258,3 +260,24 @@ async def test_fabrication_on_a_full_disk_is_507_and_leaves_nothing_half_written
     assert "free space" in body["detail"]
     assert not [r for r in caplog.records if r.exc_info]
     assert api.emulator.index.counts()["instances"] == 0
+
+
+async def test_fabrication_in_the_background_reports_progress_then_its_result(api):
+    response = await api.post("/api/fabricate", json={"patients": 3, "seed": 9, "background": True})
+    assert response.status == 202
+    job = await response.json()
+    assert job["state"] in ("running", "done")  # it may finish before the answer is read
+    assert job["total"] > 0
+    seen = []
+
+    def finished() -> bool:
+        return seen[-1]["state"] != "running" if seen else False
+
+    while not finished():
+        seen.append(await (await api.get(f"/api/jobs/{job['id']}")).json())
+        await asyncio.sleep(0.02)
+    done = seen[-1]
+    assert (done["state"], done["done"]) == ("done", done["total"])
+    assert done["result"]["instances"] == done["total"]
+    assert api.emulator.index.counts()["instances"] == done["total"]
+    assert (await api.get("/api/jobs/999")).status == 404

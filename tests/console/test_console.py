@@ -160,3 +160,20 @@ def test_the_scenario_editor_shows_a_problem_by_line_then_counts_a_rule_firing(b
     expect(page.locator("#rule-rows tr[data-rule=echoes] td").nth(2)).to_have_text("2")
     shot(page, "scenario")
     page.close()
+
+
+def test_fabrication_shows_its_progress_and_the_studies_appear(browser, emulator):
+    page = browser.new_page()
+    page.goto(emulator.admin_url + "/")
+    page.wait_for_selector("#study-rows tr")
+    page.click("#tabs button[data-tab=fabricate]")
+    page.fill("#fabricate-form input[name=patients]", "40")
+    page.fill("#fabricate-form input[name=seed]", "77")
+    page.click("#fabricate-form button[type=submit]")
+    expect(page.locator("#fabricate-status")).to_contain_text("done: ", timeout=30000)
+    bar = page.locator("#fabricate-progress")
+    assert bar.get_attribute("value") == bar.get_attribute("max") != "1"
+    shot(page, "fabricate")
+    page.click("#tabs button[data-tab=studies]")
+    expect(page.locator("#study-rows tr")).to_have_count(42)
+    page.close()

@@ -19,7 +19,9 @@ async function api(path, options = {}) {
 }
 
 function show(section) {
-  for (const id of ["login", "studies", "journal", "scenario"]) $("#" + id).hidden = id !== section;
+  for (const id of ["login", "studies", "journal", "scenario", "fabricate"]) {
+    $("#" + id).hidden = id !== section;
+  }
   if (section === "scenario") loadScenario();
   for (const button of document.querySelectorAll("#tabs button")) {
     button.classList.toggle("active", button.dataset.tab === section);
@@ -144,6 +146,33 @@ function validateSoon() {
   }, 300);
 }
 
+async function fabricate() {
+  const form = new FormData($("#fabricate-form"));
+  const body = { background: true, modalities: form.get("modalities") };
+  for (const key of ["patients", "studies_per_patient", "seed"]) body[key] = Number(form.get(key));
+  const response = await api("/api/fabricate", {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  let job = await response.json();
+  if (!response.ok) {
+    $("#fabricate-status").textContent = job.detail;
+    return;
+  }
+  const bar = $("#fabricate-progress");
+  bar.max = job.total;
+  while (job.state === "running") {
+    bar.value = job.done;
+    $("#fabricate-status").textContent = `${job.done} of ${job.total} instances`;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    job = await (await api("/api/jobs/" + job.id)).json();
+  }
+  bar.value = job.done;
+  $("#fabricate-status").textContent = job.state === "done"
+    ? `done: ${job.result.instances} instances in ${job.result.study_uids.length} studies`
+    : `failed: ${job.error}`;
+  loadStudies(true);
+}
+
 let stream = null;
 function followJournal() {
   if (stream) return;
@@ -191,6 +220,10 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("#more").addEventListener("click", () => loadStudies(false));
   $("#scenario-text").addEventListener("input", validateSoon);
+  $("#fabricate-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    fabricate();
+  });
   $("#scenario-activate").addEventListener("click", async () => {
     const response = await api("/api/scenario", {
       method: "PUT", headers: { "Content-Type": "application/yaml" },
