@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from emulator import console
-from emulator.admin import auth, errors, jobs, sessions, views
+from emulator.admin import auth, errors, jobs, sessions, users_views, views
 from emulator.admin import data_views as data
 from emulator.admin import journal_views as journal
 from emulator.admin import scenario_views as scenario
@@ -75,6 +75,7 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("GET", "/api/journal/{id}", journal.journal_entry, "one journal entry"),
     ("DELETE", "/api/journal", journal.journal_clear, "clear the journal"),
     *sessions.ROUTES,
+    *users_views.ROUTES,
 ]
 
 
@@ -90,6 +91,8 @@ ADMIN_ROUTES = frozenset(
 
 
 def needed_role(method: str, path: str) -> str:
+    if path.startswith("/api/users"):
+        return "admin"  # accounts are an admin's, reading them too
     if method in ("GET", "HEAD"):
         return "viewer"
     return "admin" if (method, path) in ADMIN_ROUTES else "test_write"

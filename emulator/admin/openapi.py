@@ -151,6 +151,8 @@ OPERATIONS: dict[tuple[str, str], Json] = {
         "ok": {"201": JSON_OBJECT},
     },
     ("POST", "/api/shutdown"): {"ok": {"202": JSON_OBJECT}},
+    ("POST", "/api/users"): {"body": JSON_OBJECT, "ok": {"201": JSON_OBJECT}},
+    ("PUT", "/api/users/{name}"): {"body": JSON_OBJECT},
     ("POST", "/api/login"): {
         "body": {
             "application/json": {
@@ -172,6 +174,7 @@ NO_CONTENT = frozenset(
         ("DELETE", "/api/studies/{uid}"),
         ("DELETE", "/api/remote-aes/{name}"),
         ("POST", "/api/logout"),
+        ("DELETE", "/api/users/{name}"),
     }
 )
 

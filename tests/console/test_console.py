@@ -129,8 +129,32 @@ def test_with_users_the_console_asks_for_a_login_and_enforces_the_role(browser, 
         "fetch('/api/reset', {method: 'POST', headers: {'X-CSRF-Token': 'x'}}).then(r => r.status)"
     )
     assert status == 403
+    assert page.locator("#tabs button[data-tab=users]").is_hidden()  # not a viewer's page
     page.click("#logout")
     page.wait_for_selector("#login:not([hidden])")
+    page.close()
+
+
+def test_an_admin_manages_users_from_the_console(browser, emulator):
+    Accounts(emulator.index.database).add("ada", "admin", PASSWORD)
+    page = browser.new_page()
+    page.goto(emulator.admin_url + "/")
+    page.fill("#login input[name=name]", "ada")
+    page.fill("#login input[name=password]", PASSWORD)
+    page.click("#login button[type=submit]")
+    page.click("#tabs button[data-tab=users]")
+    page.fill("#user-form input[name=name]", "vic")
+    page.select_option("#user-form select[name=role]", "test_write")
+    page.fill("#user-form input[name=password]", "short")
+    page.click("#user-form button[type=submit]")
+    expect(page.locator("#user-error")).to_contain_text("8 to 1024")
+    page.fill("#user-form input[name=password]", PASSWORD)
+    page.click("#user-form button[type=submit]")
+    expect(page.locator("#user-rows tr[data-user=vic]")).to_contain_text("test_write")
+    shot(page, "users")
+    page.locator("#user-rows tr[data-user=vic] button").click()
+    expect(page.locator("#user-rows tr[data-user=vic]")).to_have_count(0)
+    assert Accounts(emulator.index.database).users.get("vic") is None
     page.close()
 
 

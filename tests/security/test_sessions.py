@@ -107,3 +107,31 @@ async def test_bearer_tokens_keep_working_beside_logins(aiohttp_client, emulator
         await web.post("/api/reset", headers={"Authorization": f"Bearer {TOKEN}"})
     ).status == 200
     assert (await web.get("/api/health")).status == 401
+
+
+async def test_only_an_admin_manages_users_and_no_answer_shows_a_password(web):
+    add_user(web.emulator, "ada", "admin")
+    add_user(web.emulator, "tess", "test_write")
+    csrf = (await (await login(web, "tess")).json())["csrf_token"]
+    headers = {"X-CSRF-Token": csrf}
+    assert (await web.get("/api/users")).status == 403
+    assert (await web.post("/api/users", json={}, headers=headers)).status == 403
+
+    csrf = (await (await login(web, "ada")).json())["csrf_token"]
+    headers = {"X-CSRF-Token": csrf}
+    added = await web.post(
+        "/api/users", json={"name": "vic", "role": "viewer", "password": PASSWORD}, headers=headers
+    )
+    assert added.status == 201
+    taken = await web.post(
+        "/api/users", json={"name": "vic", "role": "viewer", "password": PASSWORD}, headers=headers
+    )
+    assert taken.status == 409
+    changed = await web.put("/api/users/vic", json={"role": "test_write"}, headers=headers)
+    assert (await changed.json())["role"] == "test_write"
+    listing = await (await web.get("/api/users")).text()
+    assert "vic" in listing
+    assert PASSWORD not in listing
+    assert "argon2" not in listing
+    assert (await web.delete("/api/users/vic", headers=headers)).status == 204
+    assert (await web.delete("/api/users/vic", headers=headers)).status == 404

@@ -19,10 +19,11 @@ async function api(path, options = {}) {
 }
 
 function show(section) {
-  for (const id of ["login", "studies", "journal", "scenario", "fabricate"]) {
+  for (const id of ["login", "studies", "journal", "scenario", "fabricate", "users"]) {
     $("#" + id).hidden = id !== section;
   }
   if (section === "scenario") loadScenario();
+  if (section === "users") loadUsers();
   for (const button of document.querySelectorAll("#tabs button")) {
     button.classList.toggle("active", button.dataset.tab === section);
   }
@@ -34,6 +35,7 @@ async function start() {
     const me = await session.json();
     csrf = me.csrf_token;
     $("#who").textContent = `${me.name} (${me.role})`;
+    $("#tabs button[data-tab=users]").hidden = me.role !== "admin";
     $("#logout").hidden = false;
     return open();
   }
@@ -173,6 +175,28 @@ async function fabricate() {
   loadStudies(true);
 }
 
+async function loadUsers() {
+  const response = await api("/api/users");
+  const rows = $("#user-rows");
+  rows.replaceChildren();
+  if (!response.ok) return;
+  for (const user of (await response.json()).users) {
+    const row = document.createElement("tr");
+    row.dataset.user = user.name;
+    for (const value of [user.name, user.role, user.updated_at]) cell(row, value);
+    const td = document.createElement("td");
+    const remove = document.createElement("button");
+    remove.textContent = "Remove";
+    remove.addEventListener("click", async () => {
+      await api("/api/users/" + encodeURIComponent(user.name), { method: "DELETE" });
+      loadUsers();
+    });
+    td.appendChild(remove);
+    row.appendChild(td);
+    rows.appendChild(row);
+  }
+}
+
 let stream = null;
 function followJournal() {
   if (stream) return;
@@ -220,6 +244,17 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("#more").addEventListener("click", () => loadStudies(false));
   $("#scenario-text").addEventListener("input", validateSoon);
+  $("#user-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = new FormData($("#user-form"));
+    const response = await api("/api/users", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(Object.fromEntries(form)),
+    });
+    $("#user-error").textContent = response.ok ? "" : (await response.json()).detail;
+    if (response.ok) $("#user-form").reset();
+    loadUsers();
+  });
   $("#fabricate-form").addEventListener("submit", (event) => {
     event.preventDefault();
     fabricate();
