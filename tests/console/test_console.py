@@ -59,15 +59,21 @@ def expect(locator):
     return playwright_expect(locator)
 
 
+def opened(browser, emulator):
+    """A new page on the console, once the studies are listed (no login needed)."""
+    page = browser.new_page()
+    page.goto(emulator.admin_url + "/")
+    page.wait_for_selector("#study-rows tr")
+    return page
+
+
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_the_studies_page_lists_the_archive_and_a_study_shows_its_thumbnails(browser, emulator):
-    page = browser.new_page()
-    page.goto(emulator.admin_url + "/")
-    page.wait_for_selector("#study-rows tr")
+    page = opened(browser, emulator)
     assert page.locator("#study-rows tr").count() == 2
     assert "no login needed" in page.inner_text("#who")
     shot(page, "studies")
@@ -81,9 +87,7 @@ def test_the_studies_page_lists_the_archive_and_a_study_shows_its_thumbnails(bro
 
 
 def test_a_c_store_appears_live_in_the_journal(browser, emulator):
-    page = browser.new_page()
-    page.goto(emulator.admin_url + "/")
-    page.wait_for_selector("#study-rows tr")
+    page = opened(browser, emulator)
     page.click("#tabs button[data-tab=journal]")
     from pynetdicom.sop_class import CTImageStorage
 
@@ -160,9 +164,7 @@ def test_an_admin_manages_users_from_the_console(browser, emulator):
 
 @pytest.mark.interop
 def test_the_scenario_editor_shows_a_problem_by_line_then_counts_a_rule_firing(browser, emulator):
-    page = browser.new_page()
-    page.goto(emulator.admin_url + "/")
-    page.wait_for_selector("#study-rows tr")
+    page = opened(browser, emulator)
     page.click("#tabs button[data-tab=scenario]")
     page.fill(
         "#scenario-text",
@@ -187,9 +189,7 @@ def test_the_scenario_editor_shows_a_problem_by_line_then_counts_a_rule_firing(b
 
 
 def test_fabrication_shows_its_progress_and_the_studies_appear(browser, emulator):
-    page = browser.new_page()
-    page.goto(emulator.admin_url + "/")
-    page.wait_for_selector("#study-rows tr")
+    page = opened(browser, emulator)
     page.click("#tabs button[data-tab=fabricate]")
     page.fill("#fabricate-form input[name=patients]", "40")
     page.fill("#fabricate-form input[name=seed]", "77")

@@ -24,6 +24,12 @@ def users(tmp_path, monkeypatch, *args: str, stdin: str = "") -> int:
     return main(["users", *args, "--data-dir", str(tmp_path / "data"), "--log-level", "debug"])
 
 
+def add(tmp_path, monkeypatch, name: str, role: str, password: str = PASSWORD) -> int:
+    """``users add NAME --role ROLE --password-stdin``, the password piped in."""
+    args = ("add", name, "--role", role, "--password-stdin")
+    return users(tmp_path, monkeypatch, *args, stdin=password + "\n")
+
+
 def stored(tmp_path) -> list[tuple[str, str, str]]:
     with sqlite3.connect(tmp_path / "data" / "index.sqlite") as db:
         return db.execute("SELECT name, role, password_hash FROM users").fetchall()
@@ -32,32 +38,8 @@ def stored(tmp_path) -> list[tuple[str, str, str]]:
 def test_users_are_added_listed_changed_and_removed_from_the_command_line(
     tmp_path, monkeypatch, capsys
 ):
-    assert (
-        users(
-            tmp_path,
-            monkeypatch,
-            "add",
-            "alice",
-            "--role",
-            "admin",
-            "--password-stdin",
-            stdin=PASSWORD + "\n",
-        )
-        == 0
-    )
-    assert (
-        users(
-            tmp_path,
-            monkeypatch,
-            "add",
-            "ci",
-            "--role",
-            "test_write",
-            "--password-stdin",
-            stdin="another secret\n",
-        )
-        == 0
-    )
+    assert add(tmp_path, monkeypatch, "alice", "admin") == 0
+    assert add(tmp_path, monkeypatch, "ci", "test_write", "another secret") == 0
     capsys.readouterr()
     assert users(tmp_path, monkeypatch, "list") == 0
     listed = [line.split("\t")[:2] for line in capsys.readouterr().out.splitlines()]
@@ -82,16 +64,7 @@ def test_a_password_is_stored_as_an_argon2id_hash_and_never_printed_or_logged(
     tmp_path, monkeypatch, capsys, caplog
 ):
     caplog.set_level(logging.DEBUG)
-    users(
-        tmp_path,
-        monkeypatch,
-        "add",
-        "alice",
-        "--role",
-        "viewer",
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-    )
+    add(tmp_path, monkeypatch, "alice", "viewer")
     [(_, _, password_hash)] = stored(tmp_path)
     assert password_hash.startswith("$argon2id$")
     assert PASSWORD not in password_hash
@@ -141,16 +114,7 @@ def test_a_password_is_verified_and_an_unknown_user_costs_a_hash_check_too(tmp_p
 
 
 def test_users_added_before_the_first_serve_leave_the_data_directory_new(tmp_path, monkeypatch):
-    users(
-        tmp_path,
-        monkeypatch,
-        "add",
-        "alice",
-        "--role",
-        "admin",
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-    )
+    add(tmp_path, monkeypatch, "alice", "admin")
     with Emulator(make_config(tmp_path / "data", storage__empty=False)) as emulator:
         assert emulator.index.counts()["instances"] == 30  # the demo archive
     with Emulator(make_config(tmp_path / "data", storage__empty=False)) as emulator:
