@@ -201,3 +201,24 @@ def test_fabrication_shows_its_progress_and_the_studies_appear(browser, emulator
     page.click("#tabs button[data-tab=studies]")
     expect(page.locator("#study-rows tr")).to_have_count(42)
     page.close()
+
+
+def test_the_workflow_and_system_pages_show_the_worklist_remote_aes_and_reset(browser, tmp_path):
+    config = make_config(tmp_path / "data", remote_aes=["viewer=VIEWER@127.0.0.1:11113"])
+    with Emulator(config) as emulator:
+        emulator.archive.fabricate(SPEC, worklist=3)
+        page = opened(browser, emulator)
+        page.click("#tabs button[data-tab=workflow]")
+        expect(page.locator("#worklist-rows tr")).to_have_count(3)
+        expect(page.locator("#worklist-rows")).to_contain_text("SCHEDULED")
+        shot(page, "workflow")
+        page.click("#tabs button[data-tab=system]")
+        expect(page.locator("#remote-rows tr")).to_contain_text("VIEWER")
+        expect(page.locator("#health-rows")).to_contain_text("FABRICATOR")
+        page.check("#reset-form input[value=worklist]")
+        page.click("#reset-form button[type=submit]")
+        expect(page.locator("#reset-status")).to_contain_text("4 instances removed")
+        shot(page, "system")
+        assert emulator.index.counts()["instances"] == 0
+        assert len(emulator.archive.worklist.items()) == 3  # kept
+        page.close()

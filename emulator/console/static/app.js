@@ -19,11 +19,15 @@ async function api(path, options = {}) {
 }
 
 function show(section) {
-  for (const id of ["login", "studies", "journal", "scenario", "fabricate", "users"]) {
+  const sections = ["login", "studies", "journal", "scenario", "fabricate", "workflow",
+    "system", "users"];
+  for (const id of sections) {
     $("#" + id).hidden = id !== section;
   }
   if (section === "scenario") loadScenario();
   if (section === "users") loadUsers();
+  if (section === "workflow") loadWorkflow();
+  if (section === "system") loadSystem();
   for (const button of document.querySelectorAll("#tabs button")) {
     button.classList.toggle("active", button.dataset.tab === section);
   }
@@ -197,6 +201,59 @@ async function loadUsers() {
   }
 }
 
+function value(item, tag) {
+  const element = item && item[tag];
+  if (!element || !element.Value) return "";
+  const first = element.Value[0];
+  return typeof first === "object" && first !== null && "Alphabetic" in first
+    ? first.Alphabetic : first;
+}
+
+async function fill(path, key, rowsId, columns) {
+  const response = await api(path);
+  const rows = $("#" + rowsId);
+  rows.replaceChildren();
+  if (!response.ok) return;
+  for (const entry of (await response.json())[key]) {
+    const row = document.createElement("tr");
+    for (const column of columns(entry)) cell(row, column);
+    rows.appendChild(row);
+  }
+}
+
+function loadWorkflow() {
+  fill("/api/worklist", "items", "worklist-rows", (entry) => {
+    const step = (entry.item["00400100"] || { Value: [{}] }).Value[0] || {};
+    return [entry.id, value(entry.item, "00100010"), value(entry.item, "00100020"),
+      value(entry.item, "00080050"), value(step, "00080060"), value(step, "00400001"),
+      `${value(step, "00400002")} ${value(step, "00400003")}`, value(step, "00400007"),
+      entry.state];
+  });
+  fill("/api/mpps", "steps", "mpps-rows",
+    (step) => [step.sop_instance_uid, step.status, step.updated_at]);
+  fill("/api/commitments", "commitments", "commitment-rows",
+    (c) => [c.id, c.transaction_uid, c.calling_ae, c.requested, c.failed, c.state]);
+}
+
+async function loadSystem() {
+  const response = await api("/api/health");
+  const rows = $("#health-rows");
+  rows.replaceChildren();
+  if (response.ok) {
+    const health = await response.json();
+    const facts = [["version", health.version], ["AE title", health.ae_title],
+      ["DICOM", `${health.dicom.host}:${health.dicom.port}`], ["data", health.data_dir],
+      ["instances", health.counts.instances], ["studies", health.counts.studies]];
+    for (const fact of facts) {
+      const row = document.createElement("tr");
+      for (const text of fact) cell(row, text);
+      rows.appendChild(row);
+    }
+  }
+  fill("/api/remote-aes", "remote_aes", "remote-rows",
+    (r) => [r.name, r.ae_title, r.host, r.port, r.tls ? "yes" : "no"]);
+}
+
 let stream = null;
 function followJournal() {
   if (stream) return;
@@ -254,6 +311,18 @@ document.addEventListener("DOMContentLoaded", () => {
     $("#user-error").textContent = response.ok ? "" : (await response.json()).detail;
     if (response.ok) $("#user-form").reset();
     loadUsers();
+  });
+  $("#reset-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const keep = new FormData($("#reset-form")).getAll("keep");
+    const response = await api("/api/reset", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ keep }),
+    });
+    const answer = await response.json();
+    $("#reset-status").textContent = response.ok
+      ? `reset: ${answer.instances_removed} instances removed` : answer.detail;
+    loadSystem();
   });
   $("#fabricate-form").addEventListener("submit", (event) => {
     event.preventDefault();
