@@ -12,7 +12,6 @@ DICOM = "application/dicom"
 DICOM_JSON = "application/dicom+json"
 OCTET_STREAM = "application/octet-stream"
 MULTIPART = "multipart/related"
-ANY_SYNTAX = "*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,21 +93,11 @@ def wants_json(request: web.Request) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Representation:
-    """How a retrieve's instances are sent: as stored (``*``) or in one transfer syntax."""
-
-    transfer_syntax: str  # a UID, or "*": each instance as stored
-
-    @property
-    def as_stored(self) -> bool:
-        return self.transfer_syntax == ANY_SYNTAX
-
-
-def dicom_representation(request: web.Request) -> Representation:
-    """The representation of a study, series or instance retrieve (PS3.18 8.7.3.5.2): the
-    first acceptable ``multipart/related; type="application/dicom"`` range; without a
-    ``transfer-syntax`` parameter, Explicit VR Little Endian, the default (Table 8.7.3-2).
+def dicom_representation(request: web.Request) -> str:
+    """The transfer syntax a study, series or instance retrieve asks for (PS3.18
+    8.7.3.5.2; ``*``: each instance as stored): that of the first acceptable
+    ``multipart/related; type="application/dicom"`` range, and without a ``transfer-syntax``
+    parameter Explicit VR Little Endian, the default (Table 8.7.3-2).
 
     Raises
     ------
@@ -120,8 +109,7 @@ def dicom_representation(request: web.Request) -> Representation:
             "",
             DICOM,
         ):
-            syntax = accepted.params.get("transfer-syntax", str(ExplicitVRLittleEndian))
-            return Representation(syntax)
+            return accepted.params.get("transfer-syntax", str(ExplicitVRLittleEndian))
     raise web.HTTPNotAcceptable(
         text=f'this resource is {MULTIPART}; type="{DICOM}"; Accept'
         f" {request.headers.get('Accept')!r} has none of it"

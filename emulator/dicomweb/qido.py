@@ -170,7 +170,7 @@ def translate(
 
 def _levels(level: Level, relational: bool) -> list[Level]:
     if not relational:
-        return [level] if level is not Level.IMAGE else [Level.IMAGE]
+        return [level]
     return [lvl for lvl in (Level.STUDY, Level.SERIES, Level.IMAGE) if lvl <= level]
 
 

@@ -9,11 +9,11 @@ from typing import Any
 from aiohttp import web
 
 from emulator.dicomweb.base import context
-from emulator.dicomweb.journaling import MATCHES
 from emulator.dicomweb.media import DICOM, parse_accept
+from emulator.dicomweb.wado import instances_of
 from emulator.services import web_retrieve
 from emulator.services.rendering import MEDIA, Rendering, Window, render
-from storage import InstanceNotFound, InvalidIdentifier, StorageError, locations
+from storage import StorageError, locations
 
 
 def _media_type(request: web.Request) -> str:
@@ -68,17 +68,6 @@ def _quality(raw: str | None) -> int:
     return int(raw)
 
 
-async def _rows(request: web.Request, study: str, series: str | None, sop: str | None) -> Any:
-    try:
-        rows = await asyncio.to_thread(web_retrieve.select, context(request), study, series, sop)
-    except InvalidIdentifier as exc:
-        raise web.HTTPBadRequest(text=f"the resource's UIDs are not valid: {exc}") from None
-    except InstanceNotFound as exc:
-        raise web.HTTPNotFound(text=str(exc)) from None
-    request[MATCHES] = len(rows)
-    return rows
-
-
 async def _image(
     request: web.Request, row: Any, frame: int, how: Rendering, thumb: bool
 ) -> web.Response:
@@ -113,7 +102,7 @@ async def rendered(request: web.Request) -> web.StreamResponse:
         _viewport(request.query.get("viewport")),
         _quality(request.query.get("quality")),
     )
-    [row] = await _rows(request, info["study"], info["series"], info["instance"])
+    [row] = await instances_of(request, info["study"], info["series"], info["instance"])
     return await _image(request, row, _frame(request), how, thumb=False)
 
 
@@ -121,7 +110,7 @@ async def thumbnail(request: web.Request) -> web.StreamResponse:
     """GET .../thumbnail of a study, series, instance or frame: the middle instance's."""
     info = request.match_info
     how = Rendering(_media_type(request), quality=_quality(request.query.get("quality")))
-    rows = await _rows(request, info["study"], info.get("series"), info.get("instance"))
+    rows = await instances_of(request, info["study"], info.get("series"), info.get("instance"))
     return await _image(request, rows[len(rows) // 2], _frame(request), how, thumb=True)
 
 
@@ -133,7 +122,7 @@ async def wado_uri(request: web.Request) -> web.StreamResponse:
     missing = [k for k in ("studyUID", "seriesUID", "objectUID") if not q.get(k)]
     if missing:
         raise web.HTTPBadRequest(text=f"give {', '.join(missing)} (PS3.18 9.1.2)")
-    [row] = await _rows(request, q["studyUID"], q["seriesUID"], q["objectUID"])
+    [row] = await instances_of(request, q["studyUID"], q["seriesUID"], q["objectUID"])
     content_type = q.get("contentType", "image/jpeg").split(",")[0].strip()
     if content_type == DICOM:
         wanted = q.get("transferSyntax", "1.2.840.10008.1.2.1")

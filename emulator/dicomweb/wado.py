@@ -37,16 +37,25 @@ def _uids(request: web.Request) -> tuple[str, str | None, str | None]:
     return info["study"], info.get("series"), info.get("instance")
 
 
-async def _select(request: web.Request) -> list[Any]:
-    """The instances the resource names: 400 for a malformed UID, 404 for none."""
+async def instances_of(
+    request: web.Request, study: str, series: str | None = None, instance: str | None = None
+) -> list[Any]:
+    """The instances a resource names (counted as the request's matches): 400 for a
+    malformed UID, 404 for none."""
+    ctx = context(request)
     try:
-        rows = await asyncio.to_thread(web_retrieve.select, context(request), *_uids(request))
-        request[MATCHES] = len(rows)
-        return rows
+        rows = await asyncio.to_thread(web_retrieve.select, ctx, study, series, instance)
     except InvalidIdentifier as exc:
         raise web.HTTPBadRequest(text=f"the resource's UIDs are not valid: {exc}") from None
     except InstanceNotFound as exc:
         raise web.HTTPNotFound(text=str(exc)) from None
+    request[MATCHES] = len(rows)
+    return rows
+
+
+async def _select(request: web.Request) -> list[Any]:
+    """The instances of the resource in the request's path."""
+    return await instances_of(request, *_uids(request))
 
 
 def _instance_url(request: web.Request, row: Any) -> str:
@@ -77,7 +86,7 @@ async def _stream(request: web.Request, answer: MultipartAnswer, parts: Any) -> 
 
 async def retrieve(request: web.Request) -> web.StreamResponse:
     """GET /studies/{study}[/series/{series}[/instances/{instance}]]"""
-    wanted = dicom_representation(request).transfer_syntax
+    wanted = dicom_representation(request)
     rows = await _select(request)
     stored = {str(r["transfer_syntax_uid"]) for r in rows}
     refused = sorted(s for s in stored if not web_retrieve.convertible(s, wanted))
