@@ -37,6 +37,7 @@ from storage import FileStore, Index, InstanceSource, StorageError
 from storage.database import NOT_YET_SERVED
 from storage.filestore import prepare_data_dir
 from storage.journal_store import JournalStore
+from storage.users import Users
 
 log = logging.getLogger("emulator")
 
@@ -159,7 +160,8 @@ class Emulator:
 
     def _start_admin(self) -> None:
         cfg = self.config.admin
-        tokens = admin_tokens(cfg.host, cfg.tokens_file)
+        logins = self.config.ldap.enabled or Users(self.archive.ctx.index.database).count() > 0
+        tokens = admin_tokens(cfg.host, cfg.tokens_file, logins)
         admin = AdminServer(make_app(self, tokens), cfg.host, cfg.port)
         try:
             admin.start()

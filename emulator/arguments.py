@@ -24,6 +24,7 @@ _GROUPS = {
     "dicom": "DICOM listener",
     "admin": "admin HTTP API",
     "dicomweb": "DICOMweb (QIDO-RS, WADO-RS, WADO-URI, STOW-RS)",
+    "ldap": "directory logins (LDAP, Active Directory)",
     "storage": "storage",
     "query": "C-FIND behaviour",
     "retrieve": "C-MOVE and C-GET",

@@ -40,6 +40,7 @@ from storage import FileStore, Index, InstanceSource, StorageError, edge_cases
 from storage.database import NOT_YET_SERVED, ArchiveDatabase
 from storage.fabrication_spec import TRANSFER_SYNTAXES, FabricationSpec
 from storage.filestore import prepare_data_dir
+from storage.users import count_users
 
 
 def fabricate_command(config: Config, args: argparse.Namespace) -> int:
@@ -302,7 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":  # what serve would refuse before opening anything
             if config.scenario.file is not None:
                 load_scenario(config.scenario.file)
-            admin_tokens(config.admin.host, config.admin.tokens_file)
+            logins = config.ldap.enabled or count_users(config.storage.data_dir / "index.sqlite")
+            admin_tokens(config.admin.host, config.admin.tokens_file, bool(logins))
             print(json.dumps(as_dict(config), indent=2))
             return 0
         with _logging(config.log_level):

@@ -177,7 +177,8 @@ def _cross_checks(values: dict[str, Any]) -> list[str]:
         problems.append("dicom.tls_cert and dicom.tls_key: give both (--tls-cert, --tls-key)")
     if values.get("dicom.tls_ca") and not values.get("dicom.tls_cert"):
         problems.append("dicom.tls_ca: client certificates need TLS: give --tls-cert and --tls-key")
-    for key in ("dicom.tls_cert", "dicom.tls_key", "dicom.tls_ca", "admin.tokens_file"):
+    files = ("dicom.tls_cert", "dicom.tls_key", "dicom.tls_ca", "admin.tokens_file")
+    for key in (*files, "ldap.ca_file", "ldap.bind_password_file"):
         path = values.get(key)
         if path is not None and not Path(path).is_file():
             problems.append(f"{key}: {str(path)!r} is not a file")
@@ -196,6 +197,36 @@ def _cross_checks(values: dict[str, Any]) -> list[str]:
     for title in str(values.get("dicom.allowed_calling_aes", "")).split(","):
         if title.strip() and not valid_ae_title(title.strip()):
             problems.append(f"dicom.allowed_calling_aes: {title.strip()!r} is not an AE title")
+    return problems + _ldap_checks(values)
+
+
+def _ldap_checks(values: dict[str, Any]) -> list[str]:
+    """Problems of the ldap section, when a directory is configured."""
+    url = str(values.get("ldap.url", ""))
+    if not url:
+        return []
+    problems = []
+    if not url.startswith(("ldap://", "ldaps://")):
+        problems.append(f"ldap.url: {url!r} is not an ldap:// or ldaps:// URL")
+    if not values.get("ldap.user_base"):
+        problems.append("ldap.user_base: give the DN under which users are searched")
+    if "{name}" not in str(values.get("ldap.user_filter", "{name}")):
+        problems.append("ldap.user_filter: the filter needs {name}, the name typed at login")
+    bind_dn = str(values.get("ldap.bind_dn", ""))
+    if values.get("ldap.bind_password_file") and ("{name}" in bind_dn or not bind_dn):
+        problems.append(
+            "ldap.bind_password_file: a password is for a service account: give its DN as"
+            " ldap.bind_dn"
+        )
+    if bind_dn and "{name}" not in bind_dn and not values.get("ldap.bind_password_file"):
+        problems.append(
+            f"ldap.bind_dn: give the password of {bind_dn!r} in ldap.bind_password_file"
+        )
+    if not any(values.get(f"ldap.{role}_groups") for role in ("admin", "test_write", "viewer")):
+        problems.append(
+            "ldap: map directory groups to roles with ldap.admin_groups, ldap.test_write_groups"
+            " or ldap.viewer_groups (no one could log in otherwise)"
+        )
     return problems
 
 

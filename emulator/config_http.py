@@ -23,7 +23,7 @@ class AdminConfig:
     tokens_file: Path | None = setting(
         None,
         "file of bearer tokens, one 'ROLE TOKEN' per line (viewer, test_write, admin);"
-        " required when admin.host is not a loopback address",
+        " off a loopback admin.host, required unless there are local users or ldap.url",
         "--admin-tokens",
     )
     allowed_hosts: str = setting(
@@ -104,3 +104,95 @@ class DicomWebConfig:
     def origins(self) -> list[str]:
         """The origins of dicomweb.cors_origins."""
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+
+@dataclass(frozen=True, slots=True)
+class LdapConfig:
+    """Logins from the organisation's directory (LDAP, as Active Directory speaks it)."""
+
+    url: str = setting(
+        "",
+        "the directory, such as ldaps://dc1.corp.example.com or ldap://localhost:389; empty:"
+        " no directory logins (local users and tokens only)",
+        "--ldap-url",
+    )
+    start_tls: bool = setting(
+        False, "upgrade an ldap:// connection with StartTLS", "--ldap-start-tls"
+    )
+    ca_file: Path | None = setting(
+        None,
+        "PEM CA certificates that sign the directory's TLS certificate (default: the system's)",
+        "--ldap-ca-file",
+    )
+    bind_dn: str = setting(
+        "",
+        "who searches for the user: a service account's DN (with ldap.bind_password_file), a"
+        " pattern with {name} to search as the user logging in (such as"
+        " {name}@corp.example.com for Active Directory), or empty for an anonymous search",
+        "--ldap-bind-dn",
+    )
+    bind_password_file: Path | None = setting(
+        None,
+        "file whose first line is ldap.bind_dn's password (a service account's)",
+        "--ldap-bind-password-file",
+    )
+    user_base: str = setting(
+        "",
+        "DN under which users are searched, such as OU=Staff,DC=corp,DC=example,DC=com",
+        "--ldap-user-base",
+    )
+    user_filter: str = setting(
+        "(&(objectClass=user)(sAMAccountName={name}))",
+        "LDAP filter that finds the one entry of the name typed at login ({name}, escaped);"
+        " OpenLDAP: (uid={name})",
+        "--ldap-user-filter",
+    )
+    group_attribute: str = setting(
+        "memberOf",
+        "attribute of the user's entry that lists the DNs of its groups (empty: none)",
+        "--ldap-group-attribute",
+    )
+    group_base: str = setting(
+        "",
+        "DN under which groups whose members include the user are also searched (empty: only"
+        " ldap.group_attribute)",
+        "--ldap-group-base",
+    )
+    group_filter: str = setting(
+        "(|(member={dn})(uniqueMember={dn}))",
+        "filter for ldap.group_base ({dn}: the user's DN, {name}: the login name); Active"
+        " Directory's nested groups: (member:1.2.840.113556.1.4.1941:={dn})",
+        "--ldap-group-filter",
+    )
+    admin_groups: str = setting(
+        "",
+        "groups whose members are admins: DNs or common names, separated by ';'",
+        "--ldap-admin-groups",
+    )
+    test_write_groups: str = setting(
+        "",
+        "groups whose members may change test data (test_write): DNs or names, by ';'",
+        "--ldap-test-write-groups",
+    )
+    viewer_groups: str = setting(
+        "",
+        "groups whose members may read (viewer): DNs or names, by ';'; a user in none of the"
+        " three groups cannot log in",
+        "--ldap-viewer-groups",
+    )
+    timeout: int = setting(
+        5,
+        "seconds to wait for the directory before a login fails with 503",
+        "--ldap-timeout",
+        lo=1,
+        hi=120,
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+    def groups(self, role: str) -> list[str]:
+        """The groups of *role*'s setting (admin, test_write or viewer)."""
+        value: str = getattr(self, f"{role}_groups")
+        return [g.strip() for g in value.split(";") if g.strip()]

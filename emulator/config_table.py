@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emulator.config_http import AdminConfig, DicomWebConfig
+from emulator.config_http import AdminConfig, DicomWebConfig, LdapConfig
 from emulator.remotes import RemoteAE
 from emulator.setting import setting
 
@@ -271,6 +271,7 @@ class Config:
     dicom: DicomConfig = field(default_factory=DicomConfig)
     admin: AdminConfig = field(default_factory=AdminConfig)
     dicomweb: DicomWebConfig = field(default_factory=DicomWebConfig)
+    ldap: LdapConfig = field(default_factory=LdapConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     query: QueryConfig = field(default_factory=QueryConfig)
     retrieve: RetrieveConfig = field(default_factory=RetrieveConfig)
@@ -292,6 +293,7 @@ SECTIONS: dict[str, type] = {
     "dicom": DicomConfig,
     "admin": AdminConfig,
     "dicomweb": DicomWebConfig,
+    "ldap": LdapConfig,
     "storage": StorageConfig,
     "query": QueryConfig,
     "retrieve": RetrieveConfig,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 from storage.database import ArchiveDatabase
 from storage.values import utc_now
@@ -82,3 +83,17 @@ class Users:
     def count(self) -> int:
         with self.database.reader() as conn:
             return int(conn.execute("SELECT COUNT(*) FROM users").fetchone()[0])
+
+
+def count_users(index_path: Path) -> int:
+    """How many users the index file at *index_path* has, read without opening the archive
+    (0 when there is no index yet, or one from before users existed)."""
+    if not index_path.is_file():
+        return 0
+    conn = sqlite3.connect(index_path.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM users").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+    finally:
+        conn.close()

@@ -41,6 +41,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """A spec that needs a tool skips locally without it and fails in CI, for every tool."""
     from tests.helpers.browser import CHROMIUM, PLAYWRIGHT
     from tests.helpers.orthanc import DICOMWEB_PLUGIN, ORTHANC
+    from tests.helpers.slapd import MODULES, SLAPD
 
     needs = {
         "interop": (
@@ -62,6 +63,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         "orthanc_dicomweb": (
             [] if ORTHANC is not None and DICOMWEB_PLUGIN is not None else ["orthanc-dicomweb"],
             "Orthanc's DICOMweb plugin not installed: apt-get install orthanc orthanc-dicomweb",
+        ),
+        "ldap": (
+            [] if SLAPD is not None and MODULES is not None else ["slapd"],
+            "a directory server is needed: apt-get install slapd",
         ),
     }
     for marker, (missing, reason) in needs.items():

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import signal
 import subprocess
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -283,8 +285,11 @@ def test_fabricate_does_not_silently_overwrite_the_demo_archive(tmp_path, capsys
 
 
 def test_check_refuses_what_serve_would_refuse(tmp_path, capsys):
-    assert main(["check", "--admin-host", "0.0.0.0"]) == 2
-    assert "would be open to the network" in capsys.readouterr().err
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert main(["check", "--admin-host", "0.0.0.0", *data]) == 2
+    err = capsys.readouterr().err
+    assert "would be open to the network" in err
+    assert "users add NAME --role admin" in err
     tokens = tmp_path / "tokens"
     tokens.write_text("superuser abcdefghijklmnopqrstuvwxyz\n")
     assert main(["check", "--admin-tokens", str(tokens)]) == 2
@@ -293,6 +298,25 @@ def test_check_refuses_what_serve_would_refuse(tmp_path, capsys):
     assert "abcdefghijklmnopqrstuvwxyz" not in err
     tokens.write_text("admin abcdefghijklmnopqrstuvwxyz\n")
     assert main(["check", "--admin-host", "0.0.0.0", "--admin-tokens", str(tokens)]) == 0
+
+
+def test_off_loopback_a_user_or_a_directory_stands_for_the_tokens(tmp_path, monkeypatch):
+    """Someone must log in: the API is not open to the network without tokens then."""
+    from emulator import Emulator
+    from tests.conftest import make_config
+
+    data = ["--data-dir", str(tmp_path / "data")]
+    directory = ["--ldap-url", "ldap://127.0.0.1:1", "--ldap-user-base", "dc=example"]
+    directory += ["--ldap-viewer-groups", "readers"]
+    assert main(["check", "--admin-host", "0.0.0.0", *data, *directory]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert main(["users", "add", "ada", "--role", "admin", "--password-stdin", *data]) == 0
+    assert main(["check", "--admin-host", "0.0.0.0", *data]) == 0
+    with Emulator(make_config(tmp_path / "data", admin__host="0.0.0.0")) as emulator:
+        port = emulator.admin_url.rsplit(":", 1)[1]
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=10)
+        assert refused.value.code == 401  # a login is required, on loopback too
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from emulator.dicomweb.routes import add_routes
 from emulator.errors import EmulatorError
 from emulator.scenario.problems import ScenarioError
 from emulator.services.accounts import Accounts
+from emulator.services.directory import Directory
 from storage import StorageError
 
 if TYPE_CHECKING:
@@ -215,7 +216,10 @@ def make_app(emulator: AdminTarget, tokens: dict[str, str] | None = None) -> web
     )
     app[EMULATOR] = emulator
     accounts = Accounts(emulator.archive.ctx.index.database)
-    app[sessions.SESSIONS] = sessions.Sessions(accounts, emulator.config.admin.session_ttl)
+    ldap = emulator.config.ldap
+    app[sessions.SESSIONS] = sessions.Sessions(
+        accounts, emulator.config.admin.session_ttl, Directory(ldap) if ldap.enabled else None
+    )
     app[jobs.JOBS] = jobs.Jobs()
     for method, path, view, _ in ROUTES:
         app.router.add_route(method, path, view)

@@ -57,21 +57,24 @@ def load_tokens(path: Path) -> dict[str, str]:
     return tokens
 
 
-def admin_tokens(host: str, tokens_file: Path | None) -> dict[str, str]:
-    """The tokens an admin API bound to *host* takes (empty: none needed, on loopback).
+def admin_tokens(host: str, tokens_file: Path | None, logins: bool = False) -> dict[str, str]:
+    """The tokens an admin API bound to *host* takes (empty: none needed, on loopback, or
+    when *logins* are possible: local users or a directory, so that a login is required).
 
     Raises
     ------
     ConfigError
-        For a tokens file with problems, or an API off loopback without tokens. ``check``
-        and ``serve`` call this alike, so ``check`` passes only what ``serve`` starts with.
+        For a tokens file with problems, or an API off loopback that anyone could use.
+        ``check`` and ``serve`` call this alike, so ``check`` passes only what ``serve``
+        starts with.
     """
     tokens = load_tokens(tokens_file) if tokens_file is not None else {}
-    if not tokens and not is_loopback(host):
+    if not tokens and not logins and not is_loopback(host):
         raise ConfigError(
-            f"the admin API on {host} would be open to the network: give bearer tokens"
-            " with --admin-tokens FILE (one 'ROLE TOKEN' per line), or bind it to"
-            " 127.0.0.1 (--admin-host)"
+            f"the admin API on {host} would be open to the network: add a user"
+            " (dicom-fabricator users add NAME --role admin), configure a directory ([ldap]),"
+            " give bearer tokens with --admin-tokens FILE (one 'ROLE TOKEN' per line), or"
+            " bind it to 127.0.0.1 (--admin-host)"
         )
     return tokens
 

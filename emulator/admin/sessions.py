@@ -6,6 +6,8 @@ bearer tokens.
   ``POST /api/logout`` ends it; ``GET /api/session`` tells who is logged in.
 - A state-changing request made with the cookie must carry that token in ``X-CSRF-Token``
   (a bearer token's requests need none: a browser never adds one by itself).
+- A local user's name is checked against its password hash; any other name, when
+  ``[ldap]`` names a directory, against the directory (``emulator/services/directory.py``).
 - Failed logins are rate-limited per client address and per name: after
   :data:`MAX_FAILURES` within :data:`WINDOW` seconds, ``429`` with ``Retry-After``.
 - Each request looks the user up again, so a removed user's sessions end and a changed
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import secrets
 import threading
 import time
@@ -26,6 +29,9 @@ from aiohttp import web
 
 from emulator.admin.bodies import read_json
 from emulator.services.accounts import Accounts, Identity
+from emulator.services.directory import Directory, DirectoryUnavailable, NoRole
+
+log = logging.getLogger("emulator.admin")
 
 COOKIE = "fabricator_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -38,24 +44,47 @@ class Session:
     name: str
     csrf: str
     expires: float
+    role: str  # a directory user's, as the directory gave it at login
+    source: str  # "local" (looked up again at each request) or "ldap"
 
 
 class Sessions:
     """The live sessions and the failed-login counts of one admin server. Thread-safe."""
 
-    def __init__(self, accounts: Accounts, ttl: float) -> None:
+    def __init__(self, accounts: Accounts, ttl: float, directory: Directory | None = None) -> None:
         self.accounts = accounts
+        self.directory = directory
         self.ttl = ttl
         self._sessions: dict[str, Session] = {}
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
     def users_exist(self) -> bool:
-        return self.accounts.users.count() > 0
+        """Whether anyone can log in (then logging in is required, even on loopback)."""
+        return self.directory is not None or self.accounts.users.count() > 0
+
+    def verify(self, name: str, password: str) -> Identity | None:
+        """Who *name* is if *password* is theirs: a local user's name is checked locally,
+        any other against the directory when there is one.
+
+        Raises
+        ------
+        DirectoryUnavailable, NoRole
+            From the directory (see :class:`~emulator.services.directory.Directory`).
+        """
+        if self.directory is not None and self.accounts.users.get(name) is None:
+            return self.directory.verify(name, password)
+        return self.accounts.verify(name, password)
 
     def open(self, identity: Identity) -> tuple[str, Session]:
         token = secrets.token_urlsafe(32)
-        session = Session(identity.name, secrets.token_urlsafe(24), time.time() + self.ttl)
+        session = Session(
+            identity.name,
+            secrets.token_urlsafe(24),
+            time.time() + self.ttl,
+            identity.role,
+            identity.source,
+        )
         with self._lock:
             self._sessions[token] = session
         return token, session
@@ -69,6 +98,8 @@ class Sessions:
                 session = None
         if session is None:
             return None
+        if session.source == "ldap":
+            return Identity(session.name, session.role, "ldap"), session
         user = self.accounts.users.get(session.name)
         if user is None:  # removed since: its sessions end
             self.close(token)
@@ -121,13 +152,26 @@ async def login(request: web.Request) -> web.Response:
             text=f"too many failed logins: try again in {int(wait) + 1} s",
             headers={"Retry-After": str(int(wait) + 1)},
         )
-    identity = await asyncio.to_thread(sessions.accounts.verify, name, password)
+    try:
+        identity = await asyncio.to_thread(sessions.verify, name, password)
+    except DirectoryUnavailable as exc:
+        log.warning("login of %s not decided: %s", name[:64], exc)
+        raise web.HTTPServiceUnavailable(text=str(exc), headers={"Retry-After": "5"}) from None
+    except NoRole as exc:
+        raise web.HTTPForbidden(text=str(exc)) from None
     if identity is None:
+        log.warning("failed login as %r from %s", name[:64], request.remote)
         sessions.failed(*keys)
         raise web.HTTPUnauthorized(text="wrong name or password")
     token, session = sessions.open(identity)
+    log.info("%s logged in (%s, %s)", identity.name, identity.role, identity.source)
     response = web.json_response(
-        {"name": identity.name, "role": identity.role, "csrf_token": session.csrf}
+        {
+            "name": identity.name,
+            "role": identity.role,
+            "source": identity.source,
+            "csrf_token": session.csrf,
+        }
     )
     response.set_cookie(
         COOKIE,
@@ -158,7 +202,12 @@ async def session(request: web.Request) -> web.Response:
         raise web.HTTPUnauthorized(text="no session: log in with POST /api/login")
     identity, live = found
     return web.json_response(
-        {"name": identity.name, "role": identity.role, "csrf_token": live.csrf}
+        {
+            "name": identity.name,
+            "role": identity.role,
+            "source": identity.source,
+            "csrf_token": live.csrf,
+        }
     )
 
 

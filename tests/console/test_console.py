@@ -5,8 +5,6 @@ a name. Each page is kept as a screenshot under test-artifacts/console/."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 from pydicom.uid import ExplicitVRLittleEndian
@@ -16,12 +14,10 @@ from emulator.services.accounts import Accounts
 from storage.fabrication_spec import FabricationSpec
 from tests.conftest import make_config
 from tests.helpers import associate, dcmtk, make_dataset, part10, wait_until
-from tests.helpers.browser import CHROMIUM
+from tests.helpers.browser import expect, shot
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = Path(os.environ.get("FABRICATOR_ARTIFACTS", ROOT / "test-artifacts")) / "console"
 SPEC = FabricationSpec(
     seed=4,
     patients=2,
@@ -36,27 +32,11 @@ SPEC = FabricationSpec(
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
 def emulator(tmp_path):
     with Emulator(make_config(tmp_path / "data")) as emu:
         emu.archive.fabricate(SPEC)
         yield emu
-
-
-def expect(locator):
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(locator)
 
 
 def opened(browser, emulator):
@@ -65,11 +45,6 @@ def opened(browser, emulator):
     page.goto(emulator.admin_url + "/")
     page.wait_for_selector("#study-rows tr")
     return page
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_the_studies_page_lists_the_archive_and_a_study_shows_its_thumbnails(browser, emulator):

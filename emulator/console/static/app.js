@@ -38,7 +38,8 @@ async function start() {
   if (session.ok) {
     const me = await session.json();
     csrf = me.csrf_token;
-    $("#who").textContent = `${me.name} (${me.role})`;
+    const source = me.source === "ldap" ? ", directory" : "";
+    $("#who").textContent = `${me.name} (${me.role}${source})`;
     $("#tabs button[data-tab=users]").hidden = me.role !== "admin";
     $("#logout").hidden = false;
     return open();
