@@ -38,14 +38,15 @@ def _headers() -> dict[str, str]:
 
 
 async def asset(request: web.Request) -> web.FileResponse:
-    """GET /console/{name}: the console's script and style (nothing else is served)."""
+    """GET /console/{name}: the console's scripts and style (nothing else is served)."""
     name = request.match_info["name"]
     if name not in ASSETS:
         raise web.HTTPNotFound(text=f"no console file {name!r}")
     return web.FileResponse(STATIC / name, headers=_headers())
 
 
-ASSETS = frozenset({"app.js", "app.css"})
+# the console's modules and style, by name (a name outside them is a 404, never a path)
+ASSETS = frozenset(p.name for p in STATIC.iterdir() if p.suffix in (".js", ".css"))
 
 
 def add_routes(app: web.Application) -> None:

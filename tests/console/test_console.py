@@ -158,8 +158,11 @@ def test_the_scenario_editor_shows_a_problem_by_line_then_counts_a_rule_firing(b
     for _ in range(2):
         result = dcmtk("echoscu", "-aec", emulator.ae_title, "127.0.0.1", str(emulator.dicom_port))
         assert result.returncode == 0, result.stderr
-    expect(page.locator("#rule-rows tr[data-rule=echoes] td").nth(2)).to_have_text("2")
+    expect(page.locator("#rule-rows tr[data-rule=echoes] td").nth(3)).to_have_text("2")
     shot(page, "scenario")
+    page.locator("#rule-rows tr[data-rule=echoes] button").click()  # remove the rule
+    expect(page.locator("#rule-rows tr[data-rule=echoes]")).to_have_count(0)
+    assert emulator.scenario.summary()["rules"] == []
     page.close()
 
 

@@ -82,6 +82,10 @@ def test_c_move_pending_responses_count_down(archive, destination):
     responses, _ = move(archive, query("STUDY", StudyInstanceUID=uid(1, 3)))
 
     pending = [counts(s) for s, _ in responses if s.Status == 0xFF00]
+    if pending[:1] == [(4, 0, 0, 0)]:
+        # a busy machine slow to accept the sub-association: the requestor was told, nothing
+        # done yet, before the wait (see the slow destination spec below)
+        pending = pending[1:]
     assert pending == [(3, 1, 0, 0), (2, 2, 0, 0), (1, 3, 0, 0), (0, 4, 0, 0)]
 
 
