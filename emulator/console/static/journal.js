@@ -81,6 +81,20 @@ export function stopJournal() {
   stream = null;
 }
 
+// One DICOM JSON data set as rows of tag, VR and value (sequences nested, indented).
+function elements(table, dataset, depth = 0) {
+  for (const [tag, element] of Object.entries(dataset || {})) {
+    const row = make("tr");
+    cell(row, `${"  ".repeat(depth)}(${tag.slice(0, 4)},${tag.slice(4)})`);
+    cell(row, element.vr);
+    const values = element.Value || [];
+    cell(row, element.vr === "SQ" ? `${values.length} item(s)`
+      : values.map((v) => (typeof v === "object" && v !== null ? v.Alphabetic ?? JSON.stringify(v) : v)).join("\\"));
+    table.appendChild(row);
+    if (element.vr === "SQ") for (const item of values) elements(table, item, depth + 1);
+  }
+}
+
 async function openRecord(id) {
   const box = $("#journal-detail");
   box.replaceChildren();
@@ -88,22 +102,45 @@ async function openRecord(id) {
   if (!response.ok) return;
   const record = await response.json();
   box.appendChild(make("h3", `${record.kind} ${record.id}`));
-  box.appendChild(make("pre", JSON.stringify(record, null, 2), { id: "journal-record" }));
-  if (record.kind === "message") {
-    const association = await api(path("api", "journal", record.association));
-    if (association.ok) {
-      const found = await association.json();
-      box.appendChild(make("h3", `association ${found.id}: presentation contexts`));
-      const table = make("table", null, { id: "journal-contexts" });
-      for (const context of found.contexts) {
-        const row = make("tr");
-        for (const text of [context.id, context.abstract_syntax, context.result,
-          context.transfer_syntax || (context.transfer_syntaxes || []).join(" ")]) cell(row, text);
-        table.appendChild(row);
-      }
-      box.appendChild(table);
-    }
+  const facts = make("table", null, { id: "journal-facts" });
+  const started = new Date(record.started * 1000).toISOString();
+  for (const [name, text] of [["service", record.service || record.outcome],
+    ["status", record.status], ["outcome", record.outcome], ["started", started],
+    ["ms", ms(record.ms)], ["rules fired", (record.faults || []).join(" ") || "none"],
+    ["detail", record.detail]]) {
+    if (text == null || text === "") continue;
+    const row = make("tr");
+    cell(row, name);
+    cell(row, text);
+    facts.appendChild(row);
   }
+  box.appendChild(facts);
+  const identifier = record.extra && record.extra.identifier;
+  if (identifier) {
+    box.appendChild(make("h3", "identifier"));
+    const table = make("table", null, { id: "journal-identifier" });
+    elements(table, identifier);
+    box.appendChild(table);
+  }
+  const association = record.kind === "message"
+    ? await api(path("api", "journal", record.association)) : null;
+  const found = association && association.ok ? await association.json()
+    : record.kind === "association" ? record : null;
+  if (found) {
+    box.appendChild(make("h3", `association ${found.id}: presentation contexts`));
+    const table = make("table", null, { id: "journal-contexts" });
+    for (const context of found.contexts) {
+      const row = make("tr");
+      for (const text of [context.id, context.abstract_syntax, context.result,
+        context.transfer_syntax || (context.transfer_syntaxes || []).join(" ")]) cell(row, text);
+      table.appendChild(row);
+    }
+    box.appendChild(table);
+  }
+  const raw = make("details");
+  raw.appendChild(make("summary", "the whole record (JSON)"));
+  raw.appendChild(make("pre", JSON.stringify(record, null, 2), { id: "journal-record" }));
+  box.appendChild(raw);
 }
 
 export function setUp() {
