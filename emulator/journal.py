@@ -319,16 +319,22 @@ class RequestJournal:
                 a for a in self._associations if all(getattr(a, k) == v for k, v in match.items())
             ]
 
-    def select(self, kind: str, pattern: Mapping[str, Any]) -> list[Record]:
+    def select(self, kind: str, pattern: Mapping[str, Any], after: int = 0) -> list[Record]:
         """The records of *kind* (``message``, ``association`` or ``http``) that match
-        *pattern* (see :func:`matches`), oldest first."""
+        *pattern* (see :func:`matches`), oldest first; only those with an id above *after*
+        (looked for from the newest back, so a live follower pays for what is new only)."""
         with self._lock:
             kinds: dict[str, deque[Any]] = {
                 "message": self._messages,
                 "association": self._associations,
                 "http": self._http,
             }
-            records: list[Record] = list(kinds[kind])
+            held = kinds[kind]
+            if after:
+                newer = list(itertools.takewhile(lambda r: r.id > after, reversed(held)))
+                records: list[Record] = newer[::-1]
+            else:
+                records = list(held)
         return [record for record in records if matches(record, pattern)]
 
     def get(self, record_id: int) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ from aiohttp import web
 from emulator.admin.bodies import read_json
 from emulator.admin.params import integer
 from emulator.admin.views import EMULATOR
-from emulator.journal import PATTERN_FIELDS, AssociationRecord, Record
+from emulator.journal import PATTERN_FIELDS, AssociationRecord, Record, matches
 from emulator.scenario.keywords import sop_uid
 
 KINDS = tuple(PATTERN_FIELDS)
@@ -140,18 +140,25 @@ async def journal_stream(request: web.Request) -> web.StreamResponse:
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
     await response.prepare(request)
-    sent: dict[int, None] = {}  # ids sent, oldest first, bounded
+    # Records are made in id order but finish out of order: each look starts after the
+    # oldest record that was still unfinished (a message being answered), whatever it will
+    # match once finished, so a live stream pays for what is new only
+    floor, sent = since, set[int]()
     seen, quiet = -1, 0.0
     while request.transport is not None and not request.transport.is_closing():
         if journal.changes != seen:
             seen = journal.changes
-            for record in journal.select(kind, pattern):
-                if record.id > since and record.id not in sent and _finished(record):
-                    body = json.dumps(record.as_dict())
-                    await response.write(f"id: {record.id}\ndata: {body}\n\n".encode())
-                    sent[record.id] = None
-            while len(sent) > 20_000:
-                del sent[next(iter(sent))]
+            records = journal.select(kind, {}, after=floor)
+            batch = []
+            for record in records:
+                if record.id not in sent and _finished(record) and matches(record, pattern):
+                    batch.append(f"id: {record.id}\ndata: {json.dumps(record.as_dict())}\n\n")
+                    sent.add(record.id)
+            if batch:
+                await response.write("".join(batch).encode())
+            unfinished = [record.id for record in records if not _finished(record)]
+            floor = min(unfinished) - 1 if unfinished else (records[-1].id if records else floor)
+            sent = {record_id for record_id in sent if record_id > floor}
             quiet = 0.0
         elif quiet >= _KEEPALIVE:
             await response.write(b": keep-alive\n\n")  # also notices a client that left

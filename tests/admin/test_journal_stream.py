@@ -48,3 +48,24 @@ async def test_since_skips_what_was_seen_and_kind_selects_associations(aiohttp_c
         assoc.release()
         [fresh] = await events(stream, 1)
     assert fresh["id"] > seen.id
+
+
+async def test_a_message_answered_after_a_later_one_still_streams_with_its_final_status(
+    aiohttp_client, emulator
+):
+    """A slow C-MOVE started before a quick C-ECHO finishes after it: the stream, which
+    looks only at what is new, sends both, the slow one once it matches the filter."""
+    journal = emulator.journal
+    web = await aiohttp_client(make_app(emulator))
+    async with web.get("/api/journal/stream", params={"status": "0xA701"}) as failing:
+        async with web.get("/api/journal/stream") as everything:
+            slow = journal.start_message(None, 1, "C-MOVE")
+            quick = journal.start_message(None, 2, "C-ECHO")
+            journal.finish(quick, 0x0000)
+            [first] = await events(everything, 1)
+            assert first["id"] == quick.id
+            journal.finish(slow, 0xA701, "failure")
+            [second] = await events(everything, 1)
+            assert (second["id"], second["status"]) == (slow.id, "0xA701")
+        [only] = await events(failing, 1)
+        assert only["id"] == slow.id
