@@ -26,7 +26,8 @@ function show(page) {
 }
 
 async function start() {
-  const found = await api("/api/session");
+  // both at once: one round trip less before the first page
+  const [found, health] = await Promise.all([api("/api/session"), api("/api/health")]);
   if (found.ok) {
     const me = await found.json();
     Object.assign(session, { csrf: me.csrf_token, role: me.role, name: me.name });
@@ -35,7 +36,6 @@ async function start() {
     $("#logout").hidden = false;
     return open(me.role);
   }
-  const health = await api("/api/health");
   if (health.ok) {
     $("#who").textContent = "no login needed (loopback, no users)";
     return open("admin");
