@@ -162,7 +162,17 @@ class Emulator:
         cfg = self.config.admin
         logins = self.config.ldap.enabled or Users(self.archive.ctx.index.database).count() > 0
         tokens = admin_tokens(cfg.host, cfg.tokens_file, logins)
-        admin = AdminServer(make_app(self, tokens), cfg.host, cfg.port)
+        tls = None
+        if cfg.tls_cert is not None and cfg.tls_key is not None:
+            try:
+                tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+                tls.load_cert_chain(str(cfg.tls_cert), str(cfg.tls_key))
+            except (ssl.SSLError, OSError) as exc:
+                raise StartupError(
+                    f"cannot use the admin TLS certificate {cfg.tls_cert} and key"
+                    f" {cfg.tls_key}: {exc}"
+                ) from exc
+        admin = AdminServer(make_app(self, tokens), cfg.host, cfg.port, tls)
         try:
             admin.start()
         except OSError as exc:
@@ -278,7 +288,8 @@ class Emulator:
     def admin_url(self) -> str:
         host = self.config.admin.host
         host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.admin_port}"
+        scheme = "https" if self.config.admin.tls_cert else "http"
+        return f"{scheme}://{host}:{self.admin_port}"
 
     @property
     def hl7_port(self) -> int | None:

@@ -177,7 +177,12 @@ def _cross_checks(values: dict[str, Any]) -> list[str]:
         problems.append("dicom.tls_cert and dicom.tls_key: give both (--tls-cert, --tls-key)")
     if values.get("dicom.tls_ca") and not values.get("dicom.tls_cert"):
         problems.append("dicom.tls_ca: client certificates need TLS: give --tls-cert and --tls-key")
-    files = ("dicom.tls_cert", "dicom.tls_key", "dicom.tls_ca", "admin.tokens_file")
+    if bool(values.get("admin.tls_cert")) != bool(values.get("admin.tls_key")):
+        problems.append(
+            "admin.tls_cert and admin.tls_key: give both (--admin-tls-cert, --admin-tls-key)"
+        )
+    files = ["dicom.tls_cert", "dicom.tls_key", "dicom.tls_ca", "admin.tokens_file"]
+    files += ["admin.tls_cert", "admin.tls_key"]
     for key in (*files, "ldap.ca_file", "ldap.bind_password_file"):
         path = values.get(key)
         if path is not None and not Path(path).is_file():

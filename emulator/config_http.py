@@ -26,6 +26,13 @@ class AdminConfig:
         " off a loopback admin.host, required unless there are local users or ldap.url",
         "--admin-tokens",
     )
+    tls_cert: Path | None = setting(
+        None,
+        "PEM certificate chain: serve the admin API, DICOMweb and the console over HTTPS (the"
+        " session cookie is then Secure); give it off loopback, where passwords travel",
+        "--admin-tls-cert",
+    )
+    tls_key: Path | None = setting(None, "PEM private key of admin.tls_cert", "--admin-tls-key")
     allowed_hosts: str = setting(
         "",
         "comma-separated host names the admin API answers to besides loopback names and"
