@@ -213,3 +213,32 @@ def test_a_viewer_is_not_offered_what_only_other_roles_may_do(browser, emulator)
     expect(page.locator("#reset-form")).to_be_hidden()
     expect(page.locator("#remote-form")).to_be_hidden()
     page.close()
+
+
+def test_a_test_writer_changes_test_data_but_not_remote_aes_or_users(browser, emulator):
+    Accounts(emulator.index.database).add("tess", "test_write", PASSWORD)
+    page = browser.new_page()
+    page.goto(emulator.admin_url + "/")
+    page.fill("#login input[name=name]", "tess")
+    page.fill("#login input[name=password]", PASSWORD)
+    page.click("#login button[type=submit]")
+    expect(page.locator("#who")).to_have_text("tess (test_write)")
+    expect(page.locator("#upload")).to_be_visible()
+    expect(page.locator("#tabs button[data-tab=users]")).to_be_hidden()
+    drop(page, "#upload", "CT_small.dcm", CT_SMALL.read_bytes())
+    expect(page.locator("#study-status")).to_have_text("stored 1 of 1")
+    page.click("#tabs button[data-tab=system]")
+    expect(page.locator("#reset-form")).to_be_visible()
+    expect(page.locator("#remote-form")).to_be_hidden()
+    # and the server says no, whatever the page shows
+    status = page.evaluate(
+        """async () => {
+            const me = await (await fetch("/api/session")).json();
+            const answer = await fetch("/api/remote-aes/x", {method: "PUT",
+                headers: {"Content-Type": "application/json", "X-CSRF-Token": me.csrf_token},
+                body: JSON.stringify({ae_title: "X", host: "127.0.0.1", port: 104})});
+            return answer.status;
+        }"""
+    )
+    assert status == 403
+    page.close()

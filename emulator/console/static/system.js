@@ -83,7 +83,8 @@ async function fabricate(event) {
   event.preventDefault();
   const form = new FormData(event.target);
   const body = { background: true, modalities: form.get("modalities") };
-  for (const key of ["patients", "studies_per_patient", "seed"]) body[key] = Number(form.get(key));
+  for (const key of ["patients", "studies_per_patient", "series_per_study",
+    "instances_per_series", "seed"]) body[key] = Number(form.get(key));
   const response = await send("POST", "/api/fabricate", body);
   let job = await response.json();
   if (!response.ok) {
