@@ -5,18 +5,17 @@ did-you-mean."""
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import difflib
 import sys
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn, cast
 
+from emulator import argtypes
 from emulator.config import REMOTE_AES, settings
-from emulator.remotes import SPEC_FORMAT, valid_ae_title
+from emulator.remotes import SPEC_FORMAT
 from emulator.version import __version__
 from storage import edge_cases
-from storage.fabrication_spec import MODALITIES, PROFILES, TRANSFER_SYNTAXES
+from storage.fabrication_spec import MODALITIES, OBJECTS, PROFILES, TRANSFER_SYNTAXES
 
 PROG = "dicom-fabricator"
 COMMANDS = ("serve", "check", "fabricate", "export", "scenario", "users")
@@ -205,7 +204,7 @@ def _fabrication_options(spec: Any) -> None:
     )
     spec.add_argument(
         "--patients",
-        type=_positive,
+        type=argtypes.positive,
         default=None,
         help=f"patients (default: 3; {len(edge_cases.CASES)}, one per case, with edge-cases)",
     )
@@ -215,11 +214,11 @@ def _fabrication_options(spec: Any) -> None:
         ("--instances-per-series", 5, "instances per series"),
     ):
         spec.add_argument(
-            flag, type=_positive, default=default, help=f"{text} (default: {default})"
+            flag, type=argtypes.positive, default=default, help=f"{text} (default: {default})"
         )
     spec.add_argument(
         "--matrix",
-        type=_positive,
+        type=argtypes.positive,
         default=None,
         help="rows and columns of every image (default: each modality's usual size)",
     )
@@ -231,7 +230,7 @@ def _fabrication_options(spec: Any) -> None:
     )
     spec.add_argument(
         "--transfer-syntaxes",
-        type=_syntaxes,
+        type=argtypes.syntaxes,
         default=("explicit",),
         metavar="LIST",
         help=f"comma-separated, of {','.join(TRANSFER_SYNTAXES)}; series take them in turn"
@@ -239,7 +238,7 @@ def _fabrication_options(spec: Any) -> None:
     )
     spec.add_argument(
         "--worklist",
-        type=_count,
+        type=argtypes.count,
         default=0,
         metavar="N",
         help="also schedule N worklist items for the fabricated patients, on --anchor's day"
@@ -247,7 +246,7 @@ def _fabrication_options(spec: Any) -> None:
     )
     spec.add_argument(
         "--stations",
-        type=_ae_titles,
+        type=argtypes.ae_titles,
         default=(),
         metavar="LIST",
         help="comma-separated scheduled station AE titles for --worklist, in turn; CT01"
@@ -266,14 +265,15 @@ def _fabrication_options(spec: Any) -> None:
     )
     spec.add_argument(
         "--modalities",
-        type=_modalities,
+        type=argtypes.modalities,
         default=MODALITIES,
         metavar="LIST",
-        help=f"comma-separated, of {','.join(MODALITIES)} (default: all)",
+        help=f"comma-separated, of {','.join(MODALITIES)} (default: all) and of the objects"
+        f" that go with their studies, {','.join(OBJECTS)} (see docs/fabrication.md)",
     )
     spec.add_argument(
         "--anchor",
-        type=_date,
+        type=argtypes.date,
         default=None,
         metavar="YYYYMMDD",
         help="study dates fall in the year before this date (default: today)",
@@ -349,53 +349,3 @@ def _users(sub: Any) -> Parser:
         help="read the password from standard input (its first line) instead of the terminal",
     )
     return cast(Parser, users)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _choices(what: str, known: Iterable[str], upper: bool) -> Callable[[str], tuple[str, ...]]:
-    """An argparse type for a comma-separated list of *known* names."""
-    names = tuple(known)
-
-    def parse(text: str) -> tuple[str, ...]:
-        values = tuple(
-            v.strip().upper() if upper else v.strip().lower() for v in text.split(",") if v.strip()
-        )
-        unknown = [v for v in values if v not in names]
-        if unknown or not values:
-            shown = ", ".join(unknown) if unknown else repr(text)
-            raise argparse.ArgumentTypeError(f"unknown {what} {shown}: expected {','.join(names)}")
-        return values
-
-    return parse
-
-
-def _count(text: str) -> int:
-    return 0 if text.strip() == "0" else _positive(text)
-
-
-def _ae_titles(text: str) -> tuple[str, ...]:
-    values = tuple(v.strip() for v in text.split(",") if v.strip())
-    bad = [v for v in values if not valid_ae_title(v)]
-    if bad or not values:
-        raise argparse.ArgumentTypeError(f"not an AE title: {', '.join(bad) or repr(text)}")
-    return values
-
-
-_modalities = _choices("modality", MODALITIES, upper=True)
-_syntaxes = _choices("transfer syntax", TRANSFER_SYNTAXES, upper=False)
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.datetime.strptime(text, "%Y%m%d").date()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYYMMDD, got {text!r}") from None

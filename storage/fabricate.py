@@ -14,6 +14,7 @@ their IOD modules ``storage.iods``; pixel data ``storage.pixels``.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterator
 from functools import lru_cache
@@ -39,9 +40,13 @@ from storage.fabrication_spec import (
     entity_rng,
     entity_uid,
     instances_in,
+    object_at,
     positions,
+    series_in,
+    study_modality,
 )
 from storage.iods import IODS, Series
+from storage.objects import BUILDERS, ImageSeries, StudyContext
 from storage.records import InstanceRecord, attribute_columns, level_columns
 
 MANUFACTURER = "DICOM Fabricator"
@@ -127,7 +132,7 @@ def patient_attributes(spec: FabricationSpec, p: int) -> dict[str, str]:
 
 def _study(spec: FabricationSpec, p: int, s: int) -> dict[str, object]:
     rng = entity_rng(spec, "study", p, s)
-    modality = spec.modalities[(p + s) % len(spec.modalities)]
+    modality = study_modality(spec, p, s)
     body_part, description, series = rng.choice(PROTOCOLS[modality])
     when = spec.anchor - dt.timedelta(days=rng.randint(0, spec.window_days))
     values: dict[str, object] = {
@@ -157,7 +162,9 @@ def _series_ordinal(spec: FabricationSpec, p: int, s: int, se: int) -> int:
 
 
 def transfer_syntax(spec: FabricationSpec, position: Position) -> UID:
-    """The transfer syntax of the series at *position*."""
+    """The transfer syntax of the series at *position* (a non-image object: explicit VR)."""
+    if position.series >= spec.series_per_study:
+        return ExplicitVRLittleEndian
     n = _series_ordinal(spec, position.patient, position.study, position.series)
     return UID(spec.transfer_syntaxes[n % len(spec.transfer_syntaxes)])
 
@@ -248,9 +255,54 @@ def _preencoded(ds: Dataset, syntax: UID) -> Dataset:
     return raw
 
 
+@lru_cache(maxsize=64)
+def _object(spec: FabricationSpec, p: int, s: int, se: int) -> Dataset:
+    """The non-image object of series (*p*, *s*, *se*), whole (never mutated: copied out)."""
+    code = object_at(spec, p, s, se)
+    assert code is not None
+
+    def image_series(n: int) -> ImageSeries:
+        return ImageSeries(
+            _series_header(spec, p, s, n)[1],
+            instances_in(spec, p, s, n),
+            lambda i: instance_header(spec, Position(p, s, n, i)),
+        )
+
+    images = tuple(image_series(n) for n in range(spec.series_per_study))
+    first = images[0].header
+    context = StudyContext(
+        code=code,
+        study=first,
+        images=images,
+        series_uid=entity_uid(spec, "series", p, s, se),
+        instance_uid=entity_uid(spec, "instance", p, s, se, 0),
+        series_number=se + 1,
+        date=str(first.StudyDate),
+        time=str(first.StudyTime),
+        rng=entity_rng(spec, "object", p, s, se),
+        manufacturer=MANUFACTURER,
+    )
+    return BUILDERS[code](context)
+
+
+_BULK = ("EncapsulatedDocument", "WaveformSequence", "PixelData")  # not in a header
+
+
+def _object_copy(spec: FabricationSpec, position: Position, header: bool) -> Dataset:
+    """A copy of the object at *position* (a caller may change it), *header*: its bulk data
+    left out."""
+    ds = copy.deepcopy(_object(spec, *position[:3]))
+    for keyword in _BULK if header else ():
+        if keyword in ds:
+            del ds[keyword]
+    return ds
+
+
 def instance_header(spec: FabricationSpec, position: Position) -> Dataset:
     """The instance at *position* without its pixel data (what C-FIND return keys need)."""
     p, s, se, i = position
+    if se >= spec.series_per_study:
+        return _object_copy(spec, position, header=True)
     series, shared = _series_header(spec, p, s, se)
     # A new dataset over the same (never mutated) elements: cheaper than building them again.
     ds = Dataset(dict(shared.items()))
@@ -273,6 +325,13 @@ def synthesize(spec: FabricationSpec, position: Position) -> Dataset:
         (:meth:`FabricationSpec.missing_encoders`).
     """
     p, s, se, i = position
+    if se >= spec.series_per_study:
+        ds = _object_copy(spec, position, header=False)
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        return ds
     ds = instance_header(spec, position)
     series, _ = _series_header(spec, p, s, se)
     seed = entity_rng(spec, "pixels", p, s, se, i).getrandbits(32)
@@ -312,7 +371,7 @@ def records(spec: FabricationSpec) -> Iterator[tuple[InstanceRecord, Position]]:
     """
     for p in range(spec.patients):
         for s in range(spec.studies_per_patient):
-            for se in range(spec.series_per_study):
+            for se in range(series_in(spec, p, s)):
                 first = instance_header(spec, Position(p, s, se, 0))
                 columns = {level: level_columns(first, level) for level in Level}
                 syntax = transfer_syntax(spec, Position(p, s, se, 0))

@@ -30,8 +30,10 @@ from pydicom.uid import (
 
 from storage import edge_cases
 from storage.iods import IODS
+from storage.objects.kinds import KINDS
 
 MODALITIES = tuple(IODS)
+OBJECTS = tuple(KINDS)  # non-image objects that go with a study's images
 PROFILES = ("standard", "edge-cases")  # edge-cases: see storage.edge_cases
 
 # Transfer syntaxes a fabricated series can be in, by the names the CLI takes.
@@ -86,8 +88,14 @@ class FabricationSpec:
         if not self.modalities:
             raise ValueError("modalities must name at least one modality")
         for modality in self.modalities:
-            if modality not in IODS:
-                raise ValueError(f"modality {modality!r} is not one of {', '.join(IODS)}")
+            if modality not in IODS and modality not in KINDS:
+                known = ", ".join((*IODS, *KINDS))
+                raise ValueError(f"modality {modality!r} is not one of {known}")
+        if not self.image_modalities:
+            raise ValueError(
+                f"{', '.join(self.object_codes)} go with the images of a study: give an image"
+                " modality too, such as CT,MR," + ",".join(self.object_codes)
+            )
         if self.profile not in PROFILES:
             raise ValueError(f"profile {self.profile!r} is not one of {', '.join(PROFILES)}")
         if not self.transfer_syntaxes:
@@ -96,6 +104,16 @@ class FabricationSpec:
             if syntax not in TRANSFER_SYNTAXES.values():
                 known = ", ".join(TRANSFER_SYNTAXES)
                 raise ValueError(f"transfer syntax {syntax!r} is not one of {known}")
+
+    @property
+    def image_modalities(self) -> tuple[str, ...]:
+        """The image modalities of ``modalities`` (the studies are of these, in turn)."""
+        return tuple(m for m in self.modalities if m in IODS)
+
+    @property
+    def object_codes(self) -> tuple[str, ...]:
+        """The non-image objects of ``modalities`` (each study gets those that go with it)."""
+        return tuple(m for m in self.modalities if m in KINDS)
 
     def missing_encoders(self) -> list[str]:
         """What to install for the compressed syntaxes this spec names (empty: nothing)."""
@@ -115,7 +133,7 @@ class FabricationSpec:
             instances_in(self, p, s, se)
             for p in range(self.patients)
             for s in range(self.studies_per_patient)
-            for se in range(self.series_per_study)
+            for se in range(series_in(self, p, s))
         )
 
     def to_json(self) -> str:
@@ -160,8 +178,37 @@ def study_uids(spec: FabricationSpec) -> Iterator[str]:
             yield entity_uid(spec, "study", p, s)
 
 
+def study_modality(spec: FabricationSpec, p: int, s: int) -> str:
+    """The image modality of study (*p*, *s*): each of the spec's in turn."""
+    images = spec.image_modalities
+    return images[(p + s) % len(images)]
+
+
+def objects_in(spec: FabricationSpec, p: int, s: int) -> tuple[str, ...]:
+    """The non-image objects study (*p*, *s*) gets, in order: one series each, after its
+    image series."""
+    if not spec.object_codes:
+        return ()
+    modality = study_modality(spec, p, s)
+    return tuple(code for code in spec.object_codes if KINDS[code].applies_to(modality))
+
+
+def series_in(spec: FabricationSpec, p: int, s: int) -> int:
+    """How many series study (*p*, *s*) has: its image series, then one per object."""
+    return spec.series_per_study + len(objects_in(spec, p, s))
+
+
+def object_at(spec: FabricationSpec, p: int, s: int, se: int) -> str | None:
+    """The code of the non-image object whose series is (*p*, *s*, *se*); None for images."""
+    if se < spec.series_per_study:
+        return None
+    return objects_in(spec, p, s)[se - spec.series_per_study]
+
+
 def instances_in(spec: FabricationSpec, p: int, s: int, se: int) -> int:
     """How many instances the series at (*p*, *s*, *se*) has."""
+    if se >= spec.series_per_study:
+        return 1  # a non-image object
     case = case_of(spec, p)
     if case is not None and case.first_series_instances and (s, se) == (0, 0):
         return case.first_series_instances
@@ -172,7 +219,7 @@ def positions(spec: FabricationSpec) -> Iterator[Position]:
     """Every position *spec* describes, in order."""
     for p in range(spec.patients):
         for s in range(spec.studies_per_patient):
-            for se in range(spec.series_per_study):
+            for se in range(series_in(spec, p, s)):
                 for i in range(instances_in(spec, p, s, se)):
                     yield Position(p, s, se, i)
 

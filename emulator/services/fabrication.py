@@ -92,7 +92,7 @@ def fabricate_with(ctx: ServiceContext, job: Job, progress: Progress | None = No
                 ' choose another seed, or replace them (--replace, or "replace": true)'
             )
     if job.worklist:
-        stations = job.stations or tuple(f"{modality}01" for modality in spec.modalities)
+        stations = job.stations or tuple(f"{modality}01" for modality in spec.image_modalities)
         for item in worklist_items(spec, job.worklist, stations):
             ctx.worklist.add(item, "fabricated")
         log.info("fabricated %d worklist items on %s", job.worklist, ",".join(stations))

@@ -242,3 +242,18 @@ def test_a_test_writer_changes_test_data_but_not_remote_aes_or_users(browser, em
     )
     assert status == 403
     page.close()
+
+
+def test_a_hostile_name_in_a_query_stays_text_in_the_journal_record(browser, emulator):
+    hostile = "<script>alert(1)</script><b>BOLD</b>"  # no "=": a PN's group separator
+    page = console(browser, emulator)
+    page.click("#tabs button[data-tab=journal]")
+    identifier = Dataset()
+    identifier.QueryRetrieveLevel = "STUDY"
+    identifier.PatientName = hostile
+    identifier.StudyInstanceUID = ""
+    find(emulator.dicom_port, identifier)
+    page.locator("#journal-rows tr[data-service=C-FIND]").click()
+    expect(page.locator("#journal-identifier")).to_contain_text(hostile)
+    assert page.locator("#journal-detail script, #journal-detail b").count() == 0
+    page.close()

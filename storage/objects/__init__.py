@@ -1,0 +1,28 @@
+"""Fabricated objects that are not images: documents, reports and selections that go with the
+images of a study (PS3.3 Annex A), one module per kind of object; what they share is in
+``context``.
+
+Each kind (``kinds.KINDS``) names the image modalities whose studies get one (an object
+series appended after the image series), and a builder that makes the whole instance from a
+:class:`~storage.objects.context.StudyContext`: the study's common attributes, its image
+series (whose instances a selection or a report references), and the object's own UIDs, date
+and random stream, so that the same seed gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydicom.dataset import Dataset
+
+from storage.objects import ko, pdf
+from storage.objects.context import ImageSeries, StudyContext
+from storage.objects.kinds import KINDS, ObjectKind
+
+BUILDERS: dict[str, Callable[[StudyContext], Dataset]] = {
+    "DOC": pdf.build,
+    "KO": ko.build,
+}
+"""Every kind's builder, by its code (``--modalities``)."""
+
+__all__ = ["BUILDERS", "KINDS", "ImageSeries", "ObjectKind", "StudyContext"]

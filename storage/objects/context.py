@@ -1,0 +1,85 @@
+"""What a builder of a non-image object is given: the study it goes with, its image series,
+and the object's own identity, date and random stream."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydicom.dataset import Dataset
+
+# Patient, General Study and Patient Study attributes an object copies from its study's images
+STUDY_KEYWORDS = (
+    "SpecificCharacterSet",
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "PatientAge",
+    "StudyInstanceUID",
+    "StudyDate",
+    "StudyTime",
+    "AccessionNumber",
+    "StudyID",
+    "StudyDescription",
+    "ReferringPhysicianName",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageSeries:
+    """One image series of the study: its first instance's header, how many instances it has,
+    and the header of any of them (``instance(i)``: no pixel data)."""
+
+    header: Dataset
+    count: int
+    instance: Callable[[int], Dataset]
+
+
+@dataclass(frozen=True, slots=True)
+class StudyContext:
+    """A non-image object's study and identity."""
+
+    code: str
+    study: Dataset  # the STUDY_KEYWORDS of the study's first image instance
+    images: tuple[ImageSeries, ...]
+    series_uid: str
+    instance_uid: str
+    series_number: int
+    date: str  # of the object's series and content: the study's date
+    time: str
+    rng: random.Random  # the object's own stream: same seed, same object
+    manufacturer: str
+
+    def common(self, modality: str, sop_class: str, description: str) -> Dataset:
+        """The modules every object has: Patient, General Study, a General Series (or the
+        document's series) and General Equipment, SOP Common."""
+        ds = Dataset()
+        for keyword in STUDY_KEYWORDS:
+            if keyword in self.study:
+                ds[keyword] = self.study[keyword]
+        ds.Modality = modality
+        ds.SeriesInstanceUID = self.series_uid
+        ds.SeriesNumber = self.series_number
+        ds.SeriesDescription = description
+        ds.SeriesDate, ds.SeriesTime = self.date, self.time
+        ds.Manufacturer = self.manufacturer
+        ds.SOPClassUID = sop_class
+        ds.SOPInstanceUID = self.instance_uid
+        ds.InstanceNumber = 1
+        ds.InstanceCreationDate, ds.InstanceCreationTime = self.date, self.time
+        ds.ContentDate, ds.ContentTime = self.date, self.time
+        return ds
+
+    def selected(self, most: int) -> list[Dataset]:
+        """Up to *most* image instances of the study, drawn from the object's stream (each
+        series in turn, so a selection spans the study)."""
+        chosen: list[Dataset] = []
+        for n in range(most):
+            series = self.images[n % len(self.images)]
+            index = self.rng.randrange(series.count)
+            header = series.instance(index)
+            if all(c.SOPInstanceUID != header.SOPInstanceUID for c in chosen):
+                chosen.append(header)
+        return chosen

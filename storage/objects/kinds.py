@@ -1,0 +1,32 @@
+"""The kinds of non-image object fabrication makes, by their ``--modalities`` code: the
+modality and SOP class of each, and which studies get one (no import of any builder, so that
+the fabrication spec can check codes cheaply)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydicom.uid import EncapsulatedPDFStorage, KeyObjectSelectionDocumentStorage
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectKind:
+    """One kind of non-image object."""
+
+    code: str  # as --modalities takes it
+    modality: str  # (0008,0060) of its series
+    sop_class: str
+    series_description: str
+    goes_with: frozenset[str] = frozenset()  # image modalities whose studies get one; empty: all
+
+    def applies_to(self, modality: str) -> bool:
+        return not self.goes_with or modality in self.goes_with
+
+
+KINDS: dict[str, ObjectKind] = {
+    kind.code: kind
+    for kind in (
+        ObjectKind("DOC", "DOC", EncapsulatedPDFStorage, "REPORT PDF"),
+        ObjectKind("KO", "KO", KeyObjectSelectionDocumentStorage, "KEY IMAGES"),
+    )
+}

@@ -1,0 +1,94 @@
+"""Fabricated non-image objects in a running archive: found by C-FIND at IMAGE level with
+their SOP class, retrieved by C-MOVE and WADO-RS as synthesized, read by DCMTK."""
+
+from __future__ import annotations
+
+import datetime as dt
+import urllib.request
+from io import BytesIO
+
+import pytest
+from pydicom import dcmread
+from pydicom.uid import EncapsulatedPDFStorage, KeyObjectSelectionDocumentStorage
+
+from storage.fabricate import synthesize
+from storage.fabrication_spec import FabricationSpec, Position
+from tests.helpers import dcmtk, find, query, registered_scp
+from tests.helpers.retrieve import move
+
+SPEC = FabricationSpec(
+    seed=5,
+    patients=2,
+    series_per_study=1,
+    instances_per_series=3,
+    modalities=("CT", "MR", "KO", "DOC"),
+    matrix=32,
+    anchor=dt.date(2026, 3, 1),
+)
+KO, DOC = Position(0, 0, 1, 0), Position(0, 0, 2, 0)  # each study: images, KO, DOC
+
+
+@pytest.fixture(params=[False, True], ids=["synthesized", "materialized"])
+def fabricated(emulator, request):
+    assert emulator.archive.fabricate(SPEC, materialize=request.param).instances == 10
+    return emulator
+
+
+def test_c_find_finds_each_object_at_image_level_by_its_sop_class(fabricated):
+    ko = synthesize(SPEC, KO)
+    for sop_class, modality in ((KeyObjectSelectionDocumentStorage, "KO"),
+                                (EncapsulatedPDFStorage, "DOC")):  # fmt: skip
+        series, final = find(
+            fabricated.dicom_port,
+            query("SERIES", StudyInstanceUID=ko.StudyInstanceUID, Modality=modality,
+                  SeriesInstanceUID=""),
+        )  # fmt: skip
+        assert final.Status == 0
+        [one] = series
+        found, final = find(
+            fabricated.dicom_port,
+            query("IMAGE", StudyInstanceUID=ko.StudyInstanceUID,
+                  SeriesInstanceUID=one.SeriesInstanceUID, SOPClassUID=sop_class,
+                  SOPInstanceUID=""),
+        )  # fmt: skip
+        assert final.Status == 0
+        assert [(r.SOPClassUID, r.SOPInstanceUID) for r in found] == [
+            (sop_class, synthesize(SPEC, KO if modality == "KO" else DOC).SOPInstanceUID)
+        ]
+
+
+def test_c_move_delivers_the_objects_as_synthesized(fabricated):
+    with registered_scp(fabricated) as destination:
+        ko = synthesize(SPEC, KO)
+        _, final = move(fabricated, query("STUDY", StudyInstanceUID=ko.StudyInstanceUID))
+        assert final.Status == 0
+        doc = synthesize(SPEC, DOC)
+        received = destination.datasets
+        assert received[ko.SOPInstanceUID].ContentSequence == ko.ContentSequence
+        assert received[doc.SOPInstanceUID].EncapsulatedDocument == doc.EncapsulatedDocument
+
+
+def test_wado_rs_retrieves_the_pdf_report(fabricated):
+    doc = synthesize(SPEC, DOC)
+    url = (
+        f"{fabricated.admin_url}/dicom-web/studies/{doc.StudyInstanceUID}/series/"
+        f"{doc.SeriesInstanceUID}/instances/{doc.SOPInstanceUID}"
+    )
+    request = urllib.request.Request(
+        url, headers={"Accept": 'multipart/related; type="application/dicom"; transfer-syntax=*'}
+    )
+    with urllib.request.urlopen(request, timeout=20) as response:
+        body = response.read()
+    start = body.index(b"DICM") - 128
+    returned = dcmread(BytesIO(body[start:]))
+    assert returned.EncapsulatedDocument[:8] == b"%PDF-1.4"
+
+
+@pytest.mark.interop
+def test_dcmtk_reads_the_key_object_selection_as_a_structured_report(tmp_path):
+    path = tmp_path / "ko.dcm"
+    synthesize(SPEC, KO).save_as(path, enforce_file_format=True)
+    result = dcmtk("dsrdump", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "error" not in (result.stdout + result.stderr).lower()
+    assert "Key Object Description" in result.stdout

@@ -1,0 +1,136 @@
+"""Fabricated objects that are not images: each valid per dciodvfy, deterministic to the byte,
+referencing real instances of its own study, and indexed as the synthesized object is."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import subprocess
+import sys
+from io import BytesIO
+
+import pytest
+
+from storage import fabricate as fabrication
+from storage.fabricate import fabricate, records
+from storage.fabrication_spec import FabricationSpec, objects_in, positions
+from storage.iods import IODS
+from storage.objects import KINDS
+from storage.records import record_from_dataset
+from tests.helpers import dciodvfy
+
+ANCHOR = dt.date(2026, 1, 1)
+
+
+def spec_with(*codes: str, **kw) -> FabricationSpec:
+    values = {"seed": 21, "patients": 10, "modalities": (*IODS, *codes), "matrix": 32}
+    return FabricationSpec(**{"anchor": ANCHOR, "instances_per_series": 2, **values, **kw})
+
+
+def objects(spec: FabricationSpec):
+    return [ds for ds in fabricate(spec) if ds.Modality in {k.modality for k in KINDS.values()}]
+
+
+def part10(ds) -> bytes:
+    buffer = BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("code", list(KINDS))
+def test_every_object_passes_dciodvfy_without_errors_or_warnings(tmp_path, code):
+    found = {}
+    made = objects(spec_with(code))
+    assert len(made) == 10  # one per study, every image modality's study
+    for n, ds in enumerate(made):
+        path = tmp_path / f"{n}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        result = subprocess.run([dciodvfy(), str(path)], capture_output=True, text=True)
+        lines = [
+            line
+            for line in (result.stdout + result.stderr).splitlines()
+            if line.startswith(("Error", "Warning"))
+        ]
+        if lines:
+            found[n] = lines
+    assert found == {}
+
+
+@pytest.mark.parametrize("code", list(KINDS))
+def test_the_same_seed_gives_the_same_bytes_in_another_process(code):
+    spec = spec_with(code, patients=2)
+    first = [hashlib.sha256(part10(ds)).hexdigest() for ds in objects(spec)]
+    fabrication._object.cache_clear()
+    assert [hashlib.sha256(part10(ds)).hexdigest() for ds in objects(spec)] == first
+    script = (
+        "import hashlib, sys; from io import BytesIO\n"
+        "from storage.fabrication_spec import FabricationSpec\n"
+        "from storage.fabricate import fabricate\n"
+        "spec = FabricationSpec.from_json(sys.argv[1])\n"
+        "for ds in fabricate(spec):\n"
+        "    if ds.Modality == sys.argv[2]:\n"
+        "        b = BytesIO(); ds.save_as(b, enforce_file_format=True)\n"
+        "        print(hashlib.sha256(b.getvalue()).hexdigest())\n"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", script, spec.to_json(), KINDS[code].modality],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONHASHSEED": "12345"},
+    )
+    assert other.stdout.split() == first
+
+
+def test_a_key_object_selection_selects_instances_of_its_own_study():
+    spec = spec_with("KO", patients=3)
+    made = list(fabricate(spec))
+    by_study: dict[str, set[str]] = {}
+    for ds in made:
+        if ds.Modality != "KO":
+            by_study.setdefault(ds.StudyInstanceUID, set()).add(ds.SOPInstanceUID)
+    for ko in (ds for ds in made if ds.Modality == "KO"):
+        [evidence] = ko.CurrentRequestedProcedureEvidenceSequence
+        assert evidence.StudyInstanceUID == ko.StudyInstanceUID
+        referenced = {
+            item.ReferencedSOPInstanceUID
+            for series in evidence.ReferencedSeriesSequence
+            for item in series.ReferencedSOPSequence
+        }
+        assert referenced
+        assert referenced <= by_study[ko.StudyInstanceUID]
+        title = ko.ConceptNameCodeSequence[0].CodeMeaning
+        assert title in ("Of Interest", "For Teaching")
+
+
+def test_the_pdf_is_a_real_document_whose_cross_references_point_at_its_objects():
+    [doc, *_] = objects(spec_with("DOC", patients=1))
+    data = bytes(doc.EncapsulatedDocument)[: doc.EncapsulatedDocumentLength]
+    assert data.startswith(b"%PDF-1.4")
+    assert data.endswith(b"%%EOF\n")
+    start = int(re.search(rb"startxref\n(\d+)", data).group(1))
+    assert data[start:].startswith(b"xref\n")
+    offsets = re.findall(rb"(\d{10}) 00000 n ", data[start:])
+    for number, offset in enumerate(offsets, 1):
+        assert data[int(offset) :].startswith(b"%d 0 obj" % number)
+    assert str(doc.PatientName).encode("cp1252", "replace") in data
+    assert doc.MIMETypeOfEncapsulatedDocument == "application/pdf"
+
+
+def test_index_records_of_objects_are_those_of_the_synthesized_objects():
+    spec = spec_with("DOC", "KO", patients=4)
+    for (record, position), ds in zip(records(spec), fabricate(spec), strict=True):
+        assert record == record_from_dataset(ds, ds.file_meta.TransferSyntaxUID), position
+
+
+def test_objects_come_after_a_studys_image_series_one_series_each():
+    spec = spec_with("KO", "DOC", patients=1, series_per_study=2)
+    assert objects_in(spec, 0, 0) == ("KO", "DOC")
+    assert [p.series for p in positions(spec)] == [0, 0, 1, 1, 2, 3]
+    assert spec.total == 6
+
+
+def test_objects_without_an_image_modality_are_refused_saying_what_to_add():
+    with pytest.raises(ValueError, match="give an image modality too, such as CT,MR,KO"):
+        FabricationSpec(modalities=("KO",))
