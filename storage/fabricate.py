@@ -14,12 +14,11 @@ their IOD modules ``storage.iods``; pixel data ``storage.pixels``.
 
 from __future__ import annotations
 
-import copy
-import datetime as dt
 from collections.abc import Iterator
 from functools import lru_cache
 from io import BytesIO
 
+from pydicom import dcmread
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filereader import read_dataset
@@ -32,6 +31,7 @@ from pydicom.uid import (
 
 from storage import edge_cases
 from storage.attributes import BY_KEYWORD, Level
+from storage.demographics import STUDY_KEYS, patient_attributes, study_attributes
 from storage.fabrication_spec import (
     COMPRESSED,
     FabricationSpec,
@@ -51,111 +51,6 @@ from storage.records import InstanceRecord, attribute_columns, level_columns
 
 MANUFACTURER = "DICOM Fabricator"
 
-_FAMILY = [
-    "GARCIA",
-    "SMITH",
-    "MÜLLER",
-    "NGUYEN",
-    "ROSSI",
-    "KOWALSKI",
-    "DUBOIS",
-    "SILVA",
-    "JOHANSSON",
-    "OKAFOR",
-    "HANSEN",
-    "KIM",
-    "PATEL",
-    "COHEN",
-    "NOVAK",
-    "MURPHY",
-    "YAMAMOTO",
-    "HADDAD",
-    "IVANOVA",
-    "O'BRIEN",
-]
-_GIVEN = {
-    "F": ["ANNA", "MARIA", "SOFIA", "LINH", "CHIARA", "EWA", "AMARA", "INGRID", "YUKI", "LEILA"],
-    "M": ["JOHN", "LUCAS", "MATEO", "MINH", "MARCO", "PIOTR", "CHIDI", "ERIK", "KENJI", "OMAR"],
-}
-PHYSICIANS = ["HOUSE^GREGORY", "GREY^MEREDITH", "ROSS^DOUG", "QUINCY^MICHAELA", "YANG^CRISTINA"]
-_OPERATORS = ["TECH^ALEX", "TECH^SAM", "TECH^ROBIN"]
-_PAIRED = frozenset({"KNEE", "HAND", "BREAST"})
-PROTOCOLS = {  # modality → (body part, study description, series descriptions)
-    "CT": [
-        ("CHEST", "CT CHEST W/O CONTRAST", ["AXIAL 5MM", "AXIAL 1MM LUNG"]),
-        ("HEAD", "CT HEAD", ["AXIAL BRAIN", "AXIAL BONE"]),
-        ("ABDOMEN", "CT ABDOMEN PELVIS", ["PORTAL VENOUS", "DELAYED"]),
-    ],
-    "MR": [
-        ("BRAIN", "MR BRAIN", ["T1 AXIAL", "T2 AXIAL", "FLAIR AXIAL"]),
-        ("KNEE", "MR KNEE", ["PD SAG", "T2 COR"]),
-        ("SPINE", "MR LUMBAR SPINE", ["T1 SAG", "T2 SAG"]),
-    ],
-    "CR": [
-        ("CHEST", "CR CHEST 2 VIEWS", ["PA", "LATERAL"]),
-        ("HAND", "CR HAND", ["PA", "OBLIQUE"]),
-    ],
-    "DX": [
-        ("CHEST", "DX CHEST PA AND LATERAL", ["PA", "LATERAL"]),
-        ("KNEE", "DX KNEE", ["AP", "LATERAL"]),
-    ],
-    "MG": [("BREAST", "MG SCREENING BILATERAL", ["R CC", "L CC", "R MLO", "L MLO"])],
-    "US": [
-        ("HEART", "US ECHOCARDIOGRAM", ["PLAX", "APICAL 4CH", "SAX"]),
-        ("ABDOMEN", "US ABDOMEN", ["LIVER", "KIDNEYS"]),
-    ],
-    "XA": [("HEART", "XA CORONARY ANGIOGRAPHY", ["LCA RAO CAUDAL", "RCA LAO"])],
-    "NM": [("WHOLEBODY", "NM BONE SCAN WHOLE BODY", ["ANT POST STATIC"])],
-    "PT": [("WHOLEBODY", "PET-CT FDG WHOLE BODY", ["PET AC", "PET NAC"])],
-    "SC": [("CHEST", "SECONDARY CAPTURE", ["SCREEN CAPTURE"])],  # e.g. a captured report
-}
-
-
-def patient_attributes(spec: FabricationSpec, p: int) -> dict[str, str]:
-    rng = entity_rng(spec, "patient", p)
-    sex = rng.choice("FM")
-    age = rng.randint(1, 95)
-    birth = spec.anchor - dt.timedelta(days=age * 365 + rng.randint(0, 364))
-    values = {
-        "SpecificCharacterSet": "ISO_IR 100",
-        "PatientName": f"{rng.choice(_FAMILY)}^{rng.choice(_GIVEN[sex])}",
-        "PatientID": f"FAB{spec.seed}-{p:05d}",
-        "PatientBirthDate": birth.strftime("%Y%m%d"),
-        "PatientSex": sex,
-        "PatientAge": f"{age:03d}Y",
-    }
-    case = case_of(spec, p)
-    if case is not None:
-        edge_cases.patient(rng, values, case)
-    return values
-
-
-def _study(spec: FabricationSpec, p: int, s: int) -> dict[str, object]:
-    rng = entity_rng(spec, "study", p, s)
-    modality = study_modality(spec, p, s)
-    body_part, description, series = rng.choice(PROTOCOLS[modality])
-    when = spec.anchor - dt.timedelta(days=rng.randint(0, spec.window_days))
-    values: dict[str, object] = {
-        "uid": entity_uid(spec, "study", p, s),
-        "modality": modality,
-        "body_part": body_part,
-        "laterality": rng.choice("LR") if body_part in _PAIRED else "",
-        "series": series,
-        "frame_of_reference": entity_uid(spec, "for", p, s),
-        "StudyDate": when.strftime("%Y%m%d"),
-        "StudyTime": f"{rng.randint(7, 19):02d}{rng.randint(0, 59):02d}{rng.randint(0, 59):02d}",
-        "AccessionNumber": f"A{spec.seed}{p:05d}{s:02d}",
-        "StudyID": str(s + 1),
-        "StudyDescription": description,
-        "ReferringPhysicianName": rng.choice(PHYSICIANS),
-        "OperatorsName": rng.choice(_OPERATORS),
-        "PerformingPhysicianName": rng.choice(PHYSICIANS),
-    }
-    case = case_of(spec, p)
-    if case is not None:
-        edge_cases.study(values, case)
-    return values
-
 
 def _series_ordinal(spec: FabricationSpec, p: int, s: int, se: int) -> int:
     return (p * spec.studies_per_patient + s) * spec.series_per_study + se
@@ -169,6 +64,15 @@ def transfer_syntax(spec: FabricationSpec, position: Position) -> UID:
     return UID(spec.transfer_syntaxes[n % len(spec.transfer_syntaxes)])
 
 
+def _matrix(spec: FabricationSpec, p: int, modality: str) -> tuple[int, int]:
+    """Rows and columns of patient *p*'s images of *modality*."""
+    case = case_of(spec, p)
+    if case is not None and case.rows_columns:
+        return case.rows_columns
+    iod = IODS[modality]
+    return spec.matrix or iod.rows, spec.matrix or iod.columns
+
+
 @lru_cache(maxsize=256)
 def _series_header(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Series, Dataset]:
     """Every attribute the instances of one series share (no pixel data).
@@ -176,7 +80,7 @@ def _series_header(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Seri
     Patient, General Study, Patient Study, General Series, General Equipment, the series-wide
     part of General Image and SOP Common, and the modality's own modules (``storage.iods``).
     """
-    patient, study = patient_attributes(spec, p), _study(spec, p, s)
+    patient, study = patient_attributes(spec, p), study_attributes(spec, p, s)
     modality = str(study["modality"])
     iod = IODS[modality]
     names = list(study["series"])  # type: ignore[call-overload]
@@ -185,9 +89,7 @@ def _series_header(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Seri
     if modality == "MG":  # each view names its breast
         laterality = description.split()[0]
     case = case_of(spec, p)
-    rows, columns = (spec.matrix or iod.rows, spec.matrix or iod.columns)
-    if case is not None and case.rows_columns:
-        rows, columns = case.rows_columns
+    rows, columns = _matrix(spec, p, modality)
     series = Series(
         modality=modality,
         rows=rows,
@@ -203,16 +105,7 @@ def _series_header(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Seri
     )
     ds = Dataset()
     ds.update(patient)  # type: ignore[arg-type]
-    for key in (
-        "StudyDate",
-        "StudyTime",
-        "AccessionNumber",
-        "StudyID",
-        "StudyDescription",
-        "ReferringPhysicianName",
-        "OperatorsName",
-        "PerformingPhysicianName",
-    ):
+    for key in STUDY_KEYS:
         setattr(ds, key, study[key])
     ds.StudyInstanceUID = study["uid"]
     ds.SeriesInstanceUID = entity_uid(spec, "series", p, s, se)
@@ -255,43 +148,78 @@ def _preencoded(ds: Dataset, syntax: UID) -> Dataset:
     return raw
 
 
-@lru_cache(maxsize=64)
-def _object(spec: FabricationSpec, p: int, s: int, se: int) -> Dataset:
-    """The non-image object of series (*p*, *s*, *se*), whole (never mutated: copied out)."""
+def _study_header(spec: FabricationSpec, p: int, s: int) -> Dataset:
+    """The patient and study attributes of study (*p*, *s*), as its images carry them."""
+    study = study_attributes(spec, p, s)
+    ds = Dataset()
+    ds.update(patient_attributes(spec, p))  # type: ignore[arg-type]
+    for key in STUDY_KEYS:
+        setattr(ds, key, study[key])
+    ds.StudyInstanceUID = study["uid"]
+    return ds
+
+
+def object_context(spec: FabricationSpec, p: int, s: int, se: int) -> StudyContext:
+    """What the builder of the non-image object of series (*p*, *s*, *se*) is given."""
     code = object_at(spec, p, s, se)
     assert code is not None
 
-    def image_series(n: int) -> ImageSeries:
-        return ImageSeries(
-            _series_header(spec, p, s, n)[1],
-            instances_in(spec, p, s, n),
-            lambda i: instance_header(spec, Position(p, s, n, i)),
-        )
+    study = _study_header(spec, p, s)
+    modality = study_modality(spec, p, s)
+    iod = IODS[modality]
+    rows, columns = _matrix(spec, p, modality)
+    body_part = str(study_attributes(spec, p, s)["body_part"])
 
-    images = tuple(image_series(n) for n in range(spec.series_per_study))
-    first = images[0].header
-    context = StudyContext(
+    def reference(n: int, i: int) -> Dataset:
+        """What an object needs of an image it references (no series header is built)."""
+        ds = Dataset()
+        ds.update(study)
+        ds.Modality, ds.SOPClassUID = iod.modality, iod.sop_class
+        ds.SeriesInstanceUID = entity_uid(spec, "series", p, s, n)
+        ds.SOPInstanceUID = entity_uid(spec, "instance", p, s, n, i)
+        ds.Rows, ds.Columns = rows, columns
+        if body_part:
+            ds.BodyPartExamined = body_part
+        return ds
+
+    def image_series(n: int) -> ImageSeries:
+        return ImageSeries(instances_in(spec, p, s, n), lambda i: reference(n, i))
+
+    return StudyContext(
         code=code,
-        study=first,
-        images=images,
+        study=study,
+        images=tuple(image_series(n) for n in range(spec.series_per_study)),
         series_uid=entity_uid(spec, "series", p, s, se),
         instance_uid=entity_uid(spec, "instance", p, s, se, 0),
         series_number=se + 1,
-        date=str(first.StudyDate),
-        time=str(first.StudyTime),
+        date=str(study.StudyDate),
+        time=str(study.StudyTime),
         rng=entity_rng(spec, "object", p, s, se),
         manufacturer=MANUFACTURER,
     )
-    return BUILDERS[code](context)
+
+
+@lru_cache(maxsize=256)
+def _object(spec: FabricationSpec, p: int, s: int, se: int) -> bytes:
+    """The non-image object of series (*p*, *s*, *se*) as Part 10 bytes (each caller reads
+    its own dataset from them: cheaper than copying a built one)."""
+    context = object_context(spec, p, s, se)
+    ds = BUILDERS[context.code](context)
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    buffer = BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
 
 
 _BULK = ("EncapsulatedDocument", "WaveformSequence", "PixelData")  # not in a header
 
 
 def _object_copy(spec: FabricationSpec, position: Position, header: bool) -> Dataset:
-    """A copy of the object at *position* (a caller may change it), *header*: its bulk data
-    left out."""
-    ds = copy.deepcopy(_object(spec, *position[:3]))
+    """The object at *position*, a dataset of its own; *header*: its bulk data left out."""
+    ds = dcmread(BytesIO(_object(spec, *position[:3])))
     for keyword in _BULK if header else ():
         if keyword in ds:
             del ds[keyword]
@@ -326,12 +254,7 @@ def synthesize(spec: FabricationSpec, position: Position) -> Dataset:
     """
     p, s, se, i = position
     if se >= spec.series_per_study:
-        ds = _object_copy(spec, position, header=False)
-        ds.file_meta = FileMetaDataset()
-        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
-        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        return ds
+        return _object_copy(spec, position, header=False)
     ds = instance_header(spec, position)
     series, _ = _series_header(spec, p, s, se)
     seed = entity_rng(spec, "pixels", p, s, se, i).getrandbits(32)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydicom.dataset import Dataset
 
-from storage.fabricate import PHYSICIANS, PROTOCOLS, patient_attributes
+from storage.demographics import PHYSICIANS, PROTOCOLS, patient_attributes
 from storage.fabrication_spec import FabricationSpec, entity_rng, entity_uid
 from storage.iods import IODS
 

@@ -15,13 +15,14 @@ from collections.abc import Callable
 
 from pydicom.dataset import Dataset
 
-from storage.objects import ko, pdf
+from storage.objects import ko, pdf, sr
 from storage.objects.context import ImageSeries, StudyContext
 from storage.objects.kinds import KINDS, ObjectKind
 
 BUILDERS: dict[str, Callable[[StudyContext], Dataset]] = {
     "DOC": pdf.build,
     "KO": ko.build,
+    "SR": sr.build,
 }
 """Every kind's builder, by its code (``--modalities``)."""
 

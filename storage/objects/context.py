@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
 
 # Patient, General Study and Patient Study attributes an object copies from its study's images
 STUDY_KEYWORDS = (
@@ -29,10 +30,9 @@ STUDY_KEYWORDS = (
 
 @dataclass(frozen=True, slots=True)
 class ImageSeries:
-    """One image series of the study: its first instance's header, how many instances it has,
-    and the header of any of them (``instance(i)``: no pixel data)."""
+    """One image series of the study: how many instances it has, and the header of any of
+    them (``instance(i)``: no pixel data, made when asked)."""
 
-    header: Dataset
     count: int
     instance: Callable[[int], Dataset]
 
@@ -42,7 +42,7 @@ class StudyContext:
     """A non-image object's study and identity."""
 
     code: str
-    study: Dataset  # the STUDY_KEYWORDS of the study's first image instance
+    study: Dataset  # the patient and study attributes of the study's images
     images: tuple[ImageSeries, ...]
     series_uid: str
     instance_uid: str
@@ -83,3 +83,31 @@ class StudyContext:
             if all(c.SOPInstanceUID != header.SOPInstanceUID for c in chosen):
                 chosen.append(header)
         return chosen
+
+
+def code_item(value: str, scheme: str, meaning: str) -> Dataset:
+    """A code sequence item (PS3.3 Table 8.8-1): value, scheme, meaning."""
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, scheme, meaning
+    return item
+
+
+def evidence(images: list[Dataset]) -> Sequence:
+    """The evidence sequence of *images* (one study): series in the order first referenced,
+    each with its instances (PS3.3 C.17.2.1)."""
+    series: dict[str, list[Dataset]] = {}
+    for image in images:
+        reference = Dataset()
+        reference.ReferencedSOPClassUID = image.SOPClassUID
+        reference.ReferencedSOPInstanceUID = image.SOPInstanceUID
+        series.setdefault(str(image.SeriesInstanceUID), []).append(reference)
+    items = []
+    for uid, references in series.items():
+        item = Dataset()
+        item.ReferencedSOPSequence = Sequence(references)
+        item.SeriesInstanceUID = uid
+        items.append(item)
+    study = Dataset()
+    study.ReferencedSeriesSequence = Sequence(items)
+    study.StudyInstanceUID = images[0].StudyInstanceUID
+    return Sequence([study])

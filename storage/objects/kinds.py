@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydicom.uid import EncapsulatedPDFStorage, KeyObjectSelectionDocumentStorage
+from pydicom.uid import (
+    ComprehensiveSRStorage,
+    EncapsulatedPDFStorage,
+    KeyObjectSelectionDocumentStorage,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,5 +32,7 @@ KINDS: dict[str, ObjectKind] = {
     for kind in (
         ObjectKind("DOC", "DOC", EncapsulatedPDFStorage, "REPORT PDF"),
         ObjectKind("KO", "KO", KeyObjectSelectionDocumentStorage, "KEY IMAGES"),
+        # Comprehensive SR, or Enhanced SR (drawn per study from the seed)
+        ObjectKind("SR", "SR", ComprehensiveSRStorage, "MEASUREMENT REPORT"),
     )
 }

@@ -21,23 +21,25 @@ SPEC = FabricationSpec(
     patients=2,
     series_per_study=1,
     instances_per_series=3,
-    modalities=("CT", "MR", "KO", "DOC"),
+    modalities=("CT", "MR", "KO", "DOC", "SR"),
     matrix=32,
     anchor=dt.date(2026, 3, 1),
 )
-KO, DOC = Position(0, 0, 1, 0), Position(0, 0, 2, 0)  # each study: images, KO, DOC
+# each study: its images, then KO, DOC and SR
+KO, DOC, SR = Position(0, 0, 1, 0), Position(0, 0, 2, 0), Position(0, 0, 3, 0)
 
 
 @pytest.fixture(params=[False, True], ids=["synthesized", "materialized"])
 def fabricated(emulator, request):
-    assert emulator.archive.fabricate(SPEC, materialize=request.param).instances == 10
+    assert emulator.archive.fabricate(SPEC, materialize=request.param).instances == 12
     return emulator
 
 
 def test_c_find_finds_each_object_at_image_level_by_its_sop_class(fabricated):
     ko = synthesize(SPEC, KO)
     for sop_class, modality in ((KeyObjectSelectionDocumentStorage, "KO"),
-                                (EncapsulatedPDFStorage, "DOC")):  # fmt: skip
+                                (EncapsulatedPDFStorage, "DOC"),
+                                (synthesize(SPEC, SR).SOPClassUID, "SR")):  # fmt: skip
         series, final = find(
             fabricated.dicom_port,
             query("SERIES", StudyInstanceUID=ko.StudyInstanceUID, Modality=modality,
@@ -53,7 +55,7 @@ def test_c_find_finds_each_object_at_image_level_by_its_sop_class(fabricated):
         )  # fmt: skip
         assert final.Status == 0
         assert [(r.SOPClassUID, r.SOPInstanceUID) for r in found] == [
-            (sop_class, synthesize(SPEC, KO if modality == "KO" else DOC).SOPInstanceUID)
+            (sop_class, synthesize(SPEC, {"KO": KO, "DOC": DOC, "SR": SR}[modality]).SOPInstanceUID)
         ]
 
 
@@ -85,10 +87,15 @@ def test_wado_rs_retrieves_the_pdf_report(fabricated):
 
 
 @pytest.mark.interop
-def test_dcmtk_reads_the_key_object_selection_as_a_structured_report(tmp_path):
-    path = tmp_path / "ko.dcm"
-    synthesize(SPEC, KO).save_as(path, enforce_file_format=True)
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [(KO, "Key Object Description"), (SR, "Imaging Measurement Report"),
+     (Position(1, 0, 3, 0), "Imaging Measurement Report")],
+)  # fmt: skip
+def test_dcmtk_reads_every_structured_report(tmp_path, where, expected):
+    path = tmp_path / "sr.dcm"
+    synthesize(SPEC, where).save_as(path, enforce_file_format=True)
     result = dcmtk("dsrdump", str(path))
     assert result.returncode == 0, result.stderr
     assert "error" not in (result.stdout + result.stderr).lower()
-    assert "Key Object Description" in result.stdout
+    assert expected in result.stdout

@@ -11,14 +11,18 @@ import sys
 from io import BytesIO
 
 import pytest
+from pydicom.filebase import DicomBytesIO
+from pydicom.filereader import read_dataset
+from pydicom.filewriter import write_dataset
 
 from storage import fabricate as fabrication
-from storage.fabricate import fabricate, records
+from storage.fabricate import fabricate, object_context, records
 from storage.fabrication_spec import FabricationSpec, objects_in, positions
 from storage.iods import IODS
-from storage.objects import KINDS
+from storage.objects import KINDS, ko
 from storage.records import record_from_dataset
 from tests.helpers import dciodvfy
+from tests.helpers.reference_objects import key_object_selection
 
 ANCHOR = dt.date(2026, 1, 1)
 
@@ -30,6 +34,15 @@ def spec_with(*codes: str, **kw) -> FabricationSpec:
 
 def objects(spec: FabricationSpec):
     return [ds for ds in fabricate(spec) if ds.Modality in {k.modality for k in KINDS.values()}]
+
+
+def printed(ds) -> str:
+    """*ds* as written (explicit VR little endian) and read back, printed: equal bytes print
+    alike, and a difference shows as a readable diff."""
+    buffer = DicomBytesIO()
+    buffer.is_little_endian, buffer.is_implicit_VR = True, False
+    write_dataset(buffer, ds)
+    return str(read_dataset(BytesIO(buffer.getvalue()), False, True))
 
 
 def part10(ds) -> bytes:
@@ -90,17 +103,17 @@ def test_a_key_object_selection_selects_instances_of_its_own_study():
     for ds in made:
         if ds.Modality != "KO":
             by_study.setdefault(ds.StudyInstanceUID, set()).add(ds.SOPInstanceUID)
-    for ko in (ds for ds in made if ds.Modality == "KO"):
-        [evidence] = ko.CurrentRequestedProcedureEvidenceSequence
-        assert evidence.StudyInstanceUID == ko.StudyInstanceUID
+    for document in (ds for ds in made if ds.Modality == "KO"):
+        [evidence] = document.CurrentRequestedProcedureEvidenceSequence
+        assert evidence.StudyInstanceUID == document.StudyInstanceUID
         referenced = {
             item.ReferencedSOPInstanceUID
             for series in evidence.ReferencedSeriesSequence
             for item in series.ReferencedSOPSequence
         }
         assert referenced
-        assert referenced <= by_study[ko.StudyInstanceUID]
-        title = ko.ConceptNameCodeSequence[0].CodeMeaning
+        assert referenced <= by_study[document.StudyInstanceUID]
+        title = document.ConceptNameCodeSequence[0].CodeMeaning
         assert title in ("Of Interest", "For Teaching")
 
 
@@ -134,3 +147,16 @@ def test_objects_come_after_a_studys_image_series_one_series_each():
 def test_objects_without_an_image_modality_are_refused_saying_what_to_add():
     with pytest.raises(ValueError, match="give an image modality too, such as CT,MR,KO"):
         FabricationSpec(modalities=("KO",))
+
+
+def test_the_key_object_selection_is_the_one_highdicom_builds():
+    """Written with pydicom for speed, held to highdicom's document (its own contributing
+    equipment item aside; the patient's age, of the Patient Study module, is the images')."""
+    spec = spec_with("KO", patients=10)
+    for p in range(spec.patients):
+        se = spec.series_per_study  # the KO series comes right after the images
+        ours = ko.build(object_context(spec, p, 0, se))
+        del ours.PatientAge
+        theirs = key_object_selection(object_context(spec, p, 0, se))
+        del theirs.ContributingEquipmentSequence
+        assert printed(ours) == printed(theirs), p
