@@ -14,11 +14,11 @@ their IOD modules ``storage.iods``; pixel data ``storage.pixels``.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from functools import lru_cache
 from io import BytesIO
 
-from pydicom import dcmread
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filereader import read_dataset
@@ -200,29 +200,31 @@ def object_context(spec: FabricationSpec, p: int, s: int, se: int) -> StudyConte
 
 
 @lru_cache(maxsize=256)
-def _object(spec: FabricationSpec, p: int, s: int, se: int) -> bytes:
-    """The non-image object of series (*p*, *s*, *se*) as Part 10 bytes (each caller reads
-    its own dataset from them: cheaper than copying a built one)."""
+def _object(spec: FabricationSpec, p: int, s: int, se: int) -> Dataset:
+    """The non-image object of series (*p*, *s*, *se*), built once (never changed: callers
+    get copies)."""
     context = object_context(spec, p, s, se)
-    ds = BUILDERS[context.code](context)
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    buffer = BytesIO()
-    ds.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue()
+    return BUILDERS[context.code](context)
 
 
 _BULK = ("EncapsulatedDocument", "WaveformSequence", "PixelData")  # not in a header
 
 
 def _object_copy(spec: FabricationSpec, position: Position, header: bool) -> Dataset:
-    """The object at *position*, a dataset of its own; *header*: its bulk data left out."""
-    ds = dcmread(BytesIO(_object(spec, *position[:3])))
-    for keyword in _BULK if header else ():
-        if keyword in ds:
-            del ds[keyword]
+    """The object at *position* as a dataset of its own, its top-level elements copied (a
+    caller may set them; nested items are shared, and nothing changes those); *header*: its
+    bulk data left out, else with its File Meta Information."""
+    whole = _object(spec, *position[:3])
+    ds = Dataset({tag: copy.copy(whole[tag]) for tag in whole.keys()})  # noqa: SIM118
+    if header:
+        for keyword in _BULK:
+            if keyword in ds:
+                del ds[keyword]
+        return ds
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     return ds
 
 

@@ -85,13 +85,6 @@ class StudyContext:
         return chosen
 
 
-def code_item(value: str, scheme: str, meaning: str) -> Dataset:
-    """A code sequence item (PS3.3 Table 8.8-1): value, scheme, meaning."""
-    item = Dataset()
-    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, scheme, meaning
-    return item
-
-
 def evidence(images: list[Dataset]) -> Sequence:
     """The evidence sequence of *images* (one study): series in the order first referenced,
     each with its instances (PS3.3 C.17.2.1)."""

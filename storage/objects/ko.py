@@ -11,7 +11,8 @@ from __future__ import annotations
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from storage.objects.context import StudyContext, code_item, evidence
+from storage.objects import content as sr
+from storage.objects.context import StudyContext, evidence
 from storage.objects.kinds import KINDS
 
 TITLES = (  # CID 7010
@@ -29,7 +30,7 @@ def build(ctx: StudyContext) -> Dataset:
     ds = ctx.common(kind.modality, kind.sop_class, kind.series_description)
     ds.ReferencedPerformedProcedureStepSequence = Sequence()
     ds.ValueType = "CONTAINER"
-    ds.ConceptNameCodeSequence = Sequence([code_item(*title)])
+    ds.ConceptNameCodeSequence = Sequence([sr.code_item(*title)])
     ds.ContinuityOfContent = "CONTINUOUS"
     ds.CurrentRequestedProcedureEvidenceSequence = evidence(selected)
     template = Dataset()
@@ -37,7 +38,7 @@ def build(ctx: StudyContext) -> Dataset:
     ds.ContentTemplateSequence = Sequence([template])
     description = Dataset()
     description.RelationshipType, description.ValueType = "CONTAINS", "TEXT"
-    description.ConceptNameCodeSequence = Sequence([code_item(*DESCRIPTION)])
+    description.ConceptNameCodeSequence = Sequence([sr.code_item(*DESCRIPTION)])
     description.TextValue = f"{len(selected)} key images"
     items = [description]
     for image in selected:
@@ -47,7 +48,7 @@ def build(ctx: StudyContext) -> Dataset:
         reference.ReferencedSOPInstanceUID = image.SOPInstanceUID
         item.ReferencedSOPSequence = Sequence([reference])
         item.RelationshipType, item.ValueType = "CONTAINS", "IMAGE"
-        item.ConceptNameCodeSequence = Sequence([code_item(*SOURCE)])
+        item.ConceptNameCodeSequence = Sequence([sr.code_item(*SOURCE)])
         items.append(item)
     ds.ContentSequence = Sequence(items)
     return ds

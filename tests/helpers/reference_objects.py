@@ -4,8 +4,12 @@ hold the emulator's objects equal to these."""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 from pydicom.dataset import Dataset
 
+from storage.objects import sr
 from storage.objects.context import StudyContext
 from storage.objects.kinds import KINDS
 
@@ -33,6 +37,102 @@ def key_object_selection(ctx: StudyContext) -> Dataset:
         sop_instance_uid=ctx.instance_uid,
         instance_number=1,
         manufacturer=ctx.manufacturer,
+        content_date=ctx.date,
+        content_time=ctx.time,
+    )
+    ds = Dataset()
+    ds.update(document)
+    ds.SeriesDescription = kind.series_description
+    ds.InstanceCreationDate, ds.InstanceCreationTime = ctx.date, ctx.time  # not now: the seed's
+    ds.SeriesDate, ds.SeriesTime = ctx.date, ctx.time
+    ds.StudyDescription = ctx.study.get("StudyDescription", "")
+    for equipment in ds.get("ContributingEquipmentSequence", []):  # highdicom's, dated now
+        equipment.ContributionDateTime = ctx.date + ctx.time
+    return ds
+
+
+def measurement_report(ctx: StudyContext) -> Dataset:
+    """What ``storage.objects.sr.build`` makes, by highdicom."""
+    import highdicom as hd
+    from pydicom.sr.codedict import codes
+
+    kind = KINDS["SR"]
+    procedures, other, findings_codes, sites, whole_body = (
+        sr.PROCEDURES,
+        sr.OTHER_PROCEDURE,
+        sr.FINDINGS,
+        sr.SITES,
+        sr.WHOLE_BODY,
+    )
+    code = hd.sr.CodedConcept
+    images = ctx.selected(2)
+    observer = hd.sr.ObserverContext(
+        observer_type=codes.DCM.Person,
+        observer_identifying_attributes=hd.sr.PersonObserverIdentifyingAttributes(
+            name=str(ctx.study.get("ReferringPhysicianName", "") or "REPORTER^ANONYMOUS")
+        ),
+    )
+    findings = []
+    for n, image in enumerate(images, 1):
+        rows, columns = int(image.Rows), int(image.Columns)
+        spacing = float(image.PixelSpacing[0]) if "PixelSpacing" in image else 1.0
+        radius = ctx.rng.uniform(0.04, 0.12) * min(rows, columns)
+        x = ctx.rng.uniform(0.35, 0.65) * columns
+        y = ctx.rng.uniform(0.35, 0.65) * rows
+        outline = np.array(
+            [[x + radius * math.cos(a), y + radius * math.sin(a)]
+             for a in np.linspace(0, 2 * math.pi, 13)],
+            dtype=np.float32,
+        )  # fmt: skip
+        outline[-1] = outline[0]  # a closed polyline
+        diameter = round(2 * radius * spacing, 1)
+        measurements = [
+            hd.sr.Measurement(
+                name=code("81827009", "SCT", "Diameter"),
+                value=diameter,
+                unit=code("mm", "UCUM", "millimeter"),
+            ),
+            hd.sr.Measurement(
+                name=code("42798000", "SCT", "Area"),
+                value=round(math.pi * (diameter / 2) ** 2, 1),
+                unit=code("mm2", "UCUM", "square millimeter"),
+            ),
+        ]
+        site = sites.get(str(image.get("BodyPartExamined", "")), whole_body)
+        findings.append(
+            hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+                tracking_identifier=hd.sr.TrackingIdentifier(
+                    uid=f"{ctx.instance_uid}.{n}", identifier=f"Finding {n}"
+                ),
+                referenced_region=hd.sr.ImageRegion(
+                    graphic_type=hd.sr.GraphicTypeValues.POLYLINE,
+                    graphic_data=outline,
+                    source_image=hd.sr.SourceImageForRegion(
+                        referenced_sop_class_uid=image.SOPClassUID,
+                        referenced_sop_instance_uid=image.SOPInstanceUID,
+                    ),
+                ),
+                finding_type=code(*ctx.rng.choice(findings_codes)),
+                finding_sites=[hd.sr.FindingSite(anatomic_location=code(*site))],
+                measurements=measurements,
+            )
+        )
+    modality = str(images[0].Modality)
+    report = hd.sr.MeasurementReport(
+        observation_context=hd.sr.ObservationContext(observer_person_context=observer),
+        procedure_reported=code(*procedures.get(modality, other)),
+        imaging_measurements=findings,
+    )
+    document_class = hd.sr.EnhancedSR if ctx.rng.random() < 0.5 else hd.sr.ComprehensiveSR
+    document = document_class(
+        evidence=images,
+        content=report,
+        series_instance_uid=ctx.series_uid,
+        series_number=ctx.series_number,
+        sop_instance_uid=ctx.instance_uid,
+        instance_number=1,
+        manufacturer=ctx.manufacturer,
+        is_complete=True,
         content_date=ctx.date,
         content_time=ctx.time,
     )
