@@ -15,12 +15,13 @@ from collections.abc import Callable
 
 from pydicom.dataset import Dataset
 
-from storage.objects import ko, pdf, sr
+from storage.objects import ecg, ko, pdf, sr
 from storage.objects.context import ImageSeries, StudyContext
 from storage.objects.kinds import KINDS, ObjectKind
 
 BUILDERS: dict[str, Callable[[StudyContext], Dataset]] = {
     "DOC": pdf.build,
+    "ECG": ecg.build,
     "KO": ko.build,
     "SR": sr.build,
 }

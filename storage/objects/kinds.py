@@ -10,6 +10,7 @@ from pydicom.uid import (
     ComprehensiveSRStorage,
     EncapsulatedPDFStorage,
     KeyObjectSelectionDocumentStorage,
+    TwelveLeadECGWaveformStorage,
 )
 
 
@@ -32,6 +33,14 @@ KINDS: dict[str, ObjectKind] = {
     for kind in (
         ObjectKind("DOC", "DOC", EncapsulatedPDFStorage, "REPORT PDF"),
         ObjectKind("KO", "KO", KeyObjectSelectionDocumentStorage, "KEY IMAGES"),
+        # with the studies of cardiac and cross-sectional imaging, which record or gate by one
+        ObjectKind(
+            "ECG",
+            "ECG",
+            TwelveLeadECGWaveformStorage,
+            "RESTING 12-LEAD ECG",
+            frozenset({"CT", "MR", "US", "XA", "NM", "PT"}),
+        ),
         # Comprehensive SR, or Enhanced SR (drawn per study from the seed)
         ObjectKind("SR", "SR", ComprehensiveSRStorage, "MEASUREMENT REPORT"),
     )

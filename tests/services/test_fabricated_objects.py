@@ -9,7 +9,11 @@ from io import BytesIO
 
 import pytest
 from pydicom import dcmread
-from pydicom.uid import EncapsulatedPDFStorage, KeyObjectSelectionDocumentStorage
+from pydicom.uid import (
+    EncapsulatedPDFStorage,
+    KeyObjectSelectionDocumentStorage,
+    TwelveLeadECGWaveformStorage,
+)
 
 from storage.fabricate import synthesize
 from storage.fabrication_spec import FabricationSpec, Position
@@ -21,17 +25,17 @@ SPEC = FabricationSpec(
     patients=2,
     series_per_study=1,
     instances_per_series=3,
-    modalities=("CT", "MR", "KO", "DOC", "SR"),
+    modalities=("CT", "MR", "KO", "DOC", "SR", "ECG"),
     matrix=32,
     anchor=dt.date(2026, 3, 1),
 )
-# each study: its images, then KO, DOC and SR
-KO, DOC, SR = Position(0, 0, 1, 0), Position(0, 0, 2, 0), Position(0, 0, 3, 0)
+# each study: its images, then KO, DOC, SR and ECG
+KO, DOC, SR, ECG = (Position(0, 0, n, 0) for n in (1, 2, 3, 4))
 
 
 @pytest.fixture(params=[False, True], ids=["synthesized", "materialized"])
 def fabricated(emulator, request):
-    assert emulator.archive.fabricate(SPEC, materialize=request.param).instances == 12
+    assert emulator.archive.fabricate(SPEC, materialize=request.param).instances == 14
     return emulator
 
 
@@ -39,7 +43,8 @@ def test_c_find_finds_each_object_at_image_level_by_its_sop_class(fabricated):
     ko = synthesize(SPEC, KO)
     for sop_class, modality in ((KeyObjectSelectionDocumentStorage, "KO"),
                                 (EncapsulatedPDFStorage, "DOC"),
-                                (synthesize(SPEC, SR).SOPClassUID, "SR")):  # fmt: skip
+                                (synthesize(SPEC, SR).SOPClassUID, "SR"),
+                                (TwelveLeadECGWaveformStorage, "ECG")):  # fmt: skip
         series, final = find(
             fabricated.dicom_port,
             query("SERIES", StudyInstanceUID=ko.StudyInstanceUID, Modality=modality,
@@ -55,7 +60,12 @@ def test_c_find_finds_each_object_at_image_level_by_its_sop_class(fabricated):
         )  # fmt: skip
         assert final.Status == 0
         assert [(r.SOPClassUID, r.SOPInstanceUID) for r in found] == [
-            (sop_class, synthesize(SPEC, {"KO": KO, "DOC": DOC, "SR": SR}[modality]).SOPInstanceUID)
+            (
+                sop_class,
+                synthesize(
+                    SPEC, {"KO": KO, "DOC": DOC, "SR": SR, "ECG": ECG}[modality]
+                ).SOPInstanceUID,
+            )
         ]
 
 
@@ -68,6 +78,9 @@ def test_c_move_delivers_the_objects_as_synthesized(fabricated):
         received = destination.datasets
         assert received[ko.SOPInstanceUID].ContentSequence == ko.ContentSequence
         assert received[doc.SOPInstanceUID].EncapsulatedDocument == doc.EncapsulatedDocument
+        ecg = synthesize(SPEC, ECG).WaveformSequence[0]
+        [sent] = received[synthesize(SPEC, ECG).SOPInstanceUID].WaveformSequence
+        assert sent.WaveformData == ecg.WaveformData
 
 
 def test_wado_rs_retrieves_the_pdf_report(fabricated):

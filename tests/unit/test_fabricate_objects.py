@@ -10,6 +10,7 @@ import subprocess
 import sys
 from io import BytesIO
 
+import numpy as np
 import pytest
 from pydicom.filebase import DicomBytesIO
 from pydicom.filereader import read_dataset
@@ -17,7 +18,7 @@ from pydicom.filewriter import write_dataset
 
 from storage import fabricate as fabrication
 from storage.fabricate import fabricate, object_context, records
-from storage.fabrication_spec import FabricationSpec, objects_in, positions
+from storage.fabrication_spec import FabricationSpec, objects_in, positions, study_modality
 from storage.iods import IODS
 from storage.objects import KINDS, ko, sr
 from storage.records import record_from_dataset
@@ -54,8 +55,10 @@ def part10(ds) -> bytes:
 @pytest.mark.parametrize("code", list(KINDS))
 def test_every_object_passes_dciodvfy_without_errors_or_warnings(tmp_path, code):
     found = {}
-    made = objects(spec_with(code))
-    assert len(made) == 10  # one per study, every image modality's study
+    spec = spec_with(code)
+    made = objects(spec)
+    studies = [objects_in(spec, p, 0) for p in range(spec.patients)]
+    assert len(made) == sum(code in found_in for found_in in studies) >= 6
     for n, ds in enumerate(made):
         path = tmp_path / f"{n}.dcm"
         ds.save_as(path, enforce_file_format=True)
@@ -166,3 +169,24 @@ def test_objects_written_with_pydicom_are_the_ones_highdicom_builds(code, ours, 
         if code == "KO":
             del mine.PatientAge
         assert printed(mine) == printed(reference), p
+
+
+def test_an_ecg_has_twelve_leads_that_agree_with_each_other_and_a_plausible_rhythm():
+    [ecg] = objects(spec_with("ECG", patients=1, modalities=("XA", "ECG")))
+    [group] = ecg.WaveformSequence
+    assert (group.NumberOfWaveformChannels, group.NumberOfWaveformSamples) == (12, 5000)
+    assert group.SamplingFrequency == 500
+    leads = np.frombuffer(group.WaveformData, "<i2").reshape(5000, 12).astype(int)
+    one, two, three, avr = leads[:, 0], leads[:, 1], leads[:, 2], leads[:, 3]
+    assert np.abs(three - (two - one)).max() <= 1  # Einthoven: III = II - I
+    assert avr.min() < -500 < 500 < two.max()  # aVR looks at the heart from the other side
+    beats = np.count_nonzero((two[1:-1] > 600) & (two[1:-1] >= two[:-2]) & (two[1:-1] > two[2:]))
+    assert 55 * 10 / 60 - 1 <= beats <= 95 * 10 / 60 + 1  # 55 to 95 a minute, over 10 s
+    names = [c.ChannelSourceSequence[0].CodeMeaning for c in group.ChannelDefinitionSequence]
+    assert names[:3] == ["Lead I", "Lead II", "Lead III"]
+
+
+def test_an_ecg_goes_with_cardiac_and_cross_sectional_studies_only():
+    spec = spec_with("ECG", patients=10)
+    with_ecg = {study_modality(spec, p, 0) for p in range(spec.patients) if objects_in(spec, p, 0)}
+    assert with_ecg == {"CT", "MR", "US", "XA", "NM", "PT"}
