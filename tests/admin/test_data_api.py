@@ -174,10 +174,22 @@ async def test_fabricate_answers_what_it_created(api):
     assert len(api.emulator.archive.worklist.items()) == 1
 
 
+async def test_fabricate_makes_the_objects_that_go_with_the_images(api):
+    body = {"patients": 1, "series_per_study": 1, "instances_per_series": 2, "anchor": "20260101"}
+    response = await api.post("/api/fabricate", json={**body, "modalities": ["ct", "sr", "doc"]})
+    assert response.status == 201
+    [study] = (await response.json())["study_uids"]
+    shown = await (await api.get(f"/api/studies/{study}")).json()
+    assert sorted(s["modality"] for s in shown["series"]) == ["CT", "DOC", "SR"]
+    listing = await (await api.get("/api/studies")).json()
+    assert listing["studies"][0]["modalities"] == ["CT", "DOC", "SR"]
+
+
 @pytest.mark.parametrize(
     ("body", "words"),
     [
         ({"patients": 0}, "patients must be at least 1"),
+        ({"modalities": ["KO"]}, "give an image modality too, such as CT,MR,KO"),
         ({"modalities": ["XX"]}, "modality 'XX' is not one of"),
         ({"transfer_syntaxes": ["jpeg"]}, "transfer syntax jpeg is not one of"),
         ({"anchor": "yesterday"}, "anchor is a date YYYYMMDD"),
