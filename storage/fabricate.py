@@ -75,7 +75,15 @@ def _matrix(spec: FabricationSpec, p: int, modality: str) -> tuple[int, int]:
 
 @lru_cache(maxsize=256)
 def _series_header(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Series, Dataset]:
-    """Every attribute the instances of one series share (no pixel data).
+    """Every attribute the instances of one series share, pre-encoded in the series' transfer
+    syntax (see :func:`_series_dataset`)."""
+    series, ds = _series_dataset(spec, p, s, se)
+    return series, _preencoded(ds, transfer_syntax(spec, Position(p, s, se, 0)))
+
+
+@lru_cache(maxsize=64)
+def _series_dataset(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Series, Dataset]:
+    """Every attribute the instances of one series share (no pixel data; never changed).
 
     Patient, General Study, Patient Study, General Series, General Equipment, the series-wide
     part of General Image and SOP Common, and the modality's own modules (``storage.iods``).
@@ -130,7 +138,7 @@ def _series_header(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Seri
     iod.series(ds, series)
     if case is not None:
         edge_cases.series(ds, entity_rng(spec, "edge", p, s, se), case)
-    return series, _preencoded(ds, transfer_syntax(spec, Position(p, s, se, 0)))
+    return series, ds
 
 
 def _preencoded(ds: Dataset, syntax: UID) -> Dataset:
@@ -172,8 +180,7 @@ def object_context(spec: FabricationSpec, p: int, s: int, se: int) -> StudyConte
 
     def reference(n: int, i: int) -> Dataset:
         """What an object needs of an image it references (no series header is built)."""
-        ds = Dataset()
-        ds.update(study)
+        ds = Dataset(dict(study.items()))  # the study's elements, shared (never changed)
         ds.Modality, ds.SOPClassUID = iod.modality, iod.sop_class
         ds.SeriesInstanceUID = entity_uid(spec, "series", p, s, n)
         ds.SOPInstanceUID = entity_uid(spec, "instance", p, s, n, i)
@@ -183,7 +190,11 @@ def object_context(spec: FabricationSpec, p: int, s: int, se: int) -> StudyConte
         return ds
 
     def image_series(n: int) -> ImageSeries:
-        return ImageSeries(instances_in(spec, p, s, n), lambda i: reference(n, i))
+        return ImageSeries(
+            instances_in(spec, p, s, n),
+            lambda i: reference(n, i),
+            lambda: _series_dataset(spec, p, s, n)[1],
+        )
 
     return StudyContext(
         code=code,

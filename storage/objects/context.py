@@ -30,11 +30,14 @@ STUDY_KEYWORDS = (
 
 @dataclass(frozen=True, slots=True)
 class ImageSeries:
-    """One image series of the study: how many instances it has, and the header of any of
-    them (``instance(i)``: no pixel data, made when asked)."""
+    """One image series of the study: how many instances it has, what a reference to any of
+    them needs (``instance(i)``: identity, class, size, body part), and the attributes its
+    instances share (``shared()``: windows, rescale, laterality; dearer, made when asked;
+    read only)."""
 
     count: int
     instance: Callable[[int], Dataset]
+    shared: Callable[[], Dataset]
 
 
 @dataclass(frozen=True, slots=True)

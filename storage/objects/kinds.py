@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pydicom.uid import (
     ComprehensiveSRStorage,
     EncapsulatedPDFStorage,
+    GrayscaleSoftcopyPresentationStateStorage,
     KeyObjectSelectionDocumentStorage,
     TwelveLeadECGWaveformStorage,
 )
@@ -33,6 +34,14 @@ KINDS: dict[str, ObjectKind] = {
     for kind in (
         ObjectKind("DOC", "DOC", EncapsulatedPDFStorage, "REPORT PDF"),
         ObjectKind("KO", "KO", KeyObjectSelectionDocumentStorage, "KEY IMAGES"),
+        # with the studies of grayscale images
+        ObjectKind(
+            "PR",
+            "PR",
+            GrayscaleSoftcopyPresentationStateStorage,
+            "READER PRESENTATION",
+            frozenset({"CT", "MR", "CR", "DX", "MG", "NM", "PT", "XA"}),
+        ),
         # with the studies of cardiac and cross-sectional imaging, which record or gate by one
         ObjectKind(
             "ECG",

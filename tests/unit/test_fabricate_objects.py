@@ -22,7 +22,7 @@ from storage.fabrication_spec import FabricationSpec, objects_in, positions, stu
 from storage.iods import IODS
 from storage.objects import KINDS, ko, sr
 from storage.records import record_from_dataset
-from tests.helpers import dciodvfy
+from tests.helpers import dciodvfy, dcmtk
 from tests.helpers.reference_objects import key_object_selection, measurement_report
 
 ANCHOR = dt.date(2026, 1, 1)
@@ -190,3 +190,39 @@ def test_an_ecg_goes_with_cardiac_and_cross_sectional_studies_only():
     spec = spec_with("ECG", patients=10)
     with_ecg = {study_modality(spec, p, 0) for p in range(spec.patients) if objects_in(spec, p, 0)}
     assert with_ecg == {"CT", "MR", "US", "XA", "NM", "PT"}
+
+
+def test_a_presentation_state_applies_to_the_studys_first_series_as_a_reader_left_it():
+    spec = spec_with("PR", patients=3, modalities=("CT", "PR"), instances_per_series=4)
+    made = list(fabricate(spec))
+    for pr in (ds for ds in made if ds.Modality == "PR"):
+        first = [
+            ds for ds in made if ds.StudyInstanceUID == pr.StudyInstanceUID and ds.SeriesNumber == 1
+        ]
+        [series] = pr.ReferencedSeriesSequence
+        assert series.SeriesInstanceUID == first[0].SeriesInstanceUID
+        assert {r.ReferencedSOPInstanceUID for r in series.ReferencedImageSequence} == {
+            ds.SOPInstanceUID for ds in first
+        }
+        assert pr.RescaleType == "HU"  # the CT images' modality LUT
+        assert pr.ImageRotation in (0, 90, 180, 270)
+        [annotation] = pr.GraphicAnnotationSequence
+        assert annotation.GraphicLayer == pr.GraphicLayerSequence[0].GraphicLayer
+        assert [g.GraphicType for g in annotation.GraphicObjectSequence] == ["POLYLINE", "CIRCLE"]
+
+
+@pytest.mark.interop
+def test_dcmtk_checks_each_presentation_state_and_renders_an_image_through_it(tmp_path):
+    spec = spec_with("PR", patients=10, instances_per_series=1)
+    made = list(fabricate(spec))
+    for n, pr in enumerate(ds for ds in made if ds.Modality == "PR"):
+        pr_path, image_path, out = (tmp_path / f"{n}.{x}" for x in ("pr", "dcm", "pgm"))
+        pr.save_as(pr_path, enforce_file_format=True)
+        uid = pr.ReferencedSeriesSequence[0].ReferencedImageSequence[0].ReferencedSOPInstanceUID
+        [image] = [ds for ds in made if ds.SOPInstanceUID == uid]
+        image.save_as(image_path, enforce_file_format=True)
+        checked = dcmtk("dcmpschk", str(pr_path))
+        assert "Test passed" in checked.stdout + checked.stderr, checked.stderr
+        rendered = dcmtk("dcmp2pgm", "--pstate", str(pr_path), str(image_path), str(out))
+        assert rendered.returncode == 0, rendered.stderr
+        assert out.read_bytes().startswith(b"P5")  # a grayscale picture, as displayed
