@@ -198,15 +198,17 @@ def _fabrication_options(spec: Any) -> None:
         "--profile",
         choices=PROFILES,
         default="standard",
-        help="standard, or edge-cases: each patient one case that stresses parsers (character"
+        help="standard; edge-cases: each patient one case that stresses parsers (character"
         " sets, maximum lengths, empty Type 2, private tags, nested sequences, odd matrix,"
-        " a 1,200-instance series)",
+        " a 1,200-instance series); character-sets: each patient named in one character set"
+        " (Japanese, Korean, Chinese, Cyrillic, Greek, Arabic, Hebrew, Latin-1, UTF-8)",
     )
     spec.add_argument(
         "--patients",
         type=argtypes.positive,
         default=None,
-        help=f"patients (default: 3; {len(edge_cases.CASES)}, one per case, with edge-cases)",
+        help=f"patients (default: 3; one per case with edge-cases ({len(edge_cases.CASES)})"
+        f" or character-sets ({len(edge_cases.CHARSET_CASES)}))",
     )
     for flag, default, text in (
         ("--studies-per-patient", 1, "studies per patient"),

@@ -43,12 +43,21 @@ from storage.filestore import prepare_data_dir
 from storage.users import count_users
 
 
+def _default_patients(profile: str) -> int:
+    """One patient per case of a profile that has cases, else 3."""
+    cases = {"edge-cases": edge_cases.CASES, "character-sets": edge_cases.CHARSET_CASES}
+    return len(cases.get(profile, "abc"))
+
+
 def fabricate_command(config: Config, args: argparse.Namespace) -> int:
     try:
         spec = FabricationSpec(
             seed=args.seed,
             patients=args.patients
-            or (len(edge_cases.CASES) if args.profile == "edge-cases" else 3),
+            or {
+                "edge-cases": len(edge_cases.CASES),
+                "character-sets": len(edge_cases.CHARSET_CASES),
+            }.get(args.profile, 3),
             studies_per_patient=args.studies_per_patient,
             series_per_study=args.series_per_study,
             instances_per_series=args.instances_per_series,

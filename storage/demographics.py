@@ -118,7 +118,7 @@ def study_attributes(spec: FabricationSpec, p: int, s: int) -> dict[str, object]
     }
     case = case_of(spec, p)
     if case is not None:
-        edge_cases.study(values, case)
+        edge_cases.study(values, case, rng)
     return values
 
 

@@ -15,6 +15,11 @@ Each patient of the profile is one case, in this order (more patients cycle thro
 - ``long-series``: its first series has 1,200 instances.
 
 Everything still passes dciodvfy; the cases only use what the standard allows.
+
+The ``character-sets`` profile makes each patient one character set of
+``storage.charset_names`` in turn (:data:`CHARSET_CASES`): its patient, physicians and
+institution named in that script, the study described in that language, each instance
+encoded in its declared Specific Character Set.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import random
 from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
+
+from storage.charset_names import CHARSETS, DESCRIPTIONS, NAMES
 
 CASES = (
     "latin1",
@@ -34,30 +41,11 @@ CASES = (
     "odd-matrix",
     "long-series",
 )
+CHARSET_CASES = tuple(CHARSETS)  # the character-sets profile
 LONG_SERIES = 1200
 ODD_MATRIX = (37, 53)
 PRIVATE_GROUP = 0x0029
 PRIVATE_CREATOR = "DICOM FABRICATOR EDGE"
-
-_LATIN1 = [
-    ("GARCÍA LÓPEZ^JOSÉ MARÍA", "Hôpital Saint-Éloi"),
-    ("MÜLLER-LÜDENSCHEIDT^RENÉ", "Universitätsklinikum Süd"),
-    ("ØSTERGÅRD^SØREN", "Rigshospitalet Øst"),
-    ("NÚÑEZ^ÍÑIGO", "Clínica Señora del Mar"),
-]
-_UTF8 = [
-    ("Παπαδόπουλος^Γιώργος", "Γενικό Νοσοκομείο Αθηνών"),
-    ("Иванова^Анна", "Городская больница № 1"),
-    ("王^小明", "北京协和医院"),
-    ("김^민준", "서울대학교병원"),
-    ("כהן^דוד", "בית חולים הדסה"),
-    ("عبد الله^محمد", "مستشفى الملك فهد"),
-]
-_JAPANESE = [
-    ("Yamada^Tarou=山田^太郎=やまだ^たろう", "山田病院"),
-    ("Suzuki^Hanako=鈴木^花子=すずき^はなこ", "鈴木医院"),
-    ("Tanaka^Ichirou=田中^一郎=たなか^いちろう", "田中クリニック"),
-]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,15 +57,14 @@ class Case:
     long_uids: bool = False
     rows_columns: tuple[int, int] | None = None
     first_series_instances: int | None = None
+    localized: bool = False  # the character-sets profile: the study described in its language
 
 
-def case(patient: int) -> Case:
-    """The case of the profile's patient *patient*."""
-    name = CASES[patient % len(CASES)]
-    if name == "utf8":
-        return Case(name, charset="ISO_IR 192")
-    if name == "japanese":
-        return Case(name, charset=["", "ISO 2022 IR 87"])  # first value empty: ISO-IR 6
+def case(patient: int, cases: tuple[str, ...] = CASES) -> Case:
+    """The case of the patient *patient* of the profile whose cases are *cases*."""
+    name = cases[patient % len(cases)]
+    if name in CHARSETS:
+        return Case(name, charset=CHARSETS[name], localized=cases == CHARSET_CASES)
     if name == "max-length":
         return Case(name, long_uids=True)
     if name == "odd-matrix":
@@ -97,12 +84,8 @@ def long_uid(uid: str) -> str:
 def patient(rng: random.Random, values: dict[str, str], c: Case) -> None:
     """Names (and the character set) of the case's patient, in place."""
     values["SpecificCharacterSet"] = c.charset  # type: ignore[assignment]
-    if c.name == "latin1":
-        values["PatientName"] = rng.choice(_LATIN1)[0]
-    elif c.name == "utf8":
-        values["PatientName"] = rng.choice(_UTF8)[0]
-    elif c.name == "japanese":
-        values["PatientName"] = rng.choice(_JAPANESE)[0]
+    if c.name in NAMES:
+        values["PatientName"] = rng.choice(NAMES[c.name])[0]
     elif c.name == "max-length":
         values["PatientName"] = "M" * 31 + "^" + "X" * 32  # a component group of 64
         values["PatientID"] = (values["PatientID"] + "-").ljust(64, "9")  # LO: 64
@@ -111,9 +94,14 @@ def patient(rng: random.Random, values: dict[str, str], c: Case) -> None:
         del values["PatientAge"]  # Type 3
 
 
-def study(values: dict[str, object], c: Case) -> None:
-    """Study attributes of the case, in place."""
-    if c.name == "max-length":
+def study(values: dict[str, object], c: Case, rng: random.Random | None = None) -> None:
+    """Study attributes of the case, in place (*rng*: the study's, for a character set's
+    referring physician)."""
+    if c.localized:
+        values["StudyDescription"] = DESCRIPTIONS[c.name]
+        if rng is not None:
+            values["ReferringPhysicianName"] = rng.choice(NAMES[c.name])[0]
+    elif c.name == "max-length":
         values["AccessionNumber"] = str(values["AccessionNumber"]).ljust(16, "0")  # SH: 16
         values["StudyID"] = "S".ljust(16, "0")
         values["StudyDescription"] = "MAXIMUM LENGTH STUDY DESCRIPTION ".ljust(64, "=")
@@ -126,10 +114,9 @@ def study(values: dict[str, object], c: Case) -> None:
 
 def series(ds: Dataset, rng: random.Random, c: Case) -> None:
     """Series-wide attributes of the case, applied last, in place."""
-    if c.name in ("latin1", "utf8", "japanese"):
-        pool = {"latin1": _LATIN1, "utf8": _UTF8, "japanese": _JAPANESE}[c.name]
-        ds.InstitutionName = rng.choice(pool)[1]
-        ds.PerformingPhysicianName = rng.choice(pool)[0]
+    if c.name in NAMES:
+        ds.InstitutionName = rng.choice(NAMES[c.name])[1]
+        ds.PerformingPhysicianName = rng.choice(NAMES[c.name])[0]
     elif c.name == "max-length":
         ds.SeriesDescription = "MAXIMUM LENGTH SERIES DESCRIPTION ".ljust(64, "=")
         ds.ProtocolName = "P".ljust(64, "-")

@@ -34,7 +34,8 @@ from storage.objects.kinds import KINDS
 
 MODALITIES = tuple(IODS)
 OBJECTS = tuple(KINDS)  # non-image objects that go with a study's images
-PROFILES = ("standard", "edge-cases")  # edge-cases: see storage.edge_cases
+# edge-cases and character-sets: see storage.edge_cases
+PROFILES = ("standard", "edge-cases", "character-sets")
 
 # Transfer syntaxes a fabricated series can be in, by the names the CLI takes.
 TRANSFER_SYNTAXES = {
@@ -168,7 +169,11 @@ class Position(NamedTuple):
 
 
 def case_of(spec: FabricationSpec, p: int) -> edge_cases.Case | None:
-    return edge_cases.case(p) if spec.profile == "edge-cases" else None
+    if spec.profile == "edge-cases":
+        return edge_cases.case(p)
+    if spec.profile == "character-sets":
+        return edge_cases.case(p, edge_cases.CHARSET_CASES)
+    return None
 
 
 def study_uids(spec: FabricationSpec) -> Iterator[str]:

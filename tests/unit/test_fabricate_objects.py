@@ -226,3 +226,27 @@ def test_dcmtk_checks_each_presentation_state_and_renders_an_image_through_it(tm
         rendered = dcmtk("dcmp2pgm", "--pstate", str(pr_path), str(image_path), str(out))
         assert rendered.returncode == 0, rendered.stderr
         assert out.read_bytes().startswith(b"P5")  # a grayscale picture, as displayed
+
+
+def test_every_character_set_passes_dciodvfy_in_images_and_objects(tmp_path):
+    """The character-sets profile: each patient's names, institution and study description
+    in one character set, images and objects alike, valid as dciodvfy reads them."""
+    spec = spec_with(
+        "SR", "KO", "PR", "DOC", "ECG", patients=9, profile="character-sets",
+        series_per_study=1, instances_per_series=1,
+    )  # fmt: skip
+    found = {}
+    for n, ds in enumerate(fabricate(spec)):
+        path = tmp_path / f"{n}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        result = subprocess.run(
+            [dciodvfy(), str(path)], capture_output=True, text=True, errors="replace"
+        )
+        lines = [
+            line
+            for line in (result.stdout + result.stderr).splitlines()
+            if line.startswith(("Error", "Warning"))
+        ]
+        if lines:
+            found[f"{ds.SpecificCharacterSet} {ds.Modality}"] = lines
+    assert found == {}
