@@ -194,6 +194,7 @@ def object_context(spec: FabricationSpec, p: int, s: int, se: int) -> StudyConte
             instances_in(spec, p, s, n),
             lambda i: reference(n, i),
             lambda: _series_dataset(spec, p, s, n)[1],
+            lambda i: instance_header(spec, Position(p, s, n, i)),
         )
 
     return StudyContext(

@@ -32,12 +32,14 @@ STUDY_KEYWORDS = (
 class ImageSeries:
     """One image series of the study: how many instances it has, what a reference to any of
     them needs (``instance(i)``: identity, class, size, body part), and the attributes its
-    instances share (``shared()``: windows, rescale, laterality; dearer, made when asked;
-    read only)."""
+    instances share (``shared()``: windows, rescale, laterality, plane), and the whole header
+    of one (``header(i)``: its slice position too); the last two dearer, made when asked,
+    read only."""
 
     count: int
     instance: Callable[[int], Dataset]
     shared: Callable[[], Dataset]
+    header: Callable[[int], Dataset]
 
 
 @dataclass(frozen=True, slots=True)

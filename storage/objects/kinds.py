@@ -11,6 +11,7 @@ from pydicom.uid import (
     EncapsulatedPDFStorage,
     GrayscaleSoftcopyPresentationStateStorage,
     KeyObjectSelectionDocumentStorage,
+    SegmentationStorage,
     TwelveLeadECGWaveformStorage,
 )
 
@@ -42,6 +43,8 @@ KINDS: dict[str, ObjectKind] = {
             "READER PRESENTATION",
             frozenset({"CT", "MR", "CR", "DX", "MG", "NM", "PT", "XA"}),
         ),
+        # of the phantom's organs, on CT and MR volumes
+        ObjectKind("SEG", "SEG", SegmentationStorage, "SEGMENTATION", frozenset({"CT", "MR"})),
         # with the studies of cardiac and cross-sectional imaging, which record or gate by one
         ObjectKind(
             "ECG",

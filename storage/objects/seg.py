@@ -1,0 +1,152 @@
+"""Segmentations (PS3.3 A.51): the study's first CT or MR series segmented where its phantom
+has an organ and a lesion, one frame per segment and slice, each frame with its source image,
+plane position and segment (multi-frame functional groups, two dimensions). Binary (1 bit a
+pixel) or fractional (probability, 8 bits), drawn per study from the seed; for a viewer's
+segmentation overlay and a PACS's multi-frame handling."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.pixels.utils import pack_bits
+from pydicom.sequence import Sequence
+
+from storage import pixels
+from storage.objects import content
+from storage.objects.context import StudyContext
+from storage.objects.kinds import KINDS
+
+ANATOMY = ("123037004", "SCT", "Anatomical Structure")
+ALTERED = ("49755003", "SCT", "Morphologically Altered Structure")
+SEGMENTS = [  # label, tissue of the phantom, category, type, colour (CIELab, 16 bits)
+    ("Kidney", "organ", ANATOMY, ("64033007", "SCT", "Kidney"), [34885, 53485, 50171]),
+    ("Lesion", "lesion", ALTERED, ("52988006", "SCT", "Lesion"), [43803, 47288, 24374]),
+]
+SOURCE_PURPOSE = ("121322", "DCM", "Source image for image processing operation")
+SEGMENTATION = ("113076", "DCM", "Segmentation")
+
+
+def _segment(number: int, label: str, category: tuple[str, str, str],
+             kind: tuple[str, str, str], colour: list[int]) -> Dataset:  # fmt: skip
+    segment = Dataset()
+    segment.SegmentNumber = number
+    segment.SegmentLabel = label
+    segment.SegmentedPropertyCategoryCodeSequence = Sequence([content.code_item(*category)])
+    segment.SegmentedPropertyTypeCodeSequence = Sequence([content.code_item(*kind)])
+    segment.SegmentAlgorithmType = "SEMIAUTOMATIC"
+    segment.SegmentAlgorithmName = "Fabricator threshold"
+    segment.RecommendedDisplayCIELabValue = colour
+    return segment
+
+
+def _dimensions(uid: str) -> tuple[Sequence, Sequence]:
+    """Dimension Organization and Index: by segment, then by slice position."""
+    organization = Dataset()
+    organization.DimensionOrganizationUID = uid
+    by_segment, by_position = Dataset(), Dataset()
+    by_segment.DimensionOrganizationUID = by_position.DimensionOrganizationUID = uid
+    by_segment.DimensionIndexPointer = 0x0062000B  # Referenced Segment Number
+    by_segment.FunctionalGroupPointer = 0x0062000A  # Segment Identification Sequence
+    by_segment.DimensionDescriptionLabel = "ReferencedSegmentNumber"
+    by_position.DimensionIndexPointer = 0x00200032  # Image Position (Patient)
+    by_position.FunctionalGroupPointer = 0x00209113  # Plane Position Sequence
+    by_position.DimensionDescriptionLabel = "ImagePositionPatient"
+    return Sequence([organization]), Sequence([by_segment, by_position])
+
+
+def _frame(segment: int, slice_index: int, image: Dataset) -> Dataset:
+    """The per-frame functional groups of one frame."""
+    frame = Dataset()
+    frame_content = Dataset()
+    frame_content.DimensionIndexValues = [segment, slice_index + 1]
+    frame.FrameContentSequence = Sequence([frame_content])
+    plane = Dataset()
+    plane.ImagePositionPatient = image.ImagePositionPatient
+    frame.PlanePositionSequence = Sequence([plane])
+    identification = Dataset()
+    identification.ReferencedSegmentNumber = segment
+    frame.SegmentIdentificationSequence = Sequence([identification])
+    source = Dataset()
+    source.ReferencedSOPClassUID = image.SOPClassUID
+    source.ReferencedSOPInstanceUID = image.SOPInstanceUID
+    source.PurposeOfReferenceCodeSequence = Sequence([content.code_item(*SOURCE_PURPOSE)])
+    source.SpatialLocationsPreserved = "YES"  # a mask on the source's own pixel grid
+    derivation = Dataset()
+    derivation.DerivationCodeSequence = Sequence([content.code_item(*SEGMENTATION)])
+    derivation.SourceImageSequence = Sequence([source])
+    frame.DerivationImageSequence = Sequence([derivation])
+    return frame
+
+
+def build(ctx: StudyContext) -> Dataset:
+    kind = KINDS["SEG"]
+    series = ctx.images[0]
+    shared_header = series.shared()
+    images = [series.header(i) for i in range(series.count)]
+    rows, columns = int(shared_header.Rows), int(shared_header.Columns)
+    fractional = ctx.rng.random() < 0.5
+    ds = ctx.common(kind.modality, kind.sop_class, kind.series_description)
+    ds.FrameOfReferenceUID = shared_header.FrameOfReferenceUID
+    ds.PositionReferenceIndicator = ""
+    ds.ManufacturerModelName = "Fabricator SEG"
+    ds.DeviceSerialNumber = "1"
+    ds.SoftwareVersions = "1"
+    ds.ImageType = ["DERIVED", "PRIMARY"]
+    ds.ContentLabel = "PHANTOM"
+    ds.ContentDescription = "Kidneys and lesion of the phantom"
+    ds.ContentCreatorName = ctx.study.get("ReferringPhysicianName", "")
+    ds.SegmentationType = "FRACTIONAL" if fractional else "BINARY"
+    if fractional:
+        ds.SegmentationFractionalType = "PROBABILITY"
+        ds.MaximumFractionalValue = 255
+    ds.SegmentSequence = Sequence(
+        [_segment(n, label, category, code, colour)
+         for n, (label, _, category, code, colour) in enumerate(SEGMENTS, 1)]
+    )  # fmt: skip
+    ds.DimensionOrganizationSequence, ds.DimensionIndexSequence = _dimensions(
+        f"{ctx.instance_uid}.1"
+    )
+    shared = Dataset()
+    orientation = Dataset()
+    orientation.ImageOrientationPatient = shared_header.ImageOrientationPatient
+    measures = Dataset()
+    measures.PixelSpacing = shared_header.PixelSpacing
+    measures.SliceThickness = shared_header.SliceThickness
+    shared.PlaneOrientationSequence = Sequence([orientation])
+    shared.PixelMeasuresSequence = Sequence([measures])
+    ds.SharedFunctionalGroupsSequence = Sequence([shared])
+    frames, masks = [], []
+    for number, (_, tissue, *_rest) in enumerate(SEGMENTS, 1):
+        for i, image in enumerate(images):
+            where = i / (len(images) - 1) * 2 - 1 if len(images) > 1 else 0.0
+            mask = pixels.phantom_region(rows, columns, where, tissue)
+            frames.append(_frame(number, i, image))
+            masks.append(mask)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(frames)
+    ds.NumberOfFrames = len(frames)
+    referenced = Dataset()
+    referenced.SeriesInstanceUID = images[0].SeriesInstanceUID
+    instances = []
+    for image in images:
+        item = Dataset()
+        item.ReferencedSOPClassUID = image.SOPClassUID
+        item.ReferencedSOPInstanceUID = image.SOPInstanceUID
+        instances.append(item)
+    referenced.ReferencedInstanceSequence = Sequence(instances)
+    ds.ReferencedSeriesSequence = Sequence([referenced])
+    ds.Rows, ds.Columns = rows, columns
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.PixelRepresentation = 0
+    ds.LossyImageCompression = "00"
+    stack = np.stack(masks)
+    if fractional:
+        ds.BitsAllocated = ds.BitsStored = 8
+        ds.HighBit = 7
+        ds.PixelData = (stack.astype(np.uint8) * 255).tobytes()
+    else:
+        ds.BitsAllocated = ds.BitsStored = 1
+        ds.HighBit = 0
+        ds.PixelData = pack_bits(stack)
+    del ds.SeriesDate, ds.SeriesTime
+    return ds
