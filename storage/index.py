@@ -352,8 +352,8 @@ class Index:
             return {row[0] for row in conn.execute("SELECT study_uid FROM studies")}
 
     def locations(self, study_uids: list[str] | None = None) -> Iterator[sqlite3.Row]:
-        """SOP Instance UID and location of every instance (of *study_uids* if given), in
-        index order, a page at a time."""
+        """SOP Instance UID, SOP Class UID and location of every instance (of *study_uids* if
+        given), in index order, a page at a time."""
         where: tuple[str, ...] = ("1",)
         params: tuple[Any, ...] = ()
         if study_uids is not None:
@@ -361,7 +361,8 @@ class Index:
             where = (f"i.study_pk IN (SELECT pk FROM studies WHERE study_uid IN ({marks}))",)
             params = tuple(study_uids)
         query = Query(
-            f"i.sop_instance_uid AS sop_instance_uid, {locations.select()}",
+            f"i.sop_instance_uid AS sop_instance_uid, i.sop_class_uid AS sop_class_uid,"
+            f" {locations.select()}",
             "instances i",
             where,
             params,

@@ -11,7 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydicom.fileset import FileSet
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+from pydicom.fileset import DIRECTORY_RECORDERS, FileSet, RecordNode
+from pydicom.sequence import Sequence
 from pydicom.uid import generate_uid
 
 from emulator.errors import ExportError
@@ -27,6 +30,46 @@ class Exported:
     out: Path
     instances: int = 0
     skipped: dict[str, str] = field(default_factory=dict)  # SOP Instance UID → reason
+
+
+STRUCTURED_REPORTS = "1.2.840.10008.5.1.4.1.1.88."  # the SR family's SOP classes, KO too
+
+
+def _document_record(ds: Dataset) -> RecordNode:
+    """The directory records of a structured report, as pydicom makes them but for the
+    document record's Content Sequence: only the root's HAS CONCEPT MOD items belong there
+    (PS3.3 F.5.24), where pydicom copies the whole content tree."""
+    kind = "KEY OBJECT DOC" if ds.get("Modality") == "KO" else "SR DOCUMENT"
+    record = DIRECTORY_RECORDERS[kind](ds)
+    record.DirectoryRecordType = kind
+    modifiers = [
+        _without_children(item)
+        for item in record.get("ContentSequence", [])
+        if item.get("RelationshipType") == "HAS CONCEPT MOD"
+    ]
+    if "ContentSequence" in record:
+        del record.ContentSequence
+    if modifiers:
+        record.ContentSequence = Sequence(modifiers)
+    record.ReferencedSOPClassUIDInFile = ds.SOPClassUID  # the leaf's key: its instance
+    record.ReferencedSOPInstanceUIDInFile = ds.SOPInstanceUID
+    leaf = RecordNode(record)
+    parent = leaf
+    for level in ("SERIES", "STUDY", "PATIENT"):
+        level_record = DIRECTORY_RECORDERS[level](ds)
+        level_record.DirectoryRecordType = level
+        node = RecordNode(level_record)
+        parent.parent = node
+        parent = node
+    return leaf
+
+
+def _without_children(item: Dataset) -> Dataset:
+    copy = Dataset()
+    for element in item:
+        if element.keyword != "ContentSequence":
+            copy.add(element)
+    return copy
 
 
 def export(
@@ -59,10 +102,16 @@ def export(
     for row in index.locations(study_uids or None):
         uid, location = row["sop_instance_uid"], locations.from_row(row)
         try:
-            if isinstance(location, str):  # a file
-                fileset.add(instances.files.path(location))
+            source = (
+                instances.files.path(location)
+                if isinstance(location, str)  # a file
+                else instances.dataset(location)
+            )
+            if str(row["sop_class_uid"]).startswith(STRUCTURED_REPORTS):
+                header = source if isinstance(source, Dataset) else dcmread(source)
+                fileset.add_custom(source, _document_record(header))
             else:
-                fileset.add(instances.dataset(location))
+                fileset.add(source)
             result.instances += 1
         except OSError as exc:
             result.skipped[uid] = f"cannot read {location}: {exc.strerror or exc}"

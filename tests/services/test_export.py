@@ -85,6 +85,37 @@ def test_the_dicomdir_passes_dciodvfy(archive, tmp_path):
     assert findings == []
 
 
+def test_objects_and_received_reports_export_with_a_dicomdir_that_passes_dciodvfy(
+    emulator, tmp_path
+):
+    """SR and KO document records hold only the root's concept modifiers (PS3.3 F.5.24),
+    where pydicom would copy the whole content tree; a received report too."""
+    objects = FabricationSpec(
+        seed=6, patients=2, series_per_study=1, instances_per_series=2, matrix=32,
+        modalities=("CT", "MR", "SR", "KO", "PR", "SEG", "DOC", "ECG"), anchor=dt.date(2026, 5, 1),
+    )  # fmt: skip
+    emulator.archive.fabricate(objects)
+    received = synthesize(objects, Position(0, 0, 1, 0))  # the SR, as a client would send it
+    received.SOPInstanceUID = received.file_meta.MediaStorageSOPInstanceUID = "1.2.3.4.5"
+    emulator.archive.import_instance(part10(received))
+    result = run(emulator, tmp_path / "out")
+    assert (result.instances, result.skipped) == (objects.total + 1, {})
+    records = {
+        r.DirectoryRecordType
+        for r in dcmread(tmp_path / "out" / "DICOMDIR").DirectoryRecordSequence
+    }
+    assert {"SR DOCUMENT", "KEY OBJECT DOC", "PRESENTATION", "ENCAP DOC", "WAVEFORM"} <= records
+    checked = subprocess.run(
+        [dciodvfy(), str(tmp_path / "out" / "DICOMDIR")], capture_output=True, text=True
+    )
+    findings = [
+        line
+        for line in (checked.stdout + checked.stderr).splitlines()
+        if line.startswith(("Error", "Warning"))
+    ]
+    assert findings == []
+
+
 def test_export_of_chosen_studies_writes_only_those(archive, tmp_path):
     study = synthesize(SPEC, Position(1, 0, 0, 0)).StudyInstanceUID
     result = run(archive, tmp_path / "out", [study])
