@@ -5,6 +5,7 @@ remote AEs added, edited and removed; and a viewer who is not offered what it ca
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,9 @@ from pynetdicom.sop_class import Verification
 
 from emulator import Emulator
 from emulator.services.accounts import Accounts
+from storage.fabrication_spec import FabricationSpec
 from tests.conftest import make_config
-from tests.helpers import associate, find, make_dataset, part10
+from tests.helpers import associate, find, make_dataset, part10, wait_until
 from tests.helpers.browser import expect, shot
 from tests.helpers.hl7 import orm
 from tests.helpers.worklist import mwl
@@ -256,4 +258,23 @@ def test_a_hostile_name_in_a_query_stays_text_in_the_journal_record(browser, emu
     page.locator("#journal-rows tr[data-service=C-FIND]").click()
     expect(page.locator("#journal-identifier")).to_contain_text(hostile)
     assert page.locator("#journal-detail script, #journal-detail b").count() == 0
+    page.close()
+
+
+def test_a_study_with_reports_shows_them_as_documents_and_its_images_as_thumbnails(
+    browser, emulator
+):
+    spec = FabricationSpec(
+        seed=8, patients=1, series_per_study=1, instances_per_series=2, matrix=32,
+        modalities=("CT", "SR", "KO", "SEG", "DOC", "ECG"), anchor=dt.date(2026, 3, 1),
+    )  # fmt: skip
+    emulator.archive.fabricate(spec)
+    page = console(browser, emulator)
+    page.locator("#study-rows tr").first.click()
+    expect(page.locator("#study .document")).to_have_count(4)  # SR, KO, DOC and ECG
+    thumbnails = page.locator("#study img")
+    expect(thumbnails).to_have_count(3)  # two CT slices and the segmentation's first frame
+    loaded = "images => images.every(i => i.complete && i.naturalWidth > 0)"
+    assert wait_until(lambda: thumbnails.evaluate_all(loaded), timeout=15)
+    shot(page, "study-with-objects")
     page.close()

@@ -27,13 +27,20 @@ export async function loadStudies(fresh) {
   performance.mark("studies-shown");  // what bench/console.py measures
 }
 
+// Series of these modalities hold no pixels to draw a thumbnail from (SEG does, as masks)
+const DOCUMENTS = new Set(["SR", "KO", "PR", "DOC", "ECG"]);
+
 function instanceTile(studyUid, series, instance) {
   const uid = instance.sop_instance_uid;
   const tile = make("figure", null, { class: "instance", dataset: { instance: uid } });
-  const image = make("img", null, { alt: uid, loading: "lazy" });
-  image.src = path("dicom-web", "studies", studyUid, "series", series.series_uid,
-    "instances", uid, "thumbnail");
-  tile.appendChild(image);
+  if (DOCUMENTS.has(series.modality)) {
+    tile.appendChild(make("div", series.modality, { class: "document", title: uid }));
+  } else {
+    const image = make("img", null, { alt: uid, loading: "lazy" });
+    image.src = path("dicom-web", "studies", studyUid, "series", series.series_uid,
+      "instances", uid, "thumbnail");
+    tile.appendChild(image);
+  }
   const caption = make("figcaption", `#${instance.instance_number ?? ""} `);
   const download = make("a", "download", { href: path("api", "instances", uid),
     download: `${uid}.dcm`, class: "download" });
