@@ -1,5 +1,6 @@
 """Rendered resources (PS3.18 10.4.1.1.3): ``rendered`` and ``thumbnail`` of instances and
-frames, thumbnails of series and studies, and WADO-URI (PS3.18 9), as JPEG or PNG."""
+frames, thumbnails of series and studies, and WADO-URI (PS3.18 9), as JPEG or PNG; an
+Encapsulated PDF's ``rendered`` is its document."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 from typing import Any
 
 from aiohttp import web
+from pydicom.uid import EncapsulatedPDFStorage
 
 from emulator.dicomweb.base import context
 from emulator.dicomweb.media import DICOM, parse_accept
@@ -93,9 +95,37 @@ def _frame(request: web.Request) -> int:
     return int(raw)
 
 
+PDF = "application/pdf"
+
+
+def _accepts_pdf(request: web.Request) -> bool:
+    return any(a.matches(PDF) for a in parse_accept(request.headers.get("Accept")))
+
+
+async def _document(request: web.Request, row: Any) -> web.Response:
+    """An Encapsulated PDF rendered: the document itself (PS3.18 Table 8.7.4-1)."""
+    ctx = context(request)
+
+    def read() -> bytes:
+        ds = ctx.instances.dataset(locations.from_row(row))
+        length = int(ds.get("EncapsulatedDocumentLength", len(ds.EncapsulatedDocument)))
+        return bytes(ds.EncapsulatedDocument[:length])
+
+    try:
+        data = await asyncio.to_thread(read)
+    except (StorageError, AttributeError) as exc:
+        raise web.HTTPNotAcceptable(text=f"this document cannot be rendered: {exc}") from None
+    return web.Response(body=data, content_type=PDF)
+
+
 async def rendered(request: web.Request) -> web.StreamResponse:
-    """GET .../instances/{instance}[/frames/{n}]/rendered (an instance: its first frame)"""
+    """GET .../instances/{instance}[/frames/{n}]/rendered (an instance: its first frame; an
+    Encapsulated PDF: the document, as application/pdf)"""
     info = request.match_info
+    if "frames" not in info and _accepts_pdf(request):
+        [row] = await instances_of(request, info["study"], info["series"], info["instance"])
+        if row["sop_class_uid"] == EncapsulatedPDFStorage:
+            return await _document(request, row)
     how = Rendering(
         _media_type(request),
         _window(request.query.get("window")),

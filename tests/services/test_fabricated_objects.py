@@ -4,6 +4,7 @@ their SOP class, retrieved by C-MOVE and WADO-RS as synthesized, read by DCMTK."
 from __future__ import annotations
 
 import datetime as dt
+import urllib.error
 import urllib.request
 from io import BytesIO
 
@@ -112,3 +113,24 @@ def test_dcmtk_reads_every_structured_report(tmp_path, where, expected):
     assert result.returncode == 0, result.stderr
     assert "error" not in (result.stdout + result.stderr).lower()
     assert expected in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("accept", "status"), [("application/pdf", 200), ("*/*", 200), ("image/jpeg", 406)]
+)
+def test_the_rendered_pdf_report_is_the_document_itself(fabricated, accept, status):
+    doc = synthesize(SPEC, DOC)
+    url = (
+        f"{fabricated.admin_url}/dicom-web/studies/{doc.StudyInstanceUID}/series/"
+        f"{doc.SeriesInstanceUID}/instances/{doc.SOPInstanceUID}/rendered"
+    )
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            body, got, kind = response.read(), response.status, response.headers["Content-Type"]
+    except urllib.error.HTTPError as exc:
+        body, got, kind = b"", exc.code, ""
+    assert got == status
+    if status == 200:
+        assert kind == "application/pdf"
+        assert body == bytes(doc.EncapsulatedDocument)[: doc.EncapsulatedDocumentLength]

@@ -34,7 +34,13 @@ function instanceTile(studyUid, series, instance) {
   const uid = instance.sop_instance_uid;
   const tile = make("figure", null, { class: "instance", dataset: { instance: uid } });
   if (DOCUMENTS.has(series.modality)) {
-    tile.appendChild(make("div", series.modality, { class: "document", title: uid }));
+    const label = make("div", series.modality, { class: "document", title: uid });
+    if (series.modality === "DOC") {  // an Encapsulated PDF: DICOMweb renders the document
+      label.replaceChildren(make("a", "PDF", { target: "_blank", rel: "noopener",
+        href: path("dicom-web", "studies", studyUid, "series", series.series_uid,
+          "instances", uid, "rendered") }));
+    }
+    tile.appendChild(label);
   } else {
     const image = make("img", null, { alt: uid, loading: "lazy" });
     image.src = path("dicom-web", "studies", studyUid, "series", series.series_uid,
