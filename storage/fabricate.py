@@ -194,7 +194,7 @@ def object_context(spec: FabricationSpec, p: int, s: int, se: int) -> StudyConte
             instances_in(spec, p, s, n),
             lambda i: reference(n, i),
             lambda: _series_dataset(spec, p, s, n)[1],
-            lambda i: instance_header(spec, Position(p, s, n, i)),
+            lambda i: _slice_header(spec, Position(p, s, n, i)),
         )
 
     return StudyContext(
@@ -209,6 +209,17 @@ def object_context(spec: FabricationSpec, p: int, s: int, se: int) -> StudyConte
         rng=entity_rng(spec, "object", p, s, se),
         manufacturer=MANUFACTURER,
     )
+
+
+def _slice_header(spec: FabricationSpec, position: Position) -> Dataset:
+    """The header of the image at *position* as a builder reads it: the series' shared
+    attributes and the image's own (its slice position), without pre-encoding the series."""
+    series, shared = _series_dataset(spec, *position[:3])
+    ds = Dataset(dict(shared.items()))  # shared elements, never changed; its own are new
+    ds.SOPInstanceUID = entity_uid(spec, "instance", *position)
+    ds.InstanceNumber = position.instance + 1
+    IODS[series.modality].instance(ds, series, position.instance)
+    return ds
 
 
 @lru_cache(maxsize=256)

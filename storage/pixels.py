@@ -93,14 +93,16 @@ def _phantom_base(rows: int, columns: int, modality: str, scale: float) -> np.nd
     return image
 
 
+@lru_cache(maxsize=64)
 def phantom_region(rows: int, columns: int, position: float, tissue: str) -> np.ndarray:
     """Where *tissue* (``organ`` or ``lesion``) lies in the phantom slice at *position*, as
-    painted (what a segmentation of it marks), bool."""
+    painted (what a segmentation of it marks), bool (read only: shared)."""
     scale = _scale(position)
     painted = np.zeros((rows, columns), dtype=bool)
     for cx, cy, ax, ay, which in _PHANTOM:
         inside = _ellipse(rows, columns, cx, cy, ax * scale, ay * scale)
         painted = painted | inside if which == tissue else painted & ~inside
+    painted.flags.writeable = False
     return painted
 
 
