@@ -10,22 +10,8 @@ from dataclasses import dataclass
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-# Patient, General Study and Patient Study attributes an object copies from its study's images
-STUDY_KEYWORDS = (
-    "SpecificCharacterSet",
-    "PatientName",
-    "PatientID",
-    "PatientBirthDate",
-    "PatientSex",
-    "PatientAge",
-    "StudyInstanceUID",
-    "StudyDate",
-    "StudyTime",
-    "AccessionNumber",
-    "StudyID",
-    "StudyDescription",
-    "ReferringPhysicianName",
-)
+# Of the attributes the study's images carry, those of the series, not the study
+SERIES_LEVEL = frozenset({"OperatorsName", "PerformingPhysicianName"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +47,9 @@ class StudyContext:
         """The modules every object has: Patient, General Study, a General Series (or the
         document's series) and General Equipment, SOP Common."""
         ds = Dataset()
-        for keyword in STUDY_KEYWORDS:
-            if keyword in self.study:
-                ds[keyword] = self.study[keyword]
+        for element in self.study:
+            if element.keyword not in SERIES_LEVEL:
+                ds.add(element)
         ds.Modality = modality
         ds.SeriesInstanceUID = self.series_uid
         ds.SeriesNumber = self.series_number

@@ -65,21 +65,27 @@ MM, MM2 = ("mm", "UCUM", "millimeter"), ("mm2", "UCUM", "square millimeter")
 IMAGE_REGION, SOURCE = ("111030", "DCM", "Image Region"), ("260753009", "SCT", "Source")
 
 
-def _finding(ctx: StudyContext, n: int, image: Dataset) -> Dataset:
-    """One measurement group (TID 1410) on *image*."""
+def outline(ctx: StudyContext, image: Dataset) -> tuple[np.ndarray, float, float]:
+    """A finding's outline on *image* (a closed polyline of 13 points, float32 image
+    coordinates, drawn from the object's stream), its diameter and area in mm and mm²."""
     rows, columns = int(image.Rows), int(image.Columns)
     spacing = float(image.PixelSpacing[0]) if "PixelSpacing" in image else 1.0
     radius = ctx.rng.uniform(0.04, 0.12) * min(rows, columns)
     x = ctx.rng.uniform(0.35, 0.65) * columns
     y = ctx.rng.uniform(0.35, 0.65) * rows
-    outline = np.array(
+    points = np.array(
         [[x + radius * math.cos(a), y + radius * math.sin(a)]
          for a in np.linspace(0, 2 * math.pi, 13)],
         dtype=np.float32,
     )  # fmt: skip
-    outline[-1] = outline[0]  # a closed polyline
+    points[-1] = points[0]  # closed
     diameter = round(2 * radius * spacing, 1)
-    area = round(math.pi * (diameter / 2) ** 2, 1)
+    return points, diameter, round(math.pi * (diameter / 2) ** 2, 1)
+
+
+def _finding(ctx: StudyContext, n: int, image: Dataset) -> Dataset:
+    """One measurement group (TID 1410) on *image*."""
+    points, diameter, area = outline(ctx, image)
     finding = ctx.rng.choice(FINDINGS)
     site = SITES.get(str(image.get("BodyPartExamined", "")), WHOLE_BODY)
     source = sr.image("SELECTED FROM", SOURCE, image.SOPClassUID, image.SOPInstanceUID)
@@ -93,7 +99,7 @@ def _finding(ctx: StudyContext, n: int, image: Dataset) -> Dataset:
             sr.coded("HAS CONCEPT MOD", FINDING_SITE, site),
             sr.number("CONTAINS", DIAMETER, diameter, MM),
             sr.number("CONTAINS", AREA, area, MM2),
-            sr.region("CONTAINS", IMAGE_REGION, "POLYLINE", outline.flatten().tolist(), source),
+            sr.region("CONTAINS", IMAGE_REGION, "POLYLINE", points.flatten().tolist(), source),
         ],
         tid="1410",
     )

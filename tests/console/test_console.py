@@ -14,7 +14,7 @@ from emulator.services.accounts import Accounts
 from storage.fabrication_spec import FabricationSpec
 from tests.conftest import make_config
 from tests.helpers import associate, dcmtk, make_dataset, part10, wait_until
-from tests.helpers.browser import expect, shot
+from tests.helpers.browser import expect, log_in, shot
 
 pytestmark = pytest.mark.browser
 
@@ -116,11 +116,7 @@ def test_with_users_the_console_asks_for_a_login_and_enforces_the_role(browser, 
 
 def test_an_admin_manages_users_from_the_console(browser, emulator):
     Accounts(emulator.index.database).add("ada", "admin", PASSWORD)
-    page = browser.new_page()
-    page.goto(emulator.admin_url + "/")
-    page.fill("#login input[name=name]", "ada")
-    page.fill("#login input[name=password]", PASSWORD)
-    page.click("#login button[type=submit]")
+    page = log_in(browser, emulator.admin_url, "ada", PASSWORD)
     page.click("#tabs button[data-tab=users]")
     page.fill("#user-form input[name=name]", "vic")
     page.select_option("#user-form select[name=role]", "test_write")

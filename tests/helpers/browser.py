@@ -27,3 +27,13 @@ def expect(locator: Any) -> Any:
 def shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(browser: Any, url: str, name: str, password: str) -> Any:
+    """A new page on the console at *url*, its login form filled and sent."""
+    page = browser.new_page()
+    page.goto(url + "/")
+    page.fill("#login input[name=name]", name)
+    page.fill("#login input[name=password]", password)
+    page.click("#login button[type=submit]")
+    return page

@@ -4,9 +4,6 @@ hold the emulator's objects equal to these."""
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 from pydicom.dataset import Dataset
 
 from storage.objects import sr
@@ -14,6 +11,20 @@ from storage.objects.context import StudyContext
 from storage.objects.kinds import KINDS
 
 TITLES = ("OfInterest", "ForTeaching")  # CID 7010: (113000, DCM), (113004, DCM)
+
+
+def _pinned(document: Dataset, ctx: StudyContext, description: str) -> Dataset:
+    """highdicom's document as a plain dataset, its dates the seed's (highdicom dates its
+    creation and contribution now) and its series described as the emulator's."""
+    ds = Dataset()
+    ds.update(document)
+    ds.SeriesDescription = description
+    ds.InstanceCreationDate, ds.InstanceCreationTime = ctx.date, ctx.time
+    ds.SeriesDate, ds.SeriesTime = ctx.date, ctx.time
+    ds.StudyDescription = ctx.study.get("StudyDescription", "")
+    for equipment in ds.get("ContributingEquipmentSequence", []):
+        equipment.ContributionDateTime = ctx.date + ctx.time
+    return ds
 
 
 def key_object_selection(ctx: StudyContext) -> Dataset:
@@ -40,15 +51,7 @@ def key_object_selection(ctx: StudyContext) -> Dataset:
         content_date=ctx.date,
         content_time=ctx.time,
     )
-    ds = Dataset()
-    ds.update(document)
-    ds.SeriesDescription = kind.series_description
-    ds.InstanceCreationDate, ds.InstanceCreationTime = ctx.date, ctx.time  # not now: the seed's
-    ds.SeriesDate, ds.SeriesTime = ctx.date, ctx.time
-    ds.StudyDescription = ctx.study.get("StudyDescription", "")
-    for equipment in ds.get("ContributingEquipmentSequence", []):  # highdicom's, dated now
-        equipment.ContributionDateTime = ctx.date + ctx.time
-    return ds
+    return _pinned(document, ctx, kind.series_description)
 
 
 def measurement_report(ctx: StudyContext) -> Dataset:
@@ -74,18 +77,7 @@ def measurement_report(ctx: StudyContext) -> Dataset:
     )
     findings = []
     for n, image in enumerate(images, 1):
-        rows, columns = int(image.Rows), int(image.Columns)
-        spacing = float(image.PixelSpacing[0]) if "PixelSpacing" in image else 1.0
-        radius = ctx.rng.uniform(0.04, 0.12) * min(rows, columns)
-        x = ctx.rng.uniform(0.35, 0.65) * columns
-        y = ctx.rng.uniform(0.35, 0.65) * rows
-        outline = np.array(
-            [[x + radius * math.cos(a), y + radius * math.sin(a)]
-             for a in np.linspace(0, 2 * math.pi, 13)],
-            dtype=np.float32,
-        )  # fmt: skip
-        outline[-1] = outline[0]  # a closed polyline
-        diameter = round(2 * radius * spacing, 1)
+        points, diameter, area = sr.outline(ctx, image)  # the same draws: geometry is not tested
         measurements = [
             hd.sr.Measurement(
                 name=code("81827009", "SCT", "Diameter"),
@@ -94,7 +86,7 @@ def measurement_report(ctx: StudyContext) -> Dataset:
             ),
             hd.sr.Measurement(
                 name=code("42798000", "SCT", "Area"),
-                value=round(math.pi * (diameter / 2) ** 2, 1),
+                value=area,
                 unit=code("mm2", "UCUM", "square millimeter"),
             ),
         ]
@@ -106,7 +98,7 @@ def measurement_report(ctx: StudyContext) -> Dataset:
                 ),
                 referenced_region=hd.sr.ImageRegion(
                     graphic_type=hd.sr.GraphicTypeValues.POLYLINE,
-                    graphic_data=outline,
+                    graphic_data=points,
                     source_image=hd.sr.SourceImageForRegion(
                         referenced_sop_class_uid=image.SOPClassUID,
                         referenced_sop_instance_uid=image.SOPInstanceUID,
@@ -136,12 +128,4 @@ def measurement_report(ctx: StudyContext) -> Dataset:
         content_date=ctx.date,
         content_time=ctx.time,
     )
-    ds = Dataset()
-    ds.update(document)
-    ds.SeriesDescription = kind.series_description
-    ds.InstanceCreationDate, ds.InstanceCreationTime = ctx.date, ctx.time  # not now: the seed's
-    ds.SeriesDate, ds.SeriesTime = ctx.date, ctx.time
-    ds.StudyDescription = ctx.study.get("StudyDescription", "")
-    for equipment in ds.get("ContributingEquipmentSequence", []):  # highdicom's, dated now
-        equipment.ContributionDateTime = ctx.date + ctx.time
-    return ds
+    return _pinned(document, ctx, kind.series_description)

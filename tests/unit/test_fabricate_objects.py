@@ -22,7 +22,7 @@ from storage.fabrication_spec import FabricationSpec, objects_in, positions, stu
 from storage.iods import IODS
 from storage.objects import KINDS, ko, sr
 from storage.records import record_from_dataset
-from tests.helpers import dciodvfy, dcmtk
+from tests.helpers import dciodvfy_problems, dcmtk
 from tests.helpers.reference_objects import key_object_selection, measurement_report
 
 ANCHOR = dt.date(2026, 1, 1)
@@ -62,12 +62,7 @@ def test_every_object_passes_dciodvfy_without_errors_or_warnings(tmp_path, code)
     for n, ds in enumerate(made):
         path = tmp_path / f"{n}.dcm"
         ds.save_as(path, enforce_file_format=True)
-        result = subprocess.run([dciodvfy(), str(path)], capture_output=True, text=True)
-        lines = [
-            line
-            for line in (result.stdout + result.stderr).splitlines()
-            if line.startswith(("Error", "Warning"))
-        ]
+        lines = dciodvfy_problems(path)
         if lines:
             found[n] = lines
     assert found == {}
@@ -239,14 +234,7 @@ def test_every_character_set_passes_dciodvfy_in_images_and_objects(tmp_path):
     for n, ds in enumerate(fabricate(spec)):
         path = tmp_path / f"{n}.dcm"
         ds.save_as(path, enforce_file_format=True)
-        result = subprocess.run(
-            [dciodvfy(), str(path)], capture_output=True, text=True, errors="replace"
-        )
-        lines = [
-            line
-            for line in (result.stdout + result.stderr).splitlines()
-            if line.startswith(("Error", "Warning"))
-        ]
+        lines = dciodvfy_problems(path)
         if lines:
             found[f"{ds.SpecificCharacterSet} {ds.Modality}"] = lines
     assert found == {}
