@@ -201,14 +201,17 @@ def _fabrication_options(spec: Any) -> None:
         help="standard; edge-cases: each patient one case that stresses parsers (character"
         " sets, maximum lengths, empty Type 2, private tags, nested sequences, odd matrix,"
         " a 1,200-instance series); character-sets: each patient named in one character set"
-        " (Japanese, Korean, Chinese, Cyrillic, Greek, Arabic, Hebrew, Latin-1, UTF-8)",
+        " (Japanese, Korean, Chinese, Cyrillic, Greek, Arabic, Hebrew, Latin-1, UTF-8);"
+        " viewer-torture: each patient one image that breaks viewers (MONOCHROME1, signed"
+        " pixels with a negative slope, garbage high bits, 1 x 1, an overlay, 300 frames)",
     )
     spec.add_argument(
         "--patients",
         type=argtypes.positive,
         default=None,
-        help=f"patients (default: 3; one per case with edge-cases ({len(edge_cases.CASES)})"
-        f" or character-sets ({len(edge_cases.CHARSET_CASES)}))",
+        help=f"patients (default: 3; one per case with edge-cases ({len(edge_cases.CASES)}),"
+        f" character-sets ({len(edge_cases.CHARSET_CASES)}) or viewer-torture"
+        f" ({len(edge_cases.TORTURE_CASES)}))",
     )
     for flag, default, text in (
         ("--studies-per-patient", 1, "studies per patient"),

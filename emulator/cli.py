@@ -45,7 +45,11 @@ from storage.users import count_users
 
 def _default_patients(profile: str) -> int:
     """One patient per case of a profile that has cases, else 3."""
-    cases = {"edge-cases": edge_cases.CASES, "character-sets": edge_cases.CHARSET_CASES}
+    cases = {
+        "edge-cases": edge_cases.CASES,
+        "character-sets": edge_cases.CHARSET_CASES,
+        "viewer-torture": edge_cases.TORTURE_CASES,
+    }
     return len(cases.get(profile, "abc"))
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
 
+from storage import torture
 from storage.charset_names import CHARSETS, DESCRIPTIONS, NAMES
 
 CASES = (
@@ -42,6 +43,7 @@ CASES = (
     "long-series",
 )
 CHARSET_CASES = tuple(CHARSETS)  # the character-sets profile
+TORTURE_CASES = torture.CASES  # the viewer-torture profile
 LONG_SERIES = 1200
 ODD_MATRIX = (37, 53)
 PRIVATE_GROUP = 0x0029
@@ -58,6 +60,8 @@ class Case:
     rows_columns: tuple[int, int] | None = None
     first_series_instances: int | None = None
     localized: bool = False  # the character-sets profile: the study described in its language
+    modality: str | None = None  # the viewer-torture profile: the modality the case needs
+    frames: int | None = None  # and how many frames its images have (the modality's if None)
 
 
 def case(patient: int, cases: tuple[str, ...] = CASES) -> Case:
@@ -65,6 +69,13 @@ def case(patient: int, cases: tuple[str, ...] = CASES) -> Case:
     name = cases[patient % len(cases)]
     if name in CHARSETS:
         return Case(name, charset=CHARSETS[name], localized=cases == CHARSET_CASES)
+    if name in torture.CASES:
+        return Case(
+            name,
+            modality=torture.MODALITY[name],
+            frames=torture.FRAMES.get(name),
+            rows_columns=torture.ROWS_COLUMNS.get(name),
+        )
     if name == "max-length":
         return Case(name, long_uids=True)
     if name == "odd-matrix":
@@ -131,6 +142,8 @@ def series(ds: Dataset, rng: random.Random, c: Case) -> None:
             delattr(ds, keyword)  # Type 3: absent when not known
     elif c.name == "private-nested":
         _private_and_nested(ds)
+    elif c.name in torture.CASES:
+        torture.series(ds, c.name)
 
 
 def _private_and_nested(ds: Dataset) -> None:

@@ -29,7 +29,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
-from storage import edge_cases
+from storage import edge_cases, torture
 from storage.attributes import BY_KEYWORD, Level
 from storage.demographics import STUDY_KEYS, patient_attributes, study_attributes
 from storage.fabrication_spec import (
@@ -103,7 +103,7 @@ def _series_dataset(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Ser
         rows=rows,
         columns=columns,
         instances=instances_in(spec, p, s, se),
-        frames=iod.frames,
+        frames=case.frames if case is not None and case.frames else iod.frames,
         description=description,
         body_part=str(study["body_part"]),
         laterality=laterality,
@@ -284,6 +284,9 @@ def synthesize(spec: FabricationSpec, position: Position) -> Dataset:
     series, _ = _series_header(spec, p, s, se)
     seed = entity_rng(spec, "pixels", p, s, se, i).getrandbits(32)
     IODS[series.modality].pixels(ds, series, i, seed)
+    case = case_of(spec, p)
+    if case is not None and case.name in torture.CASES:
+        torture.pixels(ds, case.name, seed)
     ds["PixelData"].VR = "OW" if ds.BitsAllocated > 8 else "OB"  # PS3.5 §8.2 (native)
     if len(ds.PixelData) % 2:  # odd rows x columns of 8-bit pixels: pad to even (PS3.5 §8.1.1)
         ds.PixelData += b"\x00"

@@ -34,8 +34,8 @@ from storage.objects.kinds import KINDS
 
 MODALITIES = tuple(IODS)
 OBJECTS = tuple(KINDS)  # non-image objects that go with a study's images
-# edge-cases and character-sets: see storage.edge_cases
-PROFILES = ("standard", "edge-cases", "character-sets")
+# edge-cases and character-sets: see storage.edge_cases; viewer-torture: storage.torture
+PROFILES = ("standard", "edge-cases", "character-sets", "viewer-torture")
 
 # Transfer syntaxes a fabricated series can be in, by the names the CLI takes.
 TRANSFER_SYNTAXES = {
@@ -173,6 +173,8 @@ def case_of(spec: FabricationSpec, p: int) -> edge_cases.Case | None:
         return edge_cases.case(p)
     if spec.profile == "character-sets":
         return edge_cases.case(p, edge_cases.CHARSET_CASES)
+    if spec.profile == "viewer-torture":
+        return edge_cases.case(p, edge_cases.TORTURE_CASES)
     return None
 
 
@@ -184,7 +186,11 @@ def study_uids(spec: FabricationSpec) -> Iterator[str]:
 
 
 def study_modality(spec: FabricationSpec, p: int, s: int) -> str:
-    """The image modality of study (*p*, *s*): each of the spec's in turn."""
+    """The image modality of study (*p*, *s*): each of the spec's in turn (or the one its
+    viewer-torture case needs)."""
+    case = case_of(spec, p)
+    if case is not None and case.modality is not None:
+        return case.modality
     images = spec.image_modalities
     return images[(p + s) % len(images)]
 

@@ -1,0 +1,79 @@
+"""The viewer-torture profile: odd but valid images, each what its case says, dciodvfy clean,
+with the objects that go with them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from storage import torture
+from storage.fabricate import fabricate
+from storage.fabrication_spec import FabricationSpec
+from tests.helpers import dciodvfy_problems
+
+SPEC = FabricationSpec(
+    seed=3,
+    patients=len(torture.CASES),
+    profile="viewer-torture",
+    series_per_study=1,
+    instances_per_series=2,
+    matrix=32,
+    modalities=("CT", "SR", "PR", "SEG"),
+    anchor=dt.date(2026, 1, 1),
+)
+
+
+@pytest.fixture(scope="module")
+def made():
+    images = [ds for ds in fabricate(SPEC) if ds.Modality in ("CT", "MR", "CR", "XA")]
+    return {case: images[2 * n] for n, case in enumerate(torture.CASES)}
+
+
+def test_every_case_and_its_objects_pass_dciodvfy(tmp_path):
+    found = {}
+    for n, ds in enumerate(fabricate(SPEC)):
+        ds.save_as(tmp_path / f"{n}.dcm", enforce_file_format=True)
+        if problems := dciodvfy_problems(tmp_path / f"{n}.dcm"):
+            found[f"{n} {ds.Modality}"] = problems
+    assert found == {}
+
+
+def test_each_case_is_on_the_modality_it_needs(made):
+    assert {case: ds.Modality for case, ds in made.items()} == torture.MODALITY
+
+
+def test_monochrome1_is_inverted(made):
+    ds = made["monochrome1"]
+    assert ds.PhotometricInterpretation == "MONOCHROME1"
+    image = ds.pixel_array
+    assert image[0, 0] > 3500 > image[16, 16]  # the air around the body stored high: dark
+
+
+def test_signed_pixels_with_a_negative_slope_still_give_hounsfield_units(made):
+    ds = made["signed-negative-rescale"]
+    assert (ds.PixelRepresentation, ds.RescaleSlope, ds.RescaleIntercept) == (1, -1, -1024)
+    units = ds.pixel_array.astype(int) * int(ds.RescaleSlope) + int(ds.RescaleIntercept)
+    assert units.min() <= -1000 < 0 <= units.max()  # air and tissue
+    assert ds.pixel_array.min() < 0
+
+
+def test_garbage_high_bits_hide_a_12_bit_image(made):
+    ds = made["garbage-high-bits"]
+    stored = np.frombuffer(ds.PixelData, "<u2")
+    assert (ds.BitsAllocated, ds.BitsStored) == (16, 12)
+    assert (stored >> 12).any()
+    assert (stored & 0x0FFF).max() <= 4095
+
+
+def test_a_one_pixel_image_an_overlay_and_hundreds_of_frames(made):
+    assert (made["tiny"].Rows, made["tiny"].Columns) == (1, 1)
+    overlay = made["overlay"].overlay_array(0x6000)
+    assert overlay.shape == (32, 32)
+    assert overlay[16, 8:24].all()  # the cross
+    assert overlay[8:24, 16].all()
+    assert overlay.sum() < overlay.size / 4
+    frames = made["many-frames"]
+    assert frames.NumberOfFrames == 300
+    assert frames.pixel_array.shape == (300, 32, 32)
