@@ -203,7 +203,8 @@ def _fabrication_options(spec: Any) -> None:
         " a 1,200-instance series); character-sets: each patient named in one character set"
         " (Japanese, Korean, Chinese, Cyrillic, Greek, Arabic, Hebrew, Latin-1, UTF-8);"
         " viewer-torture: each patient one image that breaks viewers (MONOCHROME1, signed"
-        " pixels with a negative slope, garbage high bits, 1 x 1, an overlay, 300 frames)",
+        " pixels with a negative slope, garbage high bits, 1 x 1, an overlay, 300 frames,"
+        " planar configuration 1, PALETTE COLOR)",
     )
     spec.add_argument(
         "--patients",

@@ -8,7 +8,10 @@ case a patient, each on the modality it belongs with:
   which a viewer must mask off (PS3.5 8.1.1);
 - ``tiny`` (CT): a 1 x 1 matrix;
 - ``overlay`` (CR): a graphics overlay plane (group 6000) with a box and a cross;
-- ``many-frames`` (XA): a run of 300 frames.
+- ``many-frames`` (XA): a run of 300 frames;
+- ``planar-configuration-1`` (SC): RGB stored colour by colour (all red, then all green,
+  then all blue) instead of pixel by pixel;
+- ``palette-color`` (SC): PALETTE COLOR, 8-bit indexes into 16-bit red, green and blue LUTs.
 
 Every object still passes dciodvfy: only what the standard allows.
 """
@@ -16,6 +19,7 @@ Every object still passes dciodvfy: only what the standard allows.
 from __future__ import annotations
 
 import numpy as np
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.pixels.utils import pack_bits
 
@@ -26,6 +30,8 @@ CASES = (
     "tiny",
     "overlay",
     "many-frames",
+    "planar-configuration-1",
+    "palette-color",
 )
 MODALITY = {
     "monochrome1": "CR",
@@ -34,14 +40,38 @@ MODALITY = {
     "tiny": "CT",
     "overlay": "CR",
     "many-frames": "XA",
+    "planar-configuration-1": "SC",
+    "palette-color": "SC",
 }
 FRAMES = {"many-frames": 300}
+_DESCRIPTOR = {"Red": 0x00281101, "Green": 0x00281102, "Blue": 0x00281103}
+_DATA = {"Red": 0x00281201, "Green": 0x00281202, "Blue": 0x00281203}
 ROWS_COLUMNS = {"tiny": (1, 1)}
+
+
+def _palette() -> list[bytes]:
+    """A "hot" colour map: black, red, yellow, white, 256 entries of 16 bits a channel."""
+    ramp = np.linspace(0, 1, 256)
+    red = np.clip(ramp * 3, 0, 1)
+    green = np.clip(ramp * 3 - 1, 0, 1)
+    blue = np.clip(ramp * 3 - 2, 0, 1)
+    return [np.round(c * 65535).astype("<u2").tobytes() for c in (red, green, blue)]
 
 
 def series(ds: Dataset, case: str) -> None:
     """The case's series-wide attributes, in place (after the modality's own)."""
-    if case == "monochrome1":
+    if case == "planar-configuration-1":
+        ds.SamplesPerPixel = 3
+        ds.PhotometricInterpretation = "RGB"
+        ds.PlanarConfiguration = 1
+    elif case == "palette-color":
+        ds.PhotometricInterpretation = "PALETTE COLOR"
+        for color, data in zip(("Red", "Green", "Blue"), _palette(), strict=True):
+            ds[f"{color}PaletteColorLookupTableDescriptor"] = DataElement(
+                _DESCRIPTOR[color], "US", [256, 0, 16]
+            )
+            ds[f"{color}PaletteColorLookupTableData"] = DataElement(_DATA[color], "OW", data)
+    elif case == "monochrome1":
         ds.PhotometricInterpretation = "MONOCHROME1"
     elif case == "signed-negative-rescale":
         ds.PixelRepresentation = 1
@@ -57,9 +87,21 @@ def series(ds: Dataset, case: str) -> None:
         ds.add_new(0x60000102, "US", 0)  # Overlay Bit Position
 
 
+def _rgb(gray: np.ndarray) -> np.ndarray:
+    """A colour picture (rows, columns, 3) of a grey one: red the grey, green a gradient,
+    blue its inverse."""
+    rows, columns = gray.shape
+    gradient = np.linspace(0, 255, columns, dtype=np.float64)[None, :].repeat(rows, 0)
+    return np.stack([gray, gradient.astype(np.uint8), 255 - gray], axis=-1).astype(np.uint8)
+
+
 def pixels(ds: Dataset, case: str, seed: int) -> None:
     """The case's pixel data, from the modality's own, in place."""
-    if case == "monochrome1":
+    if case == "planar-configuration-1":
+        gray = np.frombuffer(ds.PixelData, np.uint8)[: ds.Rows * ds.Columns]
+        rgb = _rgb(gray.reshape(ds.Rows, ds.Columns))
+        ds.PixelData = np.moveaxis(rgb, -1, 0).tobytes()  # all red, then green, then blue
+    elif case == "monochrome1":
         top = 2 ** int(ds.BitsStored) - 1
         stored = np.frombuffer(ds.PixelData, dtype="<u2")
         ds.PixelData = (top - stored).astype("<u2").tobytes()

@@ -27,7 +27,7 @@ SPEC = FabricationSpec(
 
 @pytest.fixture(scope="module")
 def made():
-    images = [ds for ds in fabricate(SPEC) if ds.Modality in ("CT", "MR", "CR", "XA")]
+    images = [ds for ds in fabricate(SPEC) if ds.Modality in ("CT", "MR", "CR", "XA", "OT")]
     return {case: images[2 * n] for n, case in enumerate(torture.CASES)}
 
 
@@ -41,7 +41,8 @@ def test_every_case_and_its_objects_pass_dciodvfy(tmp_path):
 
 
 def test_each_case_is_on_the_modality_it_needs(made):
-    assert {case: ds.Modality for case, ds in made.items()} == torture.MODALITY
+    modalities = {case: ds.Modality for case, ds in made.items()}
+    assert modalities == {c: "OT" if m == "SC" else m for c, m in torture.MODALITY.items()}
 
 
 def test_monochrome1_is_inverted(made):
@@ -77,3 +78,23 @@ def test_a_one_pixel_image_an_overlay_and_hundreds_of_frames(made):
     frames = made["many-frames"]
     assert frames.NumberOfFrames == 300
     assert frames.pixel_array.shape == (300, 32, 32)
+
+
+def test_planar_configuration_1_holds_each_colour_in_a_plane_of_its_own(made):
+    ds = made["planar-configuration-1"]
+    assert (ds.PhotometricInterpretation, ds.PlanarConfiguration) == ("RGB", 1)
+    rgb = ds.pixel_array  # read as planes, given back pixel by pixel
+    assert rgb.shape == (32, 32, 3)
+    assert (rgb[..., 0].astype(int) + rgb[..., 2] == 255).all()  # blue the inverse of red
+
+
+def test_palette_color_indexes_a_hot_colour_map(made):
+    from pydicom.pixels import apply_color_lut
+
+    ds = made["palette-color"]
+    assert ds.PhotometricInterpretation == "PALETTE COLOR"
+    colours = apply_color_lut(ds.pixel_array, ds)
+    assert colours.shape == (32, 32, 3)
+    lut = apply_color_lut(np.arange(256, dtype=np.uint8), ds)
+    assert lut[0].tolist() == [0, 0, 0]
+    assert lut[255].tolist() == [65535, 65535, 65535]
