@@ -60,6 +60,9 @@ def transfer_syntax(spec: FabricationSpec, position: Position) -> UID:
     """The transfer syntax of the series at *position* (a non-image object: explicit VR)."""
     if position.series >= spec.series_per_study:
         return ExplicitVRLittleEndian
+    case = case_of(spec, position.patient)
+    if case is not None and case.name in torture.SYNTAX:
+        return UID(torture.SYNTAX[case.name])
     n = _series_ordinal(spec, position.patient, position.study, position.series)
     return UID(spec.transfer_syntaxes[n % len(spec.transfer_syntaxes)])
 
@@ -287,10 +290,13 @@ def synthesize(spec: FabricationSpec, position: Position) -> Dataset:
     case = case_of(spec, p)
     if case is not None and case.name in torture.CASES:
         torture.pixels(ds, case.name, seed)
-    ds["PixelData"].VR = "OW" if ds.BitsAllocated > 8 else "OB"  # PS3.5 §8.2 (native)
+    syntax = transfer_syntax(spec, position)
+    if syntax in torture.SYNTAX.values():  # the case encapsulated its pixels itself
+        ds["PixelData"].VR = "OB"
+    else:
+        ds["PixelData"].VR = "OW" if ds.BitsAllocated > 8 else "OB"  # PS3.5 §8.2 (native)
     if len(ds.PixelData) % 2:  # odd rows x columns of 8-bit pixels: pad to even (PS3.5 §8.1.1)
         ds.PixelData += b"\x00"
-    syntax = transfer_syntax(spec, position)
     ds.file_meta = FileMetaDataset()
     ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID

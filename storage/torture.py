@@ -11,17 +11,25 @@ case a patient, each on the modality it belongs with:
 - ``many-frames`` (XA): a run of 300 frames;
 - ``planar-configuration-1`` (SC): RGB stored colour by colour (all red, then all green,
   then all blue) instead of pixel by pixel;
-- ``palette-color`` (SC): PALETTE COLOR, 8-bit indexes into 16-bit red, green and blue LUTs.
+- ``palette-color`` (SC): PALETTE COLOR, 8-bit indexes into 16-bit red, green and blue LUTs;
+- ``jpeg-ybr-full-422`` (SC): colour in JPEG Baseline with 4:2:2 chrominance, YBR_FULL_422
+  (lossy, as cameras and ultrasound write it; Pillow encodes it);
+- ``huge`` (DX): a 4096 x 4096 radiograph (32 MB of pixels).
 
 Every object still passes dciodvfy: only what the standard allows.
 """
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
+from PIL import Image
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
+from pydicom.encaps import encapsulate
 from pydicom.pixels.utils import pack_bits
+from pydicom.uid import JPEGBaseline8Bit
 
 CASES = (
     "monochrome1",
@@ -32,6 +40,8 @@ CASES = (
     "many-frames",
     "planar-configuration-1",
     "palette-color",
+    "jpeg-ybr-full-422",
+    "huge",
 )
 MODALITY = {
     "monochrome1": "CR",
@@ -42,11 +52,14 @@ MODALITY = {
     "many-frames": "XA",
     "planar-configuration-1": "SC",
     "palette-color": "SC",
+    "jpeg-ybr-full-422": "SC",
+    "huge": "DX",
 }
+SYNTAX = {"jpeg-ybr-full-422": JPEGBaseline8Bit}  # the case's transfer syntax, whatever asked
 FRAMES = {"many-frames": 300}
 _DESCRIPTOR = {"Red": 0x00281101, "Green": 0x00281102, "Blue": 0x00281103}
 _DATA = {"Red": 0x00281201, "Green": 0x00281202, "Blue": 0x00281203}
-ROWS_COLUMNS = {"tiny": (1, 1)}
+ROWS_COLUMNS = {"tiny": (1, 1), "huge": (4096, 4096)}
 
 
 def _palette() -> list[bytes]:
@@ -64,6 +77,12 @@ def series(ds: Dataset, case: str) -> None:
         ds.SamplesPerPixel = 3
         ds.PhotometricInterpretation = "RGB"
         ds.PlanarConfiguration = 1
+    elif case == "jpeg-ybr-full-422":
+        ds.SamplesPerPixel = 3
+        ds.PhotometricInterpretation = "YBR_FULL_422"
+        ds.PlanarConfiguration = 0
+        ds.LossyImageCompression = "01"
+        ds.LossyImageCompressionMethod = "ISO_10918_1"
     elif case == "palette-color":
         ds.PhotometricInterpretation = "PALETTE COLOR"
         for color, data in zip(("Red", "Green", "Blue"), _palette(), strict=True):
@@ -97,10 +116,13 @@ def _rgb(gray: np.ndarray) -> np.ndarray:
 
 def pixels(ds: Dataset, case: str, seed: int) -> None:
     """The case's pixel data, from the modality's own, in place."""
-    if case == "planar-configuration-1":
+    if case in ("planar-configuration-1", "jpeg-ybr-full-422"):
         gray = np.frombuffer(ds.PixelData, np.uint8)[: ds.Rows * ds.Columns]
         rgb = _rgb(gray.reshape(ds.Rows, ds.Columns))
-        ds.PixelData = np.moveaxis(rgb, -1, 0).tobytes()  # all red, then green, then blue
+        if case == "planar-configuration-1":
+            ds.PixelData = np.moveaxis(rgb, -1, 0).tobytes()  # all red, then green, then blue
+        else:
+            ds.PixelData = encapsulate([_jpeg(rgb)])
     elif case == "monochrome1":
         top = 2 ** int(ds.BitsStored) - 1
         stored = np.frombuffer(ds.PixelData, dtype="<u2")
@@ -114,6 +136,14 @@ def pixels(ds: Dataset, case: str, seed: int) -> None:
         ds.PixelData = (stored | (garbage << 12)).astype("<u2").tobytes()
     elif case == "overlay":
         ds.add_new(0x60003000, "OW", _overlay(int(ds.Rows), int(ds.Columns)))  # Overlay Data
+
+
+def _jpeg(rgb: np.ndarray) -> bytes:
+    """*rgb* as a JPEG Baseline frame with 4:2:2 chrominance (Pillow's encoder, quality 90,
+    the same bytes for the same pixels)."""
+    buffer = io.BytesIO()
+    Image.fromarray(rgb, "RGB").save(buffer, "JPEG", quality=90, subsampling=1)
+    return buffer.getvalue()
 
 
 def _overlay(rows: int, columns: int) -> bytes:
