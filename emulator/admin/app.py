@@ -23,7 +23,6 @@ from emulator.dicomweb.routes import add_routes
 from emulator.errors import EmulatorError
 from emulator.scenario.problems import ScenarioError
 from emulator.services.accounts import Accounts
-from emulator.services.directory import Directory
 from storage import StorageError
 
 if TYPE_CHECKING:
@@ -216,9 +215,13 @@ def make_app(emulator: AdminTarget, tokens: dict[str, str] | None = None) -> web
     )
     app[EMULATOR] = emulator
     accounts = Accounts(emulator.archive.ctx.index.database)
-    ldap = emulator.config.ldap
+    ldap, directory = emulator.config.ldap, None
+    if ldap.enabled:  # ldap3 loads only then: it would cost every start some 30 ms
+        from emulator.services.directory import Directory
+
+        directory = Directory(ldap)
     app[sessions.SESSIONS] = sessions.Sessions(
-        accounts, emulator.config.admin.session_ttl, Directory(ldap) if ldap.enabled else None
+        accounts, emulator.config.admin.session_ttl, directory
     )
     app[jobs.JOBS] = jobs.Jobs()
     for method, path, view, _ in ROUTES:

@@ -24,12 +24,15 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from emulator.admin.bodies import read_json
-from emulator.services.accounts import Accounts, Identity
-from emulator.services.directory import Directory, DirectoryUnavailable, NoRole
+from emulator.services.accounts import Accounts, DirectoryUnavailable, Identity, NoRole
+
+if TYPE_CHECKING:
+    from emulator.services.directory import Directory
 
 log = logging.getLogger("emulator.admin")
 

@@ -30,6 +30,16 @@ class AccountError(EmulatorError):
     """An account that cannot be added or changed as asked, saying why."""
 
 
+class DirectoryUnavailable(EmulatorError):
+    """The directory could not be asked (down, unreachable, TLS refused, service account
+    refused): a login cannot be decided, which is not a wrong password."""
+
+
+class NoRole(EmulatorError):
+    """The directory knows the user and the password, but none of the user's groups maps to
+    a role of the emulator."""
+
+
 @dataclass(frozen=True, slots=True)
 class Identity:
     """Who a login is: the user and the role the server enforces."""

@@ -24,22 +24,12 @@ from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import escape_rdn, parse_dn
 
 from emulator.config_http import LdapConfig
-from emulator.errors import ConfigError, EmulatorError
-from emulator.services.accounts import ROLES, Identity
+from emulator.errors import ConfigError
+from emulator.services.accounts import ROLES, DirectoryUnavailable, Identity, NoRole
 
 log = logging.getLogger("emulator.directory")
 
 MAX_NAME = 256
-
-
-class DirectoryUnavailable(EmulatorError):
-    """The directory could not be asked (down, unreachable, TLS refused, service account
-    refused): a login cannot be decided, which is not a wrong password."""
-
-
-class NoRole(EmulatorError):
-    """The directory knows the user and the password, but none of the user's groups maps to
-    a role of the emulator."""
 
 
 @dataclass(frozen=True, slots=True)
