@@ -54,27 +54,33 @@ def _dimensions(uid: str) -> tuple[Sequence, Sequence]:
     return Sequence([organization]), Sequence([by_segment, by_position])
 
 
-def _frame(segment: int, slice_index: int, image: Dataset) -> Dataset:
-    """The per-frame functional groups of one frame."""
-    frame = Dataset()
-    frame_content = Dataset()
-    frame_content.DimensionIndexValues = [segment, slice_index + 1]
-    frame.FrameContentSequence = Sequence([frame_content])
+def _slice_items(image: Dataset) -> tuple[Dataset, Dataset]:
+    """The plane position and derivation of the frames of one slice: the same for every
+    segment, so made once and shared by their frames (nothing changes them)."""
     plane = Dataset()
-    plane.ImagePositionPatient = image.ImagePositionPatient
-    frame.PlanePositionSequence = Sequence([plane])
-    identification = Dataset()
-    identification.ReferencedSegmentNumber = segment
-    frame.SegmentIdentificationSequence = Sequence([identification])
+    plane.add_new(0x00200032, "DS", image.ImagePositionPatient)  # Image Position (Patient)
     source = Dataset()
-    source.ReferencedSOPClassUID = image.SOPClassUID
-    source.ReferencedSOPInstanceUID = image.SOPInstanceUID
-    source.PurposeOfReferenceCodeSequence = Sequence([content.code_item(*SOURCE_PURPOSE)])
-    source.SpatialLocationsPreserved = "YES"  # a mask on the source's own pixel grid
+    source.add_new(0x00081150, "UI", image.SOPClassUID)  # Referenced SOP Class UID
+    source.add_new(0x00081155, "UI", image.SOPInstanceUID)  # Referenced SOP Instance UID
+    source.add_new(0x0040A170, "SQ", Sequence([content.code_item(*SOURCE_PURPOSE)]))
+    source.add_new(0x0028135A, "CS", "YES")  # Spatial Locations Preserved: on its grid
     derivation = Dataset()
-    derivation.DerivationCodeSequence = Sequence([content.code_item(*SEGMENTATION)])
-    derivation.SourceImageSequence = Sequence([source])
-    frame.DerivationImageSequence = Sequence([derivation])
+    derivation.add_new(0x00089215, "SQ", Sequence([content.code_item(*SEGMENTATION)]))
+    derivation.add_new(0x00082112, "SQ", Sequence([source]))  # Source Image Sequence
+    return plane, derivation
+
+
+def _frame(segment: int, slice_index: int, plane: Dataset, derivation: Dataset) -> Dataset:
+    """The per-frame functional groups of one frame."""
+    frame_content = Dataset()
+    frame_content.add_new(0x00209157, "UL", [segment, slice_index + 1])  # Dimension Index
+    identification = Dataset()
+    identification.add_new(0x0062000B, "US", segment)  # Referenced Segment Number
+    frame = Dataset()
+    frame.add_new(0x00209111, "SQ", Sequence([frame_content]))  # Frame Content Sequence
+    frame.add_new(0x00209113, "SQ", Sequence([plane]))  # Plane Position Sequence
+    frame.add_new(0x0062000A, "SQ", Sequence([identification]))  # Segment Identification
+    frame.add_new(0x00089124, "SQ", Sequence([derivation]))  # Derivation Image Sequence
     return frame
 
 
@@ -116,12 +122,12 @@ def build(ctx: StudyContext) -> Dataset:
     shared.PixelMeasuresSequence = Sequence([measures])
     ds.SharedFunctionalGroupsSequence = Sequence([shared])
     frames, masks = [], []
+    slices = [_slice_items(image) for image in images]
     for number, (_, tissue, *_rest) in enumerate(SEGMENTS, 1):
-        for i, image in enumerate(images):
+        for i, (plane, derivation) in enumerate(slices):
             where = i / (len(images) - 1) * 2 - 1 if len(images) > 1 else 0.0
-            mask = pixels.phantom_region(rows, columns, where, tissue)
-            frames.append(_frame(number, i, image))
-            masks.append(mask)
+            masks.append(pixels.phantom_region(rows, columns, where, tissue))
+            frames.append(_frame(number, i, plane, derivation))
     ds.PerFrameFunctionalGroupsSequence = Sequence(frames)
     ds.NumberOfFrames = len(frames)
     referenced = Dataset()
