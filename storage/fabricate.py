@@ -91,7 +91,7 @@ def _series_dataset(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Ser
     Patient, General Study, Patient Study, General Series, General Equipment, the series-wide
     part of General Image and SOP Common, and the modality's own modules (``storage.iods``).
     """
-    patient, study = patient_attributes(spec, p), study_attributes(spec, p, s)
+    study = study_attributes(spec, p, s)
     modality = str(study["modality"])
     iod = IODS[modality]
     names = list(study["series"])  # type: ignore[call-overload]
@@ -114,11 +114,7 @@ def _series_dataset(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Ser
         date=str(study["StudyDate"]),
         time=str(study["StudyTime"]),
     )
-    ds = Dataset()
-    ds.update(patient)  # type: ignore[arg-type]
-    for key in STUDY_KEYS:
-        setattr(ds, key, study[key])
-    ds.StudyInstanceUID = study["uid"]
+    ds = _study_header(spec, p, study)
     ds.SeriesInstanceUID = entity_uid(spec, "series", p, s, se)
     ds.SeriesNumber = se + 1
     ds.SeriesDescription = description
@@ -159,9 +155,9 @@ def _preencoded(ds: Dataset, syntax: UID) -> Dataset:
     return raw
 
 
-def _study_header(spec: FabricationSpec, p: int, s: int) -> Dataset:
-    """The patient and study attributes of study (*p*, *s*), as its images carry them."""
-    study = study_attributes(spec, p, s)
+def _study_header(spec: FabricationSpec, p: int, study: dict[str, object]) -> Dataset:
+    """The patient and study attributes of patient *p*'s *study* (``study_attributes``), as
+    its images carry them."""
     ds = Dataset()
     ds.update(patient_attributes(spec, p))  # type: ignore[arg-type]
     for key in STUDY_KEYS:
@@ -175,7 +171,7 @@ def object_context(spec: FabricationSpec, p: int, s: int, se: int) -> StudyConte
     code = object_at(spec, p, s, se)
     assert code is not None
 
-    study = _study_header(spec, p, s)
+    study = _study_header(spec, p, study_attributes(spec, p, s))
     modality = study_modality(spec, p, s)
     iod = IODS[modality]
     rows, columns = _matrix(spec, p, modality)

@@ -95,12 +95,18 @@ def number(relationship: str, name: Code, value: float, unit: Code) -> Dataset:
     return ds
 
 
-def image(relationship: str, name: Code, sop_class: str, sop_instance: str) -> Dataset:
-    ds = item(relationship, "IMAGE", name)
+def sop_reference(image: Dataset) -> Dataset:
+    """A reference to *image*: its SOP Class and Instance UIDs (PS3.3 Table 10-11)."""
     reference = Dataset()
-    reference.ReferencedSOPClassUID = sop_class
-    reference.ReferencedSOPInstanceUID = sop_instance
-    ds.ReferencedSOPSequence = Sequence([reference])
+    reference.ReferencedSOPClassUID = image.SOPClassUID
+    reference.ReferencedSOPInstanceUID = image.SOPInstanceUID
+    return reference
+
+
+def image(relationship: str, name: Code, referenced: Dataset) -> Dataset:
+    """An IMAGE item referencing the image *referenced*."""
+    ds = item(relationship, "IMAGE", name)
+    ds.ReferencedSOPSequence = Sequence([sop_reference(referenced)])
     return ds
 
 

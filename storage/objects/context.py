@@ -4,11 +4,14 @@ and the object's own identity, date and random stream."""
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
+
+from storage.objects.content import sop_reference
 
 # Of the attributes the study's images carry, those of the series, not the study
 SERIES_LEVEL = frozenset({"OperatorsName", "PerformingPhysicianName"})
@@ -63,6 +66,13 @@ class StudyContext:
         ds.ContentDate, ds.ContentTime = self.date, self.time
         return ds
 
+    def uid(self, purpose: str) -> str:
+        """A UID of the object's own for *purpose* (a tracking or a dimension organization
+        UID): UUID-derived (PS3.5 B.2) from its instance UID, never longer than 64
+        characters, whatever the instance UID's length."""
+        name = f"{self.instance_uid}:{purpose}"
+        return f"2.25.{uuid.uuid5(uuid.NAMESPACE_OID, name).int}"
+
     def selected(self, most: int) -> list[Dataset]:
         """Up to *most* image instances of the study, drawn from the object's stream (each
         series in turn, so a selection spans the study)."""
@@ -81,10 +91,7 @@ def evidence(images: list[Dataset]) -> Sequence:
     each with its instances (PS3.3 C.17.2.1)."""
     series: dict[str, list[Dataset]] = {}
     for image in images:
-        reference = Dataset()
-        reference.ReferencedSOPClassUID = image.SOPClassUID
-        reference.ReferencedSOPInstanceUID = image.SOPInstanceUID
-        series.setdefault(str(image.SeriesInstanceUID), []).append(reference)
+        series.setdefault(str(image.SeriesInstanceUID), []).append(sop_reference(image))
     items = []
     for uid, references in series.items():
         item = Dataset()

@@ -41,14 +41,6 @@ def build(ctx: StudyContext) -> Dataset:
     description.ConceptNameCodeSequence = Sequence([sr.code_item(*DESCRIPTION)])
     description.TextValue = f"{len(selected)} key images"
     items = [description]
-    for image in selected:
-        item = Dataset()
-        reference = Dataset()
-        reference.ReferencedSOPClassUID = image.SOPClassUID
-        reference.ReferencedSOPInstanceUID = image.SOPInstanceUID
-        item.ReferencedSOPSequence = Sequence([reference])
-        item.RelationshipType, item.ValueType = "CONTAINS", "IMAGE"
-        item.ConceptNameCodeSequence = Sequence([sr.code_item(*SOURCE)])
-        items.append(item)
+    items += [sr.image("CONTAINS", SOURCE, image) for image in selected]
     ds.ContentSequence = Sequence(items)
     return ds

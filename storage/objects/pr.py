@@ -11,18 +11,12 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 
+from storage.objects.content import sop_reference
 from storage.objects.context import StudyContext
 from storage.objects.kinds import KINDS
 
 LAYER = "ANNOTATIONS"
 LABELS = ["FINDING", "COMPARE", "KEY VIEW", "NOTE"]
-
-
-def _image_reference(image: Dataset) -> Dataset:
-    reference = Dataset()
-    reference.ReferencedSOPClassUID = image.SOPClassUID
-    reference.ReferencedSOPInstanceUID = image.SOPInstanceUID
-    return reference
 
 
 def _first(value: object) -> float:
@@ -78,7 +72,7 @@ def _annotation(ctx: StudyContext, image: Dataset) -> Dataset:
     ]
     label.BoundingBoxTextHorizontalJustification = "LEFT"
     annotation = Dataset()
-    annotation.ReferencedImageSequence = Sequence([_image_reference(image)])
+    annotation.ReferencedImageSequence = Sequence([sop_reference(image)])
     annotation.GraphicLayer = LAYER
     annotation.TextObjectSequence = Sequence([label])
     annotation.GraphicObjectSequence = Sequence([polyline, circle])
@@ -109,7 +103,7 @@ def build(ctx: StudyContext) -> Dataset:
     ds.PresentationCreationDate, ds.PresentationCreationTime = ctx.date, ctx.time
     ds.ContentCreatorName = ctx.study.get("ReferringPhysicianName", "")
     referenced = Dataset()
-    referenced.ReferencedImageSequence = Sequence([_image_reference(i) for i in images])
+    referenced.ReferencedImageSequence = Sequence([sop_reference(i) for i in images])
     referenced.SeriesInstanceUID = images[0].SeriesInstanceUID
     ds.ReferencedSeriesSequence = Sequence([referenced])
     rotation = ctx.rng.choice([0, 90, 180, 270])

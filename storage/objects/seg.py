@@ -13,6 +13,7 @@ from pydicom.sequence import Sequence
 
 from storage import pixels
 from storage.objects import content
+from storage.objects.content import sop_reference
 from storage.objects.context import StudyContext
 from storage.objects.kinds import KINDS
 
@@ -109,9 +110,7 @@ def build(ctx: StudyContext) -> Dataset:
         [_segment(n, label, category, code, colour)
          for n, (label, _, category, code, colour) in enumerate(SEGMENTS, 1)]
     )  # fmt: skip
-    ds.DimensionOrganizationSequence, ds.DimensionIndexSequence = _dimensions(
-        f"{ctx.instance_uid}.1"
-    )
+    ds.DimensionOrganizationSequence, ds.DimensionIndexSequence = _dimensions(ctx.uid("dimensions"))
     shared = Dataset()
     orientation = Dataset()
     orientation.ImageOrientationPatient = shared_header.ImageOrientationPatient
@@ -132,13 +131,7 @@ def build(ctx: StudyContext) -> Dataset:
     ds.NumberOfFrames = len(frames)
     referenced = Dataset()
     referenced.SeriesInstanceUID = images[0].SeriesInstanceUID
-    instances = []
-    for image in images:
-        item = Dataset()
-        item.ReferencedSOPClassUID = image.SOPClassUID
-        item.ReferencedSOPInstanceUID = image.SOPInstanceUID
-        instances.append(item)
-    referenced.ReferencedInstanceSequence = Sequence(instances)
+    referenced.ReferencedInstanceSequence = Sequence([sop_reference(i) for i in images])
     ds.ReferencedSeriesSequence = Sequence([referenced])
     ds.Rows, ds.Columns = rows, columns
     ds.SamplesPerPixel = 1

@@ -88,13 +88,13 @@ def _finding(ctx: StudyContext, n: int, image: Dataset) -> Dataset:
     points, diameter, area = outline(ctx, image)
     finding = ctx.rng.choice(FINDINGS)
     site = SITES.get(str(image.get("BodyPartExamined", "")), WHOLE_BODY)
-    source = sr.image("SELECTED FROM", SOURCE, image.SOPClassUID, image.SOPInstanceUID)
+    source = sr.image("SELECTED FROM", SOURCE, image)
     return sr.container(
         "CONTAINS",
         GROUP,
         [
             sr.text("HAS OBS CONTEXT", TRACKING, f"Finding {n}"),
-            sr.uidref("HAS OBS CONTEXT", TRACKING_UID, f"{ctx.instance_uid}.{n}"),
+            sr.uidref("HAS OBS CONTEXT", TRACKING_UID, ctx.uid(f"finding {n}")),
             sr.coded("CONTAINS", FINDING, finding),
             sr.coded("HAS CONCEPT MOD", FINDING_SITE, site),
             sr.number("CONTAINS", DIAMETER, diameter, MM),

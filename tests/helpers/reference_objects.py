@@ -94,7 +94,7 @@ def measurement_report(ctx: StudyContext) -> Dataset:
         findings.append(
             hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
                 tracking_identifier=hd.sr.TrackingIdentifier(
-                    uid=f"{ctx.instance_uid}.{n}", identifier=f"Finding {n}"
+                    uid=ctx.uid(f"finding {n}"), identifier=f"Finding {n}"
                 ),
                 referenced_region=hd.sr.ImageRegion(
                     graphic_type=hd.sr.GraphicTypeValues.POLYLINE,

@@ -264,3 +264,23 @@ def test_a_segmentation_marks_where_the_phantom_has_its_organs_as_highdicom_read
         assert abs(float(stored[~organ].mean()) - organ_value) > 200
         assert masks[2, :, :, 1].sum() > 0  # the lesion, on the middle slice
     assert kinds == {"BINARY", "FRACTIONAL"}
+
+
+def test_the_uids_an_object_makes_stay_valid_with_the_longest_instance_uids():
+    """The edge-cases profile gives entities 64-character UIDs: a tracking or dimension
+    organization UID made from one must not grow past 64."""
+    from storage.uids import is_valid_uid
+
+    spec = spec_with("SR", "SEG", patients=4, profile="edge-cases", modalities=("CT", "SR", "SEG"))
+    for ds in objects(spec):
+        made = [item.UID for group in _groups(ds) for item in group if "UID" in item]
+        made += [d.DimensionOrganizationUID for d in ds.get("DimensionOrganizationSequence", [])]
+        for uid in made:
+            assert is_valid_uid(uid), uid
+
+
+def _groups(ds):
+    """The content sequences of an SR's measurement groups."""
+    for container in ds.get("ContentSequence", []):
+        for group in container.get("ContentSequence", []):
+            yield group.get("ContentSequence", [])
