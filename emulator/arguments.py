@@ -204,7 +204,8 @@ def _fabrication_options(spec: Any) -> None:
         " (Japanese, Korean, Chinese, Cyrillic, Greek, Arabic, Hebrew, Latin-1, UTF-8);"
         " viewer-torture: each patient one image that breaks viewers (MONOCHROME1, signed"
         " pixels with a negative slope, garbage high bits, 1 x 1, an overlay, 300 frames,"
-        " planar configuration 1, PALETTE COLOR, JPEG YBR_FULL_422, 4096 x 4096)",
+        " planar configuration 1, PALETTE COLOR, JPEG YBR_FULL_422, 4096 x 4096, then a CT in each"
+        " transfer syntax the emulator encodes: the jpeg extra's encoders for the compressed)",
     )
     spec.add_argument(
         "--patients",

@@ -28,7 +28,7 @@ from pydicom.uid import (
     RLELossless,
 )
 
-from storage import edge_cases
+from storage import edge_cases, torture
 from storage.iods import IODS
 from storage.objects.kinds import KINDS
 
@@ -125,6 +125,11 @@ class FabricationSpec:
                 if not encoder.is_available:
                     needs = "; ".join(encoder.missing_dependencies)
                     missing.append(f"{UID(syntax).name} needs {needs}")
+        if self.profile == "viewer-torture":
+            for case in torture.CASES[: self.patients]:
+                lacking = torture.missing_encoder(case)
+                if lacking and lacking not in missing:
+                    missing.append(lacking)
         return missing
 
     @property

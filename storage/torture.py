@@ -14,7 +14,11 @@ case a patient, each on the modality it belongs with:
 - ``palette-color`` (SC): PALETTE COLOR, 8-bit indexes into 16-bit red, green and blue LUTs;
 - ``jpeg-ybr-full-422`` (SC): colour in JPEG Baseline with 4:2:2 chrominance, YBR_FULL_422
   (lossy, as cameras and ultrasound write it; Pillow encodes it);
-- ``huge`` (DX): a 4096 x 4096 radiograph (32 MB of pixels).
+- ``huge`` (DX): a 4096 x 4096 radiograph (32 MB of pixels);
+- ``syntax-*`` (CT): a CT image in each other transfer syntax the emulator encodes:
+  Implicit VR, Deflated, RLE, JPEG-LS lossless and near-lossless, JPEG 2000 lossless and
+  lossy, JPEG Lossless SV1 (the last five need the ``jpeg`` extra: pyjpegls,
+  pylibjpeg-openjpeg, python-gdcm; the profile names what is missing).
 
 Every object still passes dciodvfy: only what the standard allows.
 """
@@ -22,14 +26,40 @@ Every object still passes dciodvfy: only what the standard allows.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import numpy as np
 from PIL import Image
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
+from pydicom.pixels.encoders.base import get_encoder
 from pydicom.pixels.utils import pack_bits
-from pydicom.uid import JPEGBaseline8Bit
+from pydicom.uid import (
+    JPEG2000,
+    UID,
+    DeflatedExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGLosslessSV1,
+    JPEGLSLossless,
+    JPEGLSNearLossless,
+    RLELossless,
+)
+
+from storage import jpeg_lossless
+
+SYNTAX_CASES = {
+    "syntax-implicit": ImplicitVRLittleEndian,
+    "syntax-deflated": DeflatedExplicitVRLittleEndian,
+    "syntax-rle": RLELossless,
+    "syntax-jpeg-ls": JPEGLSLossless,
+    "syntax-jpeg-ls-near-lossless": JPEGLSNearLossless,
+    "syntax-jpeg2000": JPEG2000Lossless,
+    "syntax-jpeg2000-lossy": JPEG2000,
+    "syntax-jpeg-lossless": JPEGLosslessSV1,
+}
 
 CASES = (
     "monochrome1",
@@ -42,6 +72,7 @@ CASES = (
     "palette-color",
     "jpeg-ybr-full-422",
     "huge",
+    *SYNTAX_CASES,
 )
 MODALITY = {
     "monochrome1": "CR",
@@ -54,8 +85,15 @@ MODALITY = {
     "palette-color": "SC",
     "jpeg-ybr-full-422": "SC",
     "huge": "DX",
+    **{case: "CT" for case in SYNTAX_CASES},
 }
-SYNTAX = {"jpeg-ybr-full-422": JPEGBaseline8Bit}  # the case's transfer syntax, whatever asked
+# the case's transfer syntax, whatever the spec asks
+SYNTAX = {"jpeg-ybr-full-422": JPEGBaseline8Bit, **SYNTAX_CASES}
+# lossy syntaxes: pydicom's encoder options and the compression method (C.7.6.1.1.5)
+LOSSY: dict[str, tuple[dict[str, Any], str]] = {
+    JPEGLSNearLossless: ({"jls_error": 3}, "ISO_14495_1"),
+    JPEG2000: ({"j2k_cr": [10]}, "ISO_15444_1"),
+}
 FRAMES = {"many-frames": 300}
 _DESCRIPTOR = {"Red": 0x00281101, "Green": 0x00281102, "Blue": 0x00281103}
 _DATA = {"Red": 0x00281201, "Green": 0x00281202, "Blue": 0x00281203}
@@ -136,6 +174,41 @@ def pixels(ds: Dataset, case: str, seed: int) -> None:
         ds.PixelData = (stored | (garbage << 12)).astype("<u2").tobytes()
     elif case == "overlay":
         ds.add_new(0x60003000, "OW", _overlay(int(ds.Rows), int(ds.Columns)))  # Overlay Data
+
+
+def missing_encoder(case: str) -> str | None:
+    """What the case's transfer syntax needs that is not installed (None: nothing)."""
+    syntax = SYNTAX.get(case)
+    if syntax is None or not UID(syntax).is_compressed or syntax == JPEGBaseline8Bit:
+        return None
+    if syntax == JPEGLosslessSV1:
+        return None if jpeg_lossless.available() else f"{UID(syntax).name} needs python-gdcm"
+    encoder = get_encoder(syntax)
+    if encoder.is_available:
+        return None
+    return f"{UID(syntax).name} needs {'; '.join(encoder.missing_dependencies)}"
+
+
+def encode(ds: Dataset, case: str) -> bool:
+    """The case's pixels compressed in its own way, in place: True if it did (its lossy
+    syntax, JPEG Lossless, or JPEG Baseline, which :func:`pixels` already encapsulated)."""
+    syntax = SYNTAX.get(case)
+    if syntax == JPEGBaseline8Bit:
+        ds["PixelData"].VR = "OB"
+        ds.file_meta.TransferSyntaxUID = syntax
+    elif syntax == JPEGLosslessSV1:
+        jpeg_lossless.compress(ds)
+        ds.LossyImageCompression = "00"
+    elif syntax in LOSSY:
+        options, method = LOSSY[syntax]
+        size = len(ds.PixelData)
+        ds.compress(syntax, generate_instance_uid=False, **options)
+        ds.LossyImageCompression = "01"
+        ds.LossyImageCompressionRatio = f"{size / len(ds.PixelData):.2f}"
+        ds.LossyImageCompressionMethod = method
+    else:
+        return False
+    return True
 
 
 def _jpeg(rgb: np.ndarray) -> bytes:

