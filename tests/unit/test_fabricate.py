@@ -370,3 +370,22 @@ def test_edge_case_records_are_those_of_the_synthesized_instances():
         ds = synthesize(spec, position)
         expected = record_from_dataset(ds, ds.file_meta.TransferSyntaxUID)
         assert by_position[position] == expected, edge_cases.CASES[position.patient]
+
+
+def test_every_localized_value_is_encodable_in_its_own_character_set():
+    # pydicom writes what a character set lacks as "?" with only a warning: none may
+    import warnings
+
+    from pydicom.charset import convert_encodings, encode_string
+    from pydicom.valuerep import PersonName
+
+    from storage.charset_names import CHARSETS, DESCRIPTIONS, NAMES
+
+    for case, charset in CHARSETS.items():
+        encodings = convert_encodings(charset)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for name, institution in NAMES.get(case, []):
+                PersonName(name).encode(encodings)
+                encode_string(institution, encodings)
+            encode_string(DESCRIPTIONS[case], encodings)
