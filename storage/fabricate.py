@@ -237,7 +237,10 @@ def _object_copy(spec: FabricationSpec, position: Position, header: bool) -> Dat
     caller may set them; nested items are shared, and nothing changes those); *header*: its
     bulk data left out, else with its File Meta Information."""
     whole = _object(spec, *position[:3])
-    ds = Dataset({tag: copy.copy(whole[tag]) for tag in whole.keys()})  # noqa: SIM118
+    # raw elements (a report's content tree) stay raw: written as they are, read if asked
+    ds = Dataset({tag: copy.copy(whole.get_item(tag)) for tag in whole.keys()})  # noqa: SIM118
+    implicit, little = whole.original_encoding
+    ds.set_original_encoding(implicit, little, whole.original_character_set)
     if header:
         for keyword in _BULK:
             if keyword in ds:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from pydicom.dataset import Dataset
 
-from storage.objects import ecg, ko, pdf, pr, seg, sr
+from storage.objects import ecg, ko, pdf, pr, rdsr, seg, sr
 from storage.objects.context import ImageSeries, StudyContext
 from storage.objects.kinds import KINDS, ObjectKind
 
@@ -24,6 +24,7 @@ BUILDERS: dict[str, Callable[[StudyContext], Dataset]] = {
     "ECG": ecg.build,
     "KO": ko.build,
     "PR": pr.build,
+    "RDSR": rdsr.build,
     "SEG": seg.build,
     "SR": sr.build,
 }

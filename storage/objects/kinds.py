@@ -13,6 +13,7 @@ from pydicom.uid import (
     KeyObjectSelectionDocumentStorage,
     SegmentationStorage,
     TwelveLeadECGWaveformStorage,
+    XRayRadiationDoseSRStorage,
 )
 
 
@@ -52,6 +53,14 @@ KINDS: dict[str, ObjectKind] = {
             TwelveLeadECGWaveformStorage,
             "RESTING 12-LEAD ECG",
             frozenset({"CT", "MR", "US", "XA", "NM", "PT"}),
+        ),
+        # the dose report of the studies whose X-rays it accounts for
+        ObjectKind(
+            "RDSR",
+            "SR",
+            XRayRadiationDoseSRStorage,
+            "RADIATION DOSE REPORT",
+            frozenset({"CT", "XA"}),
         ),
         # Comprehensive SR, or Enhanced SR (drawn per study from the seed)
         ObjectKind("SR", "SR", ComprehensiveSRStorage, "MEASUREMENT REPORT"),

@@ -29,18 +29,8 @@ def build(ctx: StudyContext) -> Dataset:
     title = ctx.rng.choice(TITLES)
     ds = ctx.common(kind.modality, kind.sop_class, kind.series_description)
     ds.ReferencedPerformedProcedureStepSequence = Sequence()
-    ds.ValueType = "CONTAINER"
-    ds.ConceptNameCodeSequence = Sequence([sr.code_item(*title)])
-    ds.ContinuityOfContent = "CONTINUOUS"
     ds.CurrentRequestedProcedureEvidenceSequence = evidence(selected)
-    template = Dataset()
-    template.MappingResource, template.TemplateIdentifier = "DCMR", "2010"
-    ds.ContentTemplateSequence = Sequence([template])
-    description = Dataset()
-    description.RelationshipType, description.ValueType = "CONTAINS", "TEXT"
-    description.ConceptNameCodeSequence = Sequence([sr.code_item(*DESCRIPTION)])
-    description.TextValue = f"{len(selected)} key images"
-    items = [description]
-    items += [sr.image("CONTAINS", SOURCE, image) for image in selected]
-    ds.ContentSequence = Sequence(items)
+    description = sr.text("CONTAINS", DESCRIPTION, f"{len(selected)} key images")
+    images = [sr.image("CONTAINS", SOURCE, image) for image in selected]
+    sr.into(ds, sr.container(None, title, [description, *images], tid="2010"))
     return ds

@@ -6,6 +6,8 @@ segmentation overlay and a PACS's multi-frame handling."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.pixels.utils import pack_bits
@@ -13,7 +15,7 @@ from pydicom.sequence import Sequence
 
 from storage import pixels
 from storage.objects import content
-from storage.objects.content import sop_reference
+from storage.objects.content import Item, sop_reference
 from storage.objects.context import StudyContext
 from storage.objects.kinds import KINDS
 
@@ -55,34 +57,52 @@ def _dimensions(uid: str) -> tuple[Sequence, Sequence]:
     return Sequence([organization]), Sequence([by_segment, by_position])
 
 
-def _slice_items(image: Dataset) -> tuple[Dataset, Dataset]:
+def _slice_items(image: Dataset) -> tuple[Item, Item]:
     """The plane position and derivation of the frames of one slice: the same for every
     segment, so made once and shared by their frames (nothing changes them)."""
-    plane = Dataset()
-    plane.add_new(0x00200032, "DS", image.ImagePositionPatient)  # Image Position (Patient)
-    source = Dataset()
-    source.add_new(0x00081150, "UI", image.SOPClassUID)  # Referenced SOP Class UID
-    source.add_new(0x00081155, "UI", image.SOPInstanceUID)  # Referenced SOP Instance UID
-    source.add_new(0x0040A170, "SQ", Sequence([content.code_item(*SOURCE_PURPOSE)]))
-    source.add_new(0x0028135A, "CS", "YES")  # Spatial Locations Preserved: on its grid
-    derivation = Dataset()
-    derivation.add_new(0x00089215, "SQ", Sequence([content.code_item(*SEGMENTATION)]))
-    derivation.add_new(0x00082112, "SQ", Sequence([source]))  # Source Image Sequence
+    plane = Item({0x00200032: ("DS", list(image.ImagePositionPatient))})  # Image Position
+    source = Item(
+        {
+            0x00081150: ("UI", image.SOPClassUID),  # Referenced SOP Class UID
+            0x00081155: ("UI", image.SOPInstanceUID),  # Referenced SOP Instance UID
+            0x0040A170: content.coded_sequence(0x0040A170, *SOURCE_PURPOSE),  # Purpose
+            0x0028135A: ("CS", "YES"),  # Spatial Locations Preserved: on its grid
+        }
+    )
+    derivation = Item(
+        {
+            0x00089215: content.coded_sequence(0x00089215, *SEGMENTATION),  # Derivation Code
+            0x00082112: ("SQ", [source]),  # Source Image Sequence
+        }
+    )
     return plane, derivation
 
 
-def _frame(segment: int, slice_index: int, plane: Dataset, derivation: Dataset) -> Dataset:
+def _frame(segment: int, slice_index: int, plane: Item, derivation: Item) -> Item:
     """The per-frame functional groups of one frame."""
-    frame_content = Dataset()
-    frame_content.add_new(0x00209157, "UL", [segment, slice_index + 1])  # Dimension Index
-    identification = Dataset()
-    identification.add_new(0x0062000B, "US", segment)  # Referenced Segment Number
-    frame = Dataset()
-    frame.add_new(0x00209111, "SQ", Sequence([frame_content]))  # Frame Content Sequence
-    frame.add_new(0x00209113, "SQ", Sequence([plane]))  # Plane Position Sequence
-    frame.add_new(0x0062000A, "SQ", Sequence([identification]))  # Segment Identification
-    frame.add_new(0x00089124, "SQ", Sequence([derivation]))  # Derivation Image Sequence
-    return frame
+    return Item(
+        {
+            # Frame Content: Dimension Index Values
+            0x00209111: ("SQ", [Item({0x00209157: ("UL", [segment, slice_index + 1])})]),
+            0x00209113: ("SQ", [plane]),  # Plane Position Sequence
+            # Segment Identification: Referenced Segment Number
+            0x0062000A: ("SQ", [Item({0x0062000B: ("US", segment)})]),
+            0x00089124: ("SQ", [derivation]),  # Derivation Image Sequence
+        }
+    )
+
+
+@lru_cache(maxsize=32)
+def _pixel_data(rows: int, columns: int, slices: int, fractional: bool) -> bytes:
+    """The frames of every segment on every slice: the phantom's, the same for every
+    segmentation of that size (made once)."""
+    masks = []
+    for _, tissue, *_rest in SEGMENTS:
+        for i in range(slices):
+            where = i / (slices - 1) * 2 - 1 if slices > 1 else 0.0
+            masks.append(pixels.phantom_region(rows, columns, where, tissue))
+    stack = np.stack(masks)
+    return (stack.astype(np.uint8) * 255).tobytes() if fractional else pack_bits(stack)
 
 
 def build(ctx: StudyContext) -> Dataset:
@@ -120,14 +140,12 @@ def build(ctx: StudyContext) -> Dataset:
     shared.PlaneOrientationSequence = Sequence([orientation])
     shared.PixelMeasuresSequence = Sequence([measures])
     ds.SharedFunctionalGroupsSequence = Sequence([shared])
-    frames, masks = [], []
     slices = [_slice_items(image) for image in images]
-    for number, (_, tissue, *_rest) in enumerate(SEGMENTS, 1):
-        for i, (plane, derivation) in enumerate(slices):
-            where = i / (len(images) - 1) * 2 - 1 if len(images) > 1 else 0.0
-            masks.append(pixels.phantom_region(rows, columns, where, tissue))
-            frames.append(_frame(number, i, plane, derivation))
-    ds.PerFrameFunctionalGroupsSequence = Sequence(frames)
+    frames = [
+        _frame(number, i, plane, derivation)
+        for number in range(1, len(SEGMENTS) + 1)
+        for i, (plane, derivation) in enumerate(slices)
+    ]
     ds.NumberOfFrames = len(frames)
     referenced = Dataset()
     referenced.SeriesInstanceUID = images[0].SeriesInstanceUID
@@ -138,14 +156,11 @@ def build(ctx: StudyContext) -> Dataset:
     ds.PhotometricInterpretation = "MONOCHROME2"
     ds.PixelRepresentation = 0
     ds.LossyImageCompression = "00"
-    stack = np.stack(masks)
-    if fractional:
-        ds.BitsAllocated = ds.BitsStored = 8
-        ds.HighBit = 7
-        ds.PixelData = (stack.astype(np.uint8) * 255).tobytes()
-    else:
-        ds.BitsAllocated = ds.BitsStored = 1
-        ds.HighBit = 0
-        ds.PixelData = pack_bits(stack)
+    bits = 8 if fractional else 1
+    ds.BitsAllocated = ds.BitsStored = bits
+    ds.HighBit = bits - 1
+    ds.PixelData = _pixel_data(rows, columns, len(images), fractional)
+    ds["PixelData"].VR = "OB"  # 1 or 8 bits (PS3.5 8.2)
     del ds.SeriesDate, ds.SeriesTime
+    content.into(ds, Item({0x52009230: ("SQ", frames)}))  # Per-frame Functional Groups
     return ds

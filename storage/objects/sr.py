@@ -83,7 +83,7 @@ def outline(ctx: StudyContext, image: Dataset) -> tuple[np.ndarray, float, float
     return points, diameter, round(math.pi * (diameter / 2) ** 2, 1)
 
 
-def _finding(ctx: StudyContext, n: int, image: Dataset) -> Dataset:
+def _finding(ctx: StudyContext, n: int, image: Dataset) -> sr.Item:
     """One measurement group (TID 1410) on *image*."""
     points, diameter, area = outline(ctx, image)
     finding = ctx.rng.choice(FINDINGS)
@@ -133,5 +133,5 @@ def build(ctx: StudyContext) -> Dataset:
         ],
         tid="1500",
     )
-    ds.update(root)
+    sr.into(ds, root)
     return ds

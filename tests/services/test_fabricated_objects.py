@@ -10,11 +10,7 @@ from io import BytesIO
 
 import pytest
 from pydicom import dcmread
-from pydicom.uid import (
-    EncapsulatedPDFStorage,
-    KeyObjectSelectionDocumentStorage,
-    TwelveLeadECGWaveformStorage,
-)
+from pydicom.uid import XRayRadiationDoseSRStorage
 
 from storage.fabricate import synthesize
 from storage.fabrication_spec import FabricationSpec, Position
@@ -26,48 +22,43 @@ SPEC = FabricationSpec(
     patients=2,
     series_per_study=1,
     instances_per_series=3,
-    modalities=("CT", "MR", "KO", "DOC", "SR", "ECG"),
+    modalities=("CT", "MR", "KO", "DOC", "SR", "ECG", "RDSR"),
     matrix=32,
     anchor=dt.date(2026, 3, 1),
 )
-# each study: its images, then KO, DOC, SR and ECG
-KO, DOC, SR, ECG = (Position(0, 0, n, 0) for n in (1, 2, 3, 4))
+# each study: its images, then KO, DOC, SR and ECG, and the CT study its dose report
+KO, DOC, SR, ECG, RDSR = (Position(0, 0, n, 0) for n in (1, 2, 3, 4, 5))
 
 
 @pytest.fixture(params=[False, True], ids=["synthesized", "materialized"])
 def fabricated(emulator, request):
-    assert emulator.archive.fabricate(SPEC, materialize=request.param).instances == 14
+    assert emulator.archive.fabricate(SPEC, materialize=request.param).instances == 15
     return emulator
 
 
 def test_c_find_finds_each_object_at_image_level_by_its_sop_class(fabricated):
-    ko = synthesize(SPEC, KO)
-    for sop_class, modality in ((KeyObjectSelectionDocumentStorage, "KO"),
-                                (EncapsulatedPDFStorage, "DOC"),
-                                (synthesize(SPEC, SR).SOPClassUID, "SR"),
-                                (TwelveLeadECGWaveformStorage, "ECG")):  # fmt: skip
+    study = synthesize(SPEC, KO).StudyInstanceUID
+    for where in (KO, DOC, SR, ECG, RDSR):
+        made = synthesize(SPEC, where)
         series, final = find(
             fabricated.dicom_port,
-            query("SERIES", StudyInstanceUID=ko.StudyInstanceUID, Modality=modality,
+            query("SERIES", StudyInstanceUID=study, Modality=made.Modality,
                   SeriesInstanceUID=""),
         )  # fmt: skip
         assert final.Status == 0
-        [one] = series
+        assert made.SeriesInstanceUID in [one.SeriesInstanceUID for one in series]
         found, final = find(
             fabricated.dicom_port,
-            query("IMAGE", StudyInstanceUID=ko.StudyInstanceUID,
-                  SeriesInstanceUID=one.SeriesInstanceUID, SOPClassUID=sop_class,
-                  SOPInstanceUID=""),
+            query("IMAGE", StudyInstanceUID=study, SeriesInstanceUID=made.SeriesInstanceUID,
+                  SOPClassUID=made.SOPClassUID, SOPInstanceUID=""),
         )  # fmt: skip
         assert final.Status == 0
         assert [(r.SOPClassUID, r.SOPInstanceUID) for r in found] == [
-            (
-                sop_class,
-                synthesize(
-                    SPEC, {"KO": KO, "DOC": DOC, "SR": SR, "ECG": ECG}[modality]
-                ).SOPInstanceUID,
-            )
+            (made.SOPClassUID, made.SOPInstanceUID)
         ]
+    assert synthesize(SPEC, RDSR).SOPClassUID == XRayRadiationDoseSRStorage
+    modalities = {synthesize(SPEC, where).Modality for where in (KO, DOC, SR, ECG, RDSR)}
+    assert modalities == {"KO", "DOC", "SR", "ECG"}  # two SR series: a report and the dose
 
 
 def test_c_move_delivers_the_objects_as_synthesized(fabricated):
