@@ -18,22 +18,26 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from storage.fabricate import object_context
-from storage.fabrication_spec import FabricationSpec, positions
+from storage.fabrication_spec import FabricationSpec, object_at, positions
 from storage.objects import BUILDERS, KINDS
 
 
 def rate(code: str, studies: int) -> float:
     kind = KINDS[code]
-    images = tuple(sorted(kind.goes_with))[:2] if kind.goes_with else ("CT", "MR")
+    # two image modalities in turn: two the object goes with, or CT and MR
+    images = tuple(sorted(kind.goes_with))[:2] if len(kind.goes_with) > 1 else ("CT", "MR")
+    needed = []  # what the object references (a plan its structure set...)
+    while (needs := KINDS[needed[-1] if needed else code].needs) is not None:
+        needed.append(needs)
     spec = FabricationSpec(
         seed=1,
         patients=studies,
         series_per_study=2,
         instances_per_series=5,
-        modalities=(*images, code),
+        modalities=(*images, *reversed(needed), code),
         anchor=dt.date(2026, 1, 1),
     )
-    made = [p for p in positions(spec) if p.series >= spec.series_per_study]
+    made = [p for p in positions(spec) if object_at(spec, *p[:3]) == code]
     contexts = [object_context(spec, *p[:3]) for p in made]
     for context in contexts:  # the images' headers, as a retrieve of the study makes them
         for series in context.images:

@@ -41,6 +41,7 @@ from storage.fabrication_spec import (
     entity_uid,
     instances_in,
     object_at,
+    objects_in,
     positions,
     series_in,
     study_modality,
@@ -207,6 +208,10 @@ def object_context(spec: FabricationSpec, p: int, s: int, se: int) -> StudyConte
         time=str(study.StudyTime),
         rng=entity_rng(spec, "object", p, s, se),
         manufacturer=MANUFACTURER,
+        peers={
+            other: entity_uid(spec, "instance", p, s, spec.series_per_study + n, 0)
+            for n, other in enumerate(objects_in(spec, p, s))
+        },
     )
 
 

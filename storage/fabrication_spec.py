@@ -97,6 +97,13 @@ class FabricationSpec:
                 f"{', '.join(self.object_codes)} go with the images of a study: give an image"
                 " modality too, such as CT,MR," + ",".join(self.object_codes)
             )
+        for code in self.object_codes:
+            needs = KINDS[code].needs
+            if needs is not None and needs not in self.object_codes:
+                raise ValueError(
+                    f"{code} references the {needs} of its study: add {needs} to the"
+                    f" modalities (such as CT,RTSTRUCT,RTPLAN,RTDOSE)"
+                )
         if self.profile not in PROFILES:
             raise ValueError(f"profile {self.profile!r} is not one of {', '.join(PROFILES)}")
         if not self.transfer_syntaxes:

@@ -67,8 +67,9 @@ _TISSUES = {
 }
 
 
-# The phantom's ellipses (centre x, y, axes x, y, tissue), painted in this order
-_PHANTOM = [
+# The phantom's ellipses (centre x, y, axes x, y, tissue; -1..1 across the columns and the rows),
+# painted in this order
+PHANTOM = [
     (0.0, 0.0, 0.85, 0.95, "shell"),
     (0.0, 0.0, 0.78, 0.88, "body"),
     (-0.3, 0.1, 0.25, 0.35, "organ"),
@@ -77,7 +78,7 @@ _PHANTOM = [
 ]
 
 
-def _scale(position: float) -> float:
+def ellipse_scale(position: float) -> float:
     """How much the phantom's ellipses shrink at *position* (-1..1) along the volume."""
     return round(float(np.sqrt(max(1e-3, 1.0 - 0.8 * position * position))), 2)
 
@@ -87,7 +88,7 @@ def _phantom_base(rows: int, columns: int, modality: str, scale: float) -> np.nd
     background, shell, body, organ, lesion = _TISSUES[modality]
     values = {"shell": shell, "body": body, "organ": organ, "lesion": lesion}
     image = np.full((rows, columns), background, dtype=np.int16)
-    for cx, cy, ax, ay, tissue in _PHANTOM:
+    for cx, cy, ax, ay, tissue in PHANTOM:
         image[_ellipse(rows, columns, cx, cy, ax * scale, ay * scale)] = values[tissue]
     image.flags.writeable = False
     return image
@@ -97,9 +98,9 @@ def _phantom_base(rows: int, columns: int, modality: str, scale: float) -> np.nd
 def phantom_region(rows: int, columns: int, position: float, tissue: str) -> np.ndarray:
     """Where *tissue* (``organ`` or ``lesion``) lies in the phantom slice at *position*, as
     painted (what a segmentation of it marks), bool (read only: shared)."""
-    scale = _scale(position)
+    scale = ellipse_scale(position)
     painted = np.zeros((rows, columns), dtype=bool)
-    for cx, cy, ax, ay, which in _PHANTOM:
+    for cx, cy, ax, ay, which in PHANTOM:
         inside = _ellipse(rows, columns, cx, cy, ax * scale, ay * scale)
         painted = painted | inside if which == tissue else painted & ~inside
     painted.flags.writeable = False
@@ -110,7 +111,7 @@ def phantom(rows: int, columns: int, position: float, modality: str, seed: int) 
     """A head/body-like CT or MR slice: ellipses of tissue-like values that shrink towards
     the ends of the volume (*position* in -1..1), with a little noise (12-bit, uint16)."""
     return _finish(
-        _phantom_base(rows, columns, modality, _scale(position)), seed, 12, 4095, np.uint16
+        _phantom_base(rows, columns, modality, ellipse_scale(position)), seed, 12, 4095, np.uint16
     )
 
 

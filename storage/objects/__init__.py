@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from pydicom.dataset import Dataset
 
-from storage.objects import ecg, ko, pdf, pr, rdsr, seg, sr
+from storage.objects import ecg, ko, pdf, pr, rdsr, rtdose, rtplan, rtstruct, seg, sr
 from storage.objects.context import ImageSeries, StudyContext
 from storage.objects.kinds import KINDS, ObjectKind
 
@@ -25,6 +25,9 @@ BUILDERS: dict[str, Callable[[StudyContext], Dataset]] = {
     "KO": ko.build,
     "PR": pr.build,
     "RDSR": rdsr.build,
+    "RTDOSE": rtdose.build,
+    "RTPLAN": rtplan.build,
+    "RTSTRUCT": rtstruct.build,
     "SEG": seg.build,
     "SR": sr.build,
 }

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from pydicom.charset import convert_encodings, encode_string
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
@@ -48,6 +49,23 @@ def sop_reference(image: Dataset) -> Dataset:
     reference.ReferencedSOPClassUID = image.SOPClassUID
     reference.ReferencedSOPInstanceUID = image.SOPInstanceUID
     return reference
+
+
+@lru_cache(maxsize=1024)
+def _entry(keyword: str) -> tuple[int, str]:
+    tag = tag_for_keyword(keyword)
+    assert tag is not None, keyword
+    return tag, dictionary_VR(tag)
+
+
+def of(**values: Any) -> Item:
+    """An item of the elements named by keyword, each with its dictionary VR (a sequence: a
+    list of items)."""
+    made = Item()
+    for keyword, value in values.items():
+        tag, vr = _entry(keyword)
+        made[tag] = (vr, value)
+    return made
 
 
 @lru_cache(maxsize=1024)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
@@ -45,6 +45,7 @@ class StudyContext:
     time: str
     rng: random.Random  # the object's own stream: same seed, same object
     manufacturer: str
+    peers: dict[str, str] = field(default_factory=dict)  # the study's other objects' UIDs by code
 
     def common(self, modality: str, sop_class: str, description: str) -> Dataset:
         """The modules every object has: Patient, General Study, a General Series (or the

@@ -11,6 +11,9 @@ from pydicom.uid import (
     EncapsulatedPDFStorage,
     GrayscaleSoftcopyPresentationStateStorage,
     KeyObjectSelectionDocumentStorage,
+    RTDoseStorage,
+    RTPlanStorage,
+    RTStructureSetStorage,
     SegmentationStorage,
     TwelveLeadECGWaveformStorage,
     XRayRadiationDoseSRStorage,
@@ -26,10 +29,13 @@ class ObjectKind:
     sop_class: str
     series_description: str
     goes_with: frozenset[str] = frozenset()  # image modalities whose studies get one; empty: all
+    needs: str | None = None  # the code of the object of the same study it references
 
     def applies_to(self, modality: str) -> bool:
         return not self.goes_with or modality in self.goes_with
 
+
+CT = frozenset({"CT"})
 
 KINDS: dict[str, ObjectKind] = {
     kind.code: kind
@@ -62,6 +68,10 @@ KINDS: dict[str, ObjectKind] = {
             "RADIATION DOSE REPORT",
             frozenset({"CT", "XA"}),
         ),
+        # radiotherapy planned on a CT: contours, a plan on them, the dose of the plan
+        ObjectKind("RTSTRUCT", "RTSTRUCT", RTStructureSetStorage, "RT STRUCTURES", CT),
+        ObjectKind("RTPLAN", "RTPLAN", RTPlanStorage, "RT PLAN", CT, needs="RTSTRUCT"),
+        ObjectKind("RTDOSE", "RTDOSE", RTDoseStorage, "RT DOSE", CT, needs="RTPLAN"),
         # Comprehensive SR, or Enhanced SR (drawn per study from the seed)
         ObjectKind("SR", "SR", ComprehensiveSRStorage, "MEASUREMENT REPORT"),
     )

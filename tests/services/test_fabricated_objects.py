@@ -125,3 +125,45 @@ def test_the_rendered_pdf_report_is_the_document_itself(fabricated, accept, stat
     if status == 200:
         assert kind == "application/pdf"
         assert body == bytes(doc.EncapsulatedDocument)[: doc.EncapsulatedDocumentLength]
+
+
+RT = FabricationSpec(
+    seed=9,
+    patients=1,
+    series_per_study=1,
+    instances_per_series=4,
+    modalities=("CT", "RTSTRUCT", "RTPLAN", "RTDOSE"),
+    matrix=64,
+    anchor=dt.date(2026, 3, 1),
+)
+
+
+def test_radiotherapy_objects_are_found_moved_and_rendered(emulator):
+    assert emulator.archive.fabricate(RT).instances == 7
+    made = {synthesize(RT, Position(0, 0, n, 0)).Modality: synthesize(RT, Position(0, 0, n, 0))
+            for n in (1, 2, 3)}  # fmt: skip
+    study = made["RTPLAN"].StudyInstanceUID
+    for modality, ds in made.items():
+        found, final = find(
+            emulator.dicom_port,
+            query("IMAGE", StudyInstanceUID=study, SeriesInstanceUID=ds.SeriesInstanceUID,
+                  SOPClassUID="", SOPInstanceUID=""),
+        )  # fmt: skip
+        assert final.Status == 0
+        assert [(r.SOPClassUID, r.SOPInstanceUID) for r in found] == [
+            (ds.SOPClassUID, ds.SOPInstanceUID)
+        ], modality
+    with registered_scp(emulator) as destination:
+        _, final = move(emulator, query("STUDY", StudyInstanceUID=study))
+        assert final.Status == 0
+        received = destination.datasets
+        dose = made["RTDOSE"]
+        assert received[dose.SOPInstanceUID].PixelData == dose.PixelData
+    url = (
+        f"{emulator.admin_url}/dicom-web/studies/{study}/series/{dose.SeriesInstanceUID}"
+        f"/instances/{dose.SOPInstanceUID}/frames/2/rendered"
+    )
+    request = urllib.request.Request(url, headers={"Accept": "image/png"})
+    with urllib.request.urlopen(request, timeout=20) as response:
+        assert response.headers["Content-Type"] == "image/png"
+        assert response.read()[:8] == b"\x89PNG\r\n\x1a\n"

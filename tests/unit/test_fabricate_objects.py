@@ -17,8 +17,14 @@ from pydicom.filereader import read_dataset
 from pydicom.filewriter import write_dataset
 
 from storage import fabricate as fabrication
-from storage.fabricate import fabricate, object_context, records
-from storage.fabrication_spec import FabricationSpec, objects_in, positions, study_modality
+from storage.fabricate import fabricate, object_context, records, synthesize
+from storage.fabrication_spec import (
+    FabricationSpec,
+    object_at,
+    objects_in,
+    positions,
+    study_modality,
+)
 from storage.iods import IODS
 from storage.objects import KINDS, ko, sr
 from storage.records import record_from_dataset
@@ -29,12 +35,24 @@ ANCHOR = dt.date(2026, 1, 1)
 
 
 def spec_with(*codes: str, **kw) -> FabricationSpec:
-    values = {"seed": 21, "patients": 10, "modalities": (*IODS, *codes), "matrix": 32}
+    """Every image modality and *codes*, with the objects they reference (RTPLAN: RTSTRUCT)."""
+    wanted: list[str] = []
+    for code in codes:
+        chain = [code]
+        while (needs := KINDS[chain[-1]].needs) is not None:
+            chain.append(needs)
+        wanted += [c for c in reversed(chain) if c not in wanted]
+    values = {"seed": 21, "patients": 10, "modalities": (*IODS, *wanted), "matrix": 32}
     return FabricationSpec(**{"anchor": ANCHOR, "instances_per_series": 2, **values, **kw})
 
 
 def objects(spec: FabricationSpec):
     return [ds for ds in fabricate(spec) if ds.Modality in {k.modality for k in KINDS.values()}]
+
+
+def objects_of(spec: FabricationSpec, code: str):
+    """The objects of *code* that *spec* makes, in order."""
+    return [synthesize(spec, at) for at in positions(spec) if object_at(spec, *at[:3]) == code]
 
 
 def printed(ds) -> str:
@@ -55,8 +73,8 @@ def part10(ds) -> bytes:
 @pytest.mark.parametrize("code", list(KINDS))
 def test_every_object_passes_dciodvfy_without_errors_or_warnings(tmp_path, code):
     found = {}
-    spec = spec_with(code)
-    made = objects(spec)
+    spec = spec_with(code, patients=20)  # two CT studies at least (one in ten modalities)
+    made = objects_of(spec, code)
     studies = [objects_in(spec, p, 0) for p in range(spec.patients)]
     assert len(made) == sum(code in found_in for found_in in studies) >= 2
     for n, ds in enumerate(made):
@@ -71,9 +89,9 @@ def test_every_object_passes_dciodvfy_without_errors_or_warnings(tmp_path, code)
 @pytest.mark.parametrize("code", list(KINDS))
 def test_the_same_seed_gives_the_same_bytes_in_another_process(code):
     spec = spec_with(code, patients=2)
-    first = [hashlib.sha256(part10(ds)).hexdigest() for ds in objects(spec)]
+    first = [hashlib.sha256(part10(ds)).hexdigest() for ds in objects_of(spec, code)]
     fabrication._object.cache_clear()
-    assert [hashlib.sha256(part10(ds)).hexdigest() for ds in objects(spec)] == first
+    assert [hashlib.sha256(part10(ds)).hexdigest() for ds in objects_of(spec, code)] == first
     script = (
         "import hashlib, sys; from io import BytesIO\n"
         "from storage.fabrication_spec import FabricationSpec\n"
@@ -287,7 +305,8 @@ def _groups(ds):
 
 
 def test_content_trees_are_the_bytes_pydicom_writes_for_the_same_content():
-    # our encoder writes the SR-family content trees and a segmentation's per-frame groups;
+    # our encoder writes the SR-family content trees, a segmentation's per-frame groups and
+    # the RT objects' sequences;
     # pydicom, made to re-encode every element after reading them back, must write the same
     # bytes, in every character set
     from pydicom import dcmread
@@ -299,16 +318,16 @@ def test_content_trees_are_the_bytes_pydicom_writes_for_the_same_content():
         series_per_study=1,
         instances_per_series=2,
         matrix=32,
-        modalities=("CT", "XA", "SR", "KO", "RDSR", "SEG"),
+        modalities=("CT", "XA", "SR", "KO", "RDSR", "SEG", "RTSTRUCT", "RTPLAN"),
         anchor=ANCHOR,
     )
     checked = 0
     for ds in fabricate(spec):
-        if ds.Modality in ("SR", "KO", "SEG"):
+        if ds.Modality in ("SR", "KO", "SEG", "RTSTRUCT", "RTPLAN"):
             ours = part10(ds)
             again = dcmread(BytesIO(ours))
             for _ in again.iterall():  # every raw element parsed into a pydicom element
                 pass
             assert part10(again) == ours, (ds.SOPClassUID, ds.SpecificCharacterSet)
             checked += 1
-    assert checked == 9 * 3 + 5  # SR, KO and RDSR of each study (CT and XA in turn), SEG of CT
+    assert checked == 9 * 3 + 5 * 3  # SR, KO, RDSR of each study (CT, XA in turn); CT: SEG, RT
