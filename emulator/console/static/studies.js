@@ -27,8 +27,8 @@ export async function loadStudies(fresh) {
   performance.mark("studies-shown");  // what bench/console.py measures
 }
 
-// Series of these modalities hold no pixels to draw a thumbnail from (SEG does, as masks)
-const DOCUMENTS = new Set(["SR", "KO", "PR", "DOC", "ECG"]);
+// Series of these modalities hold no pixels to draw a thumbnail from (SEG and RTDOSE do)
+const DOCUMENTS = new Set(["SR", "KO", "PR", "DOC", "ECG", "RTSTRUCT", "RTPLAN"]);
 
 function instanceTile(studyUid, series, instance) {
   const uid = instance.sop_instance_uid;
