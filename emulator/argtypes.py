@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 
 from emulator.remotes import valid_ae_title
-from storage.fabrication_spec import MODALITIES, OBJECTS, TRANSFER_SYNTAXES
+from storage.fabrication_spec import IMAGE_CODES, OBJECTS, TRANSFER_SYNTAXES
 
 
 def positive(text: str) -> int:
@@ -50,7 +50,7 @@ def ae_titles(text: str) -> tuple[str, ...]:
     return values
 
 
-modalities = choices("modality", (*MODALITIES, *OBJECTS), upper=True)
+modalities = choices("modality", (*IMAGE_CODES, *OBJECTS), upper=True)
 syntaxes = choices("transfer syntax", TRANSFER_SYNTAXES, upper=False)
 
 

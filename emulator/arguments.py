@@ -275,8 +275,14 @@ def _fabrication_options(spec: Any) -> None:
         type=argtypes.modalities,
         default=MODALITIES,
         metavar="LIST",
-        help=f"comma-separated, of {','.join(MODALITIES)} (default: all) and of the objects"
-        f" that go with their studies, {','.join(OBJECTS)} (see docs/fabrication.md)",
+        help=f"comma-separated, of {','.join(MODALITIES)} (default: all of these), ECT,EMR"
+        f" (Enhanced CT and MR: a series one multi-frame instance) and of the objects that go"
+        f" with their studies, {','.join(OBJECTS)} (see docs/fabrication.md)",
+    )
+    spec.add_argument(
+        "--enhanced",
+        action="store_true",
+        help="make the CT and MR of --modalities as Enhanced CT and Enhanced MR (ECT, EMR)",
     )
     spec.add_argument(
         "--anchor",

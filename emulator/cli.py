@@ -38,7 +38,7 @@ from emulator.services.export import export
 from emulator.services.fabrication import Job, fabricate_into
 from storage import FileStore, Index, InstanceSource, StorageError, edge_cases
 from storage.database import NOT_YET_SERVED, ArchiveDatabase
-from storage.fabrication_spec import TRANSFER_SYNTAXES, FabricationSpec
+from storage.fabrication_spec import ENHANCED_OF, TRANSFER_SYNTAXES, FabricationSpec
 from storage.filestore import prepare_data_dir
 from storage.users import count_users
 
@@ -65,7 +65,9 @@ def fabricate_command(config: Config, args: argparse.Namespace) -> int:
             studies_per_patient=args.studies_per_patient,
             series_per_study=args.series_per_study,
             instances_per_series=args.instances_per_series,
-            modalities=args.modalities,
+            modalities=tuple(
+                ENHANCED_OF.get(m, m) if args.enhanced else m for m in args.modalities
+            ),
             matrix=args.matrix,
             anchor=args.anchor or dt.date.today(),
             window_days=args.window_days,

@@ -15,6 +15,7 @@ from storage.fabrication_spec import (
     entity_uid,
     study_modality,
 )
+from storage.iods.enhanced import BASE as ENHANCED
 
 _FAMILY = [
     "GARCIA",
@@ -98,7 +99,7 @@ def patient_attributes(spec: FabricationSpec, p: int) -> dict[str, str]:
 def study_attributes(spec: FabricationSpec, p: int, s: int) -> dict[str, object]:
     rng = entity_rng(spec, "study", p, s)
     modality = study_modality(spec, p, s)
-    body_part, description, series = rng.choice(PROTOCOLS[modality])
+    body_part, description, series = rng.choice(PROTOCOLS[ENHANCED.get(modality, modality)])
     when = spec.anchor - dt.timedelta(days=rng.randint(0, spec.window_days))
     values: dict[str, object] = {
         "uid": entity_uid(spec, "study", p, s),

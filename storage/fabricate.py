@@ -47,6 +47,7 @@ from storage.fabrication_spec import (
     study_modality,
 )
 from storage.iods import IODS, Series
+from storage.iods.enhanced import BASE as ENHANCED
 from storage.objects import BUILDERS, ImageSeries, StudyContext
 from storage.records import InstanceRecord, attribute_columns, level_columns
 
@@ -107,7 +108,13 @@ def _series_dataset(spec: FabricationSpec, p: int, s: int, se: int) -> tuple[Ser
         rows=rows,
         columns=columns,
         instances=instances_in(spec, p, s, se),
-        frames=case.frames if case is not None and case.frames else iod.frames,
+        frames=(
+            spec.instances_per_series  # a slice a frame
+            if modality in ENHANCED
+            else case.frames
+            if case is not None and case.frames
+            else iod.frames
+        ),
         description=description,
         body_part=str(study["body_part"]),
         laterality=laterality,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydicom.dataset import Dataset
 
 from storage.demographics import PHYSICIANS, PROTOCOLS, patient_attributes
-from storage.fabrication_spec import FabricationSpec, entity_rng, entity_uid
+from storage.fabrication_spec import FabricationSpec, entity_rng, entity_uid, scanner_modality
 from storage.iods import IODS
 
 
@@ -18,9 +18,11 @@ def _code(value: str, meaning: str) -> Dataset:
 
 def station_modality(station: str, spec: FabricationSpec, n: int) -> str:
     """The modality a station AE title names by its leading letters (``CT01``: CT), else the
-    spec's modalities in turn."""
+    spec's image modalities in turn (never an object's code)."""
     letters = "".join(c for c in station if c.isalpha()).upper()
-    return letters if letters in IODS else spec.modalities[n % len(spec.modalities)]
+    images = spec.image_modalities
+    code = letters if letters in IODS else images[n % len(images)]
+    return scanner_modality(code)  # an Enhanced CT is scheduled as a CT
 
 
 def worklist_items(spec: FabricationSpec, count: int, stations: tuple[str, ...]) -> list[Dataset]:

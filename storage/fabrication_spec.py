@@ -30,9 +30,12 @@ from pydicom.uid import (
 
 from storage import edge_cases, torture
 from storage.iods import IODS
+from storage.iods.enhanced import BASE as ENHANCED
 from storage.objects.kinds import KINDS
 
-MODALITIES = tuple(IODS)
+MODALITIES = tuple(m for m in IODS if m not in ENHANCED)  # the default: the classic images
+IMAGE_CODES = tuple(IODS)  # every image code, Enhanced CT and MR (ECT, EMR) too
+ENHANCED_OF = {classic: code for code, classic in ENHANCED.items()}  # CT: ECT (--enhanced)
 OBJECTS = tuple(KINDS)  # non-image objects that go with a study's images
 # edge-cases and character-sets: see storage.edge_cases; viewer-torture: storage.torture
 PROFILES = ("standard", "edge-cases", "character-sets", "viewer-torture")
@@ -171,6 +174,12 @@ class FabricationSpec:
         return cls(**values)
 
 
+def scanner_modality(code: str) -> str:
+    """The modality a fabrication code's images come from, as a worklist schedules it (ECT:
+    CT, EMR: MR; every other code is its own)."""
+    return ENHANCED.get(code, code)
+
+
 class Position(NamedTuple):
     """Where an instance lies in its spec: patient, study, series and instance indexes."""
 
@@ -232,6 +241,8 @@ def instances_in(spec: FabricationSpec, p: int, s: int, se: int) -> int:
     """How many instances the series at (*p*, *s*, *se*) has."""
     if se >= spec.series_per_study:
         return 1  # a non-image object
+    if study_modality(spec, p, s) in ENHANCED:
+        return 1  # the volume in one multi-frame instance
     case = case_of(spec, p)
     if case is not None and case.first_series_instances and (s, se) == (0, 0):
         return case.first_series_instances

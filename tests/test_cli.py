@@ -232,6 +232,22 @@ def test_fabricate_materialize_writes_part10_files_in_the_chosen_syntaxes(tmp_pa
     assert syntaxes == {RLELossless, ImplicitVRLittleEndian}
 
 
+def test_fabricate_enhanced_makes_ct_and_mr_series_one_multi_frame_instance(tmp_path, capsys):
+    data = tmp_path / "data"
+    argv = ["fabricate", "--data-dir", str(data), "--patients", "3", "--matrix", "32"]
+    argv += ["--modalities", "CT,MR,CR", "--enhanced", "--materialize"]
+    assert main(argv) == 0
+    # CT and MR: 2 series of one 5-frame instance each; CR: 2 series of 5 instances
+    assert "fabricated 14 instances (seed 1, as files)" in capsys.readouterr().out
+    classes = sorted(
+        dcmread(f, stop_before_pixels=True).SOPClassUID.name
+        for f in (data / "objects").rglob("*.dcm")
+    )
+    assert classes.count("Enhanced CT Image Storage") == 2
+    assert classes.count("Enhanced MR Image Storage") == 2
+    assert classes.count("Computed Radiography Image Storage") == 10
+
+
 def test_fabricate_says_what_to_install_for_a_missing_encoder(tmp_path, capsys, monkeypatch):
     from storage.fabrication_spec import FabricationSpec
 

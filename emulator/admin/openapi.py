@@ -12,6 +12,7 @@ from typing import Any
 
 from emulator.admin.auth import ROLES
 from emulator.version import __version__
+from storage.fabrication_spec import PROFILES
 
 Json = dict[str, Any]
 
@@ -139,10 +140,13 @@ OPERATIONS: dict[tuple[str, str], Json] = {
                         "anchor": {"type": "string", "pattern": "^[0-9]{8}$"},
                         "window_days": INTEGER,
                         "transfer_syntaxes": {"type": "array", "items": TEXT},
-                        "profile": {"type": "string", "enum": ["standard", "edge-cases"]},
+                        "profile": {"type": "string", "enum": list(PROFILES)},
+                        "enhanced": {"type": "boolean"},
                         "materialize": {"type": "boolean"},
                         "worklist": INTEGER,
                         "stations": {"type": "array", "items": TEXT},
+                        "replace": {"type": "boolean"},
+                        "background": {"type": "boolean"},
                     },
                     "additionalProperties": False,
                 }

@@ -26,7 +26,14 @@ from emulator.services.store import store_instance
 from storage import FileStore, Index, InstanceSource, StorageError
 from storage.fabricate import fabricate, records
 from storage.fabricated_worklist import worklist_items
-from storage.fabrication_spec import TRANSFER_SYNTAXES, FabricationSpec, study_uids
+from storage.fabrication_spec import (
+    ENHANCED_OF,
+    MODALITIES,
+    TRANSFER_SYNTAXES,
+    FabricationSpec,
+    scanner_modality,
+    study_uids,
+)
 from storage.filestore import prepare_data_dir
 from storage.locations import Recipe
 
@@ -92,7 +99,9 @@ def fabricate_with(ctx: ServiceContext, job: Job, progress: Progress | None = No
                 ' choose another seed, or replace them (--replace, or "replace": true)'
             )
     if job.worklist:
-        stations = job.stations or tuple(f"{modality}01" for modality in spec.image_modalities)
+        stations = job.stations or tuple(
+            dict.fromkeys(f"{scanner_modality(m)}01" for m in spec.image_modalities)
+        )
         for item in worklist_items(spec, job.worklist, stations):
             ctx.worklist.add(item, "fabricated")
         log.info("fabricated %d worklist items on %s", job.worklist, ",".join(stations))
@@ -156,6 +165,7 @@ FABRICATE_FIELDS = (
     "window_days",
     "transfer_syntaxes",
     "profile",
+    "enhanced",
     "materialize",
     "worklist",
     "stations",
@@ -214,11 +224,15 @@ def spec_from_json(body: dict[str, Any]) -> FabricationSpec:
     if unknown:
         known = ", ".join(FABRICATE_FIELDS)
         raise ValueError(f"unknown field {', '.join(unknown)}; known: {known}")
-    job_fields = ("materialize", "worklist", "stations", "replace")
+    job_fields = ("materialize", "worklist", "stations", "replace", "enhanced")
     fields = {k: v for k, v in body.items() if k not in job_fields}
-    if "modalities" in fields:
+    enhanced = body.get("enhanced", False)
+    if not isinstance(enhanced, bool):
+        raise ValueError(f"enhanced is true or false, not {enhanced!r}")
+    if "modalities" in fields or enhanced:
+        names = names_of(fields.get("modalities", list(MODALITIES)), "modalities")
         fields["modalities"] = tuple(
-            m.upper() for m in names_of(fields["modalities"], "modalities")
+            ENHANCED_OF.get(m.upper(), m.upper()) if enhanced else m.upper() for m in names
         )
     if "transfer_syntaxes" in fields:
         names = names_of(fields["transfer_syntaxes"], "transfer_syntaxes")

@@ -15,11 +15,12 @@ Index records need only the first two, so fabricating into the index never draws
 
 from __future__ import annotations
 
-from storage.iods import capture, cine, nuclear, projections, volumes
+from storage.iods import capture, cine, enhanced, nuclear, projections, volumes
 from storage.iods.common import Iod, Series
 
 IODS: dict[str, Iod] = {
     **volumes.IODS,
+    **enhanced.IODS,
     **projections.IODS,
     **cine.IODS,
     **nuclear.IODS,

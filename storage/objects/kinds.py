@@ -58,7 +58,7 @@ KINDS: dict[str, ObjectKind] = {
             "ECG",
             TwelveLeadECGWaveformStorage,
             "RESTING 12-LEAD ECG",
-            frozenset({"CT", "MR", "US", "XA", "NM", "PT"}),
+            frozenset({"CT", "MR", "US", "XA", "NM", "PT", "ECT", "EMR"}),
         ),
         # the dose report of the studies whose X-rays it accounts for
         ObjectKind(

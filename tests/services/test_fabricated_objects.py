@@ -167,3 +167,29 @@ def test_radiotherapy_objects_are_found_moved_and_rendered(emulator):
     with urllib.request.urlopen(request, timeout=20) as response:
         assert response.headers["Content-Type"] == "image/png"
         assert response.read()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_enhanced_ct_is_found_as_one_instance_and_its_frames_rendered(emulator):
+    spec = FabricationSpec(
+        seed=10, patients=1, series_per_study=1, instances_per_series=5,
+        modalities=("ECT",), matrix=64, anchor=dt.date(2026, 3, 1),
+    )  # fmt: skip
+    assert emulator.archive.fabricate(spec).instances == 1
+    volume = synthesize(spec, Position(0, 0, 0, 0))
+    found, final = find(
+        emulator.dicom_port,
+        query("IMAGE", StudyInstanceUID=volume.StudyInstanceUID,
+              SeriesInstanceUID=volume.SeriesInstanceUID, SOPClassUID="",
+              NumberOfFrames=""),
+    )  # fmt: skip
+    assert final.Status == 0
+    assert [(r.SOPClassUID, int(r.NumberOfFrames)) for r in found] == [
+        ("1.2.840.10008.5.1.4.1.1.2.1", 5)  # Enhanced CT Image Storage
+    ]
+    url = (
+        f"{emulator.admin_url}/dicom-web/studies/{volume.StudyInstanceUID}/series/"
+        f"{volume.SeriesInstanceUID}/instances/{volume.SOPInstanceUID}/frames/5/rendered"
+    )
+    request = urllib.request.Request(url, headers={"Accept": "image/png"})
+    with urllib.request.urlopen(request, timeout=20) as response:
+        assert response.read()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -19,13 +19,13 @@ from pydicom.filewriter import write_dataset
 from storage import fabricate as fabrication
 from storage.fabricate import fabricate, object_context, records, synthesize
 from storage.fabrication_spec import (
+    MODALITIES,
     FabricationSpec,
     object_at,
     objects_in,
     positions,
     study_modality,
 )
-from storage.iods import IODS
 from storage.objects import KINDS, ko, sr
 from storage.records import record_from_dataset
 from tests.helpers import dciodvfy_problems, dcmtk
@@ -42,7 +42,7 @@ def spec_with(*codes: str, **kw) -> FabricationSpec:
         while (needs := KINDS[chain[-1]].needs) is not None:
             chain.append(needs)
         wanted += [c for c in reversed(chain) if c not in wanted]
-    values = {"seed": 21, "patients": 10, "modalities": (*IODS, *wanted), "matrix": 32}
+    values = {"seed": 21, "patients": 10, "modalities": (*MODALITIES, *wanted), "matrix": 32}
     return FabricationSpec(**{"anchor": ANCHOR, "instances_per_series": 2, **values, **kw})
 
 
