@@ -50,10 +50,10 @@ def _dimensions(uid: str) -> tuple[Sequence, Sequence]:
     by_segment.DimensionOrganizationUID = by_position.DimensionOrganizationUID = uid
     by_segment.DimensionIndexPointer = 0x0062000B  # Referenced Segment Number
     by_segment.FunctionalGroupPointer = 0x0062000A  # Segment Identification Sequence
-    by_segment.DimensionDescriptionLabel = "ReferencedSegmentNumber"
+    by_segment.DimensionDescriptionLabel = "Referenced Segment Number"
     by_position.DimensionIndexPointer = 0x00200032  # Image Position (Patient)
     by_position.FunctionalGroupPointer = 0x00209113  # Plane Position Sequence
-    by_position.DimensionDescriptionLabel = "ImagePositionPatient"
+    by_position.DimensionDescriptionLabel = "Image Position Patient"
     return Sequence([organization]), Sequence([by_segment, by_position])
 
 
@@ -79,7 +79,8 @@ def _slice_items(image: Dataset) -> tuple[Item, Item]:
 
 
 def _frame(segment: int, slice_index: int, plane: Item, derivation: Item) -> Item:
-    """The per-frame functional groups of one frame."""
+    """The per-frame functional groups of one frame (*slice_index*: its place in the
+    segment's frames)."""
     return Item(
         {
             # Frame Content: Dimension Index Values
@@ -98,7 +99,7 @@ def _pixel_data(rows: int, columns: int, slices: int, fractional: bool) -> bytes
     segmentation of that size (made once)."""
     masks = []
     for _, tissue, *_rest in SEGMENTS:
-        for i in range(slices):
+        for i in reversed(range(slices)):  # from the highest slice down
             where = i / (slices - 1) * 2 - 1 if slices > 1 else 0.0
             masks.append(pixels.phantom_region(rows, columns, where, tissue))
     stack = np.stack(masks)
@@ -137,14 +138,18 @@ def build(ctx: StudyContext) -> Dataset:
     measures = Dataset()
     measures.PixelSpacing = shared_header.PixelSpacing
     measures.SliceThickness = shared_header.SliceThickness
+    if len(images) > 1:  # as the slices lie, centre to centre
+        first, second = (float(i.ImagePositionPatient[2]) for i in images[:2])
+        measures.SpacingBetweenSlices = round(abs(second - first), 6)
     shared.PlaneOrientationSequence = Sequence([orientation])
     shared.PixelMeasuresSequence = Sequence([measures])
     ds.SharedFunctionalGroupsSequence = Sequence([shared])
-    slices = [_slice_items(image) for image in images]
+    # each segment's frames from the highest slice down (as highdicom orders them)
+    slices = [_slice_items(image) for image in reversed(images)]
     frames = [
-        _frame(number, i, plane, derivation)
+        _frame(number, k, plane, derivation)
         for number in range(1, len(SEGMENTS) + 1)
-        for i, (plane, derivation) in enumerate(slices)
+        for k, (plane, derivation) in enumerate(slices)
     ]
     ds.NumberOfFrames = len(frames)
     referenced = Dataset()
@@ -162,5 +167,11 @@ def build(ctx: StudyContext) -> Dataset:
     ds.PixelData = _pixel_data(rows, columns, len(images), fractional)
     ds["PixelData"].VR = "OB"  # 1 or 8 bits (PS3.5 8.2)
     del ds.SeriesDate, ds.SeriesTime
-    content.into(ds, Item({0x52009230: ("SQ", frames)}))  # Per-frame Functional Groups
+    ds.PresentationLUTShape = "IDENTITY"
+    ds.SegmentsOverlap = "NO"  # the phantom's kidneys and lesion are apart
+    sources = [content.of(ReferencedSOPClassUID=i.SOPClassUID,
+                          ReferencedSOPInstanceUID=i.SOPInstanceUID) for i in images]  # fmt: skip
+    content.into(
+        ds, content.of(SourceImageSequence=sources, PerFrameFunctionalGroupsSequence=frames)
+    )
     return ds

@@ -129,3 +129,69 @@ def measurement_report(ctx: StudyContext) -> Dataset:
         content_time=ctx.time,
     )
     return _pinned(document, ctx, kind.series_description)
+
+
+def segmentation(ctx: StudyContext, source_images: list[Dataset]) -> Dataset:
+    """What ``storage.objects.seg.build`` makes, by highdicom, from the same study: its first
+    series' images (*source_images*, whole), the phantom's masks, the same segments."""
+    import numpy as np
+    from highdicom import AlgorithmIdentificationSequence
+    from highdicom.color import CIELabColor
+    from highdicom.seg import Segmentation, SegmentDescription
+    from highdicom.sr import CodedConcept
+
+    from storage import pixels
+    from storage.objects import seg
+
+    fractional = ctx.rng.random() < 0.5  # the same draw as the emulator's
+    n = len(source_images)
+    masks = np.stack(
+        [
+            np.stack(
+                [pixels.phantom_region(int(image.Rows), int(image.Columns),
+                                       i / (n - 1) * 2 - 1 if n > 1 else 0.0, tissue)
+                 for _, tissue, *_rest in seg.SEGMENTS],
+                axis=-1,
+            )
+            for i, image in enumerate(source_images)
+        ]
+    )  # fmt: skip
+    algorithm = AlgorithmIdentificationSequence(
+        name="Fabricator threshold", family=CodedConcept("123109", "DCM", "Manual Processing"),
+        version="1",
+    )  # fmt: skip
+    descriptions = [
+        SegmentDescription(
+            segment_number=number,
+            segment_label=label,
+            segmented_property_category=CodedConcept(*category),
+            segmented_property_type=CodedConcept(*kind),
+            algorithm_type="SEMIAUTOMATIC",
+            algorithm_identification=algorithm,
+            display_color=CIELabColor(
+                colour[0] / 65535 * 100,
+                colour[1] / 65535 * 255 - 128,
+                colour[2] / 65535 * 255 - 128,
+            ),
+        )
+        for number, (label, _, category, kind, colour) in enumerate(seg.SEGMENTS, 1)
+    ]
+    document = Segmentation(
+        source_images=source_images,
+        pixel_array=masks.astype(np.float32) if fractional else masks,
+        segmentation_type="FRACTIONAL" if fractional else "BINARY",
+        segment_descriptions=descriptions,
+        series_instance_uid=ctx.series_uid,
+        series_number=ctx.series_number,
+        sop_instance_uid=ctx.instance_uid,
+        instance_number=1,
+        manufacturer=ctx.manufacturer,
+        manufacturer_model_name="Fabricator SEG",
+        software_versions="1",
+        device_serial_number="1",
+        omit_empty_frames=False,
+        content_label="PHANTOM",
+        content_description="Kidneys and lesion of the phantom",
+        content_creator_name=ctx.study.get("ReferringPhysicianName", ""),
+    )
+    return _pinned(document, ctx, KINDS["SEG"].series_description)

@@ -21,15 +21,20 @@ from storage.fabricate import fabricate, object_context, records, synthesize
 from storage.fabrication_spec import (
     MODALITIES,
     FabricationSpec,
+    Position,
     object_at,
     objects_in,
     positions,
     study_modality,
 )
-from storage.objects import KINDS, ko, sr
+from storage.objects import KINDS, ko, seg, sr
 from storage.records import record_from_dataset
 from tests.helpers import dciodvfy_problems, dcmtk
-from tests.helpers.reference_objects import key_object_selection, measurement_report
+from tests.helpers.reference_objects import (
+    key_object_selection,
+    measurement_report,
+    segmentation,
+)
 
 ANCHOR = dt.date(2026, 1, 1)
 
@@ -182,6 +187,31 @@ def test_objects_written_with_pydicom_are_the_ones_highdicom_builds(code, ours, 
         if code == "KO":
             del mine.PatientAge
         assert printed(mine) == printed(reference), p
+
+
+def test_segmentations_written_with_pydicom_are_the_ones_highdicom_builds():
+    """Held to highdicom's, built from the same study's images and the phantom's masks
+    (highdicom's own contributing equipment, its random dimension organization UID and the
+    algorithm identification it requires of a semiautomatic segment aside)."""
+    spec = spec_with("SEG", patients=4, modalities=("CT", "MR", "SEG"), matrix=64,
+                     instances_per_series=5, series_per_study=1)  # fmt: skip
+    kinds = set()
+    for p in range(spec.patients):
+        images = [synthesize(spec, Position(p, 0, 0, i)) for i in range(5)]
+        mine = seg.build(object_context(spec, p, 0, 1))
+        reference = segmentation(object_context(spec, p, 0, 1), images)
+        del reference.ContributingEquipmentSequence
+        for item in reference.SegmentSequence:
+            del item.SegmentationAlgorithmIdentificationSequence
+        uid = mine.DimensionOrganizationSequence[0].DimensionOrganizationUID
+        for item in (*reference.DimensionOrganizationSequence, *reference.DimensionIndexSequence):
+            item.DimensionOrganizationUID = uid
+        reference.SegmentsOverlap = "NO"  # highdicom cannot know: UNDEFINED
+        reference.ContentDate, reference.ContentTime = mine.ContentDate, mine.ContentTime  # now
+        del reference.SeriesDate, reference.SeriesTime  # Type 3, ours leaves them out
+        kinds.add(mine.SegmentationType)
+        assert printed(mine) == printed(reference), p
+    assert kinds == {"BINARY", "FRACTIONAL"}
 
 
 def test_an_ecg_has_twelve_leads_that_agree_with_each_other_and_a_plausible_rhythm():
