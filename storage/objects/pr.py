@@ -23,7 +23,7 @@ def _first(value: object) -> float:
     return float(value[0] if isinstance(value, MultiValue) else value)  # type: ignore[arg-type]
 
 
-def _window(ctx: StudyContext, header: Dataset) -> Dataset:
+def window(ctx: StudyContext, header: Dataset) -> Dataset:
     """A window near the image's own first one (a reader's adjustment); for an image with
     none, around the middle of its stored range."""
     if "WindowCenter" in header and "WindowWidth" in header:
@@ -38,7 +38,7 @@ def _window(ctx: StudyContext, header: Dataset) -> Dataset:
     return voi
 
 
-def _annotation(ctx: StudyContext, image: Dataset) -> Dataset:
+def annotation(ctx: StudyContext, image: Dataset) -> Dataset:
     rows, columns = int(image.Rows), int(image.Columns)
     x = ctx.rng.uniform(0.35, 0.65) * columns
     y = ctx.rng.uniform(0.35, 0.65) * rows
@@ -98,6 +98,9 @@ def build(ctx: StudyContext) -> Dataset:
     images = [series.instance(i) for i in range(series.count)]
     header = series.shared()
     ds = ctx.common(kind.modality, kind.sop_class, kind.series_description)
+    ds.ManufacturerModelName = "Fabricator PR"
+    ds.DeviceSerialNumber = "1"
+    ds.SoftwareVersions = "1"
     ds.ContentLabel = "READER_VIEW"
     ds.ContentDescription = "Window, rotation and annotations"
     ds.PresentationCreationDate, ds.PresentationCreationTime = ctx.date, ctx.time
@@ -119,7 +122,7 @@ def build(ctx: StudyContext) -> Dataset:
     layer.GraphicLayerOrder = 1
     layer.GraphicLayerDescription = "reader's annotations"
     ds.GraphicLayerSequence = Sequence([layer])
-    ds.GraphicAnnotationSequence = Sequence([_annotation(ctx, images[0])])
+    ds.GraphicAnnotationSequence = Sequence([annotation(ctx, images[0])])
     ds.ImageRotation = rotation
     ds.ImageHorizontalFlip = "Y" if flip else "N"
     if "BodyPartExamined" in header:  # the series' body part and side, as the images say
@@ -131,7 +134,7 @@ def build(ctx: StudyContext) -> Dataset:
         ds.RescaleIntercept = header.RescaleIntercept
         ds.RescaleSlope = header.RescaleSlope
         ds.RescaleType = header.get("RescaleType", "US")
-    ds.SoftcopyVOILUTSequence = Sequence([_window(ctx, header)])
+    ds.SoftcopyVOILUTSequence = Sequence([window(ctx, header)])
     ds.PresentationLUTShape = "IDENTITY"
     del ds.ContentDate, ds.ContentTime  # not of this IOD: its creation date says when
     return ds

@@ -195,3 +195,82 @@ def segmentation(ctx: StudyContext, source_images: list[Dataset]) -> Dataset:
         content_creator_name=ctx.study.get("ReferringPhysicianName", ""),
     )
     return _pinned(document, ctx, KINDS["SEG"].series_description)
+
+
+def presentation_state(ctx: StudyContext, images: list[Dataset]) -> Dataset:
+    """What ``storage.objects.pr.build`` makes, by highdicom, from the same study's first
+    series (*images*, whole): the same annotation, layer, window and modality LUT (the same
+    draws: geometry is not tested). highdicom has no rotation, flip or displayed area of a
+    reader's choosing: the spec leaves those out."""
+    import numpy as np
+    from highdicom import ModalityLUTTransformation
+    from highdicom.pr import (
+        GraphicAnnotation,
+        GraphicLayer,
+        GraphicObject,
+        GrayscaleSoftcopyPresentationState,
+        SoftcopyVOILUTTransformation,
+        TextObject,
+    )
+
+    from storage.objects import pr
+
+    ctx.rng.choice([0, 90, 180, 270])  # the rotation and flip the emulator draws first
+    ctx.rng.random()
+    ours = pr.annotation(ctx, images[0])
+    [text] = ours.TextObjectSequence
+    layer = GraphicLayer(pr.LAYER, 1, "reader's annotations")
+    annotation = GraphicAnnotation(
+        referenced_images=[images[0]],
+        graphic_layer=layer,
+        graphic_objects=[
+            GraphicObject(g.GraphicType, np.array(g.GraphicData, dtype=float).reshape(-1, 2),
+                          "PIXEL")
+            for g in ours.GraphicObjectSequence
+        ],
+        text_objects=[
+            TextObject(text.UnformattedTextValue, "PIXEL",
+                       bounding_box=(*text.BoundingBoxTopLeftHandCorner,
+                                     *text.BoundingBoxBottomRightHandCorner),
+                       text_justification="LEFT")
+        ],
+    )  # fmt: skip
+    window = pr.window(ctx, images[0])
+    header = images[0]
+    modality_lut = (
+        ModalityLUTTransformation(
+            rescale_intercept=header.RescaleIntercept,
+            rescale_slope=header.RescaleSlope,
+            rescale_type=header.get("RescaleType", "US"),
+        )
+        if "RescaleSlope" in header
+        else None
+    )
+    document = GrayscaleSoftcopyPresentationState(
+        referenced_images=images,
+        series_instance_uid=ctx.series_uid,
+        series_number=ctx.series_number,
+        sop_instance_uid=ctx.instance_uid,
+        instance_number=1,
+        manufacturer=ctx.manufacturer,
+        manufacturer_model_name="Fabricator PR",
+        software_versions="1",
+        device_serial_number="1",
+        content_label="READER_VIEW",
+        content_description="Window, rotation and annotations",
+        graphic_annotations=[annotation],
+        graphic_layers=[layer],
+        content_creator_name=ctx.study.get("ReferringPhysicianName", ""),
+        modality_lut_transformation=modality_lut,
+        voi_lut_transformations=[
+            SoftcopyVOILUTTransformation(
+                # lists: highdicom splits a str explanation into letters (0.28)
+                window_center=[float(window.WindowCenter)],
+                window_width=[float(window.WindowWidth)],
+                window_explanation=["READER"],
+            )
+        ],
+    )
+    ds = _pinned(document, ctx, KINDS["PR"].series_description)
+    ds.PresentationCreationDate, ds.PresentationCreationTime = ctx.date, ctx.time
+    return ds

@@ -28,11 +28,13 @@ from storage.fabrication_spec import (
     study_modality,
 )
 from storage.objects import KINDS, ko, seg, sr
+from storage.objects import pr as presentation
 from storage.records import record_from_dataset
 from tests.helpers import dciodvfy_problems, dcmtk
 from tests.helpers.reference_objects import (
     key_object_selection,
     measurement_report,
+    presentation_state,
     segmentation,
 )
 
@@ -212,6 +214,25 @@ def test_segmentations_written_with_pydicom_are_the_ones_highdicom_builds():
         kinds.add(mine.SegmentationType)
         assert printed(mine) == printed(reference), p
     assert kinds == {"BINARY", "FRACTIONAL"}
+
+
+def test_presentation_states_written_with_pydicom_are_the_ones_highdicom_builds():
+    """Held to highdicom's, built from the same series with the same annotation, layer,
+    window and modality LUT; highdicom has no reader's rotation, flip or displayed area (it
+    shows the whole image as it is), and no body part: those are left out of both, and its
+    own contributing equipment."""
+    spec = spec_with("PR", patients=6, modalities=("CT", "MR", "CR", "PR"), matrix=64,
+                     instances_per_series=3, series_per_study=1)  # fmt: skip
+    for p in range(spec.patients):
+        images = [synthesize(spec, Position(p, 0, 0, i)) for i in range(3)]
+        mine = presentation.build(object_context(spec, p, 0, 1))
+        reference = presentation_state(object_context(spec, p, 0, 1), images)
+        del reference.ContributingEquipmentSequence, reference.DisplayedAreaSelectionSequence
+        for keyword in ("DisplayedAreaSelectionSequence", "ImageRotation",
+                        "ImageHorizontalFlip", "BodyPartExamined", "Laterality"):  # fmt: skip
+            if keyword in mine:
+                delattr(mine, keyword)
+        assert printed(mine) == printed(reference), p
 
 
 def test_an_ecg_has_twelve_leads_that_agree_with_each_other_and_a_plausible_rhythm():
