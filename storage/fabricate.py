@@ -174,32 +174,20 @@ def _study_header(spec: FabricationSpec, p: int, study: dict[str, object]) -> Da
     return ds
 
 
-def object_context(spec: FabricationSpec, p: int, s: int, se: int) -> StudyContext:
-    """What the builder of the non-image object of series (*p*, *s*, *se*) is given."""
+def object_context(
+    spec: FabricationSpec, p: int, s: int, se: int, header_only: bool = False
+) -> StudyContext:
+    """What the builder of the non-image object of series (*p*, *s*, *se*) is given
+    (*header_only*: for its index record)."""
     code = object_at(spec, p, s, se)
     assert code is not None
 
-    study = _study_header(spec, p, study_attributes(spec, p, s))
-    modality = study_modality(spec, p, s)
-    iod = IODS[modality]
-    rows, columns = _matrix(spec, p, modality)
-    body_part = str(study_attributes(spec, p, s)["body_part"])
-
-    def reference(n: int, i: int) -> Dataset:
-        """What an object needs of an image it references (no series header is built)."""
-        ds = Dataset(dict(study.items()))  # the study's elements, shared (never changed)
-        ds.Modality, ds.SOPClassUID = iod.modality, iod.sop_class
-        ds.SeriesInstanceUID = entity_uid(spec, "series", p, s, n)
-        ds.SOPInstanceUID = entity_uid(spec, "instance", p, s, n, i)
-        ds.Rows, ds.Columns = rows, columns
-        if body_part:
-            ds.BodyPartExamined = body_part
-        return ds
+    study = _study(spec, p, s)
 
     def image_series(n: int) -> ImageSeries:
         return ImageSeries(
             instances_in(spec, p, s, n),
-            lambda i: reference(n, i),
+            lambda i: _reference(spec, Position(p, s, n, i)),
             lambda: _series_dataset(spec, p, s, n)[1],
             lambda i: _slice_header(spec, Position(p, s, n, i)),
         )
@@ -219,9 +207,44 @@ def object_context(spec: FabricationSpec, p: int, s: int, se: int) -> StudyConte
             other: entity_uid(spec, "instance", p, s, spec.series_per_study + n, 0)
             for n, other in enumerate(objects_in(spec, p, s))
         },
+        header_only=header_only,
     )
 
 
+# An object's images are read by the study's other objects too (a structure set, its plan
+# and its dose all read every slice): made once (read only), the newest few thousand kept.
+
+
+@lru_cache(maxsize=256)
+def _study(spec: FabricationSpec, p: int, s: int) -> Dataset:
+    """The patient and study attributes of study (*p*, *s*), as its objects read them (read
+    only)."""
+    return _study_header(spec, p, study_attributes(spec, p, s))
+
+
+@lru_cache(maxsize=2048)
+def _reference(spec: FabricationSpec, position: Position) -> Dataset:
+    """What an object needs of an image it references: the study's attributes and the
+    image's identity, size and body part (no series header is built)."""
+    p, s, n, i = position
+    study = _study(spec, p, s)
+    modality = study_modality(spec, p, s)
+    iod = IODS[modality]
+    rows, columns = _matrix(spec, p, modality)
+    ds = Dataset(dict(study.items()))  # the study's elements, shared (never changed)
+    ds.add_new(0x00080060, "CS", iod.modality)  # Modality
+    ds.add_new(0x00080016, "UI", iod.sop_class)  # SOP Class UID
+    ds.add_new(0x0020000E, "UI", entity_uid(spec, "series", p, s, n))  # Series Instance UID
+    ds.add_new(0x00080018, "UI", entity_uid(spec, "instance", p, s, n, i))  # SOP Instance UID
+    ds.add_new(0x00280010, "US", rows)  # Rows
+    ds.add_new(0x00280011, "US", columns)  # Columns
+    body_part = str(study_attributes(spec, p, s)["body_part"])
+    if body_part:
+        ds.add_new(0x00180015, "CS", body_part)  # Body Part Examined
+    return ds
+
+
+@lru_cache(maxsize=2048)
 def _slice_header(spec: FabricationSpec, position: Position) -> Dataset:
     """The header of the image at *position* as a builder reads it: the series' shared
     attributes and the image's own (its slice position), without pre-encoding the series."""
@@ -329,6 +352,15 @@ def fabricate(spec: FabricationSpec) -> Iterator[Dataset]:
 _VARYING = ("SOPInstanceUID", "InstanceNumber")  # the image-level keys that differ per instance
 
 
+def _indexed_header(spec: FabricationSpec, position: Position) -> Dataset:
+    """What the index keeps of the instance at *position*: an object built without what no
+    index column reads (contours, frames, dose grids), an image's header."""
+    if position.series >= spec.series_per_study:
+        context = object_context(spec, *position[:3], header_only=True)
+        return BUILDERS[context.code](context)
+    return instance_header(spec, position)
+
+
 def records(spec: FabricationSpec) -> Iterator[tuple[InstanceRecord, Position]]:
     """The index record of every instance *spec* describes, without drawing any pixels.
 
@@ -339,7 +371,7 @@ def records(spec: FabricationSpec) -> Iterator[tuple[InstanceRecord, Position]]:
     for p in range(spec.patients):
         for s in range(spec.studies_per_patient):
             for se in range(series_in(spec, p, s)):
-                first = instance_header(spec, Position(p, s, se, 0))
+                first = _indexed_header(spec, Position(p, s, se, 0))
                 columns = {level: level_columns(first, level) for level in Level}
                 syntax = transfer_syntax(spec, Position(p, s, se, 0))
                 for i in range(instances_in(spec, p, s, se)):

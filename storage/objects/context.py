@@ -46,6 +46,8 @@ class StudyContext:
     rng: random.Random  # the object's own stream: same seed, same object
     manufacturer: str
     peers: dict[str, str] = field(default_factory=dict)  # the study's other objects' UIDs by code
+    # only what the index keeps (identity, dates, size): a builder may leave out the rest
+    header_only: bool = False
 
     def common(self, modality: str, sop_class: str, description: str) -> Dataset:
         """The modules every object has: Patient, General Study, a General Series (or the

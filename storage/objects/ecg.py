@@ -85,10 +85,12 @@ def _channel(code: str, meaning: str) -> Dataset:
 
 def build(ctx: StudyContext) -> Dataset:
     kind = KINDS["ECG"]
-    samples = traces(ctx)
     ds = ctx.common(kind.modality, kind.sop_class, kind.series_description)
     ds.AcquisitionDateTime = ctx.date + ctx.time
     ds.AcquisitionContextSequence = Sequence()  # Type 2: nothing known of the context
+    if ctx.header_only:  # the index's columns are set: no traces
+        return ds
+    samples = traces(ctx)
     group = Dataset()
     group.WaveformOriginality = "ORIGINAL"
     group.NumberOfWaveformChannels = len(LEADS)

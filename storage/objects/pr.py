@@ -95,9 +95,17 @@ def _corners(columns: int, rows: int, rotation: int, flip: bool) -> tuple[list[i
 def build(ctx: StudyContext) -> Dataset:
     kind = KINDS["PR"]
     series = ctx.images[0]
-    images = [series.instance(i) for i in range(series.count)]
     header = series.shared()
     ds = ctx.common(kind.modality, kind.sop_class, kind.series_description)
+    if "BodyPartExamined" in header:  # the series' body part and side, as the images say
+        ds.BodyPartExamined = header.BodyPartExamined
+    side = header.get("Laterality") or header.get("ImageLaterality")
+    if side in ("R", "L"):  # Type 2C for a paired part; an image may say it per image (MG)
+        ds.Laterality = side
+    del ds.ContentDate, ds.ContentTime  # not of this IOD: its creation date says when
+    if ctx.header_only:  # the index's columns are set: no references, annotations, LUTs
+        return ds
+    images = [series.instance(i) for i in range(series.count)]
     ds.ManufacturerModelName = "Fabricator PR"
     ds.DeviceSerialNumber = "1"
     ds.SoftwareVersions = "1"
@@ -125,16 +133,10 @@ def build(ctx: StudyContext) -> Dataset:
     ds.GraphicAnnotationSequence = Sequence([annotation(ctx, images[0])])
     ds.ImageRotation = rotation
     ds.ImageHorizontalFlip = "Y" if flip else "N"
-    if "BodyPartExamined" in header:  # the series' body part and side, as the images say
-        ds.BodyPartExamined = header.BodyPartExamined
-    side = header.get("Laterality") or header.get("ImageLaterality")
-    if side in ("R", "L"):  # Type 2C for a paired part; an image may say it per image (MG)
-        ds.Laterality = side
     if "RescaleSlope" in header:
         ds.RescaleIntercept = header.RescaleIntercept
         ds.RescaleSlope = header.RescaleSlope
         ds.RescaleType = header.get("RescaleType", "US")
     ds.SoftcopyVOILUTSequence = Sequence([window(ctx, header)])
     ds.PresentationLUTShape = "IDENTITY"
-    del ds.ContentDate, ds.ContentTime  # not of this IOD: its creation date says when
     return ds

@@ -19,13 +19,18 @@ GRID = 64  # at most, across each axis
 TOP = 2**32 - 1
 
 
+def grid_size(ct_rows: int, ct_columns: int) -> tuple[int, int, int]:
+    """CT pixels a dose pixel, and the grid's rows and columns over a CT of that size."""
+    step = max(1, -(-max(ct_rows, ct_columns) // GRID))
+    return step, -(-ct_rows // step), -(-ct_columns // step)
+
+
 def dose_grid(vol: rt_geometry.Volume, plan_uid: str) -> tuple[np.ndarray, float, float]:
     """The plan's total dose (Gy, float64, frames x rows x columns) and the grid's spacing
     between rows and between columns (mm)."""
     tgt = rt_geometry.target(vol)
     total, _ = rt_geometry.prescription(plan_uid)  # the whole plan's: every fraction
-    step = max(1, -(-max(vol.rows, vol.columns) // GRID))  # CT pixels a dose pixel
-    rows, columns = -(-vol.rows // step), -(-vol.columns // step)
+    step, rows, columns = grid_size(vol.rows, vol.columns)
     dy, dx = vol.spacing[0] * step, vol.spacing[1] * step
     y = (vol.origin[1] + np.arange(rows, dtype=np.float64) * dy)[:, None]
     x = (vol.origin[0] + np.arange(columns, dtype=np.float64) * dx)[None, :]
@@ -44,10 +49,16 @@ def dose_grid(vol: rt_geometry.Volume, plan_uid: str) -> tuple[np.ndarray, float
 
 def build(ctx: StudyContext) -> Dataset:
     kind = KINDS["RTDOSE"]
-    vol = rt_geometry.volume(ctx.images[0])
-    dose, dy, dx = dose_grid(vol, ctx.peers["RTPLAN"])
     ds = ctx.common(kind.modality, RTDoseStorage, kind.series_description)
     ds.OperatorsName = ""
+    del ds.ContentDate, ds.ContentTime
+    shared = ctx.images[0].shared()
+    _, ds.Rows, ds.Columns = grid_size(int(shared.Rows), int(shared.Columns))
+    ds.NumberOfFrames = ctx.images[0].count  # a frame a CT slice
+    if ctx.header_only:  # the index's columns are set: no grid
+        return ds
+    vol = rt_geometry.volume(ctx.images[0])
+    dose, dy, dx = dose_grid(vol, ctx.peers["RTPLAN"])
     ds.FrameOfReferenceUID = vol.frame_of_reference
     ds.PositionReferenceIndicator = ""
     ds.ManufacturerModelName = "Fabricator RT"
@@ -56,11 +67,9 @@ def build(ctx: StudyContext) -> Dataset:
     ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
     ds.PixelSpacing = [round(dy, 4), round(dx, 4)]
     ds.SliceThickness = ""
-    frames, rows, columns = dose.shape
-    ds.NumberOfFrames = frames
+    frames = len(dose)
     ds.FrameIncrementPointer = 0x3004000C  # Grid Frame Offset Vector
     ds.GridFrameOffsetVector = [round(vol.z(i) - vol.z(0), 3) for i in range(frames)]
-    ds.Rows, ds.Columns = rows, columns
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"
     ds.BitsAllocated = ds.BitsStored = 32
@@ -78,5 +87,4 @@ def build(ctx: StudyContext) -> Dataset:
     scale = float(ds.DoseGridScaling)
     ds.PixelData = np.rint(dose / scale).astype("<u4").tobytes()
     ds["PixelData"].VR = "OW"
-    del ds.ContentDate, ds.ContentTime
     return ds

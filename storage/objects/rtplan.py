@@ -96,13 +96,8 @@ def _fraction_group(vol: rt_geometry.Volume, tgt: rt_geometry.Target, total: flo
 
 def build(ctx: StudyContext) -> Dataset:
     kind = KINDS["RTPLAN"]
-    vol = rt_geometry.volume(ctx.images[0])
-    tgt = rt_geometry.target(vol)
-    total, fractions = rt_geometry.prescription(ctx.instance_uid)
     ds = ctx.common(kind.modality, RTPlanStorage, kind.series_description)
     ds.OperatorsName = ""
-    ds.FrameOfReferenceUID = vol.frame_of_reference
-    ds.PositionReferenceIndicator = ""
     ds.ManufacturerModelName = "Fabricator RT"
     ds.RTPlanLabel = "PHANTOM 4F"
     ds.RTPlanName = "Four-field box"
@@ -111,6 +106,13 @@ def build(ctx: StudyContext) -> Dataset:
     ds.PlanIntent = "CURATIVE"
     ds.ApprovalStatus = "UNAPPROVED"
     del ds.ContentDate, ds.ContentTime
+    if ctx.header_only:  # the index's columns are set: no beams
+        return ds
+    vol = rt_geometry.volume(ctx.images[0])
+    tgt = rt_geometry.target(vol)
+    total, fractions = rt_geometry.prescription(ctx.instance_uid)
+    ds.FrameOfReferenceUID = vol.frame_of_reference
+    ds.PositionReferenceIndicator = ""
     structure_set = of(
         ReferencedSOPClassUID=RTStructureSetStorage,
         ReferencedSOPInstanceUID=ctx.peers["RTSTRUCT"],

@@ -69,15 +69,19 @@ def _roi_contour(vol: rt_geometry.Volume, roi: rt_geometry.Roi) -> Item:
 
 def build(ctx: StudyContext) -> Dataset:
     kind = KINDS["RTSTRUCT"]
-    vol = rt_geometry.volume(ctx.images[0])
     ds = ctx.common(kind.modality, RTStructureSetStorage, kind.series_description)
     ds.OperatorsName = ""
-    ds.FrameOfReferenceUID = vol.frame_of_reference
-    ds.PositionReferenceIndicator = ""
     ds.ManufacturerModelName = "Fabricator RT"
     ds.StructureSetLabel = "PHANTOM"
     ds.StructureSetName = "Phantom contours"
     ds.StructureSetDate, ds.StructureSetTime = ctx.date, ctx.time
+    ds.ApprovalStatus = "UNAPPROVED"
+    del ds.ContentDate, ds.ContentTime
+    if ctx.header_only:  # the index's columns are set: no contours
+        return ds
+    vol = rt_geometry.volume(ctx.images[0])
+    ds.FrameOfReferenceUID = vol.frame_of_reference
+    ds.PositionReferenceIndicator = ""
     rois = [
         of(
             ROINumber=roi.number,
@@ -107,6 +111,4 @@ def build(ctx: StudyContext) -> Dataset:
             RTROIObservationsSequence=observations,
         ),
     )
-    ds.ApprovalStatus = "UNAPPROVED"
-    del ds.ContentDate, ds.ContentTime
     return ds

@@ -110,7 +110,6 @@ def build(ctx: StudyContext) -> Dataset:
     kind = KINDS["SEG"]
     series = ctx.images[0]
     shared_header = series.shared()
-    images = [series.header(i) for i in range(series.count)]
     rows, columns = int(shared_header.Rows), int(shared_header.Columns)
     fractional = ctx.rng.random() < 0.5
     ds = ctx.common(kind.modality, kind.sop_class, kind.series_description)
@@ -131,6 +130,12 @@ def build(ctx: StudyContext) -> Dataset:
         [_segment(n, label, category, code, colour)
          for n, (label, _, category, code, colour) in enumerate(SEGMENTS, 1)]
     )  # fmt: skip
+    ds.Rows, ds.Columns = rows, columns
+    ds.NumberOfFrames = len(SEGMENTS) * series.count
+    del ds.SeriesDate, ds.SeriesTime
+    if ctx.header_only:  # the index's columns are set: no frames, groups or pixels
+        return ds
+    images = [series.header(i) for i in range(series.count)]
     ds.DimensionOrganizationSequence, ds.DimensionIndexSequence = _dimensions(ctx.uid("dimensions"))
     shared = Dataset()
     orientation = Dataset()
@@ -151,12 +156,10 @@ def build(ctx: StudyContext) -> Dataset:
         for number in range(1, len(SEGMENTS) + 1)
         for k, (plane, derivation) in enumerate(slices)
     ]
-    ds.NumberOfFrames = len(frames)
     referenced = Dataset()
     referenced.SeriesInstanceUID = images[0].SeriesInstanceUID
     referenced.ReferencedInstanceSequence = Sequence([sop_reference(i) for i in images])
     ds.ReferencedSeriesSequence = Sequence([referenced])
-    ds.Rows, ds.Columns = rows, columns
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"
     ds.PixelRepresentation = 0
@@ -166,7 +169,6 @@ def build(ctx: StudyContext) -> Dataset:
     ds.HighBit = bits - 1
     ds.PixelData = _pixel_data(rows, columns, len(images), fractional)
     ds["PixelData"].VR = "OB"  # 1 or 8 bits (PS3.5 8.2)
-    del ds.SeriesDate, ds.SeriesTime
     ds.PresentationLUTShape = "IDENTITY"
     ds.SegmentsOverlap = "NO"  # the phantom's kidneys and lesion are apart
     sources = [content.of(ReferencedSOPClassUID=i.SOPClassUID,

@@ -155,9 +155,14 @@ def test_the_pdf_is_a_real_document_whose_cross_references_point_at_its_objects(
 
 
 def test_index_records_of_objects_are_those_of_the_synthesized_objects():
-    spec = spec_with("DOC", "KO", patients=4)
+    # records are made from headers without contours, frames or dose grids: every column the
+    # same as the whole object's
+    spec = spec_with(*KINDS, patients=12)
+    kinds = set()
     for (record, position), ds in zip(records(spec), fabricate(spec), strict=True):
         assert record == record_from_dataset(ds, ds.file_meta.TransferSyntaxUID), position
+        kinds.add(object_at(spec, *position[:3]))
+    assert kinds == {None, *KINDS}
 
 
 def test_objects_come_after_a_studys_image_series_one_series_each():
