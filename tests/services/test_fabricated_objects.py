@@ -22,23 +22,23 @@ SPEC = FabricationSpec(
     patients=2,
     series_per_study=1,
     instances_per_series=3,
-    modalities=("CT", "MR", "KO", "DOC", "SR", "ECG", "RDSR"),
+    modalities=("CT", "MR", "KO", "DOC", "SR", "ECG", "RDSR", "PR", "SEG"),
     matrix=32,
     anchor=dt.date(2026, 3, 1),
 )
-# each study: its images, then KO, DOC, SR and ECG, and the CT study its dose report
-KO, DOC, SR, ECG, RDSR = (Position(0, 0, n, 0) for n in (1, 2, 3, 4, 5))
+# each study: its images, then KO, DOC, SR and ECG, the CT study its dose report, PR and SEG
+KO, DOC, SR, ECG, RDSR, PR, SEG = (Position(0, 0, n, 0) for n in (1, 2, 3, 4, 5, 6, 7))
 
 
 @pytest.fixture(params=[False, True], ids=["synthesized", "materialized"])
 def fabricated(emulator, request):
-    assert emulator.archive.fabricate(SPEC, materialize=request.param).instances == 15
+    assert emulator.archive.fabricate(SPEC, materialize=request.param).instances == 19
     return emulator
 
 
 def test_c_find_finds_each_object_at_image_level_by_its_sop_class(fabricated):
     study = synthesize(SPEC, KO).StudyInstanceUID
-    for where in (KO, DOC, SR, ECG, RDSR):
+    for where in (KO, DOC, SR, ECG, RDSR, PR, SEG):
         made = synthesize(SPEC, where)
         series, final = find(
             fabricated.dicom_port,
@@ -57,8 +57,8 @@ def test_c_find_finds_each_object_at_image_level_by_its_sop_class(fabricated):
             (made.SOPClassUID, made.SOPInstanceUID)
         ]
     assert synthesize(SPEC, RDSR).SOPClassUID == XRayRadiationDoseSRStorage
-    modalities = {synthesize(SPEC, where).Modality for where in (KO, DOC, SR, ECG, RDSR)}
-    assert modalities == {"KO", "DOC", "SR", "ECG"}  # two SR series: a report and the dose
+    modalities = {synthesize(SPEC, where).Modality for where in (KO, DOC, SR, ECG, RDSR, PR, SEG)}
+    assert modalities == {"KO", "DOC", "SR", "ECG", "PR", "SEG"}  # two SR: report and dose
 
 
 def test_c_move_delivers_the_objects_as_synthesized(fabricated):
