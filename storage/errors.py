@@ -8,7 +8,9 @@ Hierarchy::
     ├── InvalidIdentifier    a C-FIND identifier that does not fit the information model
     │   └── UnreadableIdentifier the identifier's values cannot be decoded
     ├── InstanceNotFound     no such SOP Instance in the index
-    └── StorageFull          the data directory cannot take more bytes
+    ├── StorageFull          the data directory cannot take more bytes
+    ├── UnknownPatient       no patient with that ID (a patient change, ADT)
+    └── PatientConflict      a patient change that cannot be made (merge into itself...)
 """
 
 from __future__ import annotations
@@ -48,3 +50,12 @@ class StorageFull(StorageError):
 
 class UnreadableIdentifier(InvalidIdentifier):
     """The identifier's values could not be decoded at all."""
+
+
+class UnknownPatient(StorageError):
+    """No patient with that ID (and issuer) in the index or the worklist."""
+
+
+class PatientConflict(StorageError):
+    """A patient change that cannot be made: a merge into itself, an ID taken, an ID that
+    names more than one patient."""

@@ -1,10 +1,8 @@
-"""The SQLite index of patients, studies, series and instances.
-
-It lives in the archive's database (``storage/database.py``: one writer connection guarded by
-a lock, a pool of read-only connections, WAL) with the worklist, procedure steps, commitments
-and journal. An instance row is committed only after its file exists, in one transaction with
-its patient, study and series rows; concurrent callers share commits.
-"""
+"""The SQLite index of patients, studies, series and instances, in the archive's database
+(``storage/database.py``: one writer connection under a lock, read-only connections, WAL)
+with the worklist, procedure steps, commitments and journal. An instance row is committed
+only after its file exists, with its patient, study and series rows; concurrent callers
+share commits."""
 
 from __future__ import annotations
 
@@ -12,10 +10,10 @@ import itertools
 import logging
 import sqlite3
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
@@ -29,6 +27,7 @@ from storage.query import Query
 from storage.records import InstanceRecord
 from storage.values import utc_now
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -180,6 +179,15 @@ class Index:
                 self._dropped = True
             self._commit_cache()
         return len(paths), [p for p in paths if p is not None]
+
+    def change(self, apply: Callable[[sqlite3.Connection], T]) -> T:
+        """*apply* (a patient change, ``storage.patients``) in one transaction; the rows it
+        moved or removed are forgotten by the upsert cache."""
+        with self._write_lock:
+            with self.database.atomic():
+                result, self._dropped = apply(self._db.conn), True
+            self._commit_cache()
+        return result
 
     def add_recipe(self, spec: str) -> int:
         """Store a fabrication recipe (a spec as JSON); returns its key for locations."""

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import warnings
 from collections.abc import Callable
 from copy import deepcopy
 from typing import Any
 
 from pydicom import config
+from pydicom.charset import convert_encodings, encode_string
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
+from pydicom.valuerep import PersonName
 
 from storage.attributes import RESPONSE_ONLY, Attribute
 from storage.matching import FindRequest, RequestedKey
@@ -70,6 +73,23 @@ def needs_unicode(ds: Dataset) -> bool:
         elif elem.VR in _TEXT_VRS and elem.value is not None and not str(elem.value).isascii():
             return True
     return False
+
+
+def _fits(ds: Dataset, charset: str) -> bool:
+    """Whether every text value of *ds* (not its sequences) can be written in *charset*
+    (pydicom would write what does not fit as "?")."""
+    encodings = convert_encodings(charset.split("\\"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            for elem in ds:
+                if elem.VR == "PN" and elem.value:
+                    PersonName(str(elem.value)).encode(encodings)
+                elif elem.VR in _TEXT_VRS and elem.value and elem.VR != "SQ":
+                    encode_string(str(elem.value), encodings)
+        except (UserWarning, LookupError, UnicodeError):
+            return False
+    return True
 
 
 def build_response(
@@ -135,7 +155,7 @@ def _character_set(ds: Dataset, stored: object, requested: object) -> None:
     UTF-8 (ISO_IR 192); plain ASCII answers in the set the query named, if it named one."""
     if needs_unicode(ds):
         charset = text(stored)
-        if charset in ("", "ISO_IR 6"):
+        if charset in ("", "ISO_IR 6") or not _fits(ds, charset):  # a patient renamed by ADT
             ds.SpecificCharacterSet = "ISO_IR 192"
         else:
             ds.SpecificCharacterSet = charset.split("\\") if "\\" in charset else charset

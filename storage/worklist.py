@@ -88,7 +88,7 @@ def split_steps(item: Dataset) -> list[Dataset]:
     return out
 
 
-def _columns(item: Dataset) -> dict[str, Any]:
+def worklist_columns(item: Dataset) -> dict[str, Any]:
     columns: dict[str, Any] = {}
     step = item[_SPS_TAG].value[0]
     for attribute in WORKLIST_ATTRIBUTES:
@@ -134,7 +134,7 @@ class Worklist:
                 if state not in STATES:
                     state = "SCHEDULED"
                 values = {
-                    **_columns(one),
+                    **worklist_columns(one),
                     "item": json.dumps(one.to_json_dict(), ensure_ascii=False),
                     "state": state,
                     "source": source,
