@@ -5,6 +5,8 @@ ACK (MSA, and for AE and AR an ERR segment with the location and the HL7 table 0
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 import hl7  # type: ignore[import-untyped]
@@ -18,6 +20,19 @@ class HL7Error(Exception):
     def __init__(self, message: str, code: str = "AE", where: str = "", hl7_error: int = 101):
         super().__init__(message)
         self.code, self.where, self.hl7_error = code, where, hl7_error
+
+
+@dataclass
+class OrderResult:
+    """What one message did, and the ACK that says so."""
+
+    ack_code: str
+    ack: str
+    control: str = ""
+    accession: str = ""
+    worklist_ids: list[int] = dataclass_field(default_factory=list)
+    removed: int = 0
+    detail: str = ""
 
 
 def field(msg: Any, segment: str, number: int, component: int = 1, repetition: int = 1) -> str:
@@ -117,6 +132,8 @@ _ERRORS = {  # HL7 table 0357, message error condition codes
     102: "Data type error",
     103: "Table value not found",
     200: "Unsupported message type",
+    201: "Unsupported event code",
     204: "Unknown key identifier",
+    205: "Duplicate key identifier",
     207: "Application internal error",
 }

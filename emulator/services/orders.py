@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from typing import Any
 
 from pydicom.dataset import Dataset
 
 from emulator.errors import InvalidWorklistItem, is_expected
+from emulator.services import adt
 from emulator.services.context import ServiceContext
 from emulator.services.hl7_messages import (
     SEX,
     HL7Error,
+    OrderResult,
     ack,
     bare_ack,
     date_time,
@@ -35,19 +35,6 @@ log = logging.getLogger(__name__)
 
 MESSAGE_TYPES = {("ORM", "O01"), ("OMI", "O23")}
 ORDER_CONTROLS = ("NW", "CA", "XO")
-
-
-@dataclass
-class OrderResult:
-    """What one message did, and the ACK that says so."""
-
-    ack_code: str
-    ack: str
-    control: str = ""
-    accession: str = ""
-    worklist_ids: list[int] = dataclass_field(default_factory=list)
-    removed: int = 0
-    detail: str = ""
 
 
 def _code(value: str, meaning: str, scheme: str) -> Dataset:
@@ -147,23 +134,31 @@ def apply(text: str, ctx: ServiceContext, source: str) -> OrderResult:
         error = HL7Error(f"internal error: {exc}", "AR", hl7_error=207)
         return OrderResult("AR", ack(msg, "AR", error), detail=str(error))
     result.ack = ack(msg, "AA", None)
-    log.info(
-        "hl7 %s: %s accession=%s added=%d removed=%d",
-        source,
-        result.control,
-        result.accession,
-        len(result.worklist_ids),
-        result.removed,
-    )
+    if result.accession:  # an order
+        log.info(
+            "hl7 %s: %s accession=%s added=%d removed=%d",
+            source,
+            result.control,
+            result.accession,
+            len(result.worklist_ids),
+            result.removed,
+        )
+    else:  # a patient change
+        log.info("hl7 %s: %s %s", source, result.control, result.detail)
     return result
 
 
 def _apply(msg: Any, ctx: ServiceContext, source: str) -> OrderResult:
     kind = (field(msg, "MSH", 9, 1), field(msg, "MSH", 9, 2))
+    if kind[0] == "ADT":  # a patient change
+        return adt.apply(msg, ctx)
     if kind not in MESSAGE_TYPES:
         shown = "^".join(kind)
         raise HL7Error(
-            f"message type {shown} is not an order (ORM^O01, OMI^O23)", "AR", "MSH^1^9", 200
+            f"message type {shown} is not an order (ORM^O01, OMI^O23) or a patient change (ADT)",
+            "AR",
+            "MSH^1^9",
+            200,
         )
     control = field(msg, "ORC", 1).upper()
     if control not in ORDER_CONTROLS:

@@ -40,3 +40,20 @@ def mllp(port: int, *messages: str | bytes) -> list[str]:
             assert data.startswith(b"\x0b")
             acks.append(data[1:-2].decode())
     return acks
+
+
+def adt(event: str, pid3: str, name: str = "", birth: str = "", sex: str = "",
+        mrg1: str | None = None) -> str:  # fmt: skip
+    """An ADT message of *event* (A08, A40, A47...) for PID-3 *pid3*, with an MRG segment
+    naming the prior patient when *mrg1* is given (HL7 v2.5)."""
+    structure = {"A40": "ADT_A39", "A34": "ADT_A30", "A35": "ADT_A30", "A47": "ADT_A30",
+                 "A18": "ADT_A18", "A31": "ADT_A05"}.get(event, "ADT_A01")  # fmt: skip
+    segments = [
+        f"MSH|^~\\&|HIS|HOSP|PACS|HOSP|20261202101500||ADT^{event}^{structure}|"
+        f"ADT{event}{pid3}|P|2.5",
+        f"EVN|{event}|20261202101500",
+        f"PID|1||{pid3}||{name}||{birth}|{sex}",
+    ]
+    if mrg1 is not None:
+        segments.append(f"MRG|{mrg1}")
+    return "\r".join(segments) + "\r"

@@ -123,7 +123,7 @@ def test_cancel_removes_the_order_and_change_replaces_it_keeping_its_study(emula
         (orm(pid3=""), "AE", "PID^1^3", "101", "PID-3 (patient ID) is required"),
         (orm("SC"), "AE", "ORC^1^1", "103", "order control SC is not NW, CA or XO"),
         (orm(study="1.2.abc"), "AE", "ZDS^1^1", "102", "Study Instance UID"),
-        (orm(type="ADT^A01"), "AR", "MSH^1^9", "200", "message type ADT^A01 is not an order"),
+        (orm(type="SIU^S12"), "AR", "MSH^1^9", "200", "message type SIU^S12 is not an order"),
         ("this is not HL7", "AR", "MSH", "100", "does not start with an MSH segment"),
     ],
 )
