@@ -14,11 +14,23 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from storage import pixels
-from storage.objects.context import ImageSeries
+from storage.objects.context import ImageSeries, StudyContext
+from storage.objects.kinds import KINDS
 
 PTV_MARGIN = 5.0  # mm around the GTV
 FIELD_MARGIN = 7.0  # mm from the PTV to the field edge
 CONTOUR_POINTS = 24
+
+
+def rt_common(ctx: StudyContext, code: str) -> Dataset:
+    """What the three RT objects share: the common modules, the RT Series' operator (Type
+    2) and the equipment; no content date (the object's own date and time say when)."""
+    kind = KINDS[code]
+    ds = ctx.common(kind.modality, kind.sop_class, kind.series_description)
+    ds.OperatorsName = ""
+    ds.ManufacturerModelName = "Fabricator RT"
+    del ds.ContentDate, ds.ContentTime
+    return ds
 
 
 @dataclass(frozen=True, slots=True)

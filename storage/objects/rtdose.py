@@ -9,11 +9,10 @@ from __future__ import annotations
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.uid import RTDoseStorage, RTPlanStorage
+from pydicom.uid import RTPlanStorage
 
 from storage.objects import rt_geometry
 from storage.objects.context import StudyContext
-from storage.objects.kinds import KINDS
 
 GRID = 64  # at most, across each axis
 TOP = 2**32 - 1
@@ -48,10 +47,7 @@ def dose_grid(vol: rt_geometry.Volume, plan_uid: str) -> tuple[np.ndarray, float
 
 
 def build(ctx: StudyContext) -> Dataset:
-    kind = KINDS["RTDOSE"]
-    ds = ctx.common(kind.modality, RTDoseStorage, kind.series_description)
-    ds.OperatorsName = ""
-    del ds.ContentDate, ds.ContentTime
+    ds = rt_geometry.rt_common(ctx, "RTDOSE")
     shared = ctx.images[0].shared()
     _, ds.Rows, ds.Columns = grid_size(int(shared.Rows), int(shared.Columns))
     ds.NumberOfFrames = ctx.images[0].count  # a frame a CT slice
@@ -61,7 +57,6 @@ def build(ctx: StudyContext) -> Dataset:
     dose, dy, dx = dose_grid(vol, ctx.peers["RTPLAN"])
     ds.FrameOfReferenceUID = vol.frame_of_reference
     ds.PositionReferenceIndicator = ""
-    ds.ManufacturerModelName = "Fabricator RT"
     ds.PatientOrientation = ""
     ds.ImagePositionPatient = [*vol.origin, vol.z(0)]
     ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]

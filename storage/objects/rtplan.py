@@ -6,12 +6,11 @@ the PTV in fractions, each beam's monitor units from the beams' dose model
 from __future__ import annotations
 
 from pydicom.dataset import Dataset
-from pydicom.uid import RTPlanStorage, RTStructureSetStorage
+from pydicom.uid import RTStructureSetStorage
 
 from storage.objects import rt_geometry
 from storage.objects.content import Item, into, of
 from storage.objects.context import StudyContext
-from storage.objects.kinds import KINDS
 
 MACHINE = "FABLINAC"
 ENERGY = 6  # MV
@@ -95,17 +94,13 @@ def _fraction_group(vol: rt_geometry.Volume, tgt: rt_geometry.Target, total: flo
 
 
 def build(ctx: StudyContext) -> Dataset:
-    kind = KINDS["RTPLAN"]
-    ds = ctx.common(kind.modality, RTPlanStorage, kind.series_description)
-    ds.OperatorsName = ""
-    ds.ManufacturerModelName = "Fabricator RT"
+    ds = rt_geometry.rt_common(ctx, "RTPLAN")
     ds.RTPlanLabel = "PHANTOM 4F"
     ds.RTPlanName = "Four-field box"
     ds.RTPlanDate, ds.RTPlanTime = ctx.date, ctx.time
     ds.RTPlanGeometry = "PATIENT"
     ds.PlanIntent = "CURATIVE"
     ds.ApprovalStatus = "UNAPPROVED"
-    del ds.ContentDate, ds.ContentTime
     if ctx.header_only:  # the index's columns are set: no beams
         return ds
     vol = rt_geometry.volume(ctx.images[0])

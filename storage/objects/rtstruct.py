@@ -6,12 +6,10 @@ planar contour per ROI and slice, each with the CT image it lies on."""
 from __future__ import annotations
 
 from pydicom.dataset import Dataset
-from pydicom.uid import RTStructureSetStorage
 
 from storage.objects import rt_geometry
 from storage.objects.content import Item, into, of
 from storage.objects.context import StudyContext
-from storage.objects.kinds import KINDS
 
 # (0008,1150) of a study referenced by an RT Referenced Study Sequence: the retired Detached
 # Study Management SOP Class, as the standard's C.8.8.5 still names it
@@ -68,15 +66,11 @@ def _roi_contour(vol: rt_geometry.Volume, roi: rt_geometry.Roi) -> Item:
 
 
 def build(ctx: StudyContext) -> Dataset:
-    kind = KINDS["RTSTRUCT"]
-    ds = ctx.common(kind.modality, RTStructureSetStorage, kind.series_description)
-    ds.OperatorsName = ""
-    ds.ManufacturerModelName = "Fabricator RT"
+    ds = rt_geometry.rt_common(ctx, "RTSTRUCT")
     ds.StructureSetLabel = "PHANTOM"
     ds.StructureSetName = "Phantom contours"
     ds.StructureSetDate, ds.StructureSetTime = ctx.date, ctx.time
     ds.ApprovalStatus = "UNAPPROVED"
-    del ds.ContentDate, ds.ContentTime
     if ctx.header_only:  # the index's columns are set: no contours
         return ds
     vol = rt_geometry.volume(ctx.images[0])
