@@ -241,6 +241,8 @@ def _reference(spec: FabricationSpec, position: Position) -> Dataset:
     body_part = str(study_attributes(spec, p, s)["body_part"])
     if body_part:
         ds.add_new(0x00180015, "CS", body_part)  # Body Part Examined
+    if modality in ENHANCED:  # the volume in one instance, a frame a slice
+        ds.add_new(0x00280008, "IS", spec.instances_per_series)  # Number of Frames
     return ds
 
 

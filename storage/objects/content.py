@@ -154,10 +154,14 @@ def _reference(image: Dataset) -> Item:
     return Item({0x00081150: ("UI", image.SOPClassUID), 0x00081155: ("UI", image.SOPInstanceUID)})
 
 
-def image(relationship: str, name: Code, referenced: Dataset) -> Item:
-    """An IMAGE item referencing the image *referenced*."""
+def image(relationship: str, name: Code, referenced: Dataset, frame: int | None = None) -> Item:
+    """An IMAGE item referencing the image *referenced* (one *frame* of a multi-frame one;
+    None: the whole image)."""
     made = item(relationship, "IMAGE", name)
-    made[0x00081199] = ("SQ", [_reference(referenced)])  # Referenced SOP Sequence
+    reference = _reference(referenced)
+    if frame is not None:
+        reference[0x00081160] = ("IS", frame)  # Referenced Frame Number
+    made[0x00081199] = ("SQ", [reference])  # Referenced SOP Sequence
     return made
 
 

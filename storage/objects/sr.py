@@ -88,7 +88,8 @@ def _finding(ctx: StudyContext, n: int, image: Dataset) -> sr.Item:
     points, diameter, area = outline(ctx, image)
     finding = ctx.rng.choice(FINDINGS)
     site = SITES.get(str(image.get("BodyPartExamined", "")), WHOLE_BODY)
-    source = sr.image("SELECTED FROM", SOURCE, image)
+    frames = int(image.get("NumberOfFrames", 1))  # an outline lies on one frame of a volume
+    source = sr.image("SELECTED FROM", SOURCE, image, frames // 2 + 1 if frames > 1 else None)
     return sr.container(
         "CONTAINS",
         GROUP,

@@ -88,3 +88,19 @@ def test_the_api_enhanced_field_makes_ct_and_mr_enhanced(modalities, expected):
     assert spec_from_json({"modalities": modalities, "enhanced": True}).modalities == expected
     with pytest.raises(ValueError, match="enhanced is true or false"):
         spec_from_json({"enhanced": "yes"})
+
+
+def test_a_report_on_an_enhanced_volume_outlines_a_frame_of_it(tmp_path):
+    from tests.helpers import dciodvfy_problems
+
+    spec = dataclasses.replace(SPEC, modalities=("ECT", "EMR", "SR", "KO"))
+    made = list(fabricate(spec))
+    reports = [ds for ds in made if ds.Modality == "SR"]
+    assert len(reports) == 2
+    for n, report in enumerate(reports):
+        group = report.ContentSequence[-1].ContentSequence[0]  # the first finding
+        [region] = [i for i in group.ContentSequence if i.ValueType == "SCOORD"]
+        [source] = region.ContentSequence[0].ReferencedSOPSequence
+        assert source.ReferencedFrameNumber == 4  # the middle of six frames
+        report.save_as(tmp_path / f"{n}.dcm", enforce_file_format=True)
+        assert dciodvfy_problems(tmp_path / f"{n}.dcm") == []
