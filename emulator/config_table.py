@@ -192,10 +192,17 @@ class HL7Config:
     host: str = setting("0.0.0.0", "address the HL7 MLLP listener binds", "--hl7-host")
     port: int = setting(
         -1,
-        "HL7 MLLP port for ORM/OMI orders (conventionally 2575); -1: off; 0: any free port",
+        "HL7 MLLP port for ORM/OMI orders and ADT patient changes (conventionally 2575); -1:"
+        " off; 0: any free port",
         "--hl7-port",
         lo=-1,
         hi=65535,
+    )
+    acquire: bool = setting(
+        False,
+        "turn every new HL7 order into the study it schedules before the ACK (a simulated"
+        " acquisition: its images stored with the order's patient and identifiers)",
+        "--hl7-acquire",
     )
 
 

@@ -75,6 +75,11 @@ class FabricationConflict(EmulatorError):
     """A fabrication whose studies are already in the archive (the same seed made them)."""
 
 
+class AcquisitionRefused(EmulatorError):
+    """A worklist item that cannot become a study: already done, or of a modality the
+    emulator does not fabricate (the message says which)."""
+
+
 class ResetError(EmulatorError):
     """A reset that names a part the emulator does not have."""
 

@@ -54,6 +54,7 @@ ROUTES: list[tuple[str, str, Handler, str]] = [
     ("POST", "/api/worklist", views.worklist_add, "add worklist items (DICOM JSON)"),
     ("GET", "/api/worklist/{id}", views.worklist_get, "one worklist item"),
     ("DELETE", "/api/worklist/{id}", views.worklist_delete, "delete a worklist item"),
+    ("POST", "/api/worklist/{id}/acquire", views.worklist_acquire, "make the item's study"),
     ("GET", "/api/mpps", views.mpps_list, "performed procedure steps (?limit, ?after)"),
     ("GET", "/api/mpps/{uid}", views.mpps_get, "one performed procedure step"),
     ("GET", "/api/commitments", views.commitments, "storage commitment requests and reports"),

@@ -75,6 +75,7 @@ OPERATIONS: dict[tuple[str, str], Json] = {
     },
     ("GET", "/api/worklist"): {"query": PAGING},
     ("POST", "/api/worklist"): {"body": JSON_OBJECT, "ok": {"201": JSON_OBJECT}},
+    ("POST", "/api/worklist/{id}/acquire"): {"ok": {"201": JSON_OBJECT}},
     ("GET", "/api/mpps"): {"query": PAGING},
     ("GET", "/api/commitments"): {"query": PAGING},
     ("POST", "/api/hl7"): {"body": {"text/plain": {"schema": TEXT}}},

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from emulator.admin.bodies import read_json, read_text
 from emulator.admin.params import int_param, next_after, paging
+from emulator.errors import AcquisitionRefused
 from emulator.version import __version__
 
 if TYPE_CHECKING:
@@ -89,6 +91,18 @@ async def worklist_get(request: web.Request) -> web.Response:
     if item is None:
         raise web.HTTPNotFound(text=f"no worklist item {pk}")
     return web.json_response(item.summary())
+
+
+async def worklist_acquire(request: web.Request) -> web.Response:
+    """POST /api/worklist/{id}/acquire"""
+    pk = int_param(request, "id", 0, where="path")
+    try:
+        made = await asyncio.to_thread(request.app[EMULATOR].archive.acquire, pk)
+    except LookupError as exc:
+        raise web.HTTPNotFound(text=str(exc)) from exc
+    except AcquisitionRefused as exc:
+        raise web.HTTPConflict(text=str(exc)) from exc
+    return web.json_response(dataclasses.asdict(made), status=201)
 
 
 async def worklist_delete(request: web.Request) -> web.Response:

@@ -14,6 +14,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from emulator.services import worklist as worklist_service
+from emulator.services.acquisition import Acquisition, acquire
 from emulator.services.context import ServiceContext
 from emulator.services.fabrication import Fabricated, Job, Progress, fabricate_with
 from emulator.services.store import StoreOutcome, store_instance
@@ -108,6 +109,11 @@ class Archive:
         return removed
 
     # -- workflow ----------------------------------------------------------------------------
+
+    def acquire(self, worklist_id: int) -> Acquisition:
+        """Turn worklist item *worklist_id* into the study it schedules
+        (``services.acquisition``)."""
+        return acquire(self.ctx, worklist_id)
 
     @property
     def worklist(self) -> Worklist:

@@ -1,0 +1,125 @@
+"""Simulated acquisitions: a worklist item turned into the study it schedules, as its
+modality would make it. Fabricated images of the step's modality carry the item's patient,
+accession number, Study Instance UID, referring physician and requested procedure, and each
+series the Request Attributes Sequence a modality fills from the worklist (IHE RAD-8); they
+are stored as received instances (calling AE ``ACQUISITION``), so every service finds and
+retrieves them, and the step goes IN PROGRESS, then COMPLETED, as its MPPS would move it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass
+from io import BytesIO
+
+from pydicom.dataset import Dataset
+
+from emulator.errors import AcquisitionRefused
+from emulator.services.context import ServiceContext
+from emulator.services.store import store_instance
+from storage.fabricate import fabricate
+from storage.fabrication_spec import IMAGE_CODES, FabricationSpec
+
+log = logging.getLogger(__name__)
+
+CALLING_AE = "ACQUISITION"
+PATIENT = ("PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex")
+STUDY = ("AccessionNumber", "StudyInstanceUID", "ReferringPhysicianName")
+REQUESTED = ("RequestedProcedureID", "RequestedProcedureDescription", "AccessionNumber",
+             "StudyInstanceUID", "RequestedProcedureCodeSequence")  # fmt: skip
+SCHEDULED = ("ScheduledProcedureStepID", "ScheduledProcedureStepDescription",
+             "ScheduledProtocolCodeSequence")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Acquisition:
+    """What an acquisition made."""
+
+    worklist_id: int
+    study_uid: str
+    accession_number: str
+    modality: str
+    series: int
+    instances: int
+
+
+def _request_attributes(item: Dataset, step: Dataset) -> Dataset:
+    request = Dataset()
+    for keyword in REQUESTED:
+        if keyword in item:
+            request[keyword] = item[keyword]
+    for keyword in SCHEDULED:
+        if keyword in step:
+            request[keyword] = step[keyword]
+    return request
+
+
+def _as_ordered(ds: Dataset, item: Dataset, step: Dataset, now: dt.datetime) -> None:
+    """*ds* (a fabricated image) made the order's, in place."""
+    ds.SpecificCharacterSet = item.get("SpecificCharacterSet", "ISO_IR 192") or "ISO_IR 192"
+    for keyword in (*PATIENT, *STUDY):
+        if keyword in item:
+            ds[keyword] = item[keyword]
+    description = str(item.get("RequestedProcedureDescription", "") or "")
+    if description:
+        ds.StudyDescription = description
+    day, time = now.strftime("%Y%m%d"), now.strftime("%H%M%S")
+    ds.StudyDate = ds.SeriesDate = ds.ContentDate = day
+    ds.StudyTime = ds.SeriesTime = ds.ContentTime = time
+    ds.RequestAttributesSequence = [_request_attributes(item, step)]
+    station = str(step.get("ScheduledStationAETitle", "") or "")
+    if station:
+        ds.StationName = station[:16]
+
+
+def acquire(
+    ctx: ServiceContext, worklist_id: int, series: int = 2, instances: int = 5
+) -> Acquisition:
+    """Make the study worklist item *worklist_id* schedules and store it.
+
+    Raises
+    ------
+    LookupError
+        If there is no such item.
+    AcquisitionRefused
+        If the step is done (COMPLETED, DISCONTINUED) or its modality is not one the
+        emulator fabricates.
+    """
+    row = ctx.worklist.get(worklist_id)
+    if row is None:
+        raise LookupError(f"no worklist item {worklist_id}")
+    if row.state in ("COMPLETED", "DISCONTINUED"):
+        raise AcquisitionRefused(f"worklist item {worklist_id} is {row.state}: nothing to acquire")
+    item = row.item
+    step = item.ScheduledProcedureStepSequence[0]
+    modality = str(step.get("Modality", "") or "").upper()
+    if modality not in IMAGE_CODES:
+        raise AcquisitionRefused(
+            f"worklist item {worklist_id} schedules modality {modality or '(none)'}; the emulator"
+            f" acquires {', '.join(IMAGE_CODES)}"
+        )
+    study_uid, accession = str(item.StudyInstanceUID), str(item.get("AccessionNumber", ""))
+    sps_id = str(step.get("ScheduledProcedureStepID", ""))
+    now = dt.datetime.now()
+    spec = FabricationSpec(
+        seed=uuid.uuid5(uuid.NAMESPACE_OID, study_uid).int % 2**31,  # its own UIDs
+        patients=1,
+        series_per_study=series,
+        instances_per_series=instances,
+        modalities=(modality,),
+        anchor=now.date(),
+        window_days=0,
+    )
+    ctx.worklist.set_state(study_uid, sps_id, accession, "IN PROGRESS")
+    count = 0
+    for ds in fabricate(spec):
+        _as_ordered(ds, item, step, now)
+        buffer = BytesIO()
+        ds.save_as(buffer, enforce_file_format=True)
+        store_instance(buffer.getvalue(), None, None, None, CALLING_AE, ctx)
+        count += 1
+    ctx.worklist.set_state(study_uid, sps_id, accession, "COMPLETED")
+    log.info("acquisition: worklist=%d accession=%s study=%s modality=%s instances=%d",
+             worklist_id, accession, study_uid, modality, count)  # fmt: skip
+    return Acquisition(worklist_id, study_uid, accession, modality, series, count)

@@ -1,0 +1,119 @@
+"""Simulated acquisitions: a worklist item becomes the study it schedules, its images carrying
+the order's identifiers as a modality fills them from the worklist."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.helpers import find, query
+from tests.helpers.hl7 import STUDY, mllp, orm
+
+
+def acquire(emulator, worklist_id: int) -> tuple[int, dict | str]:
+    request = urllib.request.Request(
+        f"{emulator.admin_url}/api/worklist/{worklist_id}/acquire", data=b"", method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+@pytest.mark.config(hl7__port=0)
+def test_an_order_over_mllp_becomes_a_study_found_by_its_accession_number(emulator):
+    [ack] = mllp(emulator.hl7_port, orm(accession="ACQ-1", pid3="PAT-41^^^HOSP"))
+    assert "MSA|AA|" in ack
+    [item] = emulator.archive.worklist.items()
+    status, made = acquire(emulator, item.pk)
+    assert status == 201
+    assert made == {
+        "worklist_id": item.pk, "study_uid": STUDY, "accession_number": "ACQ-1",
+        "modality": "CT", "series": 2, "instances": 10,
+    }  # fmt: skip
+    [study], final = find(
+        emulator.dicom_port,
+        query("STUDY", AccessionNumber="ACQ-1", StudyInstanceUID="", PatientID="",
+              PatientName="", NumberOfStudyRelatedInstances="", ModalitiesInStudy=""),
+    )  # fmt: skip
+    assert final.Status == 0
+    assert (study.StudyInstanceUID, study.PatientID) == (STUDY, "PAT-41")
+    assert str(study.PatientName) == "DOE^JANE^Q^DR"
+    assert (int(study.NumberOfStudyRelatedInstances), study.ModalitiesInStudy) == (10, "CT")
+
+
+def test_each_image_carries_the_request_attributes_a_modality_fills(emulator):
+    assert emulator.receive_hl7(orm(accession="ACQ-2")).ack_code == "AA"
+    [item] = emulator.archive.worklist.items()
+    emulator.archive.acquire(item.pk)
+    series, _ = find(emulator.dicom_port,
+                     query("SERIES", StudyInstanceUID=STUDY, SeriesInstanceUID=""))  # fmt: skip
+    assert len(series) == 2
+    images, _ = find(emulator.dicom_port,
+                     query("IMAGE", StudyInstanceUID=STUDY,
+                           SeriesInstanceUID=series[0].SeriesInstanceUID,
+                           SOPInstanceUID=""))  # fmt: skip
+    header = emulator.archive.instance_header(images[0].SOPInstanceUID)
+    [request] = header.RequestAttributesSequence
+    assert (request.AccessionNumber, request.RequestedProcedureID) == ("ACQ-2", "RPACQ-2")
+    assert request.ScheduledProcedureStepID == "SPSACQ-2"
+    assert request.StudyInstanceUID == STUDY
+    assert header.ReferringPhysicianName == "HOUSE^GREGORY"
+    assert header.StationName == "CT01"
+
+
+def test_the_step_is_completed_and_not_acquired_twice(emulator):
+    assert emulator.receive_hl7(orm(accession="ACQ-3")).ack_code == "AA"
+    [item] = emulator.archive.worklist.items()
+    assert acquire(emulator, item.pk)[0] == 201
+    assert emulator.archive.worklist.get(item.pk).state == "COMPLETED"
+    status, body = acquire(emulator, item.pk)
+    assert status == 409
+    assert "is COMPLETED: nothing to acquire" in body["detail"]
+
+
+def test_an_unknown_item_or_a_modality_the_emulator_cannot_make_is_refused(emulator):
+    assert acquire(emulator, 999)[0] == 404
+    order = orm(accession="ACQ-4").replace("|CT|||^^^", "|ECG|||^^^")  # OBR-24: the modality
+    assert emulator.receive_hl7(order).ack_code == "AA"
+    [item] = emulator.archive.worklist.items()
+    status, body = acquire(emulator, item.pk)
+    assert status == 409
+    assert "schedules modality ECG" in body["detail"]
+    assert emulator.archive.worklist.get(item.pk).state == "SCHEDULED"  # nothing changed
+
+
+@pytest.mark.interop
+@pytest.mark.config(hl7__port=0, hl7__acquire=True)
+def test_with_acquisition_on_an_order_is_a_study_findscu_finds_when_it_is_acknowledged(
+    emulator, tmp_path
+):
+    from pydicom import dcmread
+
+    from tests.helpers import dcmtk
+
+    [ack] = mllp(emulator.hl7_port, orm(accession="ACQ-5", pid3="PAT-55^^^HOSP"))
+    assert "MSA|AA|" in ack
+    r = dcmtk("findscu", "-S", "-aec", emulator.ae_title, "-X", "-od", str(tmp_path),
+              "-k", "QueryRetrieveLevel=STUDY", "-k", "AccessionNumber=ACQ-5",
+              "-k", "StudyInstanceUID", "-k", "PatientID", "-k", "NumberOfStudyRelatedInstances",
+              "127.0.0.1", str(emulator.dicom_port))  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    [study] = [dcmread(p) for p in tmp_path.glob("rsp*.dcm")]
+    assert (study.StudyInstanceUID, study.PatientID) == (STUDY, "PAT-55")
+    assert int(study.NumberOfStudyRelatedInstances) == 10
+    [item] = emulator.archive.worklist.items()
+    assert item.state == "COMPLETED"
+
+
+@pytest.mark.config(hl7__acquire=True)
+def test_an_order_whose_study_cannot_be_made_is_still_scheduled(emulator, caplog):
+    order = orm(accession="ACQ-6").replace("|CT|||^^^", "|ECG|||^^^")
+    assert emulator.receive_hl7(order).ack_code == "AA"
+    [item] = emulator.archive.worklist.items()
+    assert item.state == "SCHEDULED"
+    assert "accession=ACQ-6 not acquired: worklist item" in caplog.text
