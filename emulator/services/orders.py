@@ -15,7 +15,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from emulator.errors import AcquisitionRefused, InvalidWorklistItem, is_expected
-from emulator.services import adt
+from emulator.services import adt, results
 from emulator.services.acquisition import acquire
 from emulator.services.context import ServiceContext
 from emulator.services.hl7_messages import (
@@ -153,10 +153,13 @@ def _apply(msg: Any, ctx: ServiceContext, source: str) -> OrderResult:
     kind = (field(msg, "MSH", 9, 1), field(msg, "MSH", 9, 2))
     if kind[0] == "ADT":  # a patient change
         return adt.apply(msg, ctx)
+    if kind == ("ORU", "R01"):  # a report back
+        return results.apply(msg, ctx)
     if kind not in MESSAGE_TYPES:
         shown = "^".join(kind)
         raise HL7Error(
-            f"message type {shown} is not an order (ORM^O01, OMI^O23) or a patient change (ADT)",
+            f"message type {shown} is not an order (ORM^O01, OMI^O23), a patient change (ADT)"
+            " or a report (ORU^R01)",
             "AR",
             "MSH^1^9",
             200,

@@ -57,3 +57,19 @@ def adt(event: str, pid3: str, name: str = "", birth: str = "", sex: str = "",
     if mrg1 is not None:
         segments.append(f"MRG|{mrg1}")
     return "\r".join(segments) + "\r"
+
+
+def oru(accession: str, lines: list[str], status: str = "F") -> str:
+    """An ORU^R01 with a report's text, a TX OBX a line, for the order of *accession*."""
+    obr = ["OBR", "1", f"PL{accession}", f"FI{accession}", "CT001^CT CHEST^L", "", "",
+           "20261202110000", *[""] * 10, accession, "", "", "", "20261202120000", "", "",
+           status, *[""] * 6, "1234&HOUSE&GREGORY"]  # fmt: skip
+    assert (obr[18], obr[25]) == (accession, status)
+    segments = [
+        f"MSH|^~\\&|RIS|HOSP|PACS|HOSP|20261202120000||ORU^R01^ORU_R01|ORU{accession}|P|2.5",
+        "PID|1||PAT-77^^^HOSP||DOE^JANE",
+        "|".join(obr),
+    ]
+    segments += [f"OBX|{n}|TX|REPORT^Report^L||{line}||||||{status}"
+                 for n, line in enumerate(lines, 1)]  # fmt: skip
+    return "\r".join(segments) + "\r"
