@@ -3,7 +3,8 @@ modality would make it. Fabricated images of the step's modality carry the item'
 accession number, Study Instance UID, referring physician and requested procedure, and each
 series the Request Attributes Sequence a modality fills from the worklist (IHE RAD-8); they
 are stored as received instances (calling AE ``ACQUISITION``), so every service finds and
-retrieves them, and the step goes IN PROGRESS, then COMPLETED, as its MPPS would move it."""
+retrieves them; the step goes IN PROGRESS, then COMPLETED, with the MPPS the modality would
+send (``performed_step``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from io import BytesIO
 from pydicom.dataset import Dataset
 
 from emulator.errors import AcquisitionRefused
+from emulator.services import performed_step
 from emulator.services.context import ServiceContext
 from emulator.services.store import store_instance
 from storage.fabricate import fabricate
@@ -112,14 +114,18 @@ def acquire(
         window_days=0,
     )
     ctx.worklist.set_state(study_uid, sps_id, accession, "IN PROGRESS")
-    count = 0
+    mpps_uid, mpps = performed_step.start(ctx, item, step, modality, now)
+    made = []
     for ds in fabricate(spec):
         _as_ordered(ds, item, step, now)
         buffer = BytesIO()
         ds.save_as(buffer, enforce_file_format=True)
         store_instance(buffer.getvalue(), None, None, None, CALLING_AE, ctx)
-        count += 1
+        del ds.PixelData  # the MPPS needs its identity only
+        made.append(ds)
+    performed_step.complete(ctx, mpps_uid, mpps, made)
     ctx.worklist.set_state(study_uid, sps_id, accession, "COMPLETED")
+    count = len(made)
     log.info("acquisition: worklist=%d accession=%s study=%s modality=%s instances=%d",
              worklist_id, accession, study_uid, modality, count)  # fmt: skip
     return Acquisition(worklist_id, study_uid, accession, modality, series, count)

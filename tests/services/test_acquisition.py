@@ -117,3 +117,20 @@ def test_an_order_whose_study_cannot_be_made_is_still_scheduled(emulator, caplog
     [item] = emulator.archive.worklist.items()
     assert item.state == "SCHEDULED"
     assert "accession=ACQ-6 not acquired: worklist item" in caplog.text
+
+
+def test_the_modality_s_mpps_goes_in_progress_then_completed_with_the_series_made(emulator):
+    assert emulator.receive_hl7(orm(accession="ACQ-7")).ack_code == "AA"
+    [item] = emulator.archive.worklist.items()
+    emulator.archive.acquire(item.pk)
+    with urllib.request.urlopen(f"{emulator.admin_url}/api/mpps", timeout=10) as response:
+        steps = json.load(response)
+    [step] = steps["steps"]
+    assert step["status"] == "COMPLETED"
+    assert step["calling_ae"] == "ACQUISITION"
+    attributes = step["attributes"]
+    scheduled = attributes["00400270"]["Value"][0]  # Scheduled Step Attributes Sequence
+    assert scheduled["00080050"]["Value"] == ["ACQ-7"]  # its accession number
+    performed = attributes["00400340"]["Value"]  # Performed Series Sequence
+    assert len(performed) == 2
+    assert all(len(series["00081140"]["Value"]) == 5 for series in performed)  # images
