@@ -21,6 +21,7 @@ from emulator.admin.app import make_app
 from emulator.admin.auth import admin_tokens
 from emulator.admin.runner import AdminServer
 from emulator.config import Config, as_dict
+from emulator.dicom import acquisition_scu
 from emulator.dicom.server import GatedServer, build_ae, start_server
 from emulator.errors import ResetError, StartupError
 from emulator.hl7_listener import HL7Listener
@@ -140,6 +141,7 @@ class Emulator:
             self.journal,
             self.remote_aes,
             scenario=self.scenario,
+            outbox=acquisition_scu.deliver,
         )
         self._ctx_value = ctx
         if self._fresh and not self.config.storage.empty:

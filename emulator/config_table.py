@@ -204,6 +204,17 @@ class HL7Config:
         " acquisition: its images stored with the order's patient and identifiers)",
         "--hl7-acquire",
     )
+    acquire_send_to: str = setting(
+        "",
+        "with hl7.acquire, the remote AE (name or AE title) each acquired study is then"
+        " stored to, as its modality would send it to the PACS; empty: kept here",
+        "--hl7-acquire-send-to",
+    )
+    acquire_commit: bool = setting(
+        False,
+        "with hl7.acquire_send_to, ask that AE for Storage Commitment of the study sent",
+        "--hl7-acquire-commit",
+    )
 
 
 @dataclass(frozen=True, slots=True)

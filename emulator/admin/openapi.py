@@ -75,7 +75,18 @@ OPERATIONS: dict[tuple[str, str], Json] = {
     },
     ("GET", "/api/worklist"): {"query": PAGING},
     ("POST", "/api/worklist"): {"body": JSON_OBJECT, "ok": {"201": JSON_OBJECT}},
-    ("POST", "/api/worklist/{id}/acquire"): {"ok": {"201": JSON_OBJECT}},
+    ("POST", "/api/worklist/{id}/acquire"): {
+        "body": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"send_to": TEXT, "commit": {"type": "boolean"}},
+                    "additionalProperties": False,
+                }
+            }
+        },
+        "ok": {"201": JSON_OBJECT},
+    },
     ("GET", "/api/mpps"): {"query": PAGING},
     ("GET", "/api/commitments"): {"query": PAGING},
     ("POST", "/api/hl7"): {"body": {"text/plain": {"schema": TEXT}}},

@@ -96,8 +96,15 @@ async def worklist_get(request: web.Request) -> web.Response:
 async def worklist_acquire(request: web.Request) -> web.Response:
     """POST /api/worklist/{id}/acquire"""
     pk = int_param(request, "id", 0, where="path")
+    shape = 'a JSON object {"send_to": "remote AE name", "commit": true}, or nothing'
+    body = await read_json(request, empty={}, shape=shape)
+    if not isinstance(body, dict) or set(body) - {"send_to", "commit"}:
+        raise web.HTTPBadRequest(text=f"the body is {shape}")
+    send_to, commit = body.get("send_to", ""), body.get("commit", False)
+    if not isinstance(send_to, str) or not isinstance(commit, bool):
+        raise web.HTTPBadRequest(text=f"the body is {shape}")
     try:
-        made = await asyncio.to_thread(request.app[EMULATOR].archive.acquire, pk)
+        made = await asyncio.to_thread(request.app[EMULATOR].archive.acquire, pk, send_to, commit)
     except LookupError as exc:
         raise web.HTTPNotFound(text=str(exc)) from exc
     except AcquisitionRefused as exc:

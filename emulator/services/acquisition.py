@@ -13,10 +13,12 @@ import logging
 import uuid
 from dataclasses import dataclass
 from io import BytesIO
+from typing import Any
 
 from pydicom.dataset import Dataset
 
 from emulator.errors import AcquisitionRefused
+from emulator.remotes import RemoteAE
 from emulator.services import performed_step
 from emulator.services.context import ServiceContext
 from emulator.services.store import store_instance
@@ -44,6 +46,7 @@ class Acquisition:
     modality: str
     series: int
     instances: int
+    delivery: dict[str, Any] | None = None  # sent to a remote AE: what happened
 
 
 def _request_attributes(item: Dataset, step: Dataset) -> Dataset:
@@ -75,8 +78,28 @@ def _as_ordered(ds: Dataset, item: Dataset, step: Dataset, now: dt.datetime) -> 
         ds.StationName = station[:16]
 
 
+def _destination(ctx: ServiceContext, send_to: str) -> RemoteAE:
+    """The remote AE named (or titled) *send_to*; AcquisitionRefused if none, or if no DICOM
+    side runs to send from."""
+    remote = next((r for r in ctx.remotes.all() if r.name == send_to), None)
+    remote = remote or ctx.remotes.lookup(send_to)
+    if remote is None:
+        raise AcquisitionRefused(
+            f"no remote AE {send_to!r} to send the study to: register it (POST"
+            " /api/remote-aes, or [[remote_aes]] in the configuration)"
+        )
+    if ctx.outbox is None:
+        raise AcquisitionRefused("sending a study needs the running emulator's DICOM side")
+    return remote
+
+
 def acquire(
-    ctx: ServiceContext, worklist_id: int, series: int = 2, instances: int = 5
+    ctx: ServiceContext,
+    worklist_id: int,
+    send_to: str = "",
+    commit: bool = False,
+    series: int = 2,
+    instances: int = 5,
 ) -> Acquisition:
     """Make the study worklist item *worklist_id* schedules and store it.
 
@@ -88,6 +111,7 @@ def acquire(
         If the step is done (COMPLETED, DISCONTINUED) or its modality is not one the
         emulator fabricates.
     """
+    remote = _destination(ctx, send_to) if send_to else None
     row = ctx.worklist.get(worklist_id)
     if row is None:
         raise LookupError(f"no worklist item {worklist_id}")
@@ -126,6 +150,10 @@ def acquire(
     performed_step.complete(ctx, mpps_uid, mpps, made)
     ctx.worklist.set_state(study_uid, sps_id, accession, "COMPLETED")
     count = len(made)
+    delivery = None
+    if remote is not None and ctx.outbox is not None:  # the modality sends it to the PACS
+        pairs = [(str(ds.SOPClassUID), str(ds.SOPInstanceUID)) for ds in made]
+        delivery = ctx.outbox(ctx, remote, pairs, commit)
     log.info("acquisition: worklist=%d accession=%s study=%s modality=%s instances=%d",
              worklist_id, accession, study_uid, modality, count)  # fmt: skip
-    return Acquisition(worklist_id, study_uid, accession, modality, series, count)
+    return Acquisition(worklist_id, study_uid, accession, modality, series, count, delivery)

@@ -110,10 +110,10 @@ class Archive:
 
     # -- workflow ----------------------------------------------------------------------------
 
-    def acquire(self, worklist_id: int) -> Acquisition:
-        """Turn worklist item *worklist_id* into the study it schedules
-        (``services.acquisition``)."""
-        return acquire(self.ctx, worklist_id)
+    def acquire(self, worklist_id: int, send_to: str = "", commit: bool = False) -> Acquisition:
+        """Turn worklist item *worklist_id* into the study it schedules, sent to remote AE
+        *send_to* if given (``services.acquisition``)."""
+        return acquire(self.ctx, worklist_id, send_to, commit)
 
     @property
     def worklist(self) -> Worklist:

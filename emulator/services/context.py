@@ -4,17 +4,23 @@ scenario's fault plumbing itself (``emulator.dicom.faults.Faults``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from emulator.config import Config
 from emulator.interrupts import Interrupts
 from emulator.journal import RequestJournal
-from emulator.remotes import RemoteAERegistry
+from emulator.remotes import RemoteAE, RemoteAERegistry
 from emulator.scenario.active import ActiveScenario
 from storage import FileStore, Index, InstanceSource, MatchOptions
 from storage.commitments import Commitments
 from storage.procedure_steps import ProcedureSteps
 from storage.worklist import Worklist
+
+# How an acquisition's study reaches a remote AE (``emulator.dicom.acquisition_scu.deliver``):
+# (context, remote, (SOP class, SOP instance) pairs, commit?) -> what happened
+Outbox = Callable[["ServiceContext", RemoteAE, list[tuple[str, str]], bool], dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +35,7 @@ class ServiceContext:
     remotes: RemoteAERegistry
     interrupts: Interrupts = field(default_factory=Interrupts)  # a stop or a reset ends waits
     scenario: ActiveScenario = field(default_factory=ActiveScenario)
+    outbox: Outbox | None = None  # None where no DICOM side runs (the fabricate command)
 
     @property
     def worklist(self) -> Worklist:

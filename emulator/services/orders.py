@@ -187,7 +187,8 @@ def _apply(msg: Any, ctx: ServiceContext, source: str) -> OrderResult:
     if ctx.config.hl7.acquire:  # simulated acquisition: the order's study, made now
         for worklist_id in result.worklist_ids:
             try:
-                acquire(ctx, worklist_id)
+                hl7 = ctx.config.hl7
+                acquire(ctx, worklist_id, hl7.acquire_send_to, hl7.acquire_commit)
             except AcquisitionRefused as exc:  # the order stands; its study cannot be made
                 log.warning("hl7 %s: accession=%s not acquired: %s", source, accession, exc)
     return result

@@ -10,6 +10,9 @@ import urllib.request
 import pytest
 
 from tests.helpers import find, query
+from tests.helpers.dcmtk_destination import storescp
+
+__all__ = ["storescp"]  # fixtures from tests/helpers
 from tests.helpers.hl7 import STUDY, mllp, orm
 
 
@@ -33,7 +36,7 @@ def test_an_order_over_mllp_becomes_a_study_found_by_its_accession_number(emulat
     assert status == 201
     assert made == {
         "worklist_id": item.pk, "study_uid": STUDY, "accession_number": "ACQ-1",
-        "modality": "CT", "series": 2, "instances": 10,
+        "modality": "CT", "series": 2, "instances": 10, "delivery": None,
     }  # fmt: skip
     [study], final = find(
         emulator.dicom_port,
@@ -134,3 +137,56 @@ def test_the_modality_s_mpps_goes_in_progress_then_completed_with_the_series_mad
     performed = attributes["00400340"]["Value"]  # Performed Series Sequence
     assert len(performed) == 2
     assert all(len(series["00081140"]["Value"]) == 5 for series in performed)  # images
+
+
+def test_the_study_is_sent_to_the_pacs_under_test_and_commitment_asked_of_it(emulator, tmp_path):
+    from emulator import Emulator
+    from emulator.remotes import RemoteAE
+    from tests.conftest import make_config
+
+    with Emulator(make_config(tmp_path / "pacs")) as pacs:  # a PACS that commits
+        emulator.remote_aes.put(RemoteAE("pacs", pacs.ae_title, "127.0.0.1", pacs.dicom_port))
+        assert emulator.receive_hl7(orm(accession="ACQ-8")).ack_code == "AA"
+        [item] = emulator.archive.worklist.items()
+        made = emulator.archive.acquire(item.pk, send_to="pacs", commit=True)
+        assert made.delivery is not None
+        assert (made.delivery["sent"], made.delivery["failed"]) == (10, [])
+        assert made.delivery["commitment"].startswith("requested: transaction 2.25.")
+        assert pacs.index.counts()["instances"] == 10
+        assert pacs.journal.wait_for(
+            lambda: any(m.service == "N-ACTION" for m in pacs.journal.messages())
+        )
+
+
+def test_a_study_for_an_unknown_destination_is_not_even_made(emulator):
+    assert emulator.receive_hl7(orm(accession="ACQ-9")).ack_code == "AA"
+    [item] = emulator.archive.worklist.items()
+    request = urllib.request.Request(
+        f"{emulator.admin_url}/api/worklist/{item.pk}/acquire",
+        data=json.dumps({"send_to": "nowhere"}).encode(),
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 409
+    assert "no remote AE 'nowhere'" in json.load(refused.value)["detail"]
+    assert emulator.archive.worklist.get(item.pk).state == "SCHEDULED"
+    assert emulator.index.counts()["instances"] == 0
+
+
+@pytest.mark.interop
+def test_dcmtk_storescp_as_the_pacs_receives_the_study_and_refuses_commitment(emulator, storescp):
+    from pydicom import dcmread
+
+    from emulator.remotes import RemoteAE
+
+    port, out = storescp
+    emulator.remote_aes.put(RemoteAE("dest", "DEST", "127.0.0.1", port))
+    assert emulator.receive_hl7(orm(accession="ACQ-10")).ack_code == "AA"
+    [item] = emulator.archive.worklist.items()
+    made = emulator.archive.acquire(item.pk, send_to="dest", commit=True)
+    assert made.delivery["sent"] == 10
+    assert made.delivery["commitment"] == "refused: DEST did not accept Storage Commitment"
+    files = sorted(out.iterdir())
+    assert len(files) == 10
+    assert {dcmread(f).AccessionNumber for f in files} == {"ACQ-10"}
