@@ -183,6 +183,12 @@ class WorklistConfig:
         "drop items whose procedure step is COMPLETED or DISCONTINUED from worklist answers",
         "--hide-completed",
     )
+    acquire_on_mpps: bool = setting(
+        False,
+        "when a modality's MPPS sets a step COMPLETED and the archive has none of its study,"
+        " make that study (a simulated acquisition: the images the modality did not send)",
+        "--acquire-on-mpps",
+    )
 
 
 @dataclass(frozen=True, slots=True)

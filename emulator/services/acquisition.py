@@ -93,52 +93,36 @@ def _destination(ctx: ServiceContext, send_to: str) -> RemoteAE:
     return remote
 
 
-def acquire(
-    ctx: ServiceContext,
-    worklist_id: int,
-    send_to: str = "",
-    commit: bool = False,
-    series: int = 2,
-    instances: int = 5,
-) -> Acquisition:
-    """Make the study worklist item *worklist_id* schedules and store it.
-
-    Raises
-    ------
-    LookupError
-        If there is no such item.
-    AcquisitionRefused
-        If the step is done (COMPLETED, DISCONTINUED) or its modality is not one the
-        emulator fabricates.
-    """
-    remote = _destination(ctx, send_to) if send_to else None
+def _schedulable(ctx: ServiceContext, worklist_id: int, done: bool) -> tuple[Dataset, Dataset, str]:
+    """The item, its step and the step's modality; LookupError or AcquisitionRefused. A
+    step COMPLETED already is acquired only if *done* (a modality's own MPPS ended it)."""
     row = ctx.worklist.get(worklist_id)
     if row is None:
         raise LookupError(f"no worklist item {worklist_id}")
-    if row.state in ("COMPLETED", "DISCONTINUED"):
+    if row.state == "DISCONTINUED" or (row.state == "COMPLETED" and not done):
         raise AcquisitionRefused(f"worklist item {worklist_id} is {row.state}: nothing to acquire")
-    item = row.item
-    step = item.ScheduledProcedureStepSequence[0]
+    step = row.item.ScheduledProcedureStepSequence[0]
     modality = str(step.get("Modality", "") or "").upper()
     if modality not in IMAGE_CODES:
         raise AcquisitionRefused(
             f"worklist item {worklist_id} schedules modality {modality or '(none)'}; the emulator"
             f" acquires {', '.join(IMAGE_CODES)}"
         )
-    study_uid, accession = str(item.StudyInstanceUID), str(item.get("AccessionNumber", ""))
-    sps_id = str(step.get("ScheduledProcedureStepID", ""))
-    now = dt.datetime.now()
+    return row.item, step, modality
+
+
+def _images(ctx: ServiceContext, item: Dataset, step: Dataset, modality: str,
+            shape: tuple[int, int], now: dt.datetime) -> list[Dataset]:  # fmt: skip
+    """Fabricate and store the images (*shape*: series, instances a series); their headers."""
     spec = FabricationSpec(
-        seed=uuid.uuid5(uuid.NAMESPACE_OID, study_uid).int % 2**31,  # its own UIDs
+        seed=uuid.uuid5(uuid.NAMESPACE_OID, str(item.StudyInstanceUID)).int % 2**31,
         patients=1,
-        series_per_study=series,
-        instances_per_series=instances,
+        series_per_study=shape[0],
+        instances_per_series=shape[1],
         modalities=(modality,),
         anchor=now.date(),
         window_days=0,
     )
-    ctx.worklist.set_state(study_uid, sps_id, accession, "IN PROGRESS")
-    mpps_uid, mpps = performed_step.start(ctx, item, step, modality, now)
     made = []
     for ds in fabricate(spec):
         _as_ordered(ds, item, step, now)
@@ -147,8 +131,42 @@ def acquire(
         store_instance(buffer.getvalue(), None, None, None, CALLING_AE, ctx)
         del ds.PixelData  # the MPPS needs its identity only
         made.append(ds)
-    performed_step.complete(ctx, mpps_uid, mpps, made)
-    ctx.worklist.set_state(study_uid, sps_id, accession, "COMPLETED")
+    return made
+
+
+def acquire(
+    ctx: ServiceContext,
+    worklist_id: int,
+    send_to: str = "",
+    commit: bool = False,
+    shape: tuple[int, int] = (2, 5),
+    client_mpps: bool = False,
+) -> Acquisition:
+    """Make the study worklist item *worklist_id* schedules and store it (*shape*: series,
+    and instances a series), with its MPPS unless a modality's own MPPS (*client_mpps*)
+    ended the step already; then send it to remote AE *send_to* if given.
+
+    Raises
+    ------
+    LookupError
+        If there is no such item.
+    AcquisitionRefused
+        If the step is done (COMPLETED, DISCONTINUED), its modality is not one the emulator
+        fabricates, or *send_to* names no registered remote AE.
+    """
+    remote = _destination(ctx, send_to) if send_to else None
+    item, step, modality = _schedulable(ctx, worklist_id, client_mpps)
+    study_uid, accession = str(item.StudyInstanceUID), str(item.get("AccessionNumber", ""))
+    sps_id = str(step.get("ScheduledProcedureStepID", ""))
+    now = dt.datetime.now()
+    if client_mpps:
+        made = _images(ctx, item, step, modality, shape, now)
+    else:
+        ctx.worklist.set_state(study_uid, sps_id, accession, "IN PROGRESS")
+        mpps_uid, mpps = performed_step.start(ctx, item, step, modality, now)
+        made = _images(ctx, item, step, modality, shape, now)
+        performed_step.complete(ctx, mpps_uid, mpps, made)
+        ctx.worklist.set_state(study_uid, sps_id, accession, "COMPLETED")
     count = len(made)
     delivery = None
     if remote is not None and ctx.outbox is not None:  # the modality sends it to the PACS
@@ -156,4 +174,4 @@ def acquire(
         delivery = ctx.outbox(ctx, remote, pairs, commit)
     log.info("acquisition: worklist=%d accession=%s study=%s modality=%s instances=%d",
              worklist_id, accession, study_uid, modality, count)  # fmt: skip
-    return Acquisition(worklist_id, study_uid, accession, modality, series, count, delivery)
+    return Acquisition(worklist_id, study_uid, accession, modality, shape[0], count, delivery)

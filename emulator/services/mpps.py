@@ -14,7 +14,13 @@ from copy import deepcopy
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 
-from emulator.errors import InvalidAttributeValue, MissingAttribute, StepNotUpdatable
+from emulator.errors import (
+    AcquisitionRefused,
+    InvalidAttributeValue,
+    MissingAttribute,
+    StepNotUpdatable,
+)
+from emulator.services.acquisition import acquire
 from emulator.services.context import ServiceContext
 from storage.procedure_steps import NoSuchStep, ProcedureStep, scheduled_links
 from storage.records import text
@@ -167,3 +173,19 @@ def _follow(ctx: ServiceContext, step: ProcedureStep) -> None:
         changed += ctx.worklist.set_state(study_uid, sps_id, accession, state)
     if changed:
         log.info("worklist: %d step(s) now %s (mpps=%s)", changed, state, step.sop_instance_uid)
+    if state == COMPLETED and ctx.config.worklist.acquire_on_mpps:
+        _acquire_missing(ctx, step)
+
+
+def _acquire_missing(ctx: ServiceContext, step: ProcedureStep) -> None:
+    """The studies the COMPLETED *step* performed that the archive has nothing of, made as
+    its modality would have sent them (``services.acquisition``)."""
+    for study_uid, _, accession in scheduled_links(step.attributes):
+        items = [pk for pk, uid in ctx.worklist.of_accession(accession) if uid == study_uid]
+        present, _ = ctx.index.studies_present([study_uid])
+        for pk in items[:1] if not present else []:
+            try:
+                acquire(ctx, pk, client_mpps=True)
+            except AcquisitionRefused as exc:
+                log.warning("mpps %s: study %s not acquired: %s", step.sop_instance_uid,
+                            study_uid, exc)  # fmt: skip

@@ -11,8 +11,9 @@ import pytest
 
 from tests.helpers import find, query
 from tests.helpers.dcmtk_destination import storescp
+from tests.helpers.mpps import scheduled
 
-__all__ = ["storescp"]  # fixtures from tests/helpers
+__all__ = ["scheduled", "storescp"]  # fixtures from tests/helpers
 from tests.helpers.hl7 import STUDY, mllp, orm
 
 
@@ -190,3 +191,40 @@ def test_dcmtk_storescp_as_the_pacs_receives_the_study_and_refuses_commitment(em
     files = sorted(out.iterdir())
     assert len(files) == 10
     assert {dcmread(f).AccessionNumber for f in files} == {"ACQ-10"}
+
+
+def _mpps_completes_the_step(emulator) -> None:
+    from pynetdicom import AE
+
+    from tests.helpers.mpps import MPPS, completed, create, in_progress, set_
+
+    ae = AE(ae_title="CT01")
+    ae.add_requested_context(MPPS)
+    assoc = ae.associate("127.0.0.1", emulator.dicom_port, ae_title=emulator.ae_title)
+    assert assoc.is_established
+    try:
+        assert create(assoc, in_progress())[0].Status == 0
+        assert set_(assoc, completed())[0].Status == 0
+    finally:
+        assoc.release()
+
+
+@pytest.mark.config(worklist__acquire_on_mpps=True)
+def test_a_modality_s_mpps_completed_without_images_brings_them(scheduled):
+    from tests.helpers.mpps import STUDY as MPPS_STUDY
+
+    _mpps_completes_the_step(scheduled)
+    [study], final = find(
+        scheduled.dicom_port,
+        query("STUDY", StudyInstanceUID=MPPS_STUDY, AccessionNumber="",
+              NumberOfStudyRelatedInstances=""),
+    )  # fmt: skip
+    assert final.Status == 0
+    assert (study.AccessionNumber, int(study.NumberOfStudyRelatedInstances)) == ("A100", 10)
+    [(_, step)] = scheduled.archive.procedure_steps.steps()
+    assert step.calling_ae == "CT01"  # the modality's MPPS only: none of the emulator's
+
+
+def test_without_the_setting_an_mpps_brings_no_images(scheduled):
+    _mpps_completes_the_step(scheduled)
+    assert scheduled.index.counts()["instances"] == 0
