@@ -162,7 +162,7 @@ class QueryConfig:
 
 @dataclass(frozen=True, slots=True)
 class RetrieveConfig:
-    """C-MOVE and C-GET behaviour."""
+    """C-MOVE, C-GET (and, for coercion, WADO-RS) behaviour."""
 
     unregistered_destination_port: int = setting(
         0,
@@ -171,6 +171,13 @@ class RetrieveConfig:
         "--unregistered-destination-port",
         lo=0,
         hi=65535,
+    )
+    coerce_patient: bool = setting(
+        False,
+        "send each instance (C-MOVE, C-GET, WADO-RS) with its patient's name, ID, issuer,"
+        " birth date and sex as the index has them now (after HL7 ADT changes), not as"
+        " stored; such an instance is decoded and encoded again",
+        "--coerce-patient",
     )
 
 

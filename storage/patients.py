@@ -147,3 +147,18 @@ def change_id(conn: sqlite3.Connection, old: PatientKey, new: PatientKey,
             " ADT^A40 (MRG-1 the old ID), not a change of identifier"
         )
     return merge(conn, old, new, values)
+
+
+def current(conn: sqlite3.Connection, sop_instance_uid: str) -> dict[str, str] | None:
+    """The patient of instance *sop_instance_uid* as the index has it now (after any ADT
+    change): name, ID, issuer, birth date and sex by keyword; None if it is not indexed."""
+    row = conn.execute(
+        "SELECT p.patient_name, p.patient_id, p.issuer_of_patient_id, p.patient_birth_date,"
+        " p.patient_sex FROM instances i JOIN patients p ON p.pk = i.patient_pk"
+        " WHERE i.sop_instance_uid = ?",
+        (sop_instance_uid,),
+    ).fetchone()
+    if row is None:
+        return None
+    keywords = ("PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex")
+    return {keyword: str(value or "") for keyword, value in zip(keywords, row, strict=True)}

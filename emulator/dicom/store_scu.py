@@ -28,7 +28,7 @@ from emulator.dicom.outgoing import (
     send_prepared,
 )
 from emulator.errors import SUCCESS
-from emulator.services import retrieve
+from emulator.services import coercion, retrieve
 from emulator.services.context import ServiceContext
 from storage import StorageError, locations
 
@@ -79,7 +79,7 @@ class StoreSCU:
         converting or cannot be read now (:meth:`send` then does what it takes, and says
         why it failed if it does)."""
         location = locations.from_row(row)
-        if not isinstance(location, str):  # synthesized
+        if not isinstance(location, str) or coercion.wanted(self.ctx):  # synthesized, coerced
             return None
         try:
             path = self.ctx.files.path(location)
@@ -130,6 +130,8 @@ class StoreSCU:
         """Send *row* decoded (converted when no context takes it as stored) or synthesized,
         through pynetdicom; its response's status."""
         ds = retrieve.load_instance(self.ctx, locations.from_row(row))
+        if coercion.wanted(self.ctx):
+            ds = coercion.coerce(self.ctx, ds)
         try:
             status = self._send_c_store(ds, msg_id)
         except ValueError:  # no context takes it as stored: convert, then try again

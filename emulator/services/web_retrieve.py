@@ -13,6 +13,7 @@ from pydicom.dataset import Dataset
 from pydicom.encaps import generate_frames
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from emulator.services import coercion
 from emulator.services.context import ServiceContext
 from emulator.services.retrieve import decompressed, little_endian
 from storage import InstanceNotFound, Model, locations, parse_retrieve
@@ -65,9 +66,15 @@ def part10(ctx: ServiceContext, row: Any, wanted: str) -> tuple[bytes, str]:
     """
     location = locations.from_row(row)
     stored = str(row["transfer_syntax_uid"])
-    if wanted in ("*", stored):
+    if wanted in ("*", stored) and not coercion.wanted(ctx):
         return ctx.instances.part10(location), stored
     ds = ctx.instances.dataset(location)
+    if coercion.wanted(ctx):
+        ds = coercion.coerce(ctx, ds)
+        if wanted in ("*", stored):  # as stored otherwise: only the patient changed
+            buffer = BytesIO()
+            ds.save_as(buffer, enforce_file_format=True)
+            return buffer.getvalue(), stored
     if UID(stored).is_compressed:
         ds = decompressed(ds)
     elif stored == ExplicitVRBigEndian:

@@ -163,3 +163,43 @@ def test_dcmtk_findscu_sees_a_merge_sent_over_mllp(emulator, tmp_path):
 
     assert findscu("OLD-5") == []
     assert len(findscu("NEW-5")) == 3
+
+
+def _moved_name(emulator) -> str:
+    from tests.helpers import registered_scp
+    from tests.helpers.retrieve import move
+
+    with registered_scp(emulator) as destination:
+        [study] = studies(emulator, PatientID="P-300")
+        _, final = move(emulator, query("STUDY", StudyInstanceUID=study.StudyInstanceUID))
+        assert final.Status == 0
+        [sent] = destination.datasets.values()
+        return str(sent.PatientName)
+
+
+def test_a_retrieve_sends_the_stored_bytes_after_a_change_by_default(emulator):
+    store(emulator, ("OLDNAME^PAT", "P-300"), 1)
+    assert ack_code(emulator, adt("A08", "P-300", "NEWNAME^PAT"))[0] == "AA"
+    assert _moved_name(emulator) == "OLDNAME^PAT"  # as stored, as a PACS keeps it
+
+
+@pytest.mark.config(retrieve__coerce_patient=True)
+def test_with_coercion_a_retrieve_sends_the_patient_as_changed(emulator):
+    import urllib.request
+    from io import BytesIO
+
+    from pydicom import dcmread
+
+    store(emulator, ("OLDNAME^PAT", "P-300"), 1)
+    assert ack_code(emulator, adt("A31", "P-300", "Новиков^Пётр", "19700301"))[0] == "AA"
+    assert _moved_name(emulator) == "Новиков^Пётр"
+    [study] = studies(emulator, PatientID="P-300")
+    request = urllib.request.Request(
+        f"{emulator.admin_url}/dicom-web/studies/{study.StudyInstanceUID}",
+        headers={"Accept": 'multipart/related; type="application/dicom"; transfer-syntax=*'},
+    )
+    with urllib.request.urlopen(request, timeout=20) as response:
+        body = response.read()
+    sent = dcmread(BytesIO(body[body.index(b"DICM") - 128 :]))
+    assert (str(sent.PatientName), sent.PatientBirthDate) == ("Новиков^Пётр", "19700301")
+    assert sent.SpecificCharacterSet == "ISO_IR 192"  # Latin-1 cannot hold it
