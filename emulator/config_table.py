@@ -217,6 +217,14 @@ class HL7Config:
         " acquisition: its images stored with the order's patient and identifiers)",
         "--hl7-acquire",
     )
+    acquire_delay: float = setting(
+        0.0,
+        "with hl7.acquire, seconds after the ACK to acquire the order's study (a modality"
+        " takes its time); 0: before the ACK is sent",
+        "--hl7-acquire-delay",
+        lo=0,
+        hi=86400,
+    )
     acquire_send_to: str = setting(
         "",
         "with hl7.acquire, the remote AE (name or AE title) each acquired study is then"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import uuid
 from dataclasses import dataclass
 from io import BytesIO
@@ -175,3 +176,31 @@ def acquire(
     log.info("acquisition: worklist=%d accession=%s study=%s modality=%s instances=%d",
              worklist_id, accession, study_uid, modality, count)  # fmt: skip
     return Acquisition(worklist_id, study_uid, accession, modality, shape[0], count, delivery)
+
+
+def schedule(ctx: ServiceContext, worklist_id: int, label: str) -> None:
+    """Acquire worklist item *worklist_id* as ``hl7.acquire`` says: now, or in the
+    background ``hl7.acquire_delay`` seconds later (a stop or a reset cancels it); a refusal
+    is a warning, never the order's failure (*label*: the order, for the log)."""
+    settings = ctx.config.hl7
+
+    def run() -> None:
+        try:
+            acquire(ctx, worklist_id, settings.acquire_send_to, settings.acquire_commit)
+        except (AcquisitionRefused, LookupError) as exc:  # the order stands; no study
+            log.warning("acquisition: %s not acquired: %s", label, exc)
+
+    if settings.acquire_delay <= 0:
+        run()
+        return
+
+    def later() -> None:
+        if ctx.interrupts.wait(settings.acquire_delay):
+            log.info("acquisition: %s cancelled (a stop or a reset)", label)
+            return
+        try:
+            run()
+        except Exception as exc:  # the archive failed meanwhile: one line, the study not made
+            log.warning("acquisition: %s failed: %s", label, exc)
+
+    ctx.interrupts.start(threading.Thread(target=later, name=f"acquire-{worklist_id}", daemon=True))

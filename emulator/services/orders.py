@@ -14,9 +14,9 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from emulator.errors import AcquisitionRefused, InvalidWorklistItem, is_expected
+from emulator.errors import InvalidWorklistItem, is_expected
 from emulator.services import adt, results
-from emulator.services.acquisition import acquire
+from emulator.services.acquisition import schedule
 from emulator.services.context import ServiceContext
 from emulator.services.hl7_messages import (
     SEX,
@@ -184,11 +184,7 @@ def _apply(msg: Any, ctx: ServiceContext, source: str) -> OrderResult:
         result.worklist_ids = ctx.worklist.add(item, source)  # first: a failure loses nothing
     for pk, _ in old:
         result.removed += ctx.worklist.delete(pk)
-    if ctx.config.hl7.acquire:  # simulated acquisition: the order's study, made now
+    if ctx.config.hl7.acquire:  # simulated acquisition: the order's study
         for worklist_id in result.worklist_ids:
-            try:
-                hl7 = ctx.config.hl7
-                acquire(ctx, worklist_id, hl7.acquire_send_to, hl7.acquire_commit)
-            except AcquisitionRefused as exc:  # the order stands; its study cannot be made
-                log.warning("hl7 %s: accession=%s not acquired: %s", source, accession, exc)
+            schedule(ctx, worklist_id, f"accession={accession} (hl7 {source})")
     return result

@@ -120,7 +120,7 @@ def test_an_order_whose_study_cannot_be_made_is_still_scheduled(emulator, caplog
     assert emulator.receive_hl7(order).ack_code == "AA"
     [item] = emulator.archive.worklist.items()
     assert item.state == "SCHEDULED"
-    assert "accession=ACQ-6 not acquired: worklist item" in caplog.text
+    assert "accession=ACQ-6 (hl7 api) not acquired: worklist item" in caplog.text
 
 
 def test_the_modality_s_mpps_goes_in_progress_then_completed_with_the_series_made(emulator):
@@ -228,3 +228,27 @@ def test_a_modality_s_mpps_completed_without_images_brings_them(scheduled):
 def test_without_the_setting_an_mpps_brings_no_images(scheduled):
     _mpps_completes_the_step(scheduled)
     assert scheduled.index.counts()["instances"] == 0
+
+
+@pytest.mark.config(hl7__acquire=True, hl7__acquire_delay=0.3)
+def test_with_a_delay_the_ack_comes_first_and_the_study_after(emulator):
+    from tests.helpers import wait_until
+
+    assert emulator.receive_hl7(orm(accession="ACQ-11")).ack_code == "AA"
+    assert emulator.index.counts()["instances"] == 0  # acknowledged before it is made
+    assert wait_until(lambda: emulator.index.counts()["instances"] == 10, timeout=20)
+    [item] = emulator.archive.worklist.items()
+    assert wait_until(lambda: emulator.archive.worklist.get(item.pk).state == "COMPLETED")
+
+
+@pytest.mark.config(hl7__acquire=True, hl7__acquire_delay=600)
+def test_a_reset_cancels_an_acquisition_still_waiting(emulator, caplog):
+    import logging
+
+    from tests.helpers import wait_until
+
+    caplog.set_level(logging.INFO, logger="emulator.services.acquisition")
+    assert emulator.receive_hl7(orm(accession="ACQ-12")).ack_code == "AA"
+    emulator.reset()
+    assert wait_until(lambda: "accession=ACQ-12 (hl7 api) cancelled" in caplog.text)
+    assert emulator.index.counts()["instances"] == 0
