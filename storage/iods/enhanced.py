@@ -114,16 +114,9 @@ def _image(ds: Dataset, series: Series, modality: str, image_type: list[str]) ->
     _dimensions(ds, own_uid(ds, "dimensions"))
 
 
-def _ct_series(ds: Dataset, series: Series) -> None:
-    _image(ds, series, "CT", ["ORIGINAL", "PRIMARY", "VOLUME", "NONE"])
-    shared = _common_shared(series, "CT")
-    shared.PixelValueTransformationSequence = [
-        item(RescaleIntercept=-1024, RescaleSlope=1, RescaleType="HU")
-    ]
-    shared.FrameVOILUTSequence = [item(WindowCenter=[40, -600], WindowWidth=[400, 1500])]
-    shared.IrradiationEventIdentificationSequence = [
-        item(IrradiationEventUID=own_uid(ds, "irradiation"))
-    ]
+def _ct_acquisition(shared: Dataset) -> None:
+    """The CT shared groups of an ORIGINAL image (C.8.15.3): frame type, acquisition type and
+    details, table dynamics, geometry, reconstruction, exposure, X-ray details, in place."""
     shared.CTImageFrameTypeSequence = [
         item(FrameType=["ORIGINAL", "PRIMARY", "VOLUME", "NONE"], PixelPresentation="MONOCHROME",
              VolumetricProperties="VOLUME", VolumeBasedCalculationTechnique="NONE")
@@ -158,6 +151,19 @@ def _ct_series(ds: Dataset, series: Series) -> None:
     shared.CTXRayDetailsSequence = [
         item(KVP=120, FocalSpots=[1.0], FilterType="BODY", FilterMaterial="ALUMINUM")
     ]
+
+
+def _ct_series(ds: Dataset, series: Series) -> None:
+    _image(ds, series, "CT", ["ORIGINAL", "PRIMARY", "VOLUME", "NONE"])
+    shared = _common_shared(series, "CT")
+    shared.PixelValueTransformationSequence = [
+        item(RescaleIntercept=-1024, RescaleSlope=1, RescaleType="HU")
+    ]
+    shared.FrameVOILUTSequence = [item(WindowCenter=[40, -600], WindowWidth=[400, 1500])]
+    shared.IrradiationEventIdentificationSequence = [
+        item(IrradiationEventUID=own_uid(ds, "irradiation"))
+    ]
+    _ct_acquisition(shared)
     ds.SharedFunctionalGroupsSequence = [shared]
     frames = _per_frame(series, "CT")
     for frame in frames:
@@ -184,13 +190,8 @@ IODS: dict[str, Iod] = {
 }
 
 
-def _mr_series(ds: Dataset, series: Series) -> None:
-    t2 = "T2" in series.description or "FLAIR" in series.description
-    flavor, repetition, echo, train = ("T2", 4000, 100, 16) if t2 else ("T1", 500, 15, 1)
-    _image(ds, series, "MR", ["ORIGINAL", "PRIMARY", flavor, "NONE"])
-    ds.ComplexImageComponent = "MAGNITUDE"
-    ds.AcquisitionContrast = flavor
-    # MR Pulse Sequence (C.8.13.4): a 2D spin echo, as the classic series
+def _pulse_sequence(ds: Dataset, train: int) -> None:
+    """MR Pulse Sequence (C.8.13.4): a 2D spin echo, as the classic series."""
     ds.PulseSequenceName = "SE2D"
     ds.MRAcquisitionType = "2D"
     ds.EchoPulseSequence = "SPIN"
@@ -207,11 +208,36 @@ def _mr_series(ds: Dataset, series: Series) -> None:
     ds.SegmentedKSpaceTraversal = "PARTIAL" if train > 1 else "SINGLE"
     ds.RectilinearPhaseEncodeReordering = "LINEAR"
     ds.NumberOfKSpaceTrajectories = 1
-    # Enhanced MR Image (C.8.13.1)
-    ds.ResonantNucleus = "1H"
-    ds.KSpaceFiltering = "NONE"
-    ds.MagneticFieldStrength = 1.5
-    ds.ApplicableSafetyStandardAgency = "IEC"
+
+
+def _mr_hardware(shared: Dataset) -> None:
+    """The modifiers, coils and averages of the MR shared groups, in place."""
+    shared.MRModifierSequence = [
+        item(InversionRecovery="NO", FlowCompensation="NONE", T2Preparation="NO",
+             SpectrallySelectedExcitation="NONE", SpatialPresaturation="NONE",
+             PartialFourier="NO", ParallelAcquisition="NO")
+    ]  # fmt: skip
+    shared.MRImagingModifierSequence = [
+        item(MagnetizationTransfer="NONE", BloodSignalNulling="NO", Tagging="NONE",
+             TransmitterFrequency=63.87, PixelBandwidth=200)
+    ]  # fmt: skip
+    shared.MRReceiveCoilSequence = [
+        item(
+            ReceiveCoilName="BODY",
+            ReceiveCoilManufacturerName="DICOM Fabricator",
+            ReceiveCoilType="BODY",
+            QuadratureReceiveCoil="YES",
+        )
+    ]
+    shared.MRTransmitCoilSequence = [
+        item(TransmitCoilName="BODY", TransmitCoilManufacturerName="DICOM Fabricator",
+             TransmitCoilType="BODY")
+    ]  # fmt: skip
+    shared.MRAveragesSequence = [item(NumberOfAverages=1)]
+
+
+def _mr_shared(series: Series, flavor: str, repetition: int, echo: int, train: int) -> Dataset:
+    """The MR functional groups every frame shares: timing, FOV, echo, modifiers, coils."""
     shared = _common_shared(series, "MR")
     shared.PixelValueTransformationSequence = [
         item(RescaleIntercept=0, RescaleSlope=1, RescaleType="US")
@@ -238,28 +264,23 @@ def _mr_series(ds: Dataset, series: Series) -> None:
              PercentPhaseFieldOfView=100)
     ]  # fmt: skip
     shared.MREchoSequence = [item(EffectiveEchoTime=echo)]
-    shared.MRModifierSequence = [
-        item(InversionRecovery="NO", FlowCompensation="NONE", T2Preparation="NO",
-             SpectrallySelectedExcitation="NONE", SpatialPresaturation="NONE",
-             PartialFourier="NO", ParallelAcquisition="NO")
-    ]  # fmt: skip
-    shared.MRImagingModifierSequence = [
-        item(MagnetizationTransfer="NONE", BloodSignalNulling="NO", Tagging="NONE",
-             TransmitterFrequency=63.87, PixelBandwidth=200)
-    ]  # fmt: skip
-    shared.MRReceiveCoilSequence = [
-        item(
-            ReceiveCoilName="BODY",
-            ReceiveCoilManufacturerName="DICOM Fabricator",
-            ReceiveCoilType="BODY",
-            QuadratureReceiveCoil="YES",
-        )
-    ]
-    shared.MRTransmitCoilSequence = [
-        item(TransmitCoilName="BODY", TransmitCoilManufacturerName="DICOM Fabricator",
-             TransmitCoilType="BODY")
-    ]  # fmt: skip
-    shared.MRAveragesSequence = [item(NumberOfAverages=1)]
+    _mr_hardware(shared)
+    return shared
+
+
+def _mr_series(ds: Dataset, series: Series) -> None:
+    t2 = "T2" in series.description or "FLAIR" in series.description
+    flavor, repetition, echo, train = ("T2", 4000, 100, 16) if t2 else ("T1", 500, 15, 1)
+    _image(ds, series, "MR", ["ORIGINAL", "PRIMARY", flavor, "NONE"])
+    ds.ComplexImageComponent = "MAGNITUDE"
+    ds.AcquisitionContrast = flavor
+    _pulse_sequence(ds, train)
+    # Enhanced MR Image (C.8.13.1)
+    ds.ResonantNucleus = "1H"
+    ds.KSpaceFiltering = "NONE"
+    ds.MagneticFieldStrength = 1.5
+    ds.ApplicableSafetyStandardAgency = "IEC"
+    shared = _mr_shared(series, flavor, repetition, echo, train)
     ds.SharedFunctionalGroupsSequence = [shared]
     ds.PerFrameFunctionalGroupsSequence = _per_frame(series, "MR")
 

@@ -118,6 +118,33 @@ def _procedure(code: Code) -> Item:
     return procedure
 
 
+def _ct_source(kvp: float, current: int, rotation: float) -> Item:
+    """CT X-Ray Source Parameters: the tube's voltage, current and rotation time."""
+    return sr.container(
+        "CONTAINS",
+        ("113831", "DCM", "CT X-Ray Source Parameters"),
+        [
+            sr.text("CONTAINS", ("113832", "DCM", "Identification of the X-Ray Source"), "A"),
+            _number(KVP, kvp, KV),
+            _number(("113833", "DCM", "Maximum X-Ray Tube Current"), current + 50, MA),
+            _number(TUBE_CURRENT, current, MA),
+            _number(("113834", "DCM", "Exposure Time per Rotation"), rotation, SECONDS),
+        ],
+    )
+
+
+def _ct_dose(ctdi: float, dlp: float, head: bool) -> list[Item]:
+    """CT Dose: Mean CTDIvol in the head or body phantom, and the DLP."""
+    phantom = ("113690", "DCM", "IEC Head Dosimetry Phantom") if head else (
+        "113691", "DCM", "IEC Body Dosimetry Phantom"
+    )  # fmt: skip
+    return [
+        _number(("113830", "DCM", "Mean CTDIvol"), ctdi, MGY),
+        sr.coded("CONTAINS", ("113835", "DCM", "CTDIw Phantom Type"), phantom),
+        _number(("113838", "DCM", "DLP"), dlp, MGY_CM),
+    ]
+
+
 def _ct_event(ctx: StudyContext, n: int, series: ImageSeries) -> tuple[Item, float, float]:
     """One CT acquisition (TID 10013) of the image series *series*: the item, its DLP and
     its exposure time."""
@@ -133,17 +160,7 @@ def _ct_event(ctx: StudyContext, n: int, series: ImageSeries) -> tuple[Item, flo
     current = ctx.rng.randrange(150, 351, 10)
     ctdi = ctx.rng.uniform(40, 60) if head else ctx.rng.uniform(5, 18)
     dlp = ctdi * length / 10
-    source = sr.container(
-        "CONTAINS",
-        ("113831", "DCM", "CT X-Ray Source Parameters"),
-        [
-            sr.text("CONTAINS", ("113832", "DCM", "Identification of the X-Ray Source"), "A"),
-            _number(KVP, float(shared.get("KVP", 120)), KV),
-            _number(("113833", "DCM", "Maximum X-Ray Tube Current"), current + 50, MA),
-            _number(TUBE_CURRENT, current, MA),
-            _number(("113834", "DCM", "Exposure Time per Rotation"), rotation, SECONDS),
-        ],
-    )
+    source = _ct_source(float(shared.get("KVP", 120)), current, rotation)
     parameters = [
         _number(("113824", "DCM", "Exposure Time"), exposure, SECONDS),
         _number(("113825", "DCM", "Scanning Length"), length, MM),
@@ -153,14 +170,7 @@ def _ct_event(ctx: StudyContext, n: int, series: ImageSeries) -> tuple[Item, flo
     if spiral:
         parameters.append(_number(("113828", "DCM", "Pitch Factor"), pitch, RATIO))
     parameters += [_number(("113823", "DCM", "Number of X-Ray Sources"), 1, SOURCES), source]
-    phantom = ("113690", "DCM", "IEC Head Dosimetry Phantom") if head else (
-        "113691", "DCM", "IEC Body Dosimetry Phantom"
-    )  # fmt: skip
-    dose = [
-        _number(("113830", "DCM", "Mean CTDIvol"), ctdi, MGY),
-        sr.coded("CONTAINS", ("113835", "DCM", "CTDIw Phantom Type"), phantom),
-        _number(("113838", "DCM", "DLP"), dlp, MGY_CM),
-    ]
+    dose = _ct_dose(ctdi, dlp, head)
     kind = ("116152004", "SCT", "Spiral Acquisition") if spiral else (
         "113804", "DCM", "Sequenced Acquisition"
     )  # fmt: skip

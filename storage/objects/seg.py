@@ -106,6 +106,23 @@ def _pixel_data(rows: int, columns: int, slices: int, fractional: bool) -> bytes
     return (stack.astype(np.uint8) * 255).tobytes() if fractional else pack_bits(stack)
 
 
+def _shared_groups(header: Dataset, images: list[Dataset]) -> Dataset:
+    """Pixel measures (with the spacing between the source slices) and orientation, shared
+    by every frame."""
+    shared = Dataset()
+    orientation = Dataset()
+    orientation.ImageOrientationPatient = header.ImageOrientationPatient
+    measures = Dataset()
+    measures.PixelSpacing = header.PixelSpacing
+    measures.SliceThickness = header.SliceThickness
+    if len(images) > 1:  # as the slices lie, centre to centre
+        first, second = (float(i.ImagePositionPatient[2]) for i in images[:2])
+        measures.SpacingBetweenSlices = round(abs(second - first), 6)
+    shared.PlaneOrientationSequence = Sequence([orientation])
+    shared.PixelMeasuresSequence = Sequence([measures])
+    return shared
+
+
 def build(ctx: StudyContext) -> Dataset:
     kind = KINDS["SEG"]
     series = ctx.images[0]
@@ -137,17 +154,7 @@ def build(ctx: StudyContext) -> Dataset:
         return ds
     images = [series.header(i) for i in range(series.count)]
     ds.DimensionOrganizationSequence, ds.DimensionIndexSequence = _dimensions(ctx.uid("dimensions"))
-    shared = Dataset()
-    orientation = Dataset()
-    orientation.ImageOrientationPatient = shared_header.ImageOrientationPatient
-    measures = Dataset()
-    measures.PixelSpacing = shared_header.PixelSpacing
-    measures.SliceThickness = shared_header.SliceThickness
-    if len(images) > 1:  # as the slices lie, centre to centre
-        first, second = (float(i.ImagePositionPatient[2]) for i in images[:2])
-        measures.SpacingBetweenSlices = round(abs(second - first), 6)
-    shared.PlaneOrientationSequence = Sequence([orientation])
-    shared.PixelMeasuresSequence = Sequence([measures])
+    shared = _shared_groups(shared_header, images)
     ds.SharedFunctionalGroupsSequence = Sequence([shared])
     # each segment's frames from the highest slice down (as highdicom orders them)
     slices = [_slice_items(image) for image in reversed(images)]
