@@ -50,17 +50,6 @@ class Acquisition:
     delivery: dict[str, Any] | None = None  # sent to a remote AE: what happened
 
 
-def _request_attributes(item: Dataset, step: Dataset) -> Dataset:
-    request = Dataset()
-    for keyword in REQUESTED:
-        if keyword in item:
-            request[keyword] = item[keyword]
-    for keyword in SCHEDULED:
-        if keyword in step:
-            request[keyword] = step[keyword]
-    return request
-
-
 def _as_ordered(ds: Dataset, item: Dataset, step: Dataset, now: dt.datetime) -> None:
     """*ds* (a fabricated image) made the order's, in place."""
     ds.SpecificCharacterSet = item.get("SpecificCharacterSet", "ISO_IR 192") or "ISO_IR 192"
@@ -73,7 +62,7 @@ def _as_ordered(ds: Dataset, item: Dataset, step: Dataset, now: dt.datetime) -> 
     day, time = now.strftime("%Y%m%d"), now.strftime("%H%M%S")
     ds.StudyDate = ds.SeriesDate = ds.ContentDate = day
     ds.StudyTime = ds.SeriesTime = ds.ContentTime = time
-    ds.RequestAttributesSequence = [_request_attributes(item, step)]
+    ds.RequestAttributesSequence = [performed_step.picked(item, REQUESTED, step, SCHEDULED)]
     station = str(step.get("ScheduledStationAETitle", "") or "")
     if station:
         ds.StationName = station[:16]

@@ -21,16 +21,22 @@ STEP = ("ScheduledProcedureStepID", "ScheduledProcedureStepDescription",
 PATIENT = ("PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex")
 
 
+def picked(item: Dataset, item_keys: tuple[str, ...], step: Dataset,
+           step_keys: tuple[str, ...]) -> Dataset:  # fmt: skip
+    """The attributes *item_keys* of the worklist *item* and *step_keys* of its *step* that
+    they have, in one item (a Scheduled Step Attributes or Request Attributes item)."""
+    ds = Dataset()
+    for source, keys in ((item, item_keys), (step, step_keys)):
+        for keyword in keys:
+            if keyword in source:
+                ds[keyword] = source[keyword]
+    return ds
+
+
 def start(ctx: ServiceContext, item: Dataset, step: Dataset, modality: str,
           now: dt.datetime) -> tuple[str, Dataset]:  # fmt: skip
     """Create the step IN PROGRESS (N-CREATE); its SOP Instance UID and attributes."""
-    scheduled = Dataset()
-    for keyword in SCHEDULED:
-        if keyword in item:
-            scheduled[keyword] = item[keyword]
-    for keyword in STEP:
-        if keyword in step:
-            scheduled[keyword] = step[keyword]
+    scheduled = picked(item, SCHEDULED, step, STEP)
     ds = Dataset()
     ds.SpecificCharacterSet = item.get("SpecificCharacterSet", "ISO_IR 192") or "ISO_IR 192"
     ds.ScheduledStepAttributesSequence = [scheduled]
