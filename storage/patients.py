@@ -116,6 +116,8 @@ def merge(conn: sqlite3.Connection, old: PatientKey, into: PatientKey,
     if old.patient_id == into.patient_id and old.issuer == into.issuer:
         raise PatientConflict(f"patient {old} cannot be merged into itself")
     old_pk, new_pk = _patient_pk(conn, old), _patient_pk(conn, into)
+    if old_pk is not None and old_pk == new_pk:  # one ID with and without its issuer
+        raise PatientConflict(f"patients {old} and {into} are the same patient here")
     identity = {"PatientID": into.patient_id, **({"IssuerOfPatientID": into.issuer}
                                                  if into.issuer else {})}  # fmt: skip
     items = _worklist(conn, old, {**identity, **values})

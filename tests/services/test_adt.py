@@ -203,3 +203,12 @@ def test_with_coercion_a_retrieve_sends_the_patient_as_changed(emulator):
     sent = dcmread(BytesIO(body[body.index(b"DICM") - 128 :]))
     assert (str(sent.PatientName), sent.PatientBirthDate) == ("Новиков^Пётр", "19700301")
     assert sent.SpecificCharacterSet == "ISO_IR 192"  # Latin-1 cannot hold it
+
+
+def test_a_merge_of_one_patient_named_with_and_without_its_issuer_is_refused(emulator):
+    ds = make_dataset(patient=("ONE^PATIENT", "ISS-1"), IssuerOfPatientID="HOSP")
+    emulator.archive.import_instance(part10(ds))
+    code, ack = ack_code(emulator, adt("A40", "ISS-1^^^HOSP", mrg1="ISS-1"))
+    assert code == "AE"  # MRG-1 without its issuer names the very patient PID-3 does
+    assert "205^Duplicate key identifier" in ack
+    assert len(studies(emulator, PatientID="ISS-1")) == 1  # nothing moved, nothing orphaned
