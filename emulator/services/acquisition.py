@@ -21,6 +21,7 @@ from pydicom.dataset import Dataset
 from emulator.errors import AcquisitionRefused
 from emulator.remotes import RemoteAE
 from emulator.services import performed_step
+from emulator.services import workflow_journal as journal
 from emulator.services.context import ServiceContext
 from emulator.services.store import store_instance
 from storage.fabricate import fabricate
@@ -149,22 +150,44 @@ def acquire(
     study_uid, accession = str(item.StudyInstanceUID), str(item.get("AccessionNumber", ""))
     sps_id = str(step.get("ScheduledProcedureStepID", ""))
     now = dt.datetime.now()
+    record = journal.begin(ctx, "ACQUIRE", sop_instance=study_uid)
     if client_mpps:
         made = _images(ctx, item, step, modality, shape, now)
     else:
         ctx.worklist.set_state(study_uid, sps_id, accession, "IN PROGRESS")
         mpps_uid, mpps = performed_step.start(ctx, item, step, modality, now)
+        journal.step(ctx, "N-CREATE", journal.MPPS, mpps_uid, detail="IN PROGRESS")
         made = _images(ctx, item, step, modality, shape, now)
         performed_step.complete(ctx, mpps_uid, mpps, made)
+        journal.step(ctx, "N-SET", journal.MPPS, mpps_uid, detail="COMPLETED")
         ctx.worklist.set_state(study_uid, sps_id, accession, "COMPLETED")
     count = len(made)
+    what = f"worklist={worklist_id} accession={accession} modality={modality}"
+    journal.end(ctx, record, matches=count, detail=what)
     delivery = None
     if remote is not None and ctx.outbox is not None:  # the modality sends it to the PACS
         pairs = [(str(ds.SOPClassUID), str(ds.SOPInstanceUID)) for ds in made]
         delivery = ctx.outbox(ctx, remote, pairs, commit)
+        _journal_delivery(ctx, remote, delivery, study_uid)
     log.info("acquisition: worklist=%d accession=%s study=%s modality=%s instances=%d",
              worklist_id, accession, study_uid, modality, count)  # fmt: skip
     return Acquisition(worklist_id, study_uid, accession, modality, shape[0], count, delivery)
+
+
+def _journal_delivery(ctx: ServiceContext, remote: RemoteAE, delivery: dict[str, Any],
+                      study_uid: str) -> None:  # fmt: skip
+    """The journal's C-STORE and N-ACTION records of a study sent on."""
+    failed = delivery["failed"]
+    journal.step(ctx, "C-STORE", sop_instance=study_uid, status=None,
+                 outcome="failure" if failed else "ok", matches=delivery["sent"],
+                 detail=f"to {remote.ae_title}@{remote.host}:{remote.port}"
+                 + (f"; failed: {'; '.join(failed)}" if failed else ""))  # fmt: skip
+    commitment = str(delivery["commitment"])
+    if commitment != "not asked":
+        refused = not commitment.startswith("requested")
+        journal.step(ctx, "N-ACTION", journal.COMMITMENT, sop_instance=study_uid,
+                     status=None if refused else 0, outcome="failure" if refused else "ok",
+                     detail=f"to {remote.ae_title}: {commitment}")  # fmt: skip
 
 
 def schedule(ctx: ServiceContext, worklist_id: int, label: str) -> None:

@@ -191,6 +191,20 @@ def test_dcmtk_storescp_as_the_pacs_receives_the_study_and_refuses_commitment(em
     files = sorted(out.iterdir())
     assert len(files) == 10
     assert {dcmread(f).AccessionNumber for f in files} == {"ACQ-10"}
+    # the MPPS, the store and the commitment in the journal, as the admin API serves it
+    url = f"{emulator.admin_url}/api/journal?kind=message&calling_ae=ACQUISITION"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        records = json.load(response)["entries"]
+    steps = [(r["service"], r["outcome"], r["matches"]) for r in records]
+    assert steps == [
+        ("ACQUIRE", "ok", 10),
+        ("N-CREATE", "ok", None),
+        ("N-SET", "ok", None),
+        ("C-STORE", "ok", 10),
+        ("N-ACTION", "failure", None),
+    ]  # by id: the acquisition's record opens first, and ends when its images are in
+    assert "to DEST@127.0.0.1" in records[3]["detail"]
+    assert "did not accept Storage Commitment" in records[4]["detail"]
 
 
 def _mpps_completes_the_step(emulator) -> None:
