@@ -15,21 +15,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import warnings
 from collections.abc import Callable
 from copy import deepcopy
 from typing import Any
 
 from pydicom import config
-from pydicom.charset import convert_encodings, encode_string
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.valuerep import PersonName
 
 from storage.attributes import RESPONSE_ONLY, Attribute
 from storage.matching import FindRequest, RequestedKey
 from storage.records import text
+from storage.values import encodable
 
 HeaderLoader = Callable[[int], Dataset | None]  # an instance's row key -> its header
 
@@ -76,20 +74,12 @@ def needs_unicode(ds: Dataset) -> bool:
 
 
 def _fits(ds: Dataset, charset: str) -> bool:
-    """Whether every text value of *ds* (not its sequences) can be written in *charset*
-    (pydicom would write what does not fit as "?")."""
-    encodings = convert_encodings(charset.split("\\"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            for elem in ds:
-                if elem.VR == "PN" and elem.value:
-                    PersonName(str(elem.value)).encode(encodings)
-                elif elem.VR in _TEXT_VRS and elem.value and elem.VR != "SQ":
-                    encode_string(str(elem.value), encodings)
-        except (UserWarning, LookupError, UnicodeError):
-            return False
-    return True
+    """Whether every text value of *ds* (not its sequences) can be written in *charset*."""
+    return all(
+        encodable(str(elem.value), charset)
+        for elem in ds
+        if elem.VR in _TEXT_VRS and elem.value is not None
+    )
 
 
 def build_response(

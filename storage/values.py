@@ -9,7 +9,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
+
+
+def encodable(text: str, charset: str | Sequence[str]) -> bool:
+    """Whether every character of *text* has a code in the Specific Character Set *charset*
+    (one value, a backslash-joined string or a list; ISO 2022 code extensions each count).
+    pydicom writes what has none as "?" with only a warning; this asks first, without
+    touching the warnings filters (not thread-safe)."""
+    from pydicom.charset import convert_encodings  # pydicom's names of the Python codecs
+
+    values = charset.split("\\") if isinstance(charset, str) else list(charset)
+    encodings = convert_encodings(values or ["ISO_IR 6"])
+
+    def fits(character: str) -> bool:
+        for encoding in encodings:
+            try:
+                character.encode(encoding)
+            except (UnicodeError, LookupError):
+                continue
+            return True
+        return False
+
+    return all(fits(c) for c in set(text) if not c.isascii())
 
 
 def utc_now() -> str:

@@ -5,24 +5,11 @@ coerced attributes."""
 
 from __future__ import annotations
 
-import warnings
-
-from pydicom.charset import convert_encodings, encode_string
 from pydicom.dataset import Dataset
 
 from emulator.services.context import ServiceContext
 from storage import patients
-
-
-def _fits(text: str, charset: object) -> bool:
-    """Whether *text* can be written in *charset* (pydicom writes what does not as "?")."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            encode_string(text, convert_encodings(charset))  # type: ignore[arg-type]
-        except (UserWarning, UnicodeError, LookupError):
-            return False
-    return True
+from storage.values import encodable
 
 
 def wanted(ctx: ServiceContext) -> bool:
@@ -37,7 +24,7 @@ def coerce(ctx: ServiceContext, ds: Dataset) -> Dataset:
     if values is None:
         return ds
     text = "".join(values.values())
-    if not text.isascii() and not _fits(text, ds.get("SpecificCharacterSet") or "ISO_IR 6"):
+    if not encodable(text, ds.get("SpecificCharacterSet") or "ISO_IR 6"):
         ds.SpecificCharacterSet = "ISO_IR 192"
     for keyword, value in values.items():
         if value or keyword in ds:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from storage.values import dt_norm, pn_alpha, pn_norm, tm_norm
+from storage.values import dt_norm, encodable, pn_alpha, pn_norm, tm_norm
 
 
 @pytest.mark.parametrize(
@@ -29,3 +29,19 @@ def test_person_names_drop_insignificant_trailing_parts():
     assert pn_norm("SMITH^JOHN^^^") == "SMITH^JOHN"
     assert pn_alpha("Yamada^Tarou=山田^太郎=やまだ^たろう") == "Yamada^Tarou"
     assert pn_norm("A^B==") == "A^B"
+
+
+@pytest.mark.parametrize(
+    ("text", "charset", "fits"),
+    [
+        ("MÜLLER^RENÉ", "ISO_IR 100", True),
+        ("Иванова^Анна", "ISO_IR 100", False),
+        ("Иванова^Анна", "ISO_IR 144", True),
+        ("Yamada^Tarou=山田^太郎", ["", "ISO 2022 IR 87"], True),
+        ("Yamada^Tarou=山田^太郎", "\\ISO 2022 IR 87", True),
+        ("李^瑞妍", ["", "ISO 2022 IR 149"], False),  # 妍 is not in KS X 1001
+        ("anything at all", "", True),
+    ],
+)
+def test_encodable_says_whether_a_character_set_holds_every_character(text, charset, fits):
+    assert encodable(text, charset) is fits
