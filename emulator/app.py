@@ -141,7 +141,7 @@ class Emulator:
             self.journal,
             self.remote_aes,
             scenario=self.scenario,
-            outbox=acquisition_scu.deliver,
+            outbox=acquisition_scu.AcquisitionSCU(),
         )
         self._ctx_value = ctx
         if self._fresh and not self.config.storage.empty:

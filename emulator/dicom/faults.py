@@ -34,7 +34,6 @@ from emulator.dicom.contexts import retrieve_syntax
 from emulator.dicom.wire import TICK, FaultSocket, Wire, close_socket, hang_socket
 from emulator.errors import status_dataset
 from emulator.journal import AssociationRecord, MessageRecord, RequestJournal
-from emulator.logfmt import kv
 from emulator.scenario.actions import SERVICE_ACTIONS
 from emulator.scenario.active import ActiveScenario
 from emulator.scenario.engine import Decision, Engine, Event, status_code
@@ -47,43 +46,6 @@ log = logging.getLogger("emulator.dicom")
 def wire_of(assoc: Association) -> Wire:
     sock = assoc.dul.socket
     return sock.wire if isinstance(sock, FaultSocket) else Wire()
-
-
-def summary(ds: Dataset | None) -> dict[str, str]:
-    """Top-level keyword → value text of *ds* (what ``query`` and ``dataset`` match)."""
-    if ds is None:
-        return {}
-    out = {}
-    for elem in ds:
-        if elem.keyword and elem.VR != "SQ":
-            value = elem.value
-            out[elem.keyword] = "" if value is None else str(value)
-    return out
-
-
-class LazySummary(Mapping[str, str]):
-    """:func:`summary` of a dataset decoded only if a rule looks at it (C-STORE data sets)."""
-
-    def __init__(self, load: Any) -> None:
-        self._load = load
-        self._values: dict[str, str] | None = None
-
-    def _get(self) -> dict[str, str]:
-        if self._values is None:
-            try:
-                self._values = summary(self._load())
-            except Exception:  # an undecodable data set matches nothing; C-STORE reports it
-                self._values = {}
-        return self._values
-
-    def __getitem__(self, key: str) -> str:
-        return self._get()[key]
-
-    def __iter__(self) -> Any:
-        return iter(self._get())
-
-    def __len__(self) -> int:
-        return len(self._get())
 
 
 def narrowed(
@@ -157,24 +119,8 @@ class Faults:
         event: Event,
         noted: AssociationRecord | MessageRecord | None,
     ) -> tuple[Decision, Engine] | None:
-        engine = self.scenario.engine
-        if engine is None:
-            return None
-        decision = engine.decide(event)
-        if decision is None:
-            return None
-        if noted is not None:
-            self.journal.update(noted, fault=decision.label)
-        log.info(
-            kv(
-                assoc=event.association or None,
-                phase=event.phase,
-                service=event.service or None,
-                fault=decision.label,
-                stage=decision.stage or None,
-            )
-        )
-        return decision, engine
+        note = None if noted is None else lambda label: self.journal.update(noted, fault=label)
+        return self.scenario.fire(event, note, log)
 
     def act(
         self,

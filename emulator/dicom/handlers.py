@@ -20,7 +20,6 @@ from pynetdicom.events import Event, EventHandlerType
 
 from emulator.dicom.commands import invalid_instance_uid
 from emulator.dicom.contexts import ModalityWorklistInformationFind, query_model
-from emulator.dicom.faults import LazySummary, summary
 from emulator.dicom.handling import begin, decide, failure, faulted, finish
 from emulator.dicom.notifications import (
     AssociationTracker,
@@ -38,6 +37,7 @@ from emulator.errors import (
     status_dataset,
 )
 from emulator.journal import MessageRecord
+from emulator.scenario.attributes import LazySummary, summary
 from emulator.scenario.modifiers import FindShape
 from emulator.services import query, store, worklist
 from emulator.services.context import ServiceContext

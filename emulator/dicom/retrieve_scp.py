@@ -32,7 +32,6 @@ from emulator.dicom.faults import (
     Faults,
     Verdict,
     association_event,
-    summary,
 )
 from emulator.dicom.store_scu import StoreSCU
 from emulator.errors import (
@@ -41,6 +40,7 @@ from emulator.errors import (
     error_comment,
 )
 from emulator.journal import MessageRecord
+from emulator.scenario.attributes import summary
 from emulator.scenario.modifiers import retrieve_failures
 from emulator.services import retrieve
 from emulator.services.context import ServiceContext

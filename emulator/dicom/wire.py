@@ -149,8 +149,9 @@ class FaultSocket(AssociationSocket):
         except (OSError, AttributeError):  # closed meanwhile (socket None)
             self.event_queue.put("Evt17")
             return
-        if cut:
+        if cut:  # closed here: a poll already waiting on it would not see it
             close_socket(self.socket, wire.close_mode)
+            self.event_queue.put("Evt17")
 
     def _paced(self, data: bytes) -> None:
         sock = cast(socket.socket, self.socket)

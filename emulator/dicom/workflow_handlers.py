@@ -10,11 +10,11 @@ from pynetdicom.dimse_primitives import N_ACTION, N_CREATE
 from pynetdicom.events import Event
 
 from emulator.dicom import commitment_scu
-from emulator.dicom.faults import LazySummary
 from emulator.dicom.handling import begin, decide, failure, faulted, finish
 from emulator.dicom.notifications import AssociationTracker
 from emulator.errors import SUCCESS
 from emulator.journal import MessageRecord
+from emulator.scenario.attributes import LazySummary
 from emulator.services import commitment, mpps
 from emulator.services.context import ServiceContext
 

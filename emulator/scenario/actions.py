@@ -14,14 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-PHASES = ("connect", "associate", "request", "response", "suboperation", "release", "http")
+PHASES = ("connect", "associate", "request", "response", "suboperation", "release", "http",
+          "acquisition")  # fmt: skip
 ALL = frozenset(PHASES)
-DIMSE = ALL - {"http"}  # the phases of an association; "http": a DICOMweb request
+# the phases of an association the emulator accepts; "http": a DICOMweb request;
+# "acquisition": a step of a simulated acquisition, the emulator acting as the modality
+DIMSE = ALL - {"http", "acquisition"}
+# the steps of an acquisition (its "services"), in the order they happen
+ACQUISITION_STEPS = ("N-CREATE", "ACQUIRE", "N-SET", "C-STORE", "N-ACTION")
 
 # who carries an action out: the wire (dicom/faults.py), the association negotiation
 # (dicom/notifications.py), nobody (pass), the service the request is for, or DICOMweb's
-# HTTP layer (dicomweb/faults.py, which also does every action of the http phase)
-Performer = Literal["wire", "negotiation", "nothing", "service", "http"]
+# HTTP layer (dicomweb/faults.py, which also does every action of the http phase), or the
+# simulated modality (services/acquisition.py and dicom/acquisition_scu.py)
+Performer = Literal["wire", "negotiation", "nothing", "service", "http", "modality"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,24 +37,39 @@ class Action:
     by: Performer
     services: tuple[str, ...] = ()  # the services it means something for (empty: any)
     summary: str = ""
+    steps: tuple[str, ...] = ()  # at the acquisition phase: the steps it acts on (empty: any)
 
 
 _ENDING = DIMSE - {"connect"}  # an association to end exists from the A-ASSOCIATE-RQ on
+_SENT = ("C-STORE", "N-ACTION")  # the acquisition's steps on an association to the remote AE
 
 ACTIONS: dict[str, Action] = {
     action.name: action
     for action in (
         Action("delay", ALL, "wire", summary="wait, then go on"),
-        Action("hang", ALL, "wire", summary="say nothing until the peer gives up or time is up"),
-        Action("close", ALL, "wire", summary="close the connection, at once or after N bytes"),
+        Action(
+            "hang",
+            ALL,
+            "wire",
+            summary="say nothing until the peer gives up or time is up",
+            steps=_SENT,
+        ),
+        Action(
+            "close",
+            ALL,
+            "wire",
+            summary="close the connection, at once or after N bytes",
+            steps=_SENT,
+        ),
         Action("pass", ALL, "nothing", summary="do nothing (a rule that only counts or moves)"),
         Action(
             "throttle",
-            frozenset({"connect", "associate", "request", "http"}),
+            frozenset({"connect", "associate", "request", "http", "acquisition"}),
             "wire",
             summary="send at most N bytes a second from now on",
+            steps=("C-STORE",),
         ),
-        Action("abort", _ENDING, "wire", summary="A-ABORT"),
+        Action("abort", _ENDING | {"acquisition"}, "wire", summary="A-ABORT", steps=_SENT),
         Action("ap_abort", _ENDING, "wire", summary="A-P-ABORT with a reason"),
         Action(
             "status",
@@ -78,10 +99,11 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "duplicate",
-            frozenset({"request", "response", "http"}),
+            frozenset({"request", "response", "http", "acquisition"}),
             "service",
             ("C-FIND", "MWL", "QIDO-RS", "WADO-RS"),
-            summary="send a match (or a multipart part) twice",
+            summary="send a match (or a multipart part, or an acquisition's image) again",
+            steps=("C-STORE",),
         ),
         Action(
             "fail_suboperations",
@@ -130,6 +152,20 @@ ACTIONS: dict[str, Action] = {
             "http",
             summary="answer with another Content-Type (a wrong type or boundary)",
         ),
+        Action(
+            "omit",
+            frozenset({"acquisition"}),
+            "modality",
+            summary="leave the acquisition's step out (an MPPS, an image, the commitment)",
+            steps=("N-CREATE", "N-SET", "C-STORE", "N-ACTION"),
+        ),
+        Action(
+            "discontinue",
+            frozenset({"acquisition"}),
+            "modality",
+            summary="end the acquisition's MPPS DISCONTINUED, with a reason",
+            steps=("N-SET",),
+        ),
     )
 }
 
@@ -138,6 +174,9 @@ PHASE_ACTIONS: dict[str, frozenset[str]] = {
 }
 ACTION_SERVICES: dict[str, tuple[str, ...]] = {
     a.name: a.services for a in ACTIONS.values() if a.services
+}
+ACTION_STEPS: dict[str, tuple[str, ...]] = {
+    a.name: a.steps or ACQUISITION_STEPS for a in ACTIONS.values() if "acquisition" in a.phases
 }
 SERVICE_ACTIONS = frozenset(a.name for a in ACTIONS.values() if a.by == "service")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -47,6 +48,34 @@ class ActiveScenario:
         """The rule that fires for *event* under the active scenario, if any."""
         engine = self.engine
         return engine.decide(event) if engine is not None else None
+
+    def fire(
+        self,
+        event: Event,
+        note: Callable[[str], object] | None = None,
+        logger: logging.Logger = log,
+    ) -> tuple[Decision, Engine] | None:
+        """The rule that fires for *event*, if any, with the engine that decided (whose
+        waits a reset ends): noted with *note* (``rule:action``, for the journal's record)
+        and logged on one line."""
+        engine = self.engine
+        if engine is None:
+            return None
+        decision = engine.decide(event)
+        if decision is None:
+            return None
+        if note is not None:
+            note(decision.label)
+        logger.info(
+            kv(
+                assoc=event.association or None,
+                phase=event.phase,
+                service=event.service or None,
+                fault=decision.label,
+                stage=decision.stage or None,
+            )
+        )
+        return decision, engine
 
     def reload(self) -> Engine:
         """Read the scenario file again and activate it.

@@ -16,7 +16,12 @@ import jsonschema
 import yaml
 
 from emulator.scenario import bounds
-from emulator.scenario.actions import ACTION_SERVICES, PHASE_ACTIONS
+from emulator.scenario.actions import (
+    ACQUISITION_STEPS,
+    ACTION_SERVICES,
+    ACTION_STEPS,
+    PHASE_ACTIONS,
+)
 from emulator.scenario.engine import status_code
 from emulator.scenario.keywords import uid_of
 from emulator.scenario.problems import Problem, ScenarioError
@@ -230,8 +235,8 @@ def _rule(
                 problems.append(((*path, "action", "reject_contexts", key, n), unknown))
     problems.extend(((*path, *where), message) for where, message in _fits(rule))
     for action, body in rule["action"].items():
-        if action == "reject" or not isinstance(body, dict):
-            continue  # A-ASSOCIATE-RJ codes are not DIMSE statuses; _fits checks them
+        if action in ("reject", "discontinue") or not isinstance(body, dict):
+            continue  # A-ASSOCIATE-RJ codes (_fits checks them), CID 9300 codes (the schema)
         for key in ("code", "status", "reason"):
             code = status_code(body[key]) if key in body else 0
             if key in body and not any(lo <= code <= hi for lo, hi in _STATUS_RANGES):
@@ -249,6 +254,7 @@ PHASE_SERVICES: dict[str, tuple[str, ...]] = {
     "response": ("C-FIND", "MWL", "C-MOVE", "C-GET"),
     "suboperation": ("C-MOVE", "C-GET"),
     "http": HTTP_SERVICES,
+    "acquisition": ACQUISITION_STEPS,
 }
 _ASSOCIATION_FIELDS = frozenset({"phase", "peer", "calling_ae", "called_ae", "stage"})
 _REQUEST_FIELDS = _ASSOCIATION_FIELDS | {"service", "sop_class", "transfer_syntax"}
@@ -261,12 +267,15 @@ PHASE_FIELDS: dict[str, frozenset[str]] = {
     "suboperation": _REQUEST_FIELDS - {"dataset"},
     "release": _ASSOCIATION_FIELDS,
     "http": frozenset({"phase", "peer", "stage", "service", "method", "path", "query", "accept"}),
+    "acquisition": frozenset(
+        {"phase", "stage", "service", "calling_ae", "called_ae", "sop_class", "dataset"}
+    ),
 }
 FIELD_SERVICES: dict[str, tuple[str, ...]] = {
     "query_level": ("C-FIND", "C-MOVE", "C-GET"),
     "query": ("C-FIND", "MWL", "C-MOVE", "C-GET", *HTTP_SERVICES),
     "move_destination": ("C-MOVE",),
-    "dataset": ("C-STORE", "N-CREATE", "N-SET"),
+    "dataset": ("C-STORE", "N-CREATE", "N-SET", "ACQUIRE"),
 }
 # A-ASSOCIATE-RJ reasons by source (PS3.8 9.3.4).
 REJECT_REASONS = {1: (1, 2, 3, 7), 2: (1, 2), 3: (1, 2)}
@@ -289,6 +298,10 @@ def _fits(rule: dict[str, Any]) -> Found:
     if action not in PHASE_ACTIONS[phase]:
         allowed = ", ".join(sorted(PHASE_ACTIONS[phase]))
         problems.append((("action", action), f"cannot be done at the {phase} phase ({allowed})"))
+    elif phase == "acquisition":
+        steps = ACTION_STEPS[action]
+        if steps != ACQUISITION_STEPS and service not in steps:
+            problems.append((("match", "service"), f"{action} needs step {' or '.join(steps)}"))
     elif action in ACTION_SERVICES and service not in ACTION_SERVICES[action]:
         wanted = " or ".join(ACTION_SERVICES[action])
         problems.append((("match", "service"), f"{action} needs service {wanted}"))

@@ -19,10 +19,13 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from emulator.errors import AcquisitionRefused
+from emulator.journal import MessageOutcome, MessageRecord
 from emulator.remotes import RemoteAE
+from emulator.scenario.attributes import summary
 from emulator.services import performed_step
 from emulator.services import workflow_journal as journal
 from emulator.services.context import ServiceContext
+from emulator.services.modality_rules import StepRules
 from emulator.services.store import store_instance
 from storage.fabricate import fabricate
 from storage.fabrication_spec import IMAGE_CODES, FabricationSpec
@@ -34,6 +37,7 @@ PATIENT = ("PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", 
 STUDY = ("AccessionNumber", "StudyInstanceUID", "ReferringPhysicianName")
 REQUESTED = ("RequestedProcedureID", "RequestedProcedureDescription", "AccessionNumber",
              "StudyInstanceUID", "RequestedProcedureCodeSequence")  # fmt: skip
+DISCONTINUED_FOR_UNSPECIFIED_REASON = "110513"  # DCM, CID 9300
 SCHEDULED = ("ScheduledProcedureStepID", "ScheduledProcedureStepDescription",
              "ScheduledProtocolCodeSequence")  # fmt: skip
 
@@ -135,7 +139,8 @@ def acquire(
 ) -> Acquisition:
     """Make the study worklist item *worklist_id* schedules and store it (*shape*: series,
     and instances a series), with its MPPS unless a modality's own MPPS (*client_mpps*)
-    ended the step already; then send it to remote AE *send_to* if given.
+    ended the step already; then send it to remote AE *send_to* if given. The scenario's
+    ``acquisition`` rules may delay, leave out or change each step (``modality_rules``).
 
     Raises
     ------
@@ -148,46 +153,116 @@ def acquire(
     remote = _destination(ctx, send_to) if send_to else None
     item, step, modality = _schedulable(ctx, worklist_id, client_mpps)
     study_uid, accession = str(item.StudyInstanceUID), str(item.get("AccessionNumber", ""))
-    sps_id = str(step.get("ScheduledProcedureStepID", ""))
-    now = dt.datetime.now()
     record = journal.begin(ctx, "ACQUIRE", sop_instance=study_uid)
-    if client_mpps:
-        made = _images(ctx, item, step, modality, shape, now)
-    else:
-        ctx.worklist.set_state(study_uid, sps_id, accession, "IN PROGRESS")
-        mpps_uid, mpps = performed_step.start(ctx, item, step, modality, now)
-        journal.step(ctx, "N-CREATE", journal.MPPS, mpps_uid, detail="IN PROGRESS")
-        made = _images(ctx, item, step, modality, shape, now)
-        performed_step.complete(ctx, mpps_uid, mpps, made)
-        journal.step(ctx, "N-SET", journal.MPPS, mpps_uid, detail="COMPLETED")
-        ctx.worklist.set_state(study_uid, sps_id, accession, "COMPLETED")
-    count = len(made)
+    rules = StepRules(ctx, record.id)
+    order = Order(item, step, modality, dt.datetime.now())
+    made = _performed(ctx, rules, record, order, shape, client_mpps)
     what = f"worklist={worklist_id} accession={accession} modality={modality}"
-    journal.end(ctx, record, matches=count, detail=what)
+    journal.end(ctx, record, matches=len(made), detail=what)
     delivery = None
-    if remote is not None and ctx.outbox is not None:  # the modality sends it to the PACS
-        pairs = [(str(ds.SOPClassUID), str(ds.SOPInstanceUID)) for ds in made]
-        delivery = ctx.outbox(ctx, remote, pairs, commit)
-        _journal_delivery(ctx, remote, delivery, study_uid)
+    if remote is not None:  # the modality sends it to the PACS
+        delivery = _send(ctx, rules, remote, made, commit, study_uid)
     log.info("acquisition: worklist=%d accession=%s study=%s modality=%s instances=%d",
-             worklist_id, accession, study_uid, modality, count)  # fmt: skip
-    return Acquisition(worklist_id, study_uid, accession, modality, shape[0], count, delivery)
+             worklist_id, accession, study_uid, modality, len(made))  # fmt: skip
+    return Acquisition(worklist_id, study_uid, accession, modality, shape[0], len(made), delivery)
 
 
-def _journal_delivery(ctx: ServiceContext, remote: RemoteAE, delivery: dict[str, Any],
-                      study_uid: str) -> None:  # fmt: skip
-    """The journal's C-STORE and N-ACTION records of a study sent on."""
-    failed = delivery["failed"]
-    journal.step(ctx, "C-STORE", sop_instance=study_uid, status=None,
-                 outcome="failure" if failed else "ok", matches=delivery["sent"],
-                 detail=f"to {remote.ae_title}@{remote.host}:{remote.port}"
-                 + (f"; failed: {'; '.join(failed)}" if failed else ""))  # fmt: skip
-    commitment = str(delivery["commitment"])
-    if commitment != "not asked":
+@dataclass(frozen=True, slots=True)
+class Order:
+    """The worklist item acquired, its step, the step's modality and when it started."""
+
+    item: Dataset
+    step: Dataset
+    modality: str
+    started: dt.datetime
+
+    def set_state(self, ctx: ServiceContext, state: str) -> None:
+        item, step = self.item, self.step
+        ctx.worklist.set_state(str(item.StudyInstanceUID),
+                               str(step.get("ScheduledProcedureStepID", "")),
+                               str(item.get("AccessionNumber", "")), state)  # fmt: skip
+
+    @property
+    def attributes(self) -> dict[str, str]:
+        """The item's and its step's top-level attributes, as ``dataset`` rules match them."""
+        return {**summary(self.item), **summary(self.step)}
+
+
+def _performed(ctx: ServiceContext, rules: StepRules, record: MessageRecord, order: Order,
+               shape: tuple[int, int], client_mpps: bool) -> list[Dataset]:  # fmt: skip
+    """The steps a modality performs: MPPS IN PROGRESS, the images, MPPS COMPLETED (the MPPS
+    left to the modality that sent its own, *client_mpps*); the images' headers."""
+    if client_mpps:
+        rules.step("ACQUIRE", record, dataset=order.attributes)
+        return _images(ctx, order.item, order.step, order.modality, shape, order.started)
+    started = _start(ctx, rules, order)
+    rules.step("ACQUIRE", record, dataset=order.attributes)
+    made = _images(ctx, order.item, order.step, order.modality, shape, order.started)
+    if started is not None:
+        _end(ctx, rules, order, *started, made)
+    return made
+
+
+def _start(ctx: ServiceContext, rules: StepRules, order: Order) -> tuple[str, Dataset] | None:
+    """The MPPS N-CREATE, IN PROGRESS (None: a rule left it out; the item stays SCHEDULED)."""
+    record = journal.begin(ctx, "N-CREATE", journal.MPPS)
+    decision = rules.step("N-CREATE", record, journal.MPPS, order.attributes)
+    if decision is not None and decision.action == "omit":
+        journal.end(ctx, record, None, "fault", detail=f"left out ({decision.label})")
+        return None
+    order.set_state(ctx, "IN PROGRESS")
+    uid, mpps = performed_step.start(ctx, order.item, order.step, order.modality, order.started)
+    journal.update(ctx, record, sop_instance=uid)
+    journal.end(ctx, record, detail="IN PROGRESS")
+    return uid, mpps
+
+
+def _end(ctx: ServiceContext, rules: StepRules, order: Order, uid: str, mpps: Dataset,
+         made: list[Dataset]) -> None:  # fmt: skip
+    """The MPPS N-SET, COMPLETED, or DISCONTINUED or left out as a rule says."""
+    record = journal.begin(ctx, "N-SET", journal.MPPS, uid)
+    decision = rules.step("N-SET", record, journal.MPPS, summary(mpps))
+    if decision is not None and decision.action == "omit":
+        journal.end(ctx, record, None, "fault", detail=f"left out ({decision.label}): IN PROGRESS")
+        return
+    reason = ""
+    if decision is not None and decision.action == "discontinue":
+        reason = str(decision.params.get("reason", DISCONTINUED_FOR_UNSPECIFIED_REASON))
+    performed_step.complete(ctx, uid, mpps, made, discontinued=reason)
+    state = "DISCONTINUED" if reason else "COMPLETED"
+    journal.end(ctx, record, detail=state + (f" ({reason})" if reason else ""))
+    order.set_state(ctx, state)
+
+
+def _send(ctx: ServiceContext, rules: StepRules, remote: RemoteAE, made: list[Dataset],
+          commit: bool, study_uid: str) -> dict[str, Any]:  # fmt: skip
+    """Send the study to *remote* as its modality would, and ask for commitment if
+    *commit*; what happened (journaled: C-STORE, and N-ACTION if asked)."""
+    assert ctx.outbox is not None  # _destination refused the acquisition otherwise
+    pairs = [(str(ds.SOPClassUID), str(ds.SOPInstanceUID)) for ds in made]
+    where = f"{remote.ae_title}@{remote.host}:{remote.port}"
+    record = journal.begin(ctx, "C-STORE", sop_instance=study_uid)
+    sent = ctx.outbox.store(ctx, remote, pairs, rules.bound(record, remote.ae_title))
+    problems = sent.failed + ([sent.ended] if sent.ended else [])
+    outcome: MessageOutcome = "fault" if sent.ended_by else "failure" if problems else "ok"
+    journal.end(ctx, record, None, outcome, matches=sent.sent,
+                detail=f"to {where}" + (f"; failed: {'; '.join(problems)}" if problems else "")
+                + (f"; left out: {len(sent.omitted)}" if sent.omitted else ""))  # fmt: skip
+    commitment = "not asked"
+    if commit and not sent.complete:
+        commitment = "not asked: the study was not all stored"
+    elif commit:
+        record = journal.begin(ctx, "N-ACTION", journal.COMMITMENT, study_uid)
+        commitment = ctx.outbox.commit(ctx, remote, pairs, rules.bound(record, remote.ae_title))
         refused = not commitment.startswith("requested")
-        journal.step(ctx, "N-ACTION", journal.COMMITMENT, sop_instance=study_uid,
-                     status=None if refused else 0, outcome="failure" if refused else "ok",
-                     detail=f"to {remote.ae_title}: {commitment}")  # fmt: skip
+        outcome = "ok" if not refused else "fault" if record.faults else "failure"
+        journal.end(ctx, record, None if refused else 0, outcome,
+                    detail=f"to {remote.ae_title}: {commitment}")  # fmt: skip
+    log.info("acquisition: sent=%d failed=%d omitted=%d to %s commitment=%s", sent.sent,
+             len(problems), len(sent.omitted), where, commitment)  # fmt: skip
+    return {"destination": remote.name, "sent": sent.sent, "failed": problems,
+            "omitted": sent.omitted, "duplicated": sent.duplicated,
+            "commitment": commitment}  # fmt: skip
 
 
 def schedule(ctx: ServiceContext, worklist_id: int, label: str) -> None:

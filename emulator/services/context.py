@@ -4,9 +4,8 @@ scenario's fault plumbing itself (``emulator.dicom.faults.Faults``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from emulator.config import Config
 from emulator.interrupts import Interrupts
@@ -18,9 +17,21 @@ from storage.commitments import Commitments
 from storage.procedure_steps import ProcedureSteps
 from storage.worklist import Worklist
 
-# How an acquisition's study reaches a remote AE (``emulator.dicom.acquisition_scu.deliver``):
-# (context, remote, (SOP class, SOP instance) pairs, commit?) -> what happened
-Outbox = Callable[["ServiceContext", RemoteAE, list[tuple[str, str]], bool], dict[str, Any]]
+if TYPE_CHECKING:
+    from emulator.services.modality_rules import Sent, StepRule
+
+
+class Outbox(Protocol):
+    """How an acquisition's study reaches a remote AE (``emulator.dicom.acquisition_scu``),
+    the scenario's ``acquisition`` rules done on the wire (*rule*)."""
+
+    def store(self, ctx: ServiceContext, remote: RemoteAE, instances: list[tuple[str, str]],
+              rule: StepRule) -> Sent:  # fmt: skip
+        """C-STORE the (SOP Class UID, SOP Instance UID) pairs *instances*."""
+
+    def commit(self, ctx: ServiceContext, remote: RemoteAE, instances: list[tuple[str, str]],
+               rule: StepRule) -> str:  # fmt: skip
+        """Ask *remote* to commit *instances* (N-ACTION); what happened, in words."""
 
 
 @dataclass(frozen=True, slots=True)

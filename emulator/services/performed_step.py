@@ -21,6 +21,18 @@ STEP = ("ScheduledProcedureStepID", "ScheduledProcedureStepDescription",
 PATIENT = ("PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex")
 
 
+def reason(code: str) -> Dataset:
+    """The code item of the Procedure Discontinuation Reason (CID 9300) *code*."""
+    from pydicom.sr.codedict import codes  # the code dictionary: only when a step ends so
+
+    cid = codes.cid9300
+    found = (getattr(cid, name) for name in dir(cid) if name[:1].isupper())
+    meaning = next(c.meaning for c in found if (c.value, c.scheme_designator) == (code, "DCM"))
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = code, "DCM", meaning
+    return item
+
+
 def picked(item: Dataset, item_keys: tuple[str, ...], step: Dataset,
            step_keys: tuple[str, ...]) -> Dataset:  # fmt: skip
     """The attributes *item_keys* of the worklist *item* and *step_keys* of its *step* that
@@ -64,12 +76,15 @@ def start(ctx: ServiceContext, item: Dataset, step: Dataset, modality: str,
     return uid, ds
 
 
-def complete(ctx: ServiceContext, uid: str, attributes: Dataset,
-             images: list[Dataset]) -> None:  # fmt: skip
-    """Set the step COMPLETED (N-SET) with the series made and their images."""
+def complete(ctx: ServiceContext, uid: str, attributes: Dataset, images: list[Dataset],
+             discontinued: str = "") -> None:  # fmt: skip
+    """Set the step COMPLETED (N-SET) with the series made and their images, or DISCONTINUED
+    with the reason whose DCM code (CID 9300) *discontinued* is."""
     done = deepcopy(attributes)
     now = dt.datetime.now()
-    done.PerformedProcedureStepStatus = "COMPLETED"
+    done.PerformedProcedureStepStatus = "DISCONTINUED" if discontinued else "COMPLETED"
+    if discontinued:
+        done.PerformedProcedureStepDiscontinuationReasonCodeSequence = [reason(discontinued)]
     done.PerformedProcedureStepEndDate = now.strftime("%Y%m%d")
     done.PerformedProcedureStepEndTime = now.strftime("%H%M%S")
     by_series: dict[str, list[Dataset]] = {}

@@ -27,6 +27,10 @@ def begin(
     return record
 
 
+def update(ctx: ServiceContext, record: MessageRecord, **fields: Any) -> None:
+    ctx.journal.update(record, **fields)
+
+
 def end(ctx: ServiceContext, record: MessageRecord, status: int | None = 0,
         outcome: MessageOutcome = "ok", **fields: Any) -> None:  # fmt: skip
     ctx.journal.finish(record, status, outcome, **fields)

@@ -22,11 +22,12 @@ from tests.helpers import (
     wait_until,
 )
 from tests.helpers.commitment import CT, Modality
+from tests.helpers.dcmtk_destination import storescp
 from tests.helpers.faults import client, received_kinds
 from tests.helpers.mpps import MPPS, completed, create, in_progress, scheduled, set_
 from tests.helpers.retrieve import archive, move
 
-__all__ = ["archive", "scheduled"]  # fixtures shared with the service specs
+__all__ = ["archive", "scheduled", "storescp"]  # fixtures shared with the service specs
 
 SCENARIOS = Path(__file__).parent.parent.parent / "scenarios"
 TESTED: set[str] = set()
@@ -205,6 +206,23 @@ def test_flaky_dicomweb_busy_twice_then_cuts_every_third_retrieve(emulator):
         except requests.exceptions.ChunkedEncodingError:
             outcomes.append("cut")
     assert outcomes == [200, 200, "cut"]
+
+
+@pytest.mark.interop
+def test_unreliable_modality_loses_an_image_on_its_way_to_dcmtk_storescp(emulator, storescp):
+    from emulator.remotes import RemoteAE
+    from tests.helpers.hl7 import orm
+
+    port, received = storescp
+    emulator.remote_aes.put(RemoteAE("pacs", "DEST", "127.0.0.1", port))
+    use(emulator, "unreliable-modality.yaml")
+    assert emulator.receive_hl7(orm(accession="UNRELIABLE-1")).ack_code == "AA"
+    [item] = emulator.archive.worklist.items()
+    made = emulator.archive.acquire(item.pk, send_to="pacs")
+    assert (made.delivery["sent"], len(made.delivery["omitted"])) == (9, 1)
+    assert len(list(received.iterdir())) == 9
+    [(_, step)] = emulator.archive.procedure_steps.steps()
+    assert step.status == "COMPLETED"  # a CT: the MR rule leaves it alone
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)
