@@ -213,8 +213,10 @@ class HL7Config:
     )
     acquire: bool = setting(
         False,
-        "turn every new HL7 order into the study it schedules before the ACK (a simulated"
-        " acquisition: its images stored with the order's patient and identifiers)",
+        "turn every new order into the study it schedules (a simulated acquisition: its images"
+        " stored with the order's patient and identifiers): an HL7 order (MLLP or POST"
+        " /api/hl7) before its ACK, a worklist item added by POST /api/worklist before the"
+        " answer",
         "--hl7-acquire",
     )
     acquire_delay: float = setting(

@@ -11,6 +11,7 @@ from pydicom.dataset import Dataset
 from pydicom.valuerep import VR
 
 from emulator.errors import CANCEL, PENDING, InvalidWorklistItem
+from emulator.services import acquisition
 from emulator.services.context import ServiceContext
 from storage.errors import InvalidInstance
 from storage.responses import worklist_response
@@ -54,6 +55,9 @@ def add_items(ctx: ServiceContext, body: object, source: str) -> list[int]:
     for item in items:
         ids += ctx.worklist.add(item, source)
     log.info("worklist: %d step(s) added from %s", len(ids), source)
+    if ctx.config.hl7.acquire:  # simulated acquisition of every new order, as HL7 ones
+        for worklist_id in ids:
+            acquisition.schedule(ctx, worklist_id, f"worklist item {worklist_id} ({source})")
     return ids
 
 

@@ -266,3 +266,22 @@ def test_a_reset_cancels_an_acquisition_still_waiting(emulator, caplog):
     emulator.reset()
     assert wait_until(lambda: "accession=ACQ-12 (hl7 api) cancelled" in caplog.text)
     assert emulator.index.counts()["instances"] == 0
+
+
+@pytest.mark.config(hl7__acquire=True)
+def test_with_acquisition_on_a_worklist_item_added_by_the_api_is_acquired_too(emulator):
+    from tests.helpers.worklist import WORKLIST_ITEM
+
+    request = urllib.request.Request(
+        f"{emulator.admin_url}/api/worklist",
+        data=json.dumps(WORKLIST_ITEM).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        [pk] = json.load(response)["ids"]
+    assert emulator.archive.worklist.get(pk).state == "COMPLETED"
+    [study], _ = find(emulator.dicom_port,
+                      query("STUDY", AccessionNumber="A100", PatientID="", StudyInstanceUID="",
+                            NumberOfStudyRelatedInstances=""))  # fmt: skip
+    assert (study.PatientID, int(study.NumberOfStudyRelatedInstances)) == ("P1", 10)

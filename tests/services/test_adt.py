@@ -212,3 +212,19 @@ def test_a_merge_of_one_patient_named_with_and_without_its_issuer_is_refused(emu
     assert code == "AE"  # MRG-1 without its issuer names the very patient PID-3 does
     assert "205^Duplicate key identifier" in ack
     assert len(studies(emulator, PatientID="ISS-1")) == 1  # nothing moved, nothing orphaned
+
+
+def test_qido_rs_answers_with_the_merge_and_the_correction(emulator):
+    from dicomweb_client.api import DICOMwebClient
+
+    store(emulator, ("ROE^RICHARD", "QIDO-OLD"), 1)
+    store(emulator, ("ROE^RICHARD", "QIDO-NEW"), 2)
+    assert ack_code(emulator, adt("A40", "QIDO-NEW", "ROE^RICHARD", mrg1="QIDO-OLD"))[0] == "AA"
+    assert ack_code(emulator, adt("A08", "QIDO-NEW", "ROE^RICHARD^J", "19700101", "M"))[0] == "AA"
+    client = DICOMwebClient(f"{emulator.admin_url}/dicom-web")
+    assert client.search_for_studies(search_filters={"PatientID": "QIDO-OLD"}) == []
+    merged = client.search_for_studies(search_filters={"PatientID": "QIDO-NEW"})
+    assert len(merged) == 2
+    names = {study["00100010"]["Value"][0]["Alphabetic"] for study in merged}
+    assert names == {"ROE^RICHARD^J"}
+    assert len(client.search_for_studies(search_filters={"PatientName": "ROE^RICHARD^J"})) == 2
