@@ -271,3 +271,20 @@ def test_rules_the_acquisition_cannot_do_are_refused_saying_why(rule, problem):
     with pytest.raises(ScenarioError) as refused:
         parse(f"name: bad\nrules:\n  - {rule}\n", "bad.yaml")
     assert problem in str(refused.value)
+
+
+def test_a_hung_modality_says_nothing_then_aborts(emulator, pacs):
+    emulator.load_scenario("""
+name: hangs-mid-study
+rules:
+  - match: {phase: acquisition, service: C-STORE}
+    scope: request
+    nth: 2
+    action: {hang: {ms: 200}}
+""")
+    made = emulator.archive.acquire(ordered(emulator, "ACQ-F12"), send_to="pacs", commit=True)
+    assert made.delivery["sent"] == 1
+    assert made.delivery["commitment"] == "not asked: the study was not all stored"
+    assert pacs.journal.wait_for(lambda: bool(pacs.journal.associations(outcome="aborted")))
+    [association] = pacs.journal.associations()
+    assert association.ended - association.started >= 0.2  # silent that long, first
