@@ -31,7 +31,7 @@ from emulator.dicom.commands import CommandCheckingDIMSE
 from emulator.dicom.contexts import FIND_MODELS, RETIRED_STORAGE, ModalityWorklistInformationFind
 from emulator.dicom.faults import FaultACSE, Faults
 from emulator.dicom.find_scp import FindSCP
-from emulator.dicom.reactor import EventAssociation, install, quiet
+from emulator.dicom.reactor import EventAssociation, quiet
 from emulator.dicom.retrieve_scp import RETRIEVE_MODELS, RetrieveSCP
 from emulator.dicom.wire import FaultSocket, Wire
 
@@ -58,12 +58,8 @@ class EmulatorAssociation(EventAssociation):
 
     service_context: ServiceContext
     tracker: AssociationTracker
-
-    def __init__(self, ae: Any, mode: str) -> None:
-        super().__init__(ae, mode)
-        self.acse = FaultACSE(self)
-        self.dimse = CommandCheckingDIMSE(self)
-        install(self)
+    acse_class = FaultACSE
+    dimse_class = CommandCheckingDIMSE
 
     def _serve_request(self, msg: Any, context_id: int) -> None:
         context = self._accepted_cx.get(context_id)

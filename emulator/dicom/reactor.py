@@ -43,18 +43,28 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from pydicom.uid import UID
-from pynetdicom import _handlers, evt
+from pynetdicom import _config, _handlers, evt
+from pynetdicom._globals import MODE_ACCEPTOR, MODE_REQUESTOR
+from pynetdicom.acse import ACSE
 from pynetdicom.ae import ApplicationEntity
-from pynetdicom.association import Association
+from pynetdicom.association import Association, ServiceUser
+from pynetdicom.dimse import DIMSEServiceProvider
 from pynetdicom.dul import DULServiceProvider
-from pynetdicom.fsm import InvalidEventError
+from pynetdicom.fsm import InvalidEventError, StateMachine
 from pynetdicom.pdu import A_ABORT_RQ, P_DATA_TF
 from pynetdicom.pdu_primitives import P_DATA
 from pynetdicom.presentation import PresentationContext
+from pynetdicom.timer import Timer
+from pynetdicom.utils import make_target
 
 from emulator.dicom.wakeup import Wakeup, WakingQueue
 
 LOGGER = logging.getLogger("pynetdicom.dul")  # pynetdicom's own logger for its messages
+
+
+def _nothing() -> None:
+    pass
+
 
 HEARTBEAT = 5.0  # longest wait without a look at the timers and flags (a safety net)
 _READABLE = select.POLLIN | select.POLLPRI | select.POLLHUP | select.POLLERR
@@ -64,11 +74,22 @@ class EventDUL(DULServiceProvider):
     """pynetdicom's DUL service provider, whose loop waits on its socket and queues."""
 
     def __init__(self, assoc: Association, activity: threading.Event) -> None:
-        super().__init__(assoc)
+        # pynetdicom's DULServiceProvider.__init__, building waking queues in place of its
+        # queue.Queue objects rather than after them (a spec holds the attributes to its)
+        threading.Thread.__init__(self, target=make_target(self.run_reactor))
+        self.daemon = False
+        self._assoc = assoc
+        self.socket = None
+        self._idle_timer = Timer(60)
+        self.artim_timer = Timer(30)
+        self.state_machine = StateMachine(self)
+        self._run_loop_delay = 0.001
+        self._kill_thread = False
         self.wakeup = Wakeup()
-        self.event_queue = WakingQueue(self.wakeup.set)
-        self.to_provider_queue = WakingQueue(self.wakeup.set)
-        self.to_user_queue = WakingQueue(activity.set)  # the association loop's work
+        self.event_queue = cast(Any, WakingQueue(self.wakeup.set))
+        self.to_provider_queue = cast(Any, WakingQueue(self.wakeup.set))
+        self.to_user_queue = cast(Any, WakingQueue(activity.set))  # the association loop's
+        self._recv_pdu = cast(Any, WakingQueue(_nothing))  # pynetdicom never uses it
         self._activity = activity
         self._poller = select.poll()
         self._poller.register(self.wakeup.fileno(), select.POLLIN)
@@ -234,6 +255,48 @@ class EventAssociation(Association):
 
     _activity: threading.Event
     timeouts: int = 0  # waits that ended by timeout, not by a message (the specs read it)
+    acse_class: type[ACSE] = ACSE  # what __init__ builds (subclasses name their own)
+    dimse_class: type[DIMSEServiceProvider] = DIMSEServiceProvider
+
+    def __init__(self, ae: ApplicationEntity, mode: str) -> None:
+        """pynetdicom's ``Association.__init__`` (a spec holds the attributes to its),
+        building :attr:`acse_class`, :attr:`dimse_class` and an :class:`EventDUL` once,
+        where pynetdicom's own would be built first and then replaced, and binding
+        pynetdicom's debug handlers only when its log shows them (:func:`quiet`)."""
+        self._ae = ae
+        self.mode = mode
+        self._server = None
+        self.requestor = ServiceUser(self, MODE_REQUESTOR)
+        self.acceptor = ServiceUser(self, MODE_ACCEPTOR)
+        self.is_established = self.is_rejected = self.is_aborted = self.is_released = False
+        self._sent_abort = self._sent_release = False
+        self._accepted_cx = {}
+        self._rejected_cx = []
+        self._activity = threading.Event()
+        self.acse = self.acse_class(self)
+        self.dul = EventDUL(self, self._activity)
+        self.dimse = self.dimse_class(self)
+        self.dimse.msg_queue = cast(Any, WakingQueue(self._activity.set))
+        self.acse_timeout = ae.acse_timeout
+        self.connection_timeout = ae.connection_timeout
+        self.dimse_timeout = ae.dimse_timeout
+        self.network_timeout = ae.network_timeout
+        self.network_timeout_response = "A-ABORT"
+        self._handlers = {}
+        for event in evt._INTERVENTION_EVENTS:
+            self.bind(event, evt.get_default_handler(event))
+        if logging.getLogger("pynetdicom").isEnabledFor(logging.DEBUG):
+            for event, handler in _DEBUG_HANDLERS:
+                self.bind(event, handler)
+        self._kill = False
+        self._started_dul = False
+        self._dul_ready = threading.Event()
+        self._reactor_checkpoint = threading.Event()
+        self._reactor_checkpoint.set()
+        self._is_paused = False
+        self._timer_resolution = _config.WINDOWS_TIMER_RESOLUTION
+        threading.Thread.__init__(self, target=make_target(self.run_reactor))
+        self.daemon = True
 
     def _resume(self) -> None:
         """Pass the checkpoint: paused while a ``send_*`` of another thread holds it (see the
@@ -355,7 +418,7 @@ def install(assoc: Association) -> None:
     dul._idle_timer.timeout = old._idle_timer.timeout
     dul.name = old.name
     assoc.dul = dul
-    assoc.dimse.msg_queue = WakingQueue(activity.set)
+    assoc.dimse.msg_queue = cast(Any, WakingQueue(activity.set))
     quiet(assoc)
 
 

@@ -8,6 +8,8 @@ import os
 import queue
 import socket
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -74,13 +76,56 @@ class Wakeup:
                     end.close()
 
 
-class WakingQueue(queue.Queue[Any]):
-    """A queue that calls *wake* after each put (under the queue's lock, item already in)."""
+class WakingQueue:
+    """A FIFO queue that calls *wake* after each put (the item already in), with the part of
+    ``queue.Queue``'s interface pynetdicom uses on its association queues: ``put``, ``get``
+    (blocking, with a timeout, or not), ``empty``, ``qsize`` and ``queue`` (the deque it
+    peeks at).
+
+    ``queue.Queue`` builds a lock and three conditions per queue, and an association has
+    five queues: their construction was a tenth of the server's time to accept one. This one
+    holds a deque and a lock, and builds a condition only for the first get that waits.
+    """
+
+    __slots__ = ("_lock", "_ready", "_wake", "queue")
 
     def __init__(self, wake: Callable[[], None]) -> None:
-        super().__init__()
+        self.queue: deque[Any] = deque()
         self._wake = wake
+        self._lock = threading.Lock()
+        self._ready: threading.Condition | None = None  # made by the first get that waits
 
-    def _put(self, item: Any) -> None:
-        super()._put(item)
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        with self._lock:
+            self.queue.append(item)
+            if self._ready is not None:
+                self._ready.notify()
         self._wake()
+
+    def put_nowait(self, item: Any) -> None:
+        self.put(item)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        with self._lock:
+            if self.queue:
+                return self.queue.popleft()
+            if not block:
+                raise queue.Empty
+            if self._ready is None:
+                self._ready = threading.Condition(self._lock)
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while not self.queue:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise queue.Empty
+                self._ready.wait(remaining)
+            return self.queue.popleft()
+
+    def get_nowait(self) -> Any:
+        return self.get(False)
+
+    def empty(self) -> bool:
+        return not self.queue
+
+    def qsize(self) -> int:
+        return len(self.queue)

@@ -12,7 +12,7 @@ import inspect
 import threading
 
 import pytest
-from pynetdicom import AE
+from pynetdicom import AE, evt
 from pynetdicom.association import Association
 from pynetdicom.dul import DULServiceProvider
 from pynetdicom.presentation import negotiate_as_acceptor
@@ -69,6 +69,47 @@ def test_install_keeps_the_timeouts_and_queues_wake_the_loops():
     assoc._activity.clear()
     dul.to_user_queue.put(None)
     assert assoc._activity.is_set()  # so does an ACSE primitive
+
+
+def test_the_lean_constructors_set_every_attribute_pynetdicoms_do():
+    """EventAssociation and EventDUL build themselves instead of calling pynetdicom's
+    constructors (which build queues and a DUL only to have them replaced): they must set
+    at least what pynetdicom's set, with the same timeouts."""
+    from emulator.dicom.association import EmulatorAssociation
+
+    ae = AE()
+    ae.acse_timeout, ae.network_timeout, ae.dimse_timeout = 7, 11, 13
+    theirs = Association(ae, _MODE)
+    ours = EmulatorAssociation(ae, _MODE)
+    assert set(vars(theirs)) <= set(vars(ours))
+    assert set(vars(theirs.dul)) <= set(vars(ours.dul))
+    assert (ours.acse_timeout, ours.network_timeout, ours.dimse_timeout) == (7, 11, 13)
+    assert (ours.dul.artim_timer.timeout, ours.dul._idle_timer.timeout) == (7, 11)
+    assert ours.daemon
+    assert not ours.dul.daemon
+    assert ours.get_handlers(evt.EVT_ASYNC_OPS) == theirs.get_handlers(evt.EVT_ASYNC_OPS)
+    ours.dimse.msg_queue.put((1, None))
+    assert ours._activity.is_set()
+    ours.dul.wakeup.close()  # never started: its loop would have closed it
+
+
+def test_a_waking_queue_is_a_fifo_that_blocks_times_out_and_wakes():
+    import queue
+
+    woken: list[int] = []
+    box = WakingQueue(lambda: woken.append(1))
+    with pytest.raises(queue.Empty):
+        box.get(block=False)
+    with pytest.raises(queue.Empty):
+        box.get(timeout=0.01)
+    threading.Timer(0.05, box.put, ("late",)).start()
+    assert box.get(timeout=10) == "late"  # a waiting get is woken by a put
+    box.put(1)
+    box.put(2)
+    assert (box.qsize(), box.queue[0], box.empty()) == (2, 1, False)
+    assert [box.get(), box.get_nowait()] == [1, 2]
+    assert box.empty()
+    assert len(woken) == 3
 
 
 def test_a_waking_queue_signals_after_the_item_is_in():
