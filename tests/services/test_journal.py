@@ -80,3 +80,26 @@ def test_both_kinds_of_record_start_in_seconds_since_the_epoch(emulator):
     assert "clock" not in message
     assert "at" not in message
     assert message["ms"] >= 0
+
+
+def test_a_record_s_dict_is_every_field_but_its_clock_with_nested_values_copied():
+    from dataclasses import asdict
+
+    from emulator.journal import AssociationRecord, HttpRecord, MessageRecord
+
+    association = AssociationRecord(
+        1, "127.0.0.1:4000", 1.0, contexts=[{"id": 1, "transfer_syntaxes": ["1.2.840.10008.1.2"]}],
+        roles={"1.2": {"scu": True, "scp": None}}, faults=["r:delay"],
+    )  # fmt: skip
+    assert association.as_dict() == {"kind": "association", **asdict(association)}
+    shown = association.as_dict()
+    shown["contexts"][0]["transfer_syntaxes"].append("changed")
+    assert association.contexts[0]["transfer_syntaxes"] == ["1.2.840.10008.1.2"]
+    message = MessageRecord(2, 1, 3, "C-STORE", "MOD", 1.0, status=0xA700,
+                            extra={"identifier": {"00100020": {"vr": "LO"}}})  # fmt: skip
+    expected = {"kind": "message", **asdict(message), "status": "0xA700"}
+    del expected["clock"]
+    assert message.as_dict() == expected
+    http = HttpRecord(3, "GET", "/studies", "", "*/*", "QIDO-RS", "127.0.0.1", 1.0)
+    assert "clock" not in http.as_dict()
+    assert http.as_dict()["kind"] == "http"
