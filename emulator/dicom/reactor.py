@@ -27,7 +27,9 @@ What this relies on in pynetdicom (pinned in ``pyproject.toml``; the specs in
 ``to_provider_queue``, ``to_user_queue``, ``artim_timer``, ``_idle_timer``, ``_kill_thread``,
 ``state_machine`` and the methods ``_process_recv_primitive`` and ``_is_transport_event``; the
 association attributes ``_kill``, ``_is_paused``, ``_reactor_checkpoint``, ``_dul_ready`` and
-``dimse.msg_queue``; and the AE's ``_supported_contexts`` (:func:`share_contexts`).
+``dimse.msg_queue``; the attributes pynetdicom's constructors set (built here without them);
+the AE's ``_supported_contexts`` (:func:`share_contexts`); and the ``set_uid`` that five of
+its modules take from its utils (:func:`cache_uids`).
 """
 
 from __future__ import annotations
@@ -40,10 +42,21 @@ import socket
 import ssl
 import threading
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any, cast
 
+from pydicom import config as pydicom_config
 from pydicom.uid import UID
-from pynetdicom import _config, _handlers, evt
+from pynetdicom import (
+    _config,
+    _handlers,
+    dimse_primitives,
+    evt,
+    pdu_items,
+    pdu_primitives,
+    presentation,
+)
+from pynetdicom import ae as ae_module
 from pynetdicom._globals import MODE_ACCEPTOR, MODE_REQUESTOR
 from pynetdicom.acse import ACSE
 from pynetdicom.ae import ApplicationEntity
@@ -55,7 +68,7 @@ from pynetdicom.pdu import A_ABORT_RQ, P_DATA_TF
 from pynetdicom.pdu_primitives import P_DATA
 from pynetdicom.presentation import PresentationContext
 from pynetdicom.timer import Timer
-from pynetdicom.utils import make_target
+from pynetdicom.utils import make_target, set_uid
 
 from emulator.dicom.wakeup import Wakeup, WakingQueue
 
@@ -420,6 +433,38 @@ def install(assoc: Association) -> None:
     assoc.dul = dul
     assoc.dimse.msg_queue = cast(Any, WakingQueue(activity.set))
     quiet(assoc)
+
+
+# pynetdicom's modules that take ``set_uid`` from its utils, for :func:`cache_uids`
+_SET_UID_USERS = (ae_module, dimse_primitives, pdu_items, pdu_primitives, presentation)
+
+
+@lru_cache(maxsize=16384)
+def _conformant(value: str) -> UID | None:
+    """*value* as the UID pynetdicom's ``set_uid`` would make of it without a word: None
+    unless it is a valid, conformant UID (PS3.5 9.1), which every check it runs passes."""
+    uid = UID(value, validation_mode=pydicom_config.IGNORE)
+    return uid if uid == value and uid.is_valid else None  # padded: pydicom warns
+
+
+def _set_uid(value: Any, name: str, allow_empty: bool = True, allow_none: bool = True,
+             validate: bool = True) -> UID | None:  # fmt: skip
+    """pynetdicom's ``set_uid``, remembering conformant UIDs: a UID costs ~10 us to check
+    (pydicom's validation, pynetdicom's, then ``is_valid``), some 20 times an association
+    and twice a C-STORE, mostly for the same few SOP class and transfer syntax UIDs."""
+    if isinstance(value, bytes) and value.isascii():
+        value = value.decode("ascii")
+    if isinstance(value, str) and value:
+        uid = _conformant(value)
+        if uid is not None:
+            return uid
+    return set_uid(value, name, allow_empty, allow_none, validate)
+
+
+def cache_uids() -> None:
+    """Give pynetdicom's modules :func:`_set_uid` in place of ``set_uid`` (idempotent)."""
+    for module in _SET_UID_USERS:
+        module.set_uid = _set_uid  # type: ignore[attr-defined]
 
 
 def share_contexts(ae: ApplicationEntity, contexts: Iterable[PresentationContext]) -> None:

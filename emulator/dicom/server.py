@@ -23,7 +23,7 @@ from emulator.dicom.gate import ConnectionGate, GateHooks
 from emulator.dicom.handlers import handlers
 from emulator.dicom.notifications import AssociationTracker, end_unassociated
 from emulator.dicom.outgoing import prepare_outgoing
-from emulator.dicom.reactor import share_contexts
+from emulator.dicom.reactor import cache_uids, share_contexts
 from emulator.journal import AssociationRecord
 from emulator.services.context import ServiceContext
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
@@ -136,6 +136,7 @@ class EmulatorAE(AE):
 
 def build_ae(config: DicomConfig) -> AE:
     """An AE with the emulator's identity, limits, timeouts and contexts."""
+    cache_uids()
     ae = EmulatorAE(ae_title=config.ae_title)
     ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
     ae.implementation_version_name = IMPLEMENTATION_VERSION_NAME

@@ -280,3 +280,38 @@ def test_an_outgoing_socket_once_connected_still_says_so_after_it_closed():
     sock.close()
     assert sock.socket is None
     assert sock._is_connected is True
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1.2.840.10008.1.1",
+        b"1.2.840.10008.1.2.1",
+        " 1.2.840.10008.5.1.4.1.1.2 ",
+        "1.2.3.04",  # not conformant: pynetdicom warns
+        "1.2.3." + "4" * 70,  # too long: pynetdicom refuses
+        "1.2.abc",
+        "",
+        None,
+        b"",
+    ],
+)
+def test_remembering_uids_gives_what_pynetdicoms_set_uid_gives(value, caplog):
+    from pynetdicom import ae as ae_module
+    from pynetdicom import dimse_primitives, pdu_items, pdu_primitives, presentation, utils
+
+    from emulator.dicom.reactor import _set_uid, cache_uids
+
+    def outcome(set_uid):
+        caplog.clear()
+        try:
+            result = set_uid(value, "uid")
+        except (ValueError, TypeError) as exc:
+            return type(exc), [r.getMessage() for r in caplog.records]
+        return (result, type(result)), [r.getMessage() for r in caplog.records]
+
+    assert outcome(_set_uid) == outcome(utils.set_uid)
+    assert outcome(_set_uid) == outcome(_set_uid)  # remembered, still the same
+    cache_uids()
+    for module in (ae_module, dimse_primitives, pdu_items, pdu_primitives, presentation):
+        assert module.set_uid is _set_uid  # the modules that take it from pynetdicom's utils
