@@ -21,7 +21,7 @@ from storage.matching import (
     parse_find,
     parse_retrieve,
 )
-from storage.records import InstanceRecord, read_header, record_from_dataset
+from storage.records import InstanceRecord, read_header, read_received, record_from_dataset
 from storage.responses import build_response
 from storage.uids import is_valid_uid, uid_problem
 
@@ -49,6 +49,7 @@ __all__ = [
     "parse_find",
     "parse_retrieve",
     "read_header",
+    "read_received",
     "record_from_dataset",
     "uid_problem",
 ]

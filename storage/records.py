@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any, BinaryIO
@@ -12,8 +13,10 @@ from pydicom import dcmread
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.filereader import read_dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
+from pydicom.uid import UID
 
 from storage.attributes import BY_KEYWORD, Attribute, Level, stored
 from storage.errors import InvalidInstance, UnreadableInstance
@@ -181,10 +184,38 @@ def read_header(part10: bytes | BinaryIO) -> Dataset:
         If the bytes are not a readable DICOM dataset.
     """
     stream = BytesIO(part10) if isinstance(part10, bytes) else part10
+    # Structure is decoded here (an undecodable data set fails now); element values are
+    # converted lazily, only those the index reads. The stored bytes stay as received.
+    return _decoded(lambda: dcmread(stream, stop_before_pixels=True, force=False))
+
+
+def read_received(data: bytes | memoryview, transfer_syntax_uid: str) -> Dataset | None:
+    """Decode the header of a data set received in *transfer_syntax_uid*, without File
+    Meta Information (a C-STORE's), as :func:`read_header` decodes it from its Part 10
+    file: the emulator writes that file's meta information itself, and reading it back cost
+    more than the rest of the header. None for a syntax whose data set is not read as it
+    stands (deflated, or unknown): the caller reads the Part 10 file then.
+
+    Raises
+    ------
+    UnreadableInstance
+        If the bytes are not a readable DICOM dataset.
+    """
+    syntax = UID(transfer_syntax_uid)
+    if not syntax.is_transfer_syntax or syntax.is_deflated:
+        return None
+    stream = BytesIO(data)
+    implicit, little = syntax.is_implicit_VR, syntax.is_little_endian
+    return _decoded(lambda: read_dataset(stream, implicit, little, stop_when=_at_pixels))
+
+
+def _at_pixels(tag: int, vr: str | None, length: int) -> bool:
+    return tag in (0x7FE00010, 0x7FE00009, 0x7FE00008)  # as dcmread's stop_before_pixels
+
+
+def _decoded(read: Callable[[], Dataset]) -> Dataset:
     try:
-        # Structure is decoded here (an undecodable data set fails now); element values are
-        # converted lazily, only those the index reads. The stored bytes stay as received.
-        ds = dcmread(stream, stop_before_pixels=True, force=False)
+        return read()
     except RecursionError:
         raise UnreadableInstance("dataset cannot be decoded: sequences nested too deep") from None
     except InvalidDicomError as exc:
@@ -194,4 +225,3 @@ def read_header(part10: bytes | BinaryIO) -> Dataset:
         ) from exc
     except (EOFError, ValueError, OSError, KeyError) as exc:
         raise UnreadableInstance(f"dataset cannot be decoded: {exc}") from exc
-    return ds

@@ -66,9 +66,10 @@ def handle_echo(event: Event, ctx: ServiceContext, tracker: AssociationTracker) 
 
 def _part10(
     event: Event, ctx: ServiceContext, record: MessageRecord, transfer_syntax: str, calling_ae: str
-) -> bytes:
+) -> tuple[bytes, bytes]:
     """The received data set as a Part 10 file: File Meta Information saying who sent it, then
-    the bytes as they arrived (PS3.10 7.1). Raises StorageFull past dicom.max_dataset_size."""
+    the bytes as they arrived (PS3.10 7.1); and those bytes. Raises StorageFull past
+    dicom.max_dataset_size."""
     received = event.encoded_dataset(include_meta=False)
     limit = ctx.config.dicom.max_dataset_size
     if limit and len(received) > limit:  # PS3.4 B.2.3: 0xA700 refused, out of resources
@@ -80,7 +81,7 @@ def _part10(
     meta = file_meta(
         record.sop_class, record.sop_instance, transfer_syntax, *implementation, calling_ae
     )
-    return meta + received
+    return meta + received, received
 
 
 def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> int | Dataset:
@@ -107,10 +108,11 @@ def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker)
     transfer_syntax = str(event.context.transfer_syntax)
     calling_ae = event.assoc.requestor.ae_title
     try:
-        part10 = _part10(event, ctx, record, transfer_syntax, calling_ae)
+        part10, received = _part10(event, ctx, record, transfer_syntax, calling_ae)
         outcome = store.store_instance(
-            part10, transfer_syntax, record.sop_class, record.sop_instance, calling_ae, ctx
-        )
+            part10, transfer_syntax, record.sop_class, record.sop_instance, calling_ae, ctx,
+            data_set=received,
+        )  # fmt: skip
     except Exception as exc:
         return failure(ctx, record, "C-STORE", exc)
     extra = {

@@ -15,6 +15,7 @@ from storage import (
     InvalidInstance,
     UnreadableInstance,
     read_header,
+    read_received,
     record_from_dataset,
 )
 
@@ -38,12 +39,14 @@ def store_instance(
     calling_ae: str,
     ctx: ServiceContext,
     study: str | None = None,
+    data_set: bytes | memoryview | None = None,
 ) -> StoreOutcome:
     """Store one received instance atomically: file first, then the index row.
 
     The command's SOP Class and Instance UIDs (None when importing a file) must match the
     dataset's, and its Study Instance UID *study* when given (STOW-RS to one study). The
-    transfer syntax is the presentation context's, or (None) the file meta's.
+    transfer syntax is the presentation context's, or (None) the file meta's. *data_set*: the
+    data set *part10* ends with, when the caller has it apart (read without the meta then).
 
     Raises
     ------
@@ -53,7 +56,11 @@ def store_instance(
     storage.StorageError
         The file or index write failed (→ 0xA700); nothing is left behind.
     """
-    ds = read_header(part10)
+    ds = None
+    if data_set is not None and transfer_syntax_uid is not None:
+        ds = read_received(data_set, transfer_syntax_uid)
+    if ds is None:
+        ds = read_header(part10)
     if transfer_syntax_uid is None:
         transfer_syntax_uid = str(ds.file_meta.get("TransferSyntaxUID", ""))
         if not transfer_syntax_uid:
