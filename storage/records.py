@@ -16,6 +16,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.filereader import read_dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
+from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
 from storage.attributes import BY_KEYWORD, Attribute, Level, stored
@@ -99,8 +100,15 @@ def attribute_columns(attribute: Attribute, value: object) -> dict[str, Any]:
 # Text VRs whose value is plain ASCII when every byte is: decoded here without pydicom's
 # general conversion, which dominates the cost of indexing a store (PS3.5 Table 6.2-1).
 _ASCII_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "PN", "SH", "TM", "UI"})
-_TAGS = {keyword: tag_for_keyword(keyword) for keyword in BY_KEYWORD} | {
-    "SpecificCharacterSet": 0x00080005
+# as pydicom's own tags: a lookup by BaseTag skips the conversion an int takes
+_TAGS = {
+    keyword: BaseTag(tag)
+    for keyword, tag in (
+        *((k, tag_for_keyword(k)) for k in BY_KEYWORD),
+        ("SpecificCharacterSet", 0x00080005),
+        *_UID_TAGS.items(),
+    )
+    if tag is not None
 }
 
 
@@ -210,7 +218,9 @@ def read_received(data: bytes | memoryview, transfer_syntax_uid: str) -> Dataset
 
 
 def _at_pixels(tag: int, vr: str | None, length: int) -> bool:
-    return tag in (0x7FE00010, 0x7FE00009, 0x7FE00008)  # as dcmread's stop_before_pixels
+    """(7FE0,0010), (7FE0,0009) or (7FE0,0008), as dcmread's ``stop_before_pixels`` (on the
+    int's bits: a pydicom tag's own comparison is a Python call per element)."""
+    return tag >> 16 == 0x7FE0 and (tag & 0xFFFF) in (0x0010, 0x0009, 0x0008)
 
 
 def _decoded(read: Callable[[], Dataset]) -> Dataset:

@@ -5,6 +5,7 @@ status (the DIMSE surface's one error boundary, :func:`failure`)."""
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any
 
 from pydicom.dataset import Dataset
@@ -21,7 +22,9 @@ from emulator.services.context import ServiceContext
 log = logging.getLogger("emulator.dicom")
 
 
+@lru_cache(maxsize=1024)
 def sop_name(uid: str) -> str:
+    """A SOP class's keyword for the log (its UID if it has none)."""
     return UID(uid).keyword or uid if uid else ""
 
 
