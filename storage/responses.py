@@ -20,9 +20,10 @@ from copy import deepcopy
 from typing import Any
 
 from pydicom import config
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
+from pydicom.tag import BaseTag
 
 from storage.attributes import RESPONSE_ONLY, Attribute
 from storage.matching import FindRequest, RequestedKey
@@ -82,10 +83,71 @@ def _fits(ds: Dataset, charset: str) -> bool:
     )
 
 
+# text VRs a plain response writes as they are (PS3.5 6.2): UI pads with NUL, others a space
+_PLAIN_VRS = frozenset(
+    {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UI", "UT"}
+)
+
+
+def _plain_bytes(vr: str, value: object) -> bytes | None:
+    """*value* of a text *vr* as its encoded bytes, padded to even length; None unless it is
+    ASCII text (or numbers written as text) that needs no character set."""
+    if vr not in _PLAIN_VRS:
+        return None
+    values = value if isinstance(value, list) else [value]
+    if not all(isinstance(v, str) or (type(v) is int and vr == "IS") for v in values):
+        return None
+    joined = "\\".join(str(v) for v in values)
+    if not joined.isascii():
+        return None
+    raw = joined.encode("ascii")
+    return raw + (b"\x00" if vr == "UI" else b" ") if len(raw) % 2 else raw
+
+
+def _raw(tag: int, vr: str, value: bytes) -> RawDataElement:
+    return RawDataElement(BaseTag(tag), vr, len(value), value, 0, True, True, True, False)
+
+
+def _plain_response(row: sqlite3.Row, request: FindRequest, retrieve_ae: str) -> Dataset | None:
+    """The identifier of :func:`build_response` as raw elements holding their encoded values,
+    when every key is answered from the index in plain ASCII text (the usual C-FIND):
+    pydicom converts a raw element only if someone reads it, and the wire's encoder
+    (``emulator/dicom/identifiers.py``) writes the bytes as they are. None otherwise."""
+    ds = Dataset()
+    for key in request.keys:
+        if key.keyword in RESPONSE_ONLY:
+            continue
+        if key.attribute is None:
+            if not key.lower or key.vr == "SQ":
+                return None  # a key only the instance's header holds; a sequence
+            ds[key.tag] = _raw(key.tag, key.vr, b"")
+            continue
+        if key.attribute.kind == "seq":
+            return None
+        value = _plain_bytes(key.vr, _indexed_value(key.attribute, row, key))
+        if value is None:
+            return None
+        ds[key.tag] = _raw(key.tag, key.vr, value)
+    for tag, vr, text_value in (
+        (0x00080052, "CS", request.level.name),
+        (0x00080054, "AE", retrieve_ae),
+    ):
+        encoded = _plain_bytes(vr, text_value)
+        if encoded is None:
+            return None
+        ds[tag] = _raw(tag, vr, encoded)
+    if request.charset:  # plain ASCII answers in the set the query named (_character_set)
+        ds.SpecificCharacterSet = request.charset.split("\\")
+    return ds
+
+
 def build_response(
     row: sqlite3.Row, request: FindRequest, retrieve_ae: str, load_header: HeaderLoader
 ) -> Dataset:
     """The pending-response identifier for one matching *row*."""
+    plain = _plain_response(row, request, retrieve_ae)
+    if plain is not None:
+        return plain
     ds = Dataset()
     header: Dataset | None = None
     header_loaded = False

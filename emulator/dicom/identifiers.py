@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import struct
 
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.uid import UID
@@ -47,23 +47,39 @@ def _encode_plain(ds: Dataset, implicit: bool) -> bytes | None:
     """The elements of *ds*, if all are plain (else None)."""
     out = []
     for tag in sorted(ds.keys()):
-        elem = ds[tag]
-        if not isinstance(elem, DataElement):
-            return None
-        value = _value(elem.VR, elem.value)
-        if value is None:
+        found = ds.get_item(tag)
+        if isinstance(found, RawDataElement):  # built with its value's bytes (responses.py)
+            value, vr = _raw_value(found)
+            if value is None:
+                found = ds[tag]  # converted, then written as any element
+        if not isinstance(found, RawDataElement):
+            if not isinstance(found, DataElement):
+                return None
+            vr, value = found.VR, _value(found.VR, found.value)
+        if value is None or vr is None:
             return None
         group, element = tag >> 16, tag & 0xFFFF
         if implicit:
             out.append(_IMPLICIT.pack(group, element, len(value)))
-        elif elem.VR in _LONG_VRS:
-            out.append(_EXPLICIT_LONG.pack(group, element, elem.VR.encode(), len(value)))
+        elif vr in _LONG_VRS:
+            out.append(_EXPLICIT_LONG.pack(group, element, vr.encode(), len(value)))
         elif len(value) <= 0xFFFF:
-            out.append(_EXPLICIT_SHORT.pack(group, element, elem.VR.encode(), len(value)))
+            out.append(_EXPLICIT_SHORT.pack(group, element, vr.encode(), len(value)))
         else:
             return None
         out.append(value)
     return b"".join(out)
+
+
+def _raw_value(raw: RawDataElement) -> tuple[bytes | None, str | None]:
+    """The bytes of a raw text element to write as they are, and its VR; (None, VR) for
+    anything else (converted and written as any element then)."""
+    vr, value = raw.VR, raw.value
+    if not isinstance(value, bytes) or len(value) % 2:
+        return None, vr
+    if vr in _TEXT_VRS:
+        return value, vr
+    return None, vr
 
 
 def _value(vr: str, value: object) -> bytes | None:
