@@ -142,10 +142,17 @@ def _plain_response(row: sqlite3.Row, request: FindRequest, retrieve_ae: str) ->
 
 
 def build_response(
-    row: sqlite3.Row, request: FindRequest, retrieve_ae: str, load_header: HeaderLoader
+    row: sqlite3.Row,
+    request: FindRequest,
+    retrieve_ae: str,
+    load_header: HeaderLoader,
+    for_the_wire: bool = False,
 ) -> Dataset:
-    """The pending-response identifier for one matching *row*."""
-    plain = _plain_response(row, request, retrieve_ae)
+    """The pending-response identifier for one matching *row*. *for_the_wire*: it will be
+    encoded, not read (a C-FIND's), so plain answers may be raw elements
+    (:func:`_plain_response`); an answer that will be read (QIDO-RS's JSON) is built of
+    elements, which reads faster than raw ones converted one by one."""
+    plain = _plain_response(row, request, retrieve_ae) if for_the_wire else None
     if plain is not None:
         return plain
     ds = Dataset()

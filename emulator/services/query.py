@@ -46,7 +46,7 @@ def find(
             # PS3.4 C.4.1.2.3: matching terminated due to Cancel request
             yield CANCEL, None
             return
-        yield PENDING, build_response(row, request, ctx.ae_title, load)
+        yield PENDING, build_response(row, request, ctx.ae_title, load, for_the_wire=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,7 +52,7 @@ def test_a_plain_answer_is_the_general_answer_value_for_value_and_byte_for_byte(
     assert rows
     plain = [responses._plain_response(row, request, "FABRICATOR") for row in rows]
     monkeypatch.setattr(responses, "_plain_response", lambda *args: None)
-    general = [responses.build_response(row, request, "FABRICATOR", lambda pk: None)
+    general = [responses.build_response(row, request, "FABRICATOR", lambda pk: None, True)
                for row in rows]  # fmt: skip
     taken = [(p, g) for p, g in zip(plain, general, strict=True) if p is not None]
     assert len(taken) >= len(rows) - 1  # all but a non-ASCII patient's answers go plain
