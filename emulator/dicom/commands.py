@@ -21,11 +21,13 @@ from __future__ import annotations
 import logging
 import struct
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from pydicom.uid import UID
 from pynetdicom import evt
 from pynetdicom.dimse import _RQ_TO_MESSAGE, _RSP_TO_MESSAGE, DIMSEServiceProvider
+from pynetdicom.dimse_messages import C_FIND_RQ as C_FIND_RQ_MESSAGE
+from pynetdicom.dimse_messages import C_STORE_RQ as C_STORE_RQ_MESSAGE
 from pynetdicom.dimse_messages import DIMSEMessage
 from pynetdicom.dimse_primitives import C_ECHO, C_FIND, C_STORE
 from pynetdicom.dsutils import encode
@@ -71,6 +73,8 @@ class CommandCheckingDIMSE(ResponseDecodingDIMSE):
     def receive_primitive(self, primitive: Any) -> None:
         if self._took_store_response(primitive):
             return
+        if self.message is None and self._took_request(primitive):
+            return
         if self.message is None:
             message = DIMSEMessage()
             # Instance attributes outlive pynetdicom's change of the message's class once its
@@ -88,6 +92,39 @@ class CommandCheckingDIMSE(ResponseDecodingDIMSE):
                 kv(error=f"{type(exc).__name__}: {exc}"[:200], action="A-ABORT"),
             )
             self.dul.event_queue.put("Evt19")  # invalid PDU: A-ABORT, as pynetdicom would
+
+    def _took_request(self, primitive: Any) -> bool:
+        """A C-ECHO, C-STORE or C-FIND request whose whole command is the P-DATA's first PDV
+        and plain (:func:`plain_request`) becomes its primitive from the command's bytes;
+        a data set that follows is gathered by pynetdicom's own message, as any other.
+        False (nothing taken): anything else, or a handler bound to EVT_DIMSE_RECV that
+        expects pynetdicom's decoded message."""
+        pdvs = primitive.presentation_data_value_list
+        if not pdvs or self.assoc.get_handlers(evt.EVT_DIMSE_RECV):
+            return False
+        context_id, data = pdvs[0]
+        if len(data) < 2 or data[0] != 0x03:  # a command, whole in this PDV
+            return False
+        found = plain_request(memoryview(data)[1:])
+        if found is None:
+            return False
+        request, message_class = found
+        if message_class is None:  # no data set: the message is complete
+            if len(pdvs) > 1:
+                return False  # more in the same P-DATA: pynetdicom's way
+            request._context_id = context_id
+            self.msg_queue.put((context_id, request))
+            return True
+        message = DIMSEMessage()
+        message.__class__ = message_class
+        message.context_id = context_id
+        message.message_to_primitive = partial(_with_data_set, message, request)  # type: ignore[method-assign]
+        self.message = message
+        if len(pdvs) > 1:  # the data set begins in the same P-DATA
+            rest = P_DATA()
+            rest.presentation_data_value_list = list(pdvs[1:])
+            DIMSEServiceProvider.receive_primitive(self, rest)
+        return True
 
     def send_msg(self, primitive: Any, context_id: int) -> None:
         """C-STORE responses and final C-FIND responses without error fields get a command set
@@ -177,6 +214,67 @@ def store_response(primitive: Any) -> tuple[int, C_STORE] | None:
     except (TypeError, ValueError):  # pynetdicom's way says what is wrong
         return None
     return context_id, rsp
+
+
+# the elements each request's command may hold here (PS3.7 9.3.1.1, 9.3.2.1, 9.3.5.1)
+_REQUEST_ELEMENTS = {
+    0x0001: frozenset({0x0000, 0x0002, 0x0100, 0x0110, 0x0700, 0x0800, 0x1000, 0x1030, 0x1031}),
+    0x0020: frozenset({0x0000, 0x0002, 0x0100, 0x0110, 0x0700, 0x0800}),
+    0x0030: frozenset({0x0000, 0x0002, 0x0100, 0x0110, 0x0800}),
+}
+_REQUEST_TYPES = {
+    0x0001: (C_STORE, C_STORE_RQ_MESSAGE),
+    0x0020: (C_FIND, C_FIND_RQ_MESSAGE),
+    0x0030: (C_ECHO, None),
+}
+
+
+def plain_request(command: memoryview) -> tuple[Any, type | None] | None:
+    """The primitive of a C-STORE, C-FIND or C-ECHO request's encoded *command* and the
+    message class gathering its data set (None: it has none), as pynetdicom's decoding
+    would give them; None for anything else (another command, another element, a value
+    pynetdicom would refuse or a UID the emulator must answer: pynetdicom's way then)."""
+    elements = command_set.decode(command)
+    if elements is None:
+        return None
+    field = command_set.us(elements.get(0x0100))
+    allowed = _REQUEST_ELEMENTS.get(field or -1)
+    if allowed is None or set(elements) - allowed:
+        return None
+    primitive_type, message_class = _REQUEST_TYPES[cast(int, field)]
+    has_data = command_set.us(elements.get(0x0800)) != command_set.NO_DATA_SET
+    sop_class = command_set.text(elements.get(0x0002)) or ""
+    instance = command_set.text(elements.get(0x1000))
+    message_id = command_set.us(elements.get(0x0110))
+    if (
+        has_data != (message_class is not None)
+        or message_id is None
+        or uid_problem(sop_class) is not None
+        or (field == C_STORE_RQ and (not instance or uid_problem(instance) is not None))
+    ):
+        return None
+    request: Any = primitive_type()
+    try:
+        request.MessageID = message_id
+        request.AffectedSOPClassUID = sop_class
+        if field != 0x0030:
+            request.Priority = command_set.us(elements.get(0x0700)) or 0
+        if field == C_STORE_RQ:
+            request.AffectedSOPInstanceUID = instance
+            if 0x1030 in elements:
+                request.MoveOriginatorApplicationEntityTitle = command_set.text(elements[0x1030])
+            if 0x1031 in elements:
+                request.MoveOriginatorMessageID = command_set.us(elements[0x1031])
+    except (TypeError, ValueError):
+        return None
+    return request, message_class
+
+
+def _with_data_set(message: DIMSEMessage, request: Any) -> Any:
+    """A request taken from its command's bytes, with the data set its message gathered."""
+    setattr(request, "DataSet" if isinstance(request, C_STORE) else "Identifier", message.data_set)
+    request._context_id = message.context_id
+    return request
 
 
 def send_encoded(

@@ -25,6 +25,9 @@ def test_associate_reject_reaches_the_client_with_result_source_and_reason(emula
     rj = assoc.acceptor.primitive
     assert (rj.result, rj.result_source, rj.diagnostic) == (1, 1, 3)
     assert client(emulator.dicom_port, calling="MOD1").is_established  # others go through
+    assert emulator.journal.wait_for(
+        lambda: bool(emulator.journal.associations(outcome="rejected"))
+    )  # the client may read the A-ASSOCIATE-RJ before the server has noted it
     [rejected] = emulator.journal.associations(outcome="rejected")
     assert rejected.calling_ae == "UNKNOWN1"
     assert rejected.faults == ["rule-1:reject"]

@@ -32,6 +32,10 @@ def test_only_allowed_calling_aes_may_associate(emulator):
     stranger = attempt(emulator.dicom_port, "STRANGER")
     assert stranger.is_rejected
     assert rejection(stranger) == (1, 1, 3)  # permanent, service user, calling AE
+    # the client may read the A-ASSOCIATE-RJ before the server has noted it
+    assert emulator.journal.wait_for(
+        lambda: bool(emulator.journal.associations(outcome="rejected"))
+    )
     [record] = emulator.journal.associations(outcome="rejected")
     assert record.calling_ae == "STRANGER"
 
