@@ -31,7 +31,7 @@ from emulator.dicom.commands import CommandCheckingDIMSE
 from emulator.dicom.contexts import FIND_MODELS, RETIRED_STORAGE, ModalityWorklistInformationFind
 from emulator.dicom.faults import FaultACSE, Faults
 from emulator.dicom.find_scp import FindSCP
-from emulator.dicom.reactor import EventAssociation, quiet
+from emulator.dicom.reactor import EventAssociation, handlers_with
 from emulator.dicom.retrieve_scp import RETRIEVE_MODELS, RetrieveSCP
 from emulator.dicom.wire import FaultSocket, Wire
 
@@ -163,14 +163,7 @@ class EmulatorRequestHandler(RequestHandler):
         acceptor.implementation_version_name = self.ae.implementation_version_name
         acceptor.supported_contexts = list(server.contexts)
         assoc.requestor.address_info = self.remote
-        handlers = server._handlers
-        for event, bound in handlers.items():
-            if event.is_intervention and bound:
-                assoc.bind(event, *bound)
-            elif isinstance(event, evt.NotificationEvent):
-                for handler, args in bound:
-                    assoc.bind(event, handler, args)
-        quiet(assoc)  # the server's defaults include pynetdicom's debug handlers
+        assoc._handlers = handlers_with(server._handlers)  # as bind() would, at once
         acse = cast(FaultACSE, assoc.acse)
         acse.faults = Faults.of(ctx)
         acse.record = None

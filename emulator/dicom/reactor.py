@@ -295,12 +295,7 @@ class EventAssociation(Association):
         self.dimse_timeout = ae.dimse_timeout
         self.network_timeout = ae.network_timeout
         self.network_timeout_response = "A-ABORT"
-        self._handlers = {}
-        for event in evt._INTERVENTION_EVENTS:
-            self.bind(event, evt.get_default_handler(event))
-        if logging.getLogger("pynetdicom").isEnabledFor(logging.DEBUG):
-            for event, handler in _DEBUG_HANDLERS:
-                self.bind(event, handler)
+        self._handlers = handlers_with({})
         self._kill = False
         self._started_dul = False
         self._dul_ready = threading.Event()
@@ -417,6 +412,31 @@ _DEBUG_HANDLERS = (
     (evt.EVT_PDU_RECV, _handlers.standard_pdu_recv_handler),
     (evt.EVT_PDU_SENT, _handlers.standard_pdu_sent_handler),
 )
+
+
+def handlers_with(bound: dict[Any, Any]) -> dict[Any, Any]:
+    """An association's handler table (pynetdicom's ``_handlers``, as its ``bind`` fills it:
+    an intervention event's ``(handler, args)``, a notification event's list of them) with
+    pynetdicom's defaults and the handlers *bound* to the server, built at once rather than
+    by ``bind`` (which takes the AE-wide lock) some 20 times an association. pynetdicom's
+    debug handlers are left out unless its log shows debug messages (:func:`quiet`)."""
+    debug = logging.getLogger("pynetdicom").isEnabledFor(logging.DEBUG)
+    table: dict[Any, Any] = {event: (evt.get_default_handler(event), None)
+                             for event in evt._INTERVENTION_EVENTS}  # fmt: skip
+    for event, handlers in bound.items():
+        if isinstance(event, evt.InterventionEvent):
+            if handlers:
+                table[event] = handlers
+            continue
+        kept = [h for h in handlers if debug or (event, h[0]) not in _DEBUG_HANDLERS]
+        if kept:
+            table[event] = kept
+    if debug:
+        for event, handler in _DEBUG_HANDLERS:
+            listed = table.setdefault(event, [])
+            if (handler, None) not in listed:
+                listed.append((handler, None))
+    return table
 
 
 def install(assoc: Association) -> None:

@@ -315,3 +315,33 @@ def test_remembering_uids_gives_what_pynetdicoms_set_uid_gives(value, caplog):
     cache_uids()
     for module in (ae_module, dimse_primitives, pdu_items, pdu_primitives, presentation):
         assert module.set_uid is _set_uid  # the modules that take it from pynetdicom's utils
+
+
+def test_an_association_s_handler_table_is_what_binding_each_handler_gives(emulator):
+    """handlers_with builds at once what pynetdicom's bind() gives, one handler at a time: its
+    default intervention handlers, then the server's handlers, without its debug ones."""
+    from pynetdicom import _handlers
+
+    from emulator.dicom.reactor import handlers_with
+
+    server = emulator._server
+    bound = Association(AE(), _MODE)
+    for event, handlers in server._handlers.items():
+        if event.is_intervention and handlers:
+            bound.bind(event, *handlers)
+        elif not event.is_intervention:
+            for handler, args in handlers:
+                bound.bind(event, handler, args)
+    debug = {_handlers.standard_dimse_recv_handler, _handlers.standard_dimse_sent_handler,
+             _handlers.standard_pdu_recv_handler, _handlers.standard_pdu_sent_handler}  # fmt: skip
+    expected = {
+        event: value if event.is_intervention else [h for h in value if h[0] not in debug]
+        for event, value in bound._handlers.items()
+    }
+    expected = {event: value for event, value in expected.items() if value}
+    table = handlers_with(server._handlers)
+    assert table == expected
+    assert table[evt.EVT_C_STORE][0] is not None  # the emulator's own, not the default
+    for event, value in table.items():  # every list its own: binding later changes one table
+        if isinstance(value, list):
+            assert value is not server._handlers.get(event)
