@@ -13,13 +13,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynetdicom import AE
 
-from emulator.admin.app import make_app
-from emulator.admin.auth import admin_tokens
-from emulator.admin.runner import AdminServer
 from emulator.config import Config, as_dict
 from emulator.dicom import acquisition_scu
 from emulator.dicom.server import GatedServer, build_ae, start_server
@@ -39,6 +36,9 @@ from storage.database import NOT_YET_SERVED
 from storage.filestore import prepare_data_dir
 from storage.journal_store import JournalStore
 from storage.users import Users
+
+if TYPE_CHECKING:
+    from emulator.admin.runner import AdminServer
 
 log = logging.getLogger("emulator")
 
@@ -161,6 +161,12 @@ class Emulator:
             ) from exc
 
     def _start_admin(self) -> None:
+        # imported once DICOM is listening: aiohttp and the admin app are a fifth of the
+        # start-up, and a modality's first C-ECHO does not need them
+        from emulator.admin.app import make_app
+        from emulator.admin.auth import admin_tokens
+        from emulator.admin.runner import AdminServer
+
         cfg = self.config.admin
         logins = self.config.ldap.enabled or Users(self.archive.ctx.index.database).count() > 0
         tokens = admin_tokens(cfg.host, cfg.tokens_file, logins)
