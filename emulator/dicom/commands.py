@@ -257,8 +257,8 @@ def plain_request(command: memoryview) -> tuple[Any, type | None] | None:
     try:
         request.MessageID = message_id
         request.AffectedSOPClassUID = sop_class
-        if field != 0x0030:
-            request.Priority = command_set.us(elements.get(0x0700)) or 0
+        if 0x0700 in elements:  # absent: the primitive's default, as pynetdicom leaves it
+            request.Priority = command_set.us(elements[0x0700])
         if field == C_STORE_RQ:
             request.AffectedSOPInstanceUID = instance
             if 0x1030 in elements:

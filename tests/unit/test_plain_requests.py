@@ -92,3 +92,20 @@ def test_an_unusual_command_is_left_to_pynetdicom():
     extra = b"\x00\x00\x00\x09\x02\x00\x00\x00\x00\x00"  # a Status in a request
     assert plain_request(memoryview(command + extra)) is None
     assert plain_request(memoryview(command[:-3])) is None  # cut short
+
+
+def test_a_request_without_priority_keeps_the_primitive_s_default_as_pynetdicom_does():
+    from emulator.dicom import command_set
+
+    full = command_set.c_store_rq(7, CT, INSTANCE, 1, None, None)
+    elements = command_set.decode(memoryview(full))
+    del elements[0x0700]
+    del elements[0x0000]
+    body = b"".join(  # group 0000, the element, its length and value: no (0000,0700)
+        b"\x00\x00" + element.to_bytes(2, "little") + len(value).to_bytes(4, "little") + value
+        for element, value in sorted(elements.items())
+    )
+    data = b"\x08\x00\x60\x00\x02\x00\x00\x00CT"
+    ours, _ = plain_request(memoryview(body))
+    theirs = decoded_by_pynetdicom(body, data)
+    assert ours.Priority == theirs.Priority == 2
