@@ -16,7 +16,15 @@ from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import encode
 from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind, Verification
 
-from tests.helpers import associate, find, make_dataset, query, send_raw_store, wait_until
+from tests.helpers import (
+    ClientAE,
+    associate,
+    find,
+    make_dataset,
+    query,
+    send_raw_store,
+    wait_until,
+)
 from tests.helpers.pdus import associate_rq
 
 
@@ -133,7 +141,7 @@ def test_25_concurrent_associations_store_and_find_without_loss(emulator):
 @pytest.mark.config(dicom__max_associations=2)
 def test_associations_beyond_the_limit_are_rejected_transient_local_limit(emulator):
     held = [associate(emulator.dicom_port) for _ in range(2)]
-    ae = AE()
+    ae = ClientAE()  # pynetdicom's own may take a fast rejection for a refused connection
     ae.add_requested_context(Verification)
     extra = ae.associate("127.0.0.1", emulator.dicom_port, ae_title=emulator.ae_title)
     try:
@@ -216,7 +224,7 @@ def test_connections_stuck_inside_their_associate_request_do_not_lock_clients_ou
         held = [associate(emulator.dicom_port) for _ in range(3)]  # every slot, for real ones
         try:
             assert held[0].send_c_echo().Status == 0x0000
-            ae = AE(ae_title="FOURTH")
+            ae = ClientAE(ae_title="FOURTH")
             ae.add_requested_context(Verification)
             fourth = ae.associate("127.0.0.1", emulator.dicom_port, ae_title=emulator.ae_title)
             assert fourth.is_rejected  # the limit counts the three real ones

@@ -4,18 +4,19 @@ association limit, data set size, and DICOM TLS (pynetdicom as the client)."""
 from __future__ import annotations
 
 import pytest
-from pynetdicom import AE
 from pynetdicom.sop_class import CTImageStorage, Verification
 
 from emulator import Emulator
 from emulator.config import load_config
 from emulator.errors import ConfigError
 from tests.conftest import make_config
-from tests.helpers import associate, make_dataset
+from tests.helpers import ClientAE, associate, make_dataset
 
 
 def attempt(port: int, calling: str = "TESTSCU", called: str = "FABRICATOR", **kw):
-    ae = AE(ae_title=calling)
+    # ClientAE: pynetdicom's own requestor can take a rejection that arrives within
+    # microseconds for a refused connection (no primitive to read)
+    ae = ClientAE(ae_title=calling)
     ae.acse_timeout = ae.network_timeout = 5
     ae.add_requested_context(Verification)
     return ae.associate("127.0.0.1", port, ae_title=called, **kw)
