@@ -37,6 +37,21 @@ def steps(emulator) -> list[tuple[str, str, list[str]]]:
     return [(r.service, r.outcome, r.faults) for r in sorted(records, key=lambda r: r.id)]
 
 
+def acquired_under(emulator, rule: str, accession: str):
+    """The worklist item of a new order for *accession*, acquired under one *rule* (YAML)."""
+    emulator.load_scenario(f"name: spec\nrules:\n  - {rule}\n")
+    item = ordered(emulator, accession)
+    emulator.archive.acquire(item)
+    return item
+
+
+def sent_under(emulator, rule: str, accession: str, commit: bool = False):
+    """What an acquisition of a new order sent to the PACS did, under one *rule* (YAML)."""
+    emulator.load_scenario(f"name: spec\nrules:\n  - {rule}\n")
+    made = emulator.archive.acquire(ordered(emulator, accession), send_to="pacs", commit=commit)
+    return made.delivery
+
+
 def the_mpps(emulator):
     [(_, step)] = emulator.archive.procedure_steps.steps()
     return step
@@ -64,13 +79,8 @@ rules:
 
 
 def test_a_left_out_n_set_leaves_the_step_in_progress(emulator):
-    emulator.load_scenario("""
-name: never-completes
-rules:
-  - {match: {phase: acquisition, service: N-SET}, action: {omit: {}}}
-""")
-    item = ordered(emulator, "ACQ-F2")
-    emulator.archive.acquire(item)
+    rule = "{match: {phase: acquisition, service: N-SET}, action: {omit: {}}}"
+    item = acquired_under(emulator, rule, "ACQ-F2")
     assert the_mpps(emulator).status == "IN PROGRESS"
     assert emulator.archive.worklist.get(item).state == "IN PROGRESS"
     assert emulator.index.counts()["instances"] == 10
@@ -78,13 +88,8 @@ rules:
 
 
 def test_a_modality_without_mpps_leaves_the_item_scheduled(emulator):
-    emulator.load_scenario("""
-name: no-mpps
-rules:
-  - {match: {phase: acquisition, service: N-CREATE}, action: {omit: {}}}
-""")
-    item = ordered(emulator, "ACQ-F3")
-    emulator.archive.acquire(item)
+    rule = "{match: {phase: acquisition, service: N-CREATE}, action: {omit: {}}}"
+    item = acquired_under(emulator, rule, "ACQ-F3")
     assert emulator.archive.procedure_steps.steps() == []
     assert emulator.archive.worklist.get(item).state == "SCHEDULED"
     assert emulator.index.counts()["instances"] == 10
@@ -148,16 +153,9 @@ rules:
 
 
 def test_an_image_sent_twice_is_stored_once(emulator, pacs):
-    emulator.load_scenario("""
-name: retries-an-image
-rules:
-  - match: {phase: acquisition, service: C-STORE}
-    scope: request
-    first: 1
-    action: {duplicate: {times: 2}}
-""")
-    made = emulator.archive.acquire(ordered(emulator, "ACQ-F7"), send_to="pacs")
-    assert (made.delivery["sent"], made.delivery["duplicated"]) == (10, 2)
+    rule = "{match: {phase: acquisition, service: C-STORE}, scope: request, first: 1,"
+    delivery = sent_under(emulator, rule + " action: {duplicate: {times: 2}}}", "ACQ-F7")
+    assert (delivery["sent"], delivery["duplicated"]) == (10, 2)
     assert len(pacs.journal.messages(service="C-STORE")) == 12
     assert pacs.index.counts()["instances"] == 10
 
@@ -274,17 +272,10 @@ def test_rules_the_acquisition_cannot_do_are_refused_saying_why(rule, problem):
 
 
 def test_a_hung_modality_says_nothing_then_aborts(emulator, pacs):
-    emulator.load_scenario("""
-name: hangs-mid-study
-rules:
-  - match: {phase: acquisition, service: C-STORE}
-    scope: request
-    nth: 2
-    action: {hang: {ms: 200}}
-""")
-    made = emulator.archive.acquire(ordered(emulator, "ACQ-F12"), send_to="pacs", commit=True)
-    assert made.delivery["sent"] == 1
-    assert made.delivery["commitment"] == "not asked: the study was not all stored"
+    rule = "{match: {phase: acquisition, service: C-STORE}, scope: request, nth: 2,"
+    delivery = sent_under(emulator, rule + " action: {hang: {ms: 200}}}", "ACQ-F12", True)
+    assert delivery["sent"] == 1
+    assert delivery["commitment"] == "not asked: the study was not all stored"
     assert pacs.journal.wait_for(lambda: bool(pacs.journal.associations(outcome="aborted")))
     [association] = pacs.journal.associations()
     assert association.ended - association.started >= 0.2  # silent that long, first
