@@ -121,8 +121,8 @@ class CommandCheckingDIMSE(ResponseDecodingDIMSE):
         message.message_to_primitive = partial(_with_data_set, message, request)  # type: ignore[method-assign]
         self.message = message
         if len(pdvs) > 1:  # the data set begins in the same P-DATA
-            rest = P_DATA()
-            rest.presentation_data_value_list = list(pdvs[1:])
+            rest = P_DATA()  # its setter takes [ID, bytes] lists only
+            rest.presentation_data_value_list = [[cid, bytes(pdv)] for cid, pdv in pdvs[1:]]
             DIMSEServiceProvider.receive_primitive(self, rest)
         return True
 
