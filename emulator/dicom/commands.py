@@ -122,7 +122,9 @@ class CommandCheckingDIMSE(ResponseDecodingDIMSE):
         self.message = message
         if len(pdvs) > 1:  # the data set begins in the same P-DATA
             rest = P_DATA()  # its setter takes [ID, bytes] lists only
-            rest.presentation_data_value_list = [[cid, bytes(pdv)] for cid, pdv in pdvs[1:]]
+            rest.presentation_data_value_list = cast(
+                Any, [[cid, bytes(pdv)] for cid, pdv in pdvs[1:]]
+            )
             DIMSEServiceProvider.receive_primitive(self, rest)
         return True
 
