@@ -13,128 +13,30 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields
 from fnmatch import fnmatchcase
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
+
+from emulator.journal_records import (
+    AssociationRecord,
+    HttpRecord,
+    MessageOutcome,
+    MessageRecord,
+    Record,
+)
+
+__all__ = [
+    "AssociationRecord",
+    "HttpRecord",
+    "MessageOutcome",
+    "MessageRecord",
+    "Record",
+    "RequestJournal",
+    "Sink",
+    "matches",
+]
 
 log = logging.getLogger("emulator.journal")
 
-MessageOutcome = Literal["ok", "failure", "cancelled", "error", "fault"]
-
-
-@dataclass(slots=True)
-class AssociationRecord:
-    """One association (or a connection that never became one)."""
-
-    id: int
-    peer: str
-    started: float
-    calling_ae: str = ""
-    called_ae: str = ""
-    contexts_proposed: int = 0
-    contexts_accepted: int = 0
-    max_pdu: int | None = None
-    implementation_uid: str = ""
-    implementation_version: str = ""
-    outcome: str = "open"  # accepted → released | aborted | dropped | rejected | closed
-    # proposed presentation contexts: id, abstract_syntax, transfer_syntaxes, and once
-    # negotiated result (pynetdicom's words: "Accepted", "Abstract Syntax Not Supported"...)
-    # and the accepted transfer_syntax; roles: SOP class → proposed SCU/SCP role
-    contexts: list[dict[str, Any]] = field(default_factory=list)
-    roles: dict[str, dict[str, bool | None]] = field(default_factory=dict)
-    ended: float | None = None
-    messages: int = 0
-    faults: list[str] = field(default_factory=list)  # "rule:action" of each rule that fired
-
-    def as_dict(self) -> dict[str, Any]:
-        return _as_dict(self, "association")
-
-
-@dataclass(slots=True)
-class MessageRecord:
-    """One DIMSE request and how it was answered."""
-
-    id: int
-    association: int
-    message_id: int
-    service: str
-    calling_ae: str
-    started: float  # when it arrived, seconds since the epoch (as an association's)
-    sop_class: str = ""
-    sop_instance: str = ""
-    status: int | None = None
-    outcome: MessageOutcome = "ok"
-    detail: str = ""
-    matches: int | None = None
-    ms: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    faults: list[str] = field(default_factory=list)  # "rule:action" of each rule that fired
-    clock: float = field(default_factory=time.monotonic)  # for the duration; not shown
-
-    def as_dict(self) -> dict[str, Any]:
-        out = _as_dict(self, "message")
-        out["status"] = None if self.status is None else f"0x{self.status:04X}"
-        return out
-
-
-@dataclass(slots=True)
-class HttpRecord:
-    """One DICOMweb request and how it was answered."""
-
-    id: int
-    method: str
-    path: str
-    query: str
-    accept: str
-    service: str  # QIDO-RS, WADO-RS, STOW-RS, WADO-URI
-    peer: str
-    started: float
-    status: int | None = None
-    outcome: str = "open"  # ok | failure (4xx) | error (5xx) | aborted
-    matches: int | None = None  # results, instances sent, or instances stored
-    bytes_in: int = 0
-    bytes_out: int = 0
-    ms: float | None = None
-    detail: str = ""
-    faults: list[str] = field(default_factory=list)  # "rule:action" of each rule that fired
-    clock: float = field(default_factory=time.monotonic)  # for the duration; not shown
-
-    def as_dict(self) -> dict[str, Any]:
-        return _as_dict(self, "http")
-
-
-Record = AssociationRecord | MessageRecord | HttpRecord
-
-
-def _shown(kind: type[Record]) -> tuple[str, ...]:
-    """The fields of a record class that its dict shows (``clock`` is for durations)."""
-    return _SHOWN[kind]
-
-
-def _copied(value: Any) -> Any:
-    """*value* with its lists and dicts copied (what ``asdict`` does to a record's fields,
-    at a fraction of the cost: no dataclass checks and no deep copy of plain values)."""
-    if type(value) is list:
-        return [_copied(v) for v in value]
-    if type(value) is dict:
-        return {k: _copied(v) for k, v in value.items()}
-    return value
-
-
-_SHOWN = {
-    kind: tuple(f.name for f in fields(kind) if f.name != "clock")
-    for kind in (AssociationRecord, MessageRecord, HttpRecord)
-}
-
-
-def _as_dict(record: Record, kind: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": kind}
-    for name in _shown(type(record)):
-        out[name] = _copied(getattr(record, name))
-    return out
-
-
-# Pattern fields matched as globs (* and ?); the others must be equal.
 GLOB_FIELDS = frozenset(
     {"calling_ae", "called_ae", "peer", "service", "sop_class", "sop_instance", "path"}
 )

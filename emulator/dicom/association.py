@@ -31,7 +31,8 @@ from emulator.dicom.commands import CommandCheckingDIMSE
 from emulator.dicom.contexts import FIND_MODELS, RETIRED_STORAGE, ModalityWorklistInformationFind
 from emulator.dicom.faults import FaultACSE, Faults
 from emulator.dicom.find_scp import FindSCP
-from emulator.dicom.reactor import EventAssociation, handlers_with
+from emulator.dicom.handler_table import handlers_with
+from emulator.dicom.reactor import EventAssociation
 from emulator.dicom.retrieve_scp import RETRIEVE_MODELS, RetrieveSCP
 from emulator.dicom.wire import FaultSocket, Wire
 

@@ -26,20 +26,18 @@ from typing import Any, cast
 from pydicom.uid import UID
 from pynetdicom import evt
 from pynetdicom.dimse import _RQ_TO_MESSAGE, _RSP_TO_MESSAGE, DIMSEServiceProvider
-from pynetdicom.dimse_messages import C_FIND_RQ as C_FIND_RQ_MESSAGE
-from pynetdicom.dimse_messages import C_STORE_RQ as C_STORE_RQ_MESSAGE
 from pynetdicom.dimse_messages import DIMSEMessage
 from pynetdicom.dimse_primitives import C_ECHO, C_FIND, C_STORE
 from pynetdicom.dsutils import encode
 from pynetdicom.pdu_primitives import P_DATA
 
 from emulator.dicom import command_set
+from emulator.dicom.received import plain_request, store_response, with_data_set
 from emulator.logfmt import kv
 from storage.uids import uid_problem
 
 log = logging.getLogger("emulator.dicom")
 
-C_STORE_RQ = 0x0001  # CommandField
 _RECEIVED = "_emulator_received_instance_uid"
 
 
@@ -108,17 +106,16 @@ class CommandCheckingDIMSE(ResponseDecodingDIMSE):
         found = plain_request(memoryview(data)[1:])
         if found is None:
             return False
-        request, message_class = found
-        if message_class is None:  # no data set: the message is complete
+        request, has_data = found
+        if not has_data:  # the message is complete
             if len(pdvs) > 1:
                 return False  # more in the same P-DATA: pynetdicom's way
             request._context_id = context_id
             self.msg_queue.put((context_id, request))
             return True
-        message = DIMSEMessage()
-        message.__class__ = message_class
+        message = DIMSEMessage()  # gathers the data set; its primitive is the request
         message.context_id = context_id
-        message.message_to_primitive = partial(_with_data_set, message, request)  # type: ignore[method-assign]
+        message.message_to_primitive = partial(with_data_set, message, request)  # type: ignore[method-assign]
         self.message = message
         if len(pdvs) > 1:  # the data set begins in the same P-DATA
             rest = P_DATA()  # its setter takes [ID, bytes] lists only
@@ -184,99 +181,6 @@ class CommandCheckingDIMSE(ResponseDecodingDIMSE):
                 return
         for pdata in message.encode_msg(context_id, self.maximum_pdu_size):
             self.dul.send_pdu(pdata)
-
-
-_STORE_RSP_ELEMENTS = frozenset({0x0000, 0x0002, 0x0100, 0x0120, 0x0800, 0x0900, 0x1000})
-
-
-def store_response(primitive: Any) -> tuple[int, C_STORE] | None:
-    """The (context ID, C-STORE response primitive) of a P-DATA holding a whole plain
-    C-STORE-RSP command (one PDV, no data set, no field beyond Status), as pynetdicom's
-    decoding would give it; None for anything else."""
-    pdvs = primitive.presentation_data_value_list
-    if len(pdvs) != 1:
-        return None
-    context_id, data = pdvs[0]
-    if len(data) < 2 or data[0] != 0x03:  # a command, its last fragment
-        return None
-    elements = command_set.decode(memoryview(data)[1:])
-    if (
-        elements is None
-        or set(elements) - _STORE_RSP_ELEMENTS
-        or command_set.us(elements.get(0x0100)) != command_set.C_STORE_RSP
-        or command_set.us(elements.get(0x0800)) != command_set.NO_DATA_SET
-    ):
-        return None
-    rsp = C_STORE()
-    try:
-        rsp.MessageIDBeingRespondedTo = command_set.us(elements.get(0x0120))
-        rsp.AffectedSOPClassUID = command_set.text(elements.get(0x0002))
-        rsp.AffectedSOPInstanceUID = command_set.text(elements.get(0x1000))
-        rsp.Status = command_set.us(elements.get(0x0900))
-    except (TypeError, ValueError):  # pynetdicom's way says what is wrong
-        return None
-    return context_id, rsp
-
-
-# the elements each request's command may hold here (PS3.7 9.3.1.1, 9.3.2.1, 9.3.5.1)
-_REQUEST_ELEMENTS = {
-    0x0001: frozenset({0x0000, 0x0002, 0x0100, 0x0110, 0x0700, 0x0800, 0x1000, 0x1030, 0x1031}),
-    0x0020: frozenset({0x0000, 0x0002, 0x0100, 0x0110, 0x0700, 0x0800}),
-    0x0030: frozenset({0x0000, 0x0002, 0x0100, 0x0110, 0x0800}),
-}
-_REQUEST_TYPES = {
-    0x0001: (C_STORE, C_STORE_RQ_MESSAGE),
-    0x0020: (C_FIND, C_FIND_RQ_MESSAGE),
-    0x0030: (C_ECHO, None),
-}
-
-
-def plain_request(command: memoryview) -> tuple[Any, type | None] | None:
-    """The primitive of a C-STORE, C-FIND or C-ECHO request's encoded *command* and the
-    message class gathering its data set (None: it has none), as pynetdicom's decoding
-    would give them; None for anything else (another command, another element, a value
-    pynetdicom would refuse or a UID the emulator must answer: pynetdicom's way then)."""
-    elements = command_set.decode(command)
-    if elements is None:
-        return None
-    field = command_set.us(elements.get(0x0100))
-    allowed = _REQUEST_ELEMENTS.get(field or -1)
-    if allowed is None or set(elements) - allowed:
-        return None
-    primitive_type, message_class = _REQUEST_TYPES[cast(int, field)]
-    has_data = command_set.us(elements.get(0x0800)) != command_set.NO_DATA_SET
-    sop_class = command_set.text(elements.get(0x0002)) or ""
-    instance = command_set.text(elements.get(0x1000))
-    message_id = command_set.us(elements.get(0x0110))
-    if (
-        has_data != (message_class is not None)
-        or message_id is None
-        or uid_problem(sop_class) is not None
-        or (field == C_STORE_RQ and (not instance or uid_problem(instance) is not None))
-    ):
-        return None
-    request: Any = primitive_type()
-    try:
-        request.MessageID = message_id
-        request.AffectedSOPClassUID = sop_class
-        if 0x0700 in elements:  # absent: the primitive's default, as pynetdicom leaves it
-            request.Priority = command_set.us(elements[0x0700])
-        if field == C_STORE_RQ:
-            request.AffectedSOPInstanceUID = instance
-            if 0x1030 in elements:
-                request.MoveOriginatorApplicationEntityTitle = command_set.text(elements[0x1030])
-            if 0x1031 in elements:
-                request.MoveOriginatorMessageID = command_set.us(elements[0x1031])
-    except (TypeError, ValueError):
-        return None
-    return request, message_class
-
-
-def _with_data_set(message: DIMSEMessage, request: Any) -> Any:
-    """A request taken from its command's bytes, with the data set its message gathered."""
-    setattr(request, "DataSet" if isinstance(request, C_STORE) else "Identifier", message.data_set)
-    request._context_id = message.context_id
-    return request
 
 
 def send_encoded(
@@ -398,7 +302,7 @@ def invalid_instance_uid(request: Any) -> str | None:
 def _decode(message: DIMSEMessage, primitive: Any, assoc: Any) -> bool:
     complete = bool(type(message).decode_msg(message, primitive, assoc))
     command = message.command_set
-    if complete and command.get("CommandField") == C_STORE_RQ:
+    if complete and command.get("CommandField") == command_set.C_STORE_RQ:
         value = str(command.get("AffectedSOPInstanceUID") or "")
         if not value or uid_problem(value) is not None:
             command.AffectedSOPInstanceUID = ""  # what pynetdicom's handlers can log

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
+from typing import cast
 
 from pydicom.uid import UID, AllTransferSyntaxes
 from pynetdicom import AllStoragePresentationContexts
+from pynetdicom.ae import ApplicationEntity
 from pynetdicom.presentation import PresentationContext, build_context
 
 from storage import Model
@@ -120,3 +123,13 @@ def retrieve_syntax(proposed: list[str], stored: dict[str, int]) -> str | None:
 def query_model(sop_class_uid: str) -> Model | None:
     """The query model of a C-FIND SOP class, or None if it is not a Q/R FIND class."""
     return FIND_MODELS.get(str(sop_class_uid))
+
+
+def share_contexts(ae: ApplicationEntity, contexts: Iterable[PresentationContext]) -> None:
+    """Make *contexts* the supported contexts of *ae*, as they are.
+
+    ``add_supported_context`` rebuilds and revalidates each context (every transfer syntax a
+    pydicom UID again: about 0.1 s for the emulator's 203), on every start of an emulator;
+    the emulator builds its contexts once per process and shares them, as associations do.
+    """
+    ae._supported_contexts = {cast(UID, cx.abstract_syntax): cx for cx in contexts}

@@ -16,6 +16,7 @@ waits on it (pynetdicom's own loop could slip past its checkpoint and drop one a
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from io import BytesIO
@@ -30,7 +31,9 @@ from pynetdicom.transport import AddressInformation, AssociationSocket
 
 from emulator.dicom import command_set
 from emulator.dicom.commands import ResponseDecodingDIMSE, send_encoded
-from emulator.dicom.reactor import EventAssociation, install
+from emulator.dicom.handler_table import quiet
+from emulator.dicom.reactor import EventAssociation, EventDUL
+from emulator.dicom.wakeup import WakingQueue
 from emulator.dicom.wire import FaultSocket, Wire
 
 
@@ -206,6 +209,23 @@ def await_status(assoc: Association) -> int | None:
         return rsp.Status
     status = assoc._check_received_status(rsp).get("Status")  # logs it, aborts
     return None if status is None else int(status)
+
+
+def install(assoc: Association) -> None:
+    """Give a freshly built *assoc* (pynetdicom's, made an :class:`EventAssociation`, not
+    yet started) its event-driven DUL and message queue, keeping the timeouts pynetdicom
+    set; pynetdicom's debug handlers go unless its log shows them
+    (:func:`~emulator.dicom.handler_table.quiet`)."""
+    activity = threading.Event()
+    assoc._activity = activity  # type: ignore[attr-defined]
+    old = assoc.dul
+    dul = EventDUL(assoc, activity)
+    dul.artim_timer.timeout = old.artim_timer.timeout
+    dul._idle_timer.timeout = old._idle_timer.timeout
+    dul.name = old.name
+    assoc.dul = dul
+    assoc.dimse.msg_queue = cast(Any, WakingQueue(activity.set))
+    quiet(assoc)
 
 
 def prepare_outgoing(

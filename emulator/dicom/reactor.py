@@ -27,9 +27,10 @@ What this relies on in pynetdicom (pinned in ``pyproject.toml``; the specs in
 ``to_provider_queue``, ``to_user_queue``, ``artim_timer``, ``_idle_timer``, ``_kill_thread``,
 ``state_machine`` and the methods ``_process_recv_primitive`` and ``_is_transport_event``; the
 association attributes ``_kill``, ``_is_paused``, ``_reactor_checkpoint``, ``_dul_ready`` and
-``dimse.msg_queue``; the attributes pynetdicom's constructors set (built here without them);
-the AE's ``_supported_contexts`` (:func:`share_contexts`); and the ``set_uid`` that five of
-its modules take from its utils (:func:`cache_uids`).
+``dimse.msg_queue``; and the attributes pynetdicom's constructors set (built here without
+them). Beside it: the association's ``_handlers`` table (``handler_table.py``), the AE's
+``_supported_contexts`` (``contexts.share_contexts``) and the ``set_uid`` that five of its
+modules take from its utils (``uid_cache.py``).
 """
 
 from __future__ import annotations
@@ -41,22 +42,12 @@ import select
 import socket
 import ssl
 import threading
-from collections.abc import Iterable
-from functools import lru_cache
 from typing import Any, cast
 
-from pydicom import config as pydicom_config
-from pydicom.uid import UID
 from pynetdicom import (
     _config,
-    _handlers,
-    dimse_primitives,
     evt,
-    pdu_items,
-    pdu_primitives,
-    presentation,
 )
-from pynetdicom import ae as ae_module
 from pynetdicom._globals import MODE_ACCEPTOR, MODE_REQUESTOR
 from pynetdicom.acse import ACSE
 from pynetdicom.ae import ApplicationEntity
@@ -66,10 +57,10 @@ from pynetdicom.dul import DULServiceProvider
 from pynetdicom.fsm import InvalidEventError, StateMachine
 from pynetdicom.pdu import A_ABORT_RQ, P_DATA_TF
 from pynetdicom.pdu_primitives import P_DATA
-from pynetdicom.presentation import PresentationContext
 from pynetdicom.timer import Timer
-from pynetdicom.utils import make_target, set_uid
+from pynetdicom.utils import make_target
 
+from emulator.dicom.handler_table import handlers_with
 from emulator.dicom.wakeup import Wakeup, WakingQueue
 
 LOGGER = logging.getLogger("pynetdicom.dul")  # pynetdicom's own logger for its messages
@@ -295,7 +286,7 @@ class EventAssociation(Association):
         self.dimse_timeout = ae.dimse_timeout
         self.network_timeout = ae.network_timeout
         self.network_timeout_response = "A-ABORT"
-        self._handlers = handlers_with({})
+        self._handlers = handlers_with({})  # pynetdicom's defaults (handler_table)
         self._kill = False
         self._started_dul = False
         self._dul_ready = threading.Event()
@@ -404,106 +395,3 @@ class EventAssociation(Association):
 
 def _trigger(assoc: Association, name: str) -> None:
     evt.trigger(assoc, getattr(evt, name), {})
-
-
-_DEBUG_HANDLERS = (
-    (evt.EVT_DIMSE_RECV, _handlers.standard_dimse_recv_handler),
-    (evt.EVT_DIMSE_SENT, _handlers.standard_dimse_sent_handler),
-    (evt.EVT_PDU_RECV, _handlers.standard_pdu_recv_handler),
-    (evt.EVT_PDU_SENT, _handlers.standard_pdu_sent_handler),
-)
-
-
-def handlers_with(bound: dict[Any, Any]) -> dict[Any, Any]:
-    """An association's handler table (pynetdicom's ``_handlers``, as its ``bind`` fills it:
-    an intervention event's ``(handler, args)``, a notification event's list of them) with
-    pynetdicom's defaults and the handlers *bound* to the server, built at once rather than
-    by ``bind`` (which takes the AE-wide lock) some 20 times an association. pynetdicom's
-    debug handlers are left out unless its log shows debug messages (:func:`quiet`)."""
-    debug = logging.getLogger("pynetdicom").isEnabledFor(logging.DEBUG)
-    table: dict[Any, Any] = {event: (evt.get_default_handler(event), None)
-                             for event in evt._INTERVENTION_EVENTS}  # fmt: skip
-    for event, handlers in bound.items():
-        if isinstance(event, evt.InterventionEvent):
-            if handlers:
-                table[event] = handlers
-            continue
-        kept = [h for h in handlers if debug or (event, h[0]) not in _DEBUG_HANDLERS]
-        if kept:
-            table[event] = kept
-    if debug:
-        for event, handler in _DEBUG_HANDLERS:
-            listed = table.setdefault(event, [])
-            if (handler, None) not in listed:
-                listed.append((handler, None))
-    return table
-
-
-def install(assoc: Association) -> None:
-    """Give a freshly built *assoc* (an :class:`EventAssociation`, not yet started) its
-    event-driven DUL and message queue, keeping the timeouts pynetdicom set.
-    See :func:`quiet` for the debug handlers."""
-    activity = threading.Event()
-    assoc._activity = activity  # type: ignore[attr-defined]
-    old = assoc.dul
-    dul = EventDUL(assoc, activity)
-    dul.artim_timer.timeout = old.artim_timer.timeout
-    dul._idle_timer.timeout = old._idle_timer.timeout
-    dul.name = old.name
-    assoc.dul = dul
-    assoc.dimse.msg_queue = cast(Any, WakingQueue(activity.set))
-    quiet(assoc)
-
-
-# pynetdicom's modules that take ``set_uid`` from its utils, for :func:`cache_uids`
-_SET_UID_USERS = (ae_module, dimse_primitives, pdu_items, pdu_primitives, presentation)
-
-
-@lru_cache(maxsize=16384)
-def _conformant(value: str) -> UID | None:
-    """*value* as the UID pynetdicom's ``set_uid`` would make of it without a word: None
-    unless it is a valid, conformant UID (PS3.5 9.1), which every check it runs passes."""
-    uid = UID(value, validation_mode=pydicom_config.IGNORE)
-    return uid if uid == value and uid.is_valid else None  # padded: pydicom warns
-
-
-def _set_uid(value: Any, name: str, allow_empty: bool = True, allow_none: bool = True,
-             validate: bool = True) -> UID | None:  # fmt: skip
-    """pynetdicom's ``set_uid``, remembering conformant UIDs: a UID costs ~10 us to check
-    (pydicom's validation, pynetdicom's, then ``is_valid``), some 20 times an association
-    and twice a C-STORE, mostly for the same few SOP class and transfer syntax UIDs."""
-    if isinstance(value, bytes) and value.isascii():
-        value = value.decode("ascii")
-    if isinstance(value, str) and value:
-        uid = _conformant(value)
-        if uid is not None:
-            return uid
-    return set_uid(value, name, allow_empty, allow_none, validate)
-
-
-def cache_uids() -> None:
-    """Give pynetdicom's modules :func:`_set_uid` in place of ``set_uid`` (idempotent)."""
-    for module in _SET_UID_USERS:
-        module.set_uid = _set_uid  # type: ignore[attr-defined]
-
-
-def share_contexts(ae: ApplicationEntity, contexts: Iterable[PresentationContext]) -> None:
-    """Make *contexts* the supported contexts of *ae*, as they are.
-
-    ``add_supported_context`` rebuilds and revalidates each context (every transfer syntax a
-    pydicom UID again: about 0.1 s for the emulator's 203), on every start of an emulator;
-    the emulator builds its contexts once per process and shares them, as associations do.
-    """
-    ae._supported_contexts = {cast(UID, cx.abstract_syntax): cx for cx in contexts}
-
-
-def quiet(assoc: Association) -> None:
-    """Unbind the four handlers pynetdicom binds to every association (and server) to
-    describe each PDU and DIMSE message in its debug log, unless its logger shows debug
-    messages: each takes the AE's lock, shared by every association, and builds its text
-    before the logger drops it. Under 50 busy associations they were most of the server's
-    time."""
-    if logging.getLogger("pynetdicom").isEnabledFor(logging.DEBUG):
-        return
-    for event, handler in _DEBUG_HANDLERS:
-        assoc.unbind(event, handler)

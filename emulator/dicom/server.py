@@ -18,12 +18,12 @@ from pynetdicom.transport import (
 
 from emulator.config import DicomConfig
 from emulator.dicom.association import EmulatorRequestHandler, Handoff
-from emulator.dicom.contexts import supported_contexts
+from emulator.dicom.contexts import share_contexts, supported_contexts
 from emulator.dicom.gate import ConnectionGate, GateHooks
 from emulator.dicom.handlers import handlers
 from emulator.dicom.notifications import AssociationTracker, end_unassociated
 from emulator.dicom.outgoing import prepare_outgoing
-from emulator.dicom.reactor import cache_uids, share_contexts
+from emulator.dicom.uid_cache import cache_uids
 from emulator.journal import AssociationRecord
 from emulator.services.context import ServiceContext
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME

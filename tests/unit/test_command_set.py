@@ -150,7 +150,7 @@ def pynetdicom_received(raw_command: bytes):
 
 @pytest.mark.parametrize("status", [0x0000, 0xB007, 0xA700, 0xC000])
 def test_a_plain_c_store_rsp_is_received_as_pynetdicom_receives_it(status):
-    from emulator.dicom.commands import store_response
+    from emulator.dicom.received import store_response
 
     raw = command_set.response(
         command_set.C_STORE_RSP, 9, CTImageStorage, status, "1.2.826.0.1.3680043.10.1089.9.1"
@@ -177,7 +177,7 @@ def test_any_other_message_is_left_to_pynetdicom():
     from pynetdicom.dimse_messages import C_STORE_RSP as Message
     from pynetdicom.pdu_primitives import P_DATA
 
-    from emulator.dicom.commands import store_response
+    from emulator.dicom.received import store_response
 
     primitive = C_STORE()
     primitive.MessageIDBeingRespondedTo = 9

@@ -19,8 +19,9 @@ from pynetdicom.presentation import negotiate_as_acceptor
 from pynetdicom.sop_class import CTImageStorage, Verification
 from pynetdicom.timer import Timer
 
-from emulator.dicom.contexts import supported_contexts
-from emulator.dicom.reactor import EventAssociation, EventDUL, install, share_contexts
+from emulator.dicom.contexts import share_contexts, supported_contexts
+from emulator.dicom.outgoing import install
+from emulator.dicom.reactor import EventAssociation, EventDUL
 from emulator.dicom.wakeup import Wakeup, WakingQueue
 from tests.helpers import associate
 
@@ -300,7 +301,7 @@ def test_remembering_uids_gives_what_pynetdicoms_set_uid_gives(value, caplog):
     from pynetdicom import ae as ae_module
     from pynetdicom import dimse_primitives, pdu_items, pdu_primitives, presentation, utils
 
-    from emulator.dicom.reactor import _set_uid, cache_uids
+    from emulator.dicom.uid_cache import _set_uid, cache_uids
 
     def outcome(set_uid):
         caplog.clear()
@@ -322,7 +323,7 @@ def test_an_association_s_handler_table_is_what_binding_each_handler_gives(emula
     default intervention handlers, then the server's handlers, without its debug ones."""
     from pynetdicom import _handlers
 
-    from emulator.dicom.reactor import handlers_with
+    from emulator.dicom.handler_table import handlers_with
 
     server = emulator._server
     bound = Association(AE(), _MODE)
