@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from io import BytesIO
 from typing import Any, BinaryIO
 
@@ -209,12 +210,21 @@ def read_received(data: bytes | memoryview, transfer_syntax_uid: str) -> Dataset
     UnreadableInstance
         If the bytes are not a readable DICOM dataset.
     """
+    encoding = _encoding(transfer_syntax_uid)
+    if encoding is None:
+        return None
+    stream = BytesIO(data)
+    return _decoded(lambda: read_dataset(stream, *encoding, stop_when=_at_pixels))
+
+
+@lru_cache(maxsize=256)
+def _encoding(transfer_syntax_uid: str) -> tuple[bool, bool] | None:
+    """(implicit VR, little endian) of a syntax whose data set is read as it stands; None
+    for a deflated or unknown one (a UID built and checked once per syntax, not per store)."""
     syntax = UID(transfer_syntax_uid)
     if not syntax.is_transfer_syntax or syntax.is_deflated:
         return None
-    stream = BytesIO(data)
-    implicit, little = syntax.is_implicit_VR, syntax.is_little_endian
-    return _decoded(lambda: read_dataset(stream, implicit, little, stop_when=_at_pixels))
+    return syntax.is_implicit_VR, syntax.is_little_endian
 
 
 def _at_pixels(tag: int, vr: str | None, length: int) -> bool:

@@ -35,7 +35,6 @@ from emulator.services.modality_rules import Fired, Sent, StepRule
 log = logging.getLogger("emulator.dicom")
 
 COMMITMENT_INSTANCE = "1.2.840.10008.1.20.1.1"  # the well-known Storage Commitment instance
-_SUCCESS_OR_WARNING = (0x0000, *range(0xB000, 0xC000))
 
 
 def _associate(ctx: ServiceContext, remote: RemoteAE, contexts: dict[str, list[str]]) -> Any:
@@ -77,7 +76,7 @@ def _status(assoc: Association, ds: Dataset, msg_id: int) -> str | None:
         return "not sent, the association ended"
     status = assoc.send_c_store(ds, msg_id=msg_id)
     code = int(status.Status) if status is not None and "Status" in status else None
-    if code in _SUCCESS_OR_WARNING:
+    if code is not None and (code == 0 or 0xB000 <= code <= 0xBFFF):  # success, warning
         return None
     return "no response" if code is None else f"0x{code:04X}"
 

@@ -32,7 +32,6 @@ from storage.fabrication_spec import IMAGE_CODES, FabricationSpec
 
 log = logging.getLogger(__name__)
 
-CALLING_AE = "ACQUISITION"
 PATIENT = ("PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex")
 STUDY = ("AccessionNumber", "StudyInstanceUID", "ReferringPhysicianName")
 REQUESTED = ("RequestedProcedureID", "RequestedProcedureDescription", "AccessionNumber",
@@ -123,7 +122,7 @@ def _images(ctx: ServiceContext, item: Dataset, step: Dataset, modality: str,
         _as_ordered(ds, item, step, now)
         buffer = BytesIO()
         ds.save_as(buffer, enforce_file_format=True)
-        store_instance(buffer.getvalue(), None, None, None, CALLING_AE, ctx)
+        store_instance(buffer.getvalue(), None, None, None, journal.CALLING_AE, ctx)
         del ds.PixelData  # the MPPS needs its identity only
         made.append(ds)
     return made

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from emulator.journal import MessageRecord
 from emulator.scenario.engine import Decision, Engine, Event
 from emulator.services.context import ServiceContext
+from emulator.services.workflow_journal import CALLING_AE  # the simulated modality
 
 log = logging.getLogger("emulator.services.acquisition")
 
-CALLING_AE = "ACQUISITION"
 Fired = tuple[Decision, Engine]
 # a step's rule on an association to a remote AE: (step, SOP class, attributes) -> what fired
 StepRule = Callable[[str, str, Mapping[str, str]], "Fired | None"]

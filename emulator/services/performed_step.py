@@ -12,8 +12,8 @@ from copy import deepcopy
 from pydicom.dataset import Dataset
 
 from emulator.services.context import ServiceContext
+from emulator.services.workflow_journal import CALLING_AE  # the simulated modality
 
-CALLING_AE = "ACQUISITION"
 SCHEDULED = ("StudyInstanceUID", "AccessionNumber", "RequestedProcedureID",
              "RequestedProcedureDescription")  # fmt: skip
 STEP = ("ScheduledProcedureStepID", "ScheduledProcedureStepDescription",
