@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
-from pydicom.sr.codedict import codes
-from pydicom.sr.coding import Code
+
+from storage.iods.codes import SCT, Code
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class Series:
 
 
 def code_item(code: Code) -> Dataset:
-    """A Code Sequence item (PS3.3 Table 8.8-1) for one of pydicom's SNOMED CT codes."""
+    """A Code Sequence item (PS3.3 Table 8.8-1) for *code*."""
     item = Dataset()
     item.CodeValue, item.CodingSchemeDesignator = code.value, code.scheme_designator
     item.CodeMeaning = code.meaning
@@ -38,13 +38,13 @@ def code_item(code: Code) -> Dataset:
 
 # Body parts (PS3.16 CID 4031) for the Anatomic Region Sequence.
 ANATOMY = {
-    "CHEST": codes.SCT.Chest,
-    "HAND": codes.SCT.Hand,
-    "KNEE": codes.SCT.Knee,
-    "BREAST": codes.SCT.Breast,
-    "ABDOMEN": codes.SCT.Abdomen,
-    "HEART": codes.SCT.Heart,
-    "WHOLEBODY": codes.SCT.EntireBody,
+    "CHEST": SCT.Chest,
+    "HAND": SCT.Hand,
+    "KNEE": SCT.Knee,
+    "BREAST": SCT.Breast,
+    "ABDOMEN": SCT.Abdomen,
+    "HEART": SCT.Heart,
+    "WHOLEBODY": SCT.EntireBody,
 }
 
 

@@ -3,32 +3,32 @@
 from __future__ import annotations
 
 from pydicom.dataset import Dataset
-from pydicom.sr.codedict import codes
 from pydicom.uid import NuclearMedicineImageStorage, PositronEmissionTomographyImageStorage
 
 from storage import pixels
+from storage.iods.codes import SCT
 from storage.iods.common import Iod, Series, code_item, monochrome, place_slice, plane, position
 
 
 def _orientation_codes(ds: Dataset) -> None:
     """NM/PET Patient Orientation (PS3.3 C.8.4.6): recumbent, supine, feet first."""
-    orientation = code_item(codes.SCT.Recumbent)
-    orientation.PatientOrientationModifierCodeSequence = [code_item(codes.SCT.Supine)]
+    orientation = code_item(SCT.Recumbent)
+    orientation.PatientOrientationModifierCodeSequence = [code_item(SCT.Supine)]
     ds.PatientOrientationCodeSequence = [orientation]
-    ds.PatientGantryRelationshipCodeSequence = [code_item(codes.SCT.FeetFirst)]
+    ds.PatientGantryRelationshipCodeSequence = [code_item(SCT.FeetFirst)]
 
 
 def _radiopharmaceutical(ds: Dataset, pet: bool) -> None:
     item = Dataset()
     if pet:
-        item.RadionuclideCodeSequence = [code_item(codes.SCT._18Fluorine)]
-        item.RadiopharmaceuticalCodeSequence = [code_item(codes.SCT.FluorodeoxyglucoseF18)]
+        item.RadionuclideCodeSequence = [code_item(SCT._18Fluorine)]
+        item.RadiopharmaceuticalCodeSequence = [code_item(SCT.FluorodeoxyglucoseF18)]
         item.RadionuclideHalfLife, item.RadionuclideTotalDose = 6586.2, 370000000
         item.RadionuclidePositronFraction = 0.97
         item.RadiopharmaceuticalStartTime = "080000"
     else:
-        item.RadionuclideCodeSequence = [code_item(codes.SCT._99mTechnetium)]
-        item.RadiopharmaceuticalCodeSequence = [code_item(codes.SCT.TechnetiumTc99mMedronate)]
+        item.RadionuclideCodeSequence = [code_item(SCT._99mTechnetium)]
+        item.RadiopharmaceuticalCodeSequence = [code_item(SCT.TechnetiumTc99mMedronate)]
     item.Radiopharmaceutical = "FDG" if pet else "Tc99m MDP"
     ds.RadiopharmaceuticalInformationSequence = [item]
 
@@ -48,7 +48,7 @@ def _nm_series(ds: Dataset, series: Series) -> None:
     window.EnergyWindowName = "TC99M"
     ds.EnergyWindowInformationSequence = [window]
     detectors = []
-    for view in (codes.SCT.AnteriorEmissiveProjection, codes.SCT.PosteriorEmissiveProjection):
+    for view in (SCT.AnteriorEmissiveProjection, SCT.PosteriorEmissiveProjection):
         detector = Dataset()
         detector.CollimatorGridName = "LEHR"
         detector.CollimatorType = "PARA"

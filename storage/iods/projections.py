@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pydicom.dataset import Dataset
-from pydicom.sr.codedict import codes
 from pydicom.uid import (
     ComputedRadiographyImageStorage,
     DigitalMammographyXRayImageStorageForPresentation,
@@ -11,6 +10,7 @@ from pydicom.uid import (
 )
 
 from storage import pixels
+from storage.iods.codes import SCT
 from storage.iods.common import ANATOMY, Iod, Series, code_item, monochrome
 
 _VIEWS = {"PA": "PA", "AP": "AP", "LATERAL": "LL", "OBLIQUE": ""}
@@ -51,9 +51,9 @@ def _dx_common(ds: Dataset, series: Series, spacing_mm: float) -> None:
 
 # DX views (PS3.16 CID 4010) by series description: View Position and View Code.
 _DX_VIEWS = {
-    "PA": ("PA", codes.SCT.PosteroAnterior),
-    "AP": ("AP", codes.SCT.AnteroPosterior),
-    "LATERAL": ("LL", codes.SCT.LeftLateral),
+    "PA": ("PA", SCT.PosteroAnterior),
+    "AP": ("AP", SCT.AnteroPosterior),
+    "LATERAL": ("LL", SCT.LeftLateral),
 }
 
 
@@ -75,8 +75,8 @@ def _projection_pixels(ds: Dataset, series: Series, i: int, seed: int) -> None:
 
 # Mammography views (PS3.16 CID 4014), from the series description.
 _MG_VIEWS = {
-    "CC": (codes.SCT.CranioCaudal, ["A", "R"]),
-    "MLO": (codes.SCT.MedioLateralObliqueProjection, ["A", "FR"]),
+    "CC": (SCT.CranioCaudal, ["A", "R"]),
+    "MLO": (SCT.MedioLateralObliqueProjection, ["A", "FR"]),
 }
 
 
