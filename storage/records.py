@@ -113,13 +113,19 @@ _TAGS = {
 }
 
 
-def _get(ds: Dataset, keyword: str) -> object:
-    """Read one element, tolerating values pydicom cannot convert (logged, stored empty).
+# the binary integer VRs read straight from a little endian value: (size, signed)
+_BINARY_VRS = {"US": (2, False), "SS": (2, True), "UL": (4, False), "SL": (4, True)}
 
-    An element still raw, of a text VR and all ASCII (no ISO 2022 escape), is decoded
-    directly; anything else goes through pydicom's conversion.
-    """
-    tag = _TAGS.get(keyword) or tag_for_keyword(keyword)
+
+def _get(ds: Dataset, keyword: str) -> object:
+    """Read one element, tolerating values pydicom cannot convert (logged, stored empty)."""
+    return _value(ds, _TAGS.get(keyword) or tag_for_keyword(keyword), keyword)
+
+
+def _value(ds: Dataset, tag: BaseTag | None, keyword: str) -> object:
+    """The value of *tag* in *ds*, or None. An element still raw, of a text VR and all
+    ASCII (no ISO 2022 escape), is decoded directly, as is a single little endian US, SS,
+    UL or SL; anything else goes through pydicom's conversion (~15 us an element)."""
     if tag is None:
         return None
     try:
@@ -127,25 +133,38 @@ def _get(ds: Dataset, keyword: str) -> object:
         if elem is None:
             return None
         value = elem.value
-        if (
-            isinstance(value, bytes)
-            and (elem.VR or dictionary_VR(tag)) in _ASCII_VRS
-            and value.isascii()
-            and b"\x1b" not in value
-        ):
-            return value.decode("ascii").strip(" \x00")
+        if isinstance(value, bytes):
+            vr = elem.VR or dictionary_VR(tag)
+            if vr in _ASCII_VRS and value.isascii() and b"\x1b" not in value:
+                return value.decode("ascii").strip(" \x00")
+            binary = _BINARY_VRS.get(vr)
+            if binary is not None and len(value) == binary[0] and ds.original_encoding[1]:
+                return int.from_bytes(value, "little", signed=binary[1])
         return ds[tag].value
     except Exception as exc:  # a broken value must not lose the instance
         log.warning("unreadable %s (%s): indexed as empty", keyword, exc)
         return None
 
 
+# each level's stored attributes with their tags, looked up once
+_PLANS = {
+    level: tuple((a, _TAGS.get(a.keyword) or tag_for_keyword(a.keyword)) for a in stored(level))
+    for level in Level
+}
+_CHARSET = BaseTag(0x00080005)
+_TEXT_KINDS = frozenset({"str", "uid"})  # one column holding text(value)
+
+
 def level_columns(ds: Dataset, level: Level) -> dict[str, Any]:
     """Column values of *level* taken from *ds*."""
     columns: dict[str, Any] = {}
-    for attribute in stored(level):
-        columns.update(attribute_columns(attribute, _get(ds, attribute.keyword)))
-    columns["charset"] = text(_get(ds, "SpecificCharacterSet"))
+    for attribute, tag in _PLANS[level]:
+        value = _value(ds, tag, attribute.keyword)
+        if attribute.kind in _TEXT_KINDS and (value is None or type(value) is str):
+            columns[attribute.column] = value.strip() if value else ""  # as text() makes it
+        else:
+            columns.update(attribute_columns(attribute, value))
+    columns["charset"] = text(_value(ds, _CHARSET, "SpecificCharacterSet"))
     return columns
 
 

@@ -53,3 +53,20 @@ def test_there_are_files_in_many_syntaxes_to_hold_it_to():
 def test_a_deflated_or_unknown_syntax_is_left_to_the_part10_reader():
     assert read_received(b"", "1.2.840.10008.1.2.1.99") is None
     assert read_received(b"", "1.2.3.4") is None
+
+
+def _converted(read):
+    """The header with every element converted by pydicom, so none is read from raw bytes."""
+    ds = read()
+    list(ds)  # iterating a Dataset converts each element in place
+    return ds
+
+
+@pytest.mark.parametrize("name", PART10)
+def test_values_read_from_raw_bytes_are_what_pydicom_converts_them_to(name):
+    """The index reads plain ASCII text and single little endian integers (Rows, Columns)
+    from their raw bytes; the record must be the one pydicom's own conversion gives."""
+    content = (PYDICOM_DATA / "test_files" / name).read_bytes()
+    syntax = str(read_header(content).file_meta.TransferSyntaxUID)
+    raw = _outcome(lambda: read_header(content), syntax)
+    assert raw == _outcome(lambda: _converted(lambda: read_header(content)), syntax)
