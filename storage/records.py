@@ -122,7 +122,7 @@ def _get(ds: Dataset, keyword: str) -> object:
     return _value(ds, _TAGS.get(keyword) or tag_for_keyword(keyword), keyword)
 
 
-def _value(ds: Dataset, tag: BaseTag | None, keyword: str) -> object:
+def _value(ds: Dataset, tag: int | None, keyword: str) -> object:
     """The value of *tag* in *ds*, or None. An element still raw, of a text VR and all
     ASCII (no ISO 2022 escape), is decoded directly, as is a single little endian US, SS,
     UL or SL; anything else goes through pydicom's conversion (~15 us an element)."""
