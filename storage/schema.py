@@ -3,7 +3,7 @@
 Columns are generated from :data:`storage.attributes.ATTRIBUTES`: each stored attribute gets its
 column, PN attributes get normalized and case-folded twins (``_alpha``, ``_fold``, ``_norm``), and
 TM/DT attributes get a normalized twin (``_n``) that sorts and compares as a string. Every column a
-C-FIND can match on is indexed.
+C-FIND can match on is indexed, but for the image level's own keys (``m009``).
 """
 
 from __future__ import annotations
@@ -217,6 +217,30 @@ def m008_users(db: Database) -> None:
         pk="name",
     )
     db.table("meta").create({"key": str, "value": str}, pk="key")
+
+
+# Image-level matching keys left unindexed: a C-FIND at IMAGE level names its study and series
+# (hierarchical query, PS3.4 C.4.1.2.1.3), so its rows are found through series_pk and these
+# keys filter a series' instances. Each index cost every store a B-tree page written; an
+# instance-level search by one of these alone (QIDO-RS /instances?Rows=512) reads the table.
+# SOPInstanceUID, SOPClassUID (a viewer's search for a study's SRs or KOs) stay indexed.
+UNINDEXED_IMAGE_COLUMNS = (
+    "instance_number",
+    "content_date",
+    "content_time_n",
+    "acquisition_datetime_n",
+    "number_of_frames",
+    "rows",
+    "columns",
+)
+
+
+@migrations()
+def m009_unindexed_image_keys(db: Database) -> None:
+    """Drop the indexes of :data:`UNINDEXED_IMAGE_COLUMNS` (C-STORE writes ~14% fewer index
+    pages: 43 B-trees for a new study's first instance instead of 50)."""
+    for column in UNINDEXED_IMAGE_COLUMNS:
+        db.execute(f"DROP INDEX IF EXISTS idx_instances_{column}")
 
 
 def apply(db: Database) -> None:

@@ -176,3 +176,47 @@ def test_a_full_disk_is_storage_full_and_rolls_the_whole_batch_back(tmp_path):
         index.add_instances(rows)
 
     assert index.counts() == {"patients": 0, "studies": 0, "series": 0, "instances": 0}
+
+
+def _indexes(path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+    return {name for (name,) in rows}
+
+
+def test_image_level_keys_are_matched_among_the_instances_found_by_an_index(tmp_path):
+    index = Index.open(tmp_path / "i.sqlite")
+    for i in (1, 2, 3):
+        index.add_instance(record(instance=i, Rows=8 * i), f"objects/{i}.dcm", 1)
+    request = parse_find(
+        query("IMAGE", StudyInstanceUID=make_dataset().StudyInstanceUID,
+              SeriesInstanceUID=make_dataset().SeriesInstanceUID, SOPInstanceUID="",
+              InstanceNumber="2", Rows=16),
+        Model.STUDY_ROOT,
+    )  # fmt: skip
+
+    plan = " ".join(index.explain(request.query))
+    rows = list(index.iter_rows(request.query))
+
+    assert "SEARCH se USING INDEX idx_series_series_uid" in plan
+    assert "SEARCH i USING INDEX idx_instances_study_pk" in plan  # the study's instances
+    assert "idx_instances_rows" not in plan
+    assert "idx_instances_instance_number" not in plan
+    assert [row["SOPInstanceUID"] for row in rows] == [make_dataset(instance=2).SOPInstanceUID]
+
+
+def test_an_archive_made_before_loses_the_image_level_key_indexes_on_opening(tmp_path):
+    path = tmp_path / "i.sqlite"
+    Index.open(path).close()
+    with sqlite3.connect(path) as conn:  # as an archive of an earlier version had them
+        conn.execute("CREATE INDEX idx_instances_rows ON instances (rows)")
+        conn.execute("CREATE INDEX idx_instances_content_date ON instances (content_date)")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name LIKE 'm009%'")
+
+    Index.open(path).close()
+
+    left = _indexes(path)
+    assert "idx_instances_rows" not in left
+    assert "idx_instances_content_date" not in left
+    assert {"idx_instances_sop_instance_uid", "idx_instances_sop_class_uid"} <= left
+    assert "idx_instances_series_pk" in left
