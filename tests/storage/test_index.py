@@ -205,13 +205,14 @@ def test_image_level_keys_are_matched_among_the_instances_found_by_an_index(tmp_
     assert [row["SOPInstanceUID"] for row in rows] == [make_dataset(instance=2).SOPInstanceUID]
 
 
-def test_an_archive_made_before_loses_the_image_level_key_indexes_on_opening(tmp_path):
+def test_an_archive_made_before_loses_the_image_and_series_key_indexes_on_opening(tmp_path):
     path = tmp_path / "i.sqlite"
     Index.open(path).close()
     with sqlite3.connect(path) as conn:  # as an archive of an earlier version had them
         conn.execute("CREATE INDEX idx_instances_rows ON instances (rows)")
         conn.execute("CREATE INDEX idx_instances_content_date ON instances (content_date)")
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name LIKE 'm009%'")
+        conn.execute("CREATE INDEX idx_series_laterality ON series (laterality)")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name LIKE 'm009%' OR name LIKE 'm010%'")
 
     Index.open(path).close()
 
@@ -220,3 +221,23 @@ def test_an_archive_made_before_loses_the_image_level_key_indexes_on_opening(tmp
     assert "idx_instances_content_date" not in left
     assert {"idx_instances_sop_instance_uid", "idx_instances_sop_class_uid"} <= left
     assert "idx_instances_series_pk" in left
+    assert "idx_series_laterality" not in left
+    assert {"idx_series_modality", "idx_series_study_pk_modality"} <= left
+
+
+def test_series_level_keys_are_matched_among_the_series_of_the_study_named(tmp_path):
+    index = Index.open(tmp_path / "i.sqlite")
+    for series, description in ((1, "AXIAL"), (2, "CORONAL")):
+        ds = record(series=series, SeriesDescription=description)
+        index.add_instance(ds, f"objects/{series}.dcm", 1)
+    request = parse_find(
+        query("SERIES", StudyInstanceUID=make_dataset().StudyInstanceUID,
+              SeriesInstanceUID="", SeriesDescription="COR*"),
+        Model.STUDY_ROOT,
+    )  # fmt: skip
+
+    plan = " ".join(index.explain(request.query))
+    rows = list(index.iter_rows(request.query))
+
+    assert "SEARCH se USING INDEX idx_series_study_pk" in plan
+    assert [row["SeriesInstanceUID"] for row in rows] == [make_dataset(series=2).SeriesInstanceUID]
