@@ -93,15 +93,21 @@ class RequestJournal:
     written there, in the background, and stays readable by id."""
 
     def __init__(self, max_entries: int = 10000) -> None:
-        # a plain lock (a Condition's default is an RLock, slower to take): every request
-        # takes it a few times, under 50 busy associations thousands of times a second
+        # Requests take no lock: each of their steps is one operation of a C type that the
+        # GIL makes atomic (itertools.count's next, deque.append, an attribute set), and the
+        # record is marked changed after it is changed. Under 50 busy associations a lock
+        # that every request took four times held C-STOREs for most of their time: its
+        # holder, preempted inside it, had the others queue behind it (bench/load.py).
+        # The lock is for waking wait_for and for clear().
         self._lock = threading.Condition(threading.Lock())
-        self._changes = 0  # counted under the lock, for wait_for
+        self._changes = 0  # for wait_for: a poller sees it move (an increment may be shared)
+        self._waiting = 0  # wait_for callers, counted under the lock
         self._associations: deque[AssociationRecord] = deque(maxlen=max_entries)
         self._messages: deque[MessageRecord] = deque(maxlen=max_entries)
         self._http: deque[HttpRecord] = deque(maxlen=max_entries)
         self._ids = itertools.count(1)
-        self._dirty: dict[int, Record] = {}
+        self._dirty: deque[Record] = deque()  # changed since the last flush, oldest first
+        self._flushing = threading.Lock()  # taken by flushes only
         self._sink: Sink | None = None
         self._flusher: threading.Thread | None = None
         self._stop = threading.Event()
@@ -128,12 +134,20 @@ class RequestJournal:
         """Write the records changed since the last flush to the sink. A batch that cannot
         be written stays dirty for the next flush: nothing is dropped.
 
-        Only the hand-over of the changed records holds the lock: copying them does not (it
-        held every request thread for milliseconds under load). A copy may therefore catch
-        a record between two of its changes; the later change marks it changed again, so the
-        next flush writes it as it ended."""
-        with self._lock:
-            dirty, self._dirty = self._dirty, {}
+        No lock is held: a copy may therefore catch a record between two of its changes; the
+        later change marks it changed again, so the next flush writes it as it ended. Flushes
+        run one at a time, so a later copy is never overwritten by an earlier one."""
+        with self._flushing:
+            self._flush()
+
+    def _flush(self) -> None:
+        dirty: dict[int, Record] = {}
+        while True:  # what was marked meanwhile is taken now or at the next flush
+            try:
+                record = self._dirty.popleft()
+            except IndexError:
+                break
+            dirty[record.id] = record
         if self._sink is None or not dirty:
             return
         rows = [_snapshot(record) for record in dirty.values()]
@@ -143,53 +157,50 @@ class RequestJournal:
             log.warning(
                 "could not persist %d journal records (kept for the next try): %s", len(rows), exc
             )
-            with self._lock:
-                for record_id, record in dirty.items():
-                    self._dirty.setdefault(record_id, record)
+            self._dirty.extend(dirty.values())
 
     def _flush_loop(self) -> None:
         while not self._stop.wait(FLUSH_INTERVAL):
             self.flush()
 
     def _touch(self, record: Record) -> None:
+        """Mark *record* changed, once its change is made: the flush that takes the mark
+        copies the record as it is then."""
         if self._sink is not None:
-            self._dirty[record.id] = record
+            self._dirty.append(record)
 
     def open_association(self, peer: str) -> AssociationRecord:
-        with self._lock:
-            record = AssociationRecord(id=next(self._ids), peer=peer, started=time.time())
-            self._associations.append(record)
-            self._touch(record)
-            self._changed()
-            return record
+        record = AssociationRecord(id=next(self._ids), peer=peer, started=time.time())
+        self._associations.append(record)
+        self._touch(record)
+        self._changed()
+        return record
 
     def open_http(self, **fields: Any) -> HttpRecord:
         """A new record of a DICOMweb request (method, path, query, accept, service, peer)."""
-        with self._lock:
-            record = HttpRecord(id=next(self._ids), started=time.time(), **fields)
-            self._http.append(record)
-            self._touch(record)
-            self._changed()
-            return record
+        record = HttpRecord(id=next(self._ids), started=time.time(), **fields)
+        self._http.append(record)
+        self._touch(record)
+        self._changed()
+        return record
 
     def start_message(
         self, association: AssociationRecord | None, message_id: int, service: str, **fields: Any
     ) -> MessageRecord:
-        with self._lock:
-            record = MessageRecord(
-                id=next(self._ids),
-                association=association.id if association else 0,
-                message_id=message_id,
-                service=service,
-                calling_ae=association.calling_ae if association else "",
-                started=time.time(),
-                **fields,
-            )
-            if association:
-                association.messages += 1
-            self._messages.append(record)
-            self._touch(record)
-            return record
+        record = MessageRecord(
+            id=next(self._ids),
+            association=association.id if association else 0,
+            message_id=message_id,
+            service=service,
+            calling_ae=association.calling_ae if association else "",
+            started=time.time(),
+            **fields,
+        )
+        if association:  # only the association's own thread starts its messages
+            association.messages += 1
+        self._messages.append(record)
+        self._touch(record)
+        return record
 
     def finish(
         self,
@@ -198,18 +209,17 @@ class RequestJournal:
         outcome: MessageOutcome = "ok",
         **fields: Any,
     ) -> MessageRecord:
-        with self._lock:
-            record.status = status
-            record.outcome = outcome
-            record.ms = (time.monotonic() - record.clock) * 1000
-            for key, value in fields.items():
-                if key == "extra":
-                    record.extra.update(value)
-                else:
-                    setattr(record, key, value)
-            self._touch(record)
-            self._changed()
-            return record
+        record.status = status
+        record.outcome = outcome
+        record.ms = (time.monotonic() - record.clock) * 1000
+        for key, value in fields.items():
+            if key == "extra":
+                record.extra.update(value)
+            else:
+                setattr(record, key, value)
+        self._touch(record)
+        self._changed()
+        return record
 
     def update(
         self,
@@ -218,59 +228,53 @@ class RequestJournal:
         fault: str | None = None,
         **fields: Any,
     ) -> None:
-        """Change *record* under the journal's lock (the flusher copies records under it):
-        set *fields*, merge *extra* into a message's ``extra``, note a rule that fired."""
-        with self._lock:
-            for key, value in fields.items():
-                setattr(record, key, value)
-            if extra and isinstance(record, MessageRecord):
-                record.extra.update(extra)
-            if fault is not None:
-                record.faults.append(fault)
-            self._touch(record)
-            self._changed()
+        """Change *record*: set *fields*, merge *extra* into a message's ``extra``, note a
+        rule that fired; then mark it changed."""
+        for key, value in fields.items():
+            setattr(record, key, value)
+        if extra and isinstance(record, MessageRecord):
+            record.extra.update(extra)
+        if fault is not None:
+            record.faults.append(fault)
+        self._touch(record)
+        self._changed()
 
     def changed(self, record: Record | None = None) -> None:
         """Note that *record* was updated in place; wake waiters."""
-        with self._lock:
-            if record is not None:
-                self._touch(record)
-            self._changed()
+        if record is not None:
+            self._touch(record)
+        self._changed()
 
     def messages(self, **match: Any) -> list[MessageRecord]:
         """Message records whose fields equal every *match* value (``status`` as an int)."""
-        with self._lock:
-            return [m for m in self._messages if all(getattr(m, k) == v for k, v in match.items())]
+        held = list(self._messages)  # a copy made in one C call: no append comes between
+        return [m for m in held if all(getattr(m, k) == v for k, v in match.items())]
 
     def associations(self, **match: Any) -> list[AssociationRecord]:
-        with self._lock:
-            return [
-                a for a in self._associations if all(getattr(a, k) == v for k, v in match.items())
-            ]
+        held = list(self._associations)
+        return [a for a in held if all(getattr(a, k) == v for k, v in match.items())]
 
     def select(self, kind: str, pattern: Mapping[str, Any], after: int = 0) -> list[Record]:
         """The records of *kind* (``message``, ``association`` or ``http``) that match
         *pattern* (see :func:`matches`), oldest first; only those with an id above *after*
         (looked for from the newest back, so a live follower pays for what is new only)."""
-        with self._lock:
-            kinds: dict[str, deque[Any]] = {
-                "message": self._messages,
-                "association": self._associations,
-                "http": self._http,
-            }
-            held = kinds[kind]
-            if after:
-                newer = list(itertools.takewhile(lambda r: r.id > after, reversed(held)))
-                records: list[Record] = newer[::-1]
-            else:
-                records = list(held)
+        kinds: dict[str, deque[Any]] = {
+            "message": self._messages,
+            "association": self._associations,
+            "http": self._http,
+        }
+        held: list[Record] = list(kinds[kind])  # a copy made in one C call
+        if after:
+            newer = list(itertools.takewhile(lambda r: r.id > after, reversed(held)))
+            records: list[Record] = newer[::-1]
+        else:
+            records = held
         return [record for record in records if matches(record, pattern)]
 
     def get(self, record_id: int) -> dict[str, Any] | None:
         """The message or association record with *record_id* (from the sink once it is
         past the cap), as a dict."""
-        with self._lock:
-            records: list[Record] = [*self._messages, *self._associations, *self._http]
+        records: list[Record] = [*self._messages, *self._associations, *self._http]
         found = next((record for record in records if record.id == record_id), None)
         if found is not None:
             return found.as_dict()
@@ -282,25 +286,33 @@ class RequestJournal:
         return self._changes
 
     def _changed(self) -> None:
-        """Under the lock: a record changed; wake the waiters."""
+        """A record changed: move the count, wake wait_for callers if there are any (each
+        counts itself before it looks at the count, so none sleeps through this change)."""
         self._changes += 1
-        self._lock.notify_all()
+        if self._waiting:
+            with self._lock:
+                self._lock.notify_all()
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
         """Block until *predicate* holds (re-checked on every journal change) or *timeout*.
         The predicate runs outside the lock, so it may read the journal."""
         deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
+        with self._lock:
+            self._waiting += 1
+        try:
+            while True:
                 seen = self._changes
-            if predicate():
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
+                if predicate():
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                with self._lock:
+                    if self._changes == seen:  # nothing changed since the predicate looked
+                        self._lock.wait(min(remaining, 0.05))
+        finally:
             with self._lock:
-                if self._changes == seen:  # nothing changed since the predicate looked
-                    self._lock.wait(min(remaining, 0.05))
+                self._waiting -= 1
 
     def internal_errors(self) -> list[MessageRecord]:
         return self.messages(outcome="error")

@@ -133,3 +133,49 @@ def test_a_batch_the_sink_refuses_is_kept_for_the_next_flush():
     sink.fail = False
     journal.detach()  # writes what is left
     assert sink.rows[record.id]["service"] == "C-ECHO"
+
+
+def test_records_made_by_many_threads_at_once_are_all_persisted_as_they_ended():
+    """Request threads make and change records without a lock while the flusher copies them:
+    every record is in memory once and persisted in its final state."""
+    import threading
+
+    from emulator.journal import RequestJournal
+
+    journal, sink = RequestJournal(max_entries=100_000), MemorySink()
+    journal.attach(sink)
+    association = journal.open_association("127.0.0.1:1")
+
+    def requests(worker: int) -> None:
+        for n in range(500):
+            record = journal.start_message(None, n, "C-STORE", sop_instance=f"{worker}.{n}")
+            journal.update(record, extra={"step": "read"})
+            journal.finish(record, 0, extra={"step": "stored"})
+
+    threads = [threading.Thread(target=requests, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        journal.flush()  # as the background flusher does, racing the request threads
+    journal.detach()
+
+    messages = journal.messages(service="C-STORE")
+    assert len(messages) == len({m.id for m in messages}) == 8 * 500
+    persisted = [row for row in sink.rows.values() if row["kind"] == "message"]
+    assert len(persisted) == 8 * 500
+    bad = [row for row in persisted if row["outcome"] != "ok" or row["extra"]["step"] != "stored"]
+    assert bad == []
+    assert association.id in sink.rows
+
+
+def test_wait_for_wakes_on_a_change_made_by_another_thread():
+    import threading
+    import time
+
+    from emulator.journal import RequestJournal
+
+    journal = RequestJournal()
+    threading.Timer(0.2, lambda: journal.start_message(None, 1, "C-ECHO")).start()
+    started = time.monotonic()
+    assert journal.wait_for(lambda: bool(journal.messages(service="C-ECHO")), timeout=5)
+    assert time.monotonic() - started < 2
