@@ -18,10 +18,12 @@ from typing import Any, Protocol
 
 from emulator.journal_records import (
     AssociationRecord,
+    EncodedRecord,
     HttpRecord,
     MessageOutcome,
     MessageRecord,
     Record,
+    encoded,
 )
 
 __all__ = [
@@ -67,7 +69,7 @@ def matches(record: Record, pattern: Mapping[str, Any]) -> bool:
 class Sink(Protocol):
     """Where the journal persists its records (``storage.journal_store.JournalStore``)."""
 
-    def write(self, records: Iterable[dict[str, Any]]) -> None: ...
+    def write(self, records: Iterable[EncodedRecord]) -> None: ...
     def get(self, record_id: int) -> dict[str, Any] | None: ...
     def last_id(self) -> int: ...
     def clear(self) -> None: ...
@@ -76,15 +78,15 @@ class Sink(Protocol):
 FLUSH_INTERVAL = 0.5  # seconds between writes of changed records to the sink
 
 
-def _snapshot(record: Record, tries: int = 20) -> dict[str, Any]:
-    """*record* as a dict, taken while a service thread may still be updating its ``extra``
-    or ``faults`` in place (a copy that meets a change in flight is simply taken again)."""
+def _snapshot(record: Record, tries: int = 20) -> EncodedRecord:
+    """*record* encoded, while a service thread may still be updating its ``extra`` or
+    ``faults`` in place (an encoding that meets a change in flight is simply made again)."""
     for _ in range(tries - 1):
         try:
-            return record.as_dict()
+            return encoded(record)
         except RuntimeError:  # "dictionary changed size during iteration"
             continue
-    return record.as_dict()
+    return encoded(record)
 
 
 class RequestJournal:

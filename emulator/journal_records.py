@@ -3,9 +3,10 @@ each one's dict as the admin API and the journal's store show it."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 MessageOutcome = Literal["ok", "failure", "cancelled", "error", "fault"]
 
@@ -123,3 +124,34 @@ def _as_dict(record: Record, kind: str) -> dict[str, Any]:
 
 
 # Pattern fields matched as globs (* and ?); the others must be equal.
+
+
+class EncodedRecord(NamedTuple):
+    """A record as the journal's store keeps it: its dict as JSON, with its id, kind and
+    start (seconds since the epoch)."""
+
+    id: int
+    kind: str
+    json: str
+    started: float
+
+
+_KINDS: dict[type, str] = {
+    AssociationRecord: "association",
+    MessageRecord: "message",
+    HttpRecord: "http",
+}
+
+
+def encoded(record: Record) -> EncodedRecord:
+    """*record* as JSON, encoded from its fields as they are (its dict without the copy:
+    a service thread changing a nested value meanwhile makes ``json`` raise RuntimeError,
+    "changed size during iteration", and the caller tries again)."""
+    kind = _KINDS[type(record)]
+    out: dict[str, Any] = {"kind": kind}
+    for name in _shown(type(record)):
+        out[name] = getattr(record, name)
+    if kind == "message":
+        status = out["status"]
+        out["status"] = None if status is None else f"0x{status:04X}"
+    return EncodedRecord(record.id, kind, json.dumps(out, default=str), float(record.started))

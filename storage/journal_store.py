@@ -22,18 +22,10 @@ class JournalStore:
     def __init__(self, database: ArchiveDatabase) -> None:
         self.database = database
 
-    def write(self, records: Iterable[dict[str, Any]]) -> None:
-        """Insert or replace records (each with ``id``, ``kind`` and ``at`` or ``started``, the
-        wall-clock time it began)."""
-        rows = [
-            (
-                r["id"],
-                r["kind"],
-                json.dumps(r, default=str),
-                float(r.get("started") or r.get("at") or 0),
-            )
-            for r in records
-        ]
+    def write(self, records: Iterable[tuple[int, str, str, float]]) -> None:
+        """Insert or replace records: (id, kind, the record's dict as JSON, when it began in
+        seconds since the epoch) each, as the journal encodes them."""
+        rows = list(records)
         # in transactions of at most CHUNK rows: a C-STORE waiting for the write lock waits
         # for one chunk, not for a whole flush under load
         for start in range(0, len(rows), CHUNK):

@@ -79,8 +79,8 @@ class MemorySink:
     def write(self, records) -> None:
         if self.fail:
             raise OSError("disk full")
-        for row in records:
-            self.rows[row["id"]] = json.loads(json.dumps(row, default=str))
+        for row in records:  # (id, kind, JSON, started), as the journal encodes them
+            self.rows[row.id] = json.loads(row.json)
 
     def get(self, record_id: int):
         return self.rows.get(record_id)
