@@ -21,12 +21,10 @@ from emulator.config import Config, as_dict
 from emulator.dicom import acquisition_scu
 from emulator.dicom.server import GatedServer, build_ae, start_server
 from emulator.errors import ResetError, StartupError
-from emulator.hl7_listener import HL7Listener
 from emulator.journal import RequestJournal
 from emulator.logfmt import kv
 from emulator.remotes import RemoteAERegistry
 from emulator.scenario.active import ActiveScenario
-from emulator.services import orders
 from emulator.services.archive import DATA_PARTS, Archive
 from emulator.services.context import ServiceContext
 from emulator.services.fabrication import DEMO, Job, fabricate_with
@@ -39,6 +37,8 @@ from storage.users import Users
 
 if TYPE_CHECKING:
     from emulator.admin.runner import AdminServer
+    from emulator.hl7_listener import HL7Listener
+    from emulator.services import orders
 
 log = logging.getLogger("emulator")
 
@@ -194,6 +194,8 @@ class Emulator:
         cfg = self.config.hl7
         if cfg.port < 0:
             return
+        from emulator.hl7_listener import HL7Listener  # asyncio and HL7 framing: when enabled
+
         listener = HL7Listener(
             lambda text, source: self.receive_hl7(text, source).ack, cfg.host, cfg.port
         )
@@ -306,6 +308,8 @@ class Emulator:
 
     def receive_hl7(self, message: str, source: str = "api") -> orders.OrderResult:
         """Apply one HL7 v2 order message; what it did and its ACK (``services.orders``)."""
+        from emulator.services import orders  # HL7 parsing: loaded with the first message
+
         return orders.apply(message, self._ctx(), source)
 
     def health(self) -> dict[str, Any]:
