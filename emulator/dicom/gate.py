@@ -43,6 +43,7 @@ log = logging.getLogger("emulator.dicom")
 A_ASSOCIATE_RQ = 0x01
 MAX_ASSOCIATE_RQ = 1 << 20  # a real one is a few kB; user identity assertions well under this
 _CHUNK = 65536
+PREPARE_AFTER = 0.005  # seconds of quiet after a handoff before preparing the next one
 
 
 @dataclass(slots=True)
@@ -65,6 +66,8 @@ class GateHooks:
     handoff: Callable[[socket.socket, tuple[Any, ...], bytes, Any, bool], None]
     close: Callable[[Any, str], None]  # record, why: the connection ended at the gate
     direct: Callable[[], bool]  # True: hand connections over at once (connect-phase rules)
+    # In a quiet moment after a handoff: make ready what the next one needs (True: ready)
+    prepare: Callable[[], bool] = lambda: True
 
 
 class ConnectionGate:
@@ -88,6 +91,7 @@ class ConnectionGate:
         self._selector = selectors.DefaultSelector()
         self._wakeup = Wakeup()
         self._stopping = False
+        self._prepared = False  # the hooks' prepare() said ready since the last handoff
         self.stopped = threading.Event()
 
     @property
@@ -103,7 +107,8 @@ class ConnectionGate:
         self._selector.register(self._wakeup.fileno(), selectors.EVENT_READ, "wake")
         try:
             while not self._stopping:
-                for key, events in self._selector.select(self._next_deadline()):
+                ready = self._selector.select(self._next_wait())
+                for key, events in ready:
                     if key.data == "accept":
                         self._accept()
                     elif key.data == "wake":
@@ -111,6 +116,8 @@ class ConnectionGate:
                     else:
                         self._ready(key.data, events)
                 self._expire()
+                if not ready and not self._prepared:
+                    self._prepared = self._hooks.prepare()
         finally:
             for pending in list(self._pending.values()):
                 self._drop(pending, "the server stopped")
@@ -122,11 +129,17 @@ class ConnectionGate:
         self._stopping = True
         self._wakeup.set()
 
-    def _next_deadline(self) -> float | None:
-        if not self._pending:
-            return None
-        oldest = next(iter(self._pending.values()))  # deadlines grow with arrival order
-        return max(0.0, oldest.deadline - time.monotonic())
+    def _next_wait(self) -> float | None:
+        """Until the oldest waiting connection's deadline; at most :data:`PREPARE_AFTER`
+        while the next handoff is not prepared (the wait ending with nothing to do is the
+        quiet moment to prepare it, once the last association is under way)."""
+        wait = None
+        if self._pending:
+            oldest = next(iter(self._pending.values()))  # deadlines grow with arrival order
+            wait = max(0.0, oldest.deadline - time.monotonic())
+        if not self._prepared:
+            wait = PREPARE_AFTER if wait is None else min(wait, PREPARE_AFTER)
+        return wait
 
     def _accept(self) -> None:
         for _ in range(64):  # a burst, then let the waiting connections have a turn
@@ -227,6 +240,7 @@ class ConnectionGate:
     def _handoff(
         self, sock: socket.socket, address: tuple[Any, ...], data: bytes, record: Any, gated: bool
     ) -> None:
+        self._prepared = False
         try:
             sock.setblocking(True)
             self._hooks.handoff(sock, address, data, record, gated)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import ssl
 import threading
@@ -17,7 +18,7 @@ from pynetdicom.transport import (
 )
 
 from emulator.config import DicomConfig
-from emulator.dicom.association import EmulatorRequestHandler, Handoff
+from emulator.dicom.association import EmulatorRequestHandler, Handoff, blank
 from emulator.dicom.contexts import share_contexts, supported_contexts
 from emulator.dicom.gate import ConnectionGate, GateHooks
 from emulator.dicom.handlers import handlers
@@ -27,6 +28,8 @@ from emulator.dicom.uid_cache import cache_uids
 from emulator.journal import AssociationRecord
 from emulator.services.context import ServiceContext
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
+
+log = logging.getLogger("emulator.dicom")
 
 
 class GatedServer(ThreadedAssociationServer):
@@ -55,7 +58,11 @@ class GatedServer(ThreadedAssociationServer):
         self.associations: weakref.WeakSet[Any] = weakref.WeakSet()  # joined at stop
         self._handoffs: dict[int, Handoff] = {}
         self._handoff_lock = threading.Lock()
+        self._spare: Any = None  # the next association's objects, built ahead (prepare)
+        self._spare_lock = threading.Lock()  # taken by the gate and any handoff thread
         super().__init__(*args, **kwargs)
+        # the listener's address, as each accepted association's acceptor reports it
+        self.local_address = AddressInformation.from_tuple(self.server_address)
         dicom = service_context.config.dicom
         self.gate = ConnectionGate(
             cast(socket.socket, self.socket),
@@ -64,6 +71,7 @@ class GatedServer(ThreadedAssociationServer):
                 handoff=self._handoff,
                 close=self._closed,
                 direct=self._direct,
+                prepare=self.prepare,
             ),
             first_pdu_timeout=dicom.first_pdu_timeout,
             max_pending=dicom.max_pending_connections,
@@ -80,7 +88,28 @@ class GatedServer(ThreadedAssociationServer):
         """Stop serving and close the socket (the AE's server list is not used)."""
         self.gate.stop()
         self.gate.stopped.wait(10)
+        spare = self.take_spare()
+        if spare is not None:
+            spare.dul.wakeup.close()
         self.server_close()
+
+    def prepare(self) -> bool:
+        """The gate's quiet moment: build the next association's objects (``blank``)."""
+        if self._spare is None:
+            try:
+                spare = blank(self)
+            except Exception:  # a bug: one line and a traceback; associations build their own
+                log.exception("could not prepare an association")
+                return True
+            with self._spare_lock:
+                self._spare = spare
+        return True
+
+    def take_spare(self) -> Any:
+        """The association objects :meth:`prepare` built, once (None: none ready)."""
+        with self._spare_lock:
+            spare, self._spare = self._spare, None
+        return spare
 
     # -- the gate's hooks ------------------------------------------------------------------
 

@@ -172,3 +172,39 @@ def test_fifty_concurrent_associations_storing_finding_and_echoing_lose_no_respo
     assert not problems, problems
     assert emulator.index.counts()["instances"] == 250
     assert not emulator.journal.internal_errors()
+
+
+def test_an_association_after_a_quiet_moment_gets_the_objects_built_ahead(emulator):
+    """In a quiet moment after a handoff the gate has the next association's objects built
+    (off the path from A-ASSOCIATE-RQ to A-ASSOCIATE-AC); the next association takes them,
+    with the AE's timeouts as they are when it arrives, not as they were when built."""
+    server = emulator._server
+    assert echo_works(emulator.dicom_port)
+    assert wait_until(lambda: server._spare is not None)
+    spare = server._spare
+    server.ae.network_timeout = 17
+
+    assoc = associate(emulator.dicom_port)
+    try:
+        assert spare in server.associations
+        assert spare.network_timeout == 17
+        assert spare.dul._idle_timer.timeout == 17  # the DUL's timer follows the setter
+        assert assoc.send_c_echo().Status == 0x0000
+    finally:
+        assoc.release()
+    assert wait_until(lambda: server._spare is not None and server._spare is not spare)
+
+
+def test_associations_in_a_burst_build_their_own_objects(emulator):
+    """Without a quiet moment between them no spare is ready: each builds its own."""
+    results = []
+
+    def echo() -> None:
+        results.append(echo_works(emulator.dicom_port))
+
+    threads = [threading.Thread(target=echo) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert results == [True] * 12
