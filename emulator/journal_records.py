@@ -36,7 +36,7 @@ class AssociationRecord:
     faults: list[str] = field(default_factory=list)  # "rule:action" of each rule that fired
 
     def as_dict(self) -> dict[str, Any]:
-        return _as_dict(self, "association")
+        return _as_dict(self)
 
 
 @dataclass(slots=True)
@@ -61,9 +61,7 @@ class MessageRecord:
     clock: float = field(default_factory=time.monotonic)  # for the duration; not shown
 
     def as_dict(self) -> dict[str, Any]:
-        out = _as_dict(self, "message")
-        out["status"] = None if self.status is None else f"0x{self.status:04X}"
-        return out
+        return _as_dict(self)
 
 
 @dataclass(slots=True)
@@ -89,10 +87,15 @@ class HttpRecord:
     clock: float = field(default_factory=time.monotonic)  # for the duration; not shown
 
     def as_dict(self) -> dict[str, Any]:
-        return _as_dict(self, "http")
+        return _as_dict(self)
 
 
 Record = AssociationRecord | MessageRecord | HttpRecord
+_KINDS: dict[type, str] = {
+    AssociationRecord: "association",
+    MessageRecord: "message",
+    HttpRecord: "http",
+}
 
 
 def _shown(kind: type[Record]) -> tuple[str, ...]:
@@ -116,11 +119,19 @@ _SHOWN = {
 }
 
 
-def _as_dict(record: Record, kind: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": kind}
+def _shown_values(record: Record) -> dict[str, Any]:
+    """*record*'s dict as the admin API and the store show it, its lists and dicts still
+    the record's own: ``kind``, then each shown field, a message's status as hex text."""
+    out: dict[str, Any] = {"kind": _KINDS[type(record)]}
     for name in _shown(type(record)):
-        out[name] = _copied(getattr(record, name))
+        out[name] = getattr(record, name)
+    if isinstance(record, MessageRecord):
+        out["status"] = None if record.status is None else f"0x{record.status:04X}"
     return out
+
+
+def _as_dict(record: Record) -> dict[str, Any]:
+    return {name: _copied(value) for name, value in _shown_values(record).items()}
 
 
 # Pattern fields matched as globs (* and ?); the others must be equal.
@@ -136,22 +147,9 @@ class EncodedRecord(NamedTuple):
     started: float
 
 
-_KINDS: dict[type, str] = {
-    AssociationRecord: "association",
-    MessageRecord: "message",
-    HttpRecord: "http",
-}
-
-
 def encoded(record: Record) -> EncodedRecord:
     """*record* as JSON, encoded from its fields as they are (its dict without the copy:
     a service thread changing a nested value meanwhile makes ``json`` raise RuntimeError,
     "changed size during iteration", and the caller tries again)."""
-    kind = _KINDS[type(record)]
-    out: dict[str, Any] = {"kind": kind}
-    for name in _shown(type(record)):
-        out[name] = getattr(record, name)
-    if kind == "message":
-        status = out["status"]
-        out["status"] = None if status is None else f"0x{status:04X}"
-    return EncodedRecord(record.id, kind, json.dumps(out, default=str), float(record.started))
+    out = _shown_values(record)
+    return EncodedRecord(record.id, out["kind"], json.dumps(out, default=str), record.started)
