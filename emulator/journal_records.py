@@ -6,13 +6,22 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
 MessageOutcome = Literal["ok", "failure", "cancelled", "error", "fault"]
 
 
+class _Shown:
+    """What every record class has: its dict as the admin API shows it."""
+
+    __slots__ = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return _as_dict(cast("Record", self))
+
+
 @dataclass(slots=True)
-class AssociationRecord:
+class AssociationRecord(_Shown):
     """One association (or a connection that never became one)."""
 
     id: int
@@ -35,12 +44,9 @@ class AssociationRecord:
     messages: int = 0
     faults: list[str] = field(default_factory=list)  # "rule:action" of each rule that fired
 
-    def as_dict(self) -> dict[str, Any]:
-        return _as_dict(self)
-
 
 @dataclass(slots=True)
-class MessageRecord:
+class MessageRecord(_Shown):
     """One DIMSE request and how it was answered."""
 
     id: int
@@ -60,12 +66,9 @@ class MessageRecord:
     faults: list[str] = field(default_factory=list)  # "rule:action" of each rule that fired
     clock: float = field(default_factory=time.monotonic)  # for the duration; not shown
 
-    def as_dict(self) -> dict[str, Any]:
-        return _as_dict(self)
-
 
 @dataclass(slots=True)
-class HttpRecord:
+class HttpRecord(_Shown):
     """One DICOMweb request and how it was answered."""
 
     id: int
@@ -85,9 +88,6 @@ class HttpRecord:
     detail: str = ""
     faults: list[str] = field(default_factory=list)  # "rule:action" of each rule that fired
     clock: float = field(default_factory=time.monotonic)  # for the duration; not shown
-
-    def as_dict(self) -> dict[str, Any]:
-        return _as_dict(self)
 
 
 Record = AssociationRecord | MessageRecord | HttpRecord
