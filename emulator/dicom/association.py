@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pynetdicom import evt
 from pynetdicom._globals import MODE_ACCEPTOR
-from pynetdicom.association import Association
 from pynetdicom.dimse_primitives import C_FIND, C_GET, C_MOVE, C_STORE
 from pynetdicom.presentation import PresentationContext
 from pynetdicom.service_class import StorageServiceClass
@@ -137,11 +136,14 @@ class EmulatorRequestHandler(RequestHandler):
         acse = assoc.acse
         if isinstance(acse, FaultACSE):
             acse.record = record  # for the release phase
-        if ctx.scenario.engine is not None and not self.handoff.gated:
+        engine = ctx.scenario.engine
+        if engine is not None and not self.handoff.gated:
             Faults.of(ctx).connect(assoc, self.request, record)
+        if self.handoff.gated and (engine is None or not engine.has_phase("associate")):
+            assoc.accept_inline()  # nothing of a scenario's to wait for: answered at once
         assoc.start()
 
-    def _create_association(self) -> Association:
+    def _create_association(self) -> EmulatorAssociation:
         """pynetdicom's ``RequestHandler._create_association``, building our classes, and
         sharing the server's presentation contexts instead of a deep copy per association
         (negotiation builds new contexts; it never changes the supported ones). The part

@@ -148,12 +148,29 @@ class EmulatorAE(AE):
     A-ASSOCIATE-RQ: pynetdicom counts every accepted connection, so 60 that send 8 bytes and
     wait would lock every modality out until their ACSE timeout."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negotiating: set[Association] = set()  # negotiated before their threads start
+        self._negotiating_lock = threading.Lock()
+
+    def negotiating(self, assoc: Association, now: bool) -> None:
+        """*assoc* is negotiating in another thread than its own (``accept_inline``), or
+        no longer: it counts against the association limit as a running one would."""
+        with self._negotiating_lock:
+            if now:
+                self._negotiating.add(assoc)
+            else:
+                self._negotiating.discard(assoc)
+
     @property
     def active_associations(self) -> list[Association]:
-        return [
+        with self._negotiating_lock:
+            negotiating = list(self._negotiating)
+        return negotiating + [
             assoc
             for assoc in super().active_associations
-            if not assoc.is_acceptor or assoc.requestor.primitive is not None
+            if (not assoc.is_acceptor or assoc.requestor.primitive is not None)
+            and assoc not in negotiating  # its thread is starting
         ]
 
     def _create_socket(

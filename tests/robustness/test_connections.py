@@ -208,3 +208,55 @@ def test_associations_in_a_burst_build_their_own_objects(emulator):
     for thread in threads:
         thread.join(timeout=30)
     assert results == [True] * 12
+
+
+def _record_starts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bool, str, str]]:
+    """How each accepted association stands when its threads start: established, its
+    state machine's state, the thread starting it."""
+    from emulator.dicom.association import EmulatorAssociation
+
+    starts: list[tuple[bool, str, str]] = []
+    original = EmulatorAssociation.start
+
+    def start(self: EmulatorAssociation) -> None:
+        state = self.dul.state_machine.current_state
+        starts.append((self.is_established, state, threading.current_thread().name))
+        original(self)
+
+    monkeypatch.setattr(EmulatorAssociation, "start", start)
+    return starts
+
+
+def test_without_an_associate_rule_the_request_is_answered_before_any_thread_starts(
+    emulator, monkeypatch
+):
+    """The gate has the whole A-ASSOCIATE-RQ: it negotiates and sends the answer itself,
+    and the association's threads start established (no thread start between a request and
+    its answer). The journal notes the request as ever, and the limit counts it."""
+    starts = _record_starts(monkeypatch)
+    assoc = associate(emulator.dicom_port)
+    try:
+        assert assoc.send_c_echo().Status == 0x0000
+    finally:
+        assoc.release()
+    assert starts == [(True, "Sta6", "dicom-listener")]
+    assert emulator.journal.wait_for(
+        lambda: (
+            [a.calling_ae for a in emulator.journal.associations(outcome="released")] == ["TESTSCU"]
+        )
+    )
+
+
+def test_an_associate_rule_has_the_association_s_own_thread_negotiate(emulator, monkeypatch):
+    """A scenario's associate phase may delay or hang: the gate leaves the request to the
+    association's thread, and serves other connections meanwhile."""
+    emulator.load_scenario(
+        "name: t\nrules:\n  - match: {phase: associate}\n    action: {max_pdu: {bytes: 4096}}\n"
+    )
+    starts = _record_starts(monkeypatch)
+    assoc = associate(emulator.dicom_port)
+    try:
+        assert assoc.acceptor.maximum_length == 4096
+    finally:
+        assoc.release()
+    assert starts == [(False, "Sta1", "dicom-listener")]

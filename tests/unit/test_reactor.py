@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import inspect
 import threading
+from typing import Any
 
 import pytest
-from pynetdicom import AE, evt
+from pynetdicom import AE, evt, fsm
 from pynetdicom.association import Association
 from pynetdicom.dul import DULServiceProvider
 from pynetdicom.presentation import negotiate_as_acceptor
@@ -23,9 +24,16 @@ from emulator.dicom.contexts import share_contexts, supported_contexts
 from emulator.dicom.outgoing import install
 from emulator.dicom.reactor import EventAssociation, EventDUL
 from emulator.dicom.wakeup import Wakeup, WakingQueue
-from tests.helpers import associate
+from tests.helpers import associate, wait_until
 
 _MODE = "acceptor"
+
+
+def listed(emulator: Any) -> list[Any]:
+    """The server's associations, once one is listed: a client may read its A-ASSOCIATE-AC
+    before the association's thread has started (the gate answers it)."""
+    assert wait_until(lambda: emulator._server.active_associations)
+    return list(emulator._server.active_associations)
 
 
 def test_pynetdicom_dul_has_what_the_event_loop_drives():
@@ -53,6 +61,31 @@ def test_pynetdicom_association_has_what_the_event_loop_drives():
     source = inspect.getsource(Association._run_reactor)
     for used in ("is_release_requested", "is_aborted", "idle_timer_expired", "_serve_request"):
         assert used in source, used
+
+
+def test_pynetdicom_accepts_as_the_inline_answer_reproduces_it():
+    """EventAssociation.accept_inline and run_reactor split pynetdicom's acceptor path in
+    two (negotiate where the gate is, run the loop in the thread): the steps must be
+    pynetdicom's, in this order, and its state machine must go through the states the
+    inline answer waits for."""
+    source = inspect.getsource(Association.run_reactor)
+    at = 0
+    for step in (
+        "self.dul.start()",
+        "if self.is_acceptor:",
+        "self.dul.receive_pdu(wait=True",
+        "self.requestor.primitive =",
+        "evt.EVT_REQUESTED",
+        "self.acse.negotiate_association()",
+        "self._run_reactor()",
+        "self._server.shutdown_request(sock.socket)",
+    ):
+        at = source.index(step, at)  # ValueError: a step moved or went
+    table = fsm.TRANSITION_TABLE
+    assert (table[("Evt5", "Sta1")], table[("Evt6", "Sta2")]) == ("AE-5", "AE-6")
+    assert (table[("Evt7", "Sta3")], table[("Evt8", "Sta3")]) == ("AE-7", "AE-8")
+    assert 'return "Sta3"' in inspect.getsource(fsm.AE_6)
+    assert 'return "Sta6"' in inspect.getsource(fsm.AE_7)
 
 
 def test_install_keeps_the_timeouts_and_queues_wake_the_loops():
@@ -178,7 +211,7 @@ def test_while_messages_flow_no_loop_wakes_by_timeout(emulator):
     wait ever ran out (a polling loop's every nap is a timeout)."""
     assoc = associate(emulator.dicom_port)
     try:
-        [server_side] = emulator._server.active_associations
+        [server_side] = listed(emulator)
         assert isinstance(server_side, EventAssociation)
         statuses = {assoc.send_c_echo().Status for _ in range(100)}
         assert statuses == {0x0000}
@@ -228,7 +261,7 @@ def test_accepted_associations_carry_none_of_pynetdicoms_debug_handlers(emulator
     }
     assoc = associate(emulator.dicom_port)
     try:
-        [server_side] = emulator._server.active_associations
+        [server_side] = listed(emulator)
         bound = {
             handler
             for event in (
