@@ -90,14 +90,16 @@ class GatedServer(ThreadedAssociationServer):
         self.gate.stopped.wait(10)
         spare = self.take_spare()
         if spare is not None:
-            spare.dul.wakeup.close()
+            spare.discard()
         self.server_close()
 
     def prepare(self) -> bool:
-        """The gate's quiet moment: build the next association's objects (``blank``)."""
+        """The gate's quiet moment: build the next association's objects (``blank``) and
+        start its two threads, parked until a connection takes them."""
         if self._spare is None:
             try:
                 spare = blank(self)
+                spare.park()  # its threads started too, waiting for a connection
             except Exception:  # a bug: one line and a traceback; associations build their own
                 log.exception("could not prepare an association")
                 return True

@@ -12,7 +12,7 @@ from pydicom.uid import CTImageStorage
 from pynetdicom import build_context
 from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind, Verification
 
-from tests.helpers import associate, make_dataset, query, wait_until
+from tests.helpers import ClientAE, associate, make_dataset, query, wait_until
 from tests.helpers.pdus import associate_rq
 
 
@@ -260,3 +260,27 @@ def test_an_associate_rule_has_the_association_s_own_thread_negotiate(emulator, 
     finally:
         assoc.release()
     assert starts == [(False, "Sta1", "dicom-listener")]
+
+
+@pytest.mark.config(dicom__allowed_calling_aes="MOD1")
+def test_a_rejection_on_the_threads_built_ahead_ends_its_connection(emulator):
+    """The association built in a quiet moment has its threads started, waiting: one that
+    the gate rejects (calling AE not allowed) still finishes its exchange on them, and the
+    next association is served."""
+    server = emulator._server
+    associate(emulator.dicom_port, calling="MOD1").release()
+    assert wait_until(lambda: server._spare is not None)
+    spare = server._spare
+    assert (spare.is_alive(), spare.dul.is_alive()) == (True, True)  # parked, waiting
+
+    ae = ClientAE(ae_title="INTRUDER")
+    ae.add_requested_context(Verification)
+    rejected = ae.associate("127.0.0.1", emulator.dicom_port, ae_title=emulator.ae_title)
+    assert rejected.is_rejected
+    assert rejected.acceptor.primitive.diagnostic == 3  # calling AE title not recognized
+    assert wait_until(lambda: not spare.is_alive() and not spare.dul.is_alive())
+    again = associate(emulator.dicom_port, calling="MOD1")
+    try:
+        assert again.send_c_echo().Status == 0x0000
+    finally:
+        again.release()

@@ -21,7 +21,9 @@ scenario rule of the ``connect`` or ``associate`` phase concerns, is answered be
 threads start, in the gate's thread (:meth:`EventAssociation.accept_inline`): the DUL's
 steps and ACSE's negotiation run there as its own threads would run them, so no thread start
 lies between a request and its answer; the threads then take over the established
-association (or finish a rejected one).
+association (or finish a rejected one). The association the gate builds in a quiet moment
+has its two threads started ahead, parked until a connection takes it
+(:meth:`EventAssociation.park`): letting them go is a wake-up, where a start is ~0.15 ms.
 
 Both loops keep pynetdicom's contract with the ``send_*`` methods of other threads (commitment
 reports, C-GET sub-operations): a sender clears ``_reactor_checkpoint`` and waits for

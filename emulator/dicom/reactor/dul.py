@@ -36,6 +36,8 @@ _READABLE = select.POLLIN | select.POLLPRI | select.POLLHUP | select.POLLERR
 class EventDUL(DULServiceProvider):
     """pynetdicom's DUL service provider, whose loop waits on its socket and queues."""
 
+    go: threading.Event | None = None  # parked: the loop starts once it is set
+
     def __init__(self, assoc: Association, activity: threading.Event) -> None:
         # pynetdicom's DULServiceProvider.__init__, building waking queues in place of its
         # queue.Queue objects rather than after them (a spec holds the attributes to its)
@@ -63,6 +65,8 @@ class EventDUL(DULServiceProvider):
 
     def run_reactor(self) -> None:
         """pynetdicom's DUL loop (``dul.py``), with a blocking wait where it sleeps."""
+        if self.go is not None:
+            self.go.wait()  # parked until its association is taken (EventAssociation.park)
         self._idle_timer.start()
         try:
             self._loop()
