@@ -58,6 +58,8 @@ class EmulatorAssociation(EventAssociation):
 
     service_context: ServiceContext
     tracker: AssociationTracker
+    # the server's supported contexts by abstract syntax (contexts.proposed_only)
+    context_index: dict[str, PresentationContext] | None = None
     acse_class = FaultACSE
     dimse_class = CommandCheckingDIMSE
 
@@ -169,6 +171,7 @@ class EmulatorRequestHandler(RequestHandler):
         acceptor.implementation_class_uid = ae.implementation_class_uid
         acceptor.implementation_version_name = ae.implementation_version_name
         acceptor.supported_contexts = list(server.contexts)
+        assoc.context_index = server.context_index
         assoc.requestor.address_info = self.remote
         acse = cast(FaultACSE, assoc.acse)
         acse.faults = Faults.of(ctx)

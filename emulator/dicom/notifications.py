@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from pynetdicom.events import Event
 
+from emulator.dicom.contexts import proposed_only
 from emulator.dicom.faults import Faults, association_event, narrowed
 from emulator.journal import AssociationRecord
 from emulator.logfmt import kv
@@ -79,6 +80,10 @@ def handle_requested(event: Event, ctx: ServiceContext, tracker: AssociationTrac
                 for uid, item in assoc.requestor.role_selection.items()
             },
         )
+    index = getattr(assoc, "context_index", None)
+    if index is not None:  # negotiation then looks up only the proposed abstract syntaxes
+        acceptor = assoc.acceptor
+        acceptor.supported_contexts = proposed_only(index, assoc.requestor.requested_contexts)
     if ctx.scenario.engine is None:
         return
     scenario_event = association_event(assoc, "associate", record.id if record else 0)

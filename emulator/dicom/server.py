@@ -19,12 +19,12 @@ from pynetdicom.transport import (
 
 from emulator.config import DicomConfig
 from emulator.dicom.association import EmulatorRequestHandler, Handoff, blank
-from emulator.dicom.contexts import share_contexts, supported_contexts
+from emulator.dicom.checked_values import cache_uids
+from emulator.dicom.contexts import context_index, share_contexts, supported_contexts
 from emulator.dicom.gate import ConnectionGate, GateHooks
 from emulator.dicom.handlers import handlers
 from emulator.dicom.notifications import AssociationTracker, end_unassociated
 from emulator.dicom.outgoing import prepare_outgoing
-from emulator.dicom.uid_cache import cache_uids
 from emulator.journal import AssociationRecord
 from emulator.services.context import ServiceContext
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
@@ -63,6 +63,7 @@ class GatedServer(ThreadedAssociationServer):
         super().__init__(*args, **kwargs)
         # the listener's address, as each accepted association's acceptor reports it
         self.local_address = AddressInformation.from_tuple(self.server_address)
+        self.context_index = context_index(self.contexts)  # what each negotiation looks up
         dicom = service_context.config.dicom
         self.gate = ConnectionGate(
             cast(socket.socket, self.socket),

@@ -334,7 +334,7 @@ def test_remembering_uids_gives_what_pynetdicoms_set_uid_gives(value, caplog):
     from pynetdicom import ae as ae_module
     from pynetdicom import dimse_primitives, pdu_items, pdu_primitives, presentation, utils
 
-    from emulator.dicom.uid_cache import _set_uid, cache_uids
+    from emulator.dicom.checked_values import _set_uid, cache_uids
 
     def outcome(set_uid):
         caplog.clear()
@@ -349,6 +349,44 @@ def test_remembering_uids_gives_what_pynetdicoms_set_uid_gives(value, caplog):
     cache_uids()
     for module in (ae_module, dimse_primitives, pdu_items, pdu_primitives, presentation):
         assert module.set_uid is _set_uid  # the modules that take it from pynetdicom's utils
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ECHOSCU",
+        " FABRICATOR ",
+        "A" * 16,
+        "A" * 17,
+        "",
+        " " * 16,
+        "BAD\\TITLE",
+        "ÉCHO",
+        None,
+        b"B",
+        7,
+    ],
+)
+@pytest.mark.parametrize("allow_empty", [True, False])
+def test_remembering_ae_titles_gives_what_pynetdicoms_set_ae_gives(value, allow_empty, caplog):
+    from pynetdicom import ae as ae_module
+    from pynetdicom import association, dimse_primitives, pdu, pdu_items, pdu_primitives, utils
+
+    from emulator.dicom.checked_values import _set_ae, cache_uids
+
+    def outcome(set_ae):
+        caplog.clear()
+        try:
+            result = set_ae(value, "ae_title", allow_empty)
+        except (ValueError, TypeError) as exc:
+            return type(exc), str(exc), [r.getMessage() for r in caplog.records]
+        return result, [r.getMessage() for r in caplog.records]
+
+    assert outcome(_set_ae) == outcome(utils.set_ae)
+    assert outcome(_set_ae) == outcome(_set_ae)  # remembered, still the same
+    cache_uids()
+    for module in (ae_module, association, dimse_primitives, pdu, pdu_items, pdu_primitives):
+        assert module.set_ae is _set_ae  # the modules that take it from pynetdicom's utils
 
 
 def test_an_association_s_handler_table_is_what_binding_each_handler_gives(emulator):

@@ -40,8 +40,8 @@ What this relies on in pynetdicom (pinned in ``pyproject.toml``; the specs in
 ``dimse.msg_queue``, and its ``run_reactor`` (whose acceptor part the inline answer
 replaces); and the attributes pynetdicom's constructors set (built here without them).
 Beside it: the association's ``_handlers`` table (``handler_table.py``), the AE's
-``_supported_contexts`` (``contexts.share_contexts``) and the ``set_uid`` that five of its
-modules take from its utils (``uid_cache.py``). The package is the DUL's loop (``dul.py``)
+``_supported_contexts`` (``contexts.share_contexts``) and the ``set_uid`` and ``set_ae`` that its
+modules take from its utils (``checked_values.py``). The package is the DUL's loop (``dul.py``)
 and the association's (``association.py``).
 """
 
