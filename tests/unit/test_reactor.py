@@ -86,6 +86,11 @@ def test_pynetdicom_accepts_as_the_inline_answer_reproduces_it():
     assert (table[("Evt7", "Sta3")], table[("Evt8", "Sta3")]) == ("AE-7", "AE-8")
     assert 'return "Sta3"' in inspect.getsource(fsm.AE_6)
     assert 'return "Sta6"' in inspect.getsource(fsm.AE_7)
+    # EventDUL.answer_release runs AR-4 where the association decides the release
+    assert table[("Evt14", "Sta8")] == "AR-4"
+    ar_4 = inspect.getsource(fsm.AR_4)
+    assert "dul.to_provider_queue.get(False)" in ar_4
+    assert 'return "Sta13"' in ar_4
 
 
 def test_install_keeps_the_timeouts_and_queues_wake_the_loops():
@@ -103,6 +108,32 @@ def test_install_keeps_the_timeouts_and_queues_wake_the_loops():
     assoc._activity.clear()
     dul.to_user_queue.put(None)
     assert assoc._activity.is_set()  # so does an ACSE primitive
+
+
+def test_the_release_response_goes_out_from_the_association_s_thread(emulator, monkeypatch):
+    """The A-RELEASE-RP is sent where the association decides it (answer_release: pynetdicom's
+    AR-4 run there), not handed to the DUL's loop and back; the state machine ends as ever."""
+    from pynetdicom.pdu import A_RELEASE_RP
+
+    senders: list[tuple[str, str]] = []
+    original = EventDUL._send
+
+    def send(self: EventDUL, pdu: Any) -> None:
+        if isinstance(pdu, A_RELEASE_RP):
+            senders.append((threading.current_thread().name, type(self.assoc).__name__))
+        original(self, pdu)
+
+    monkeypatch.setattr(EventDUL, "_send", send)
+    assoc = associate(emulator.dicom_port)
+    [server_side] = listed(emulator)
+    assert assoc.send_c_echo().Status == 0x0000
+    assoc.release()
+    assert assoc.is_released
+    assert [(name.split("@")[0], kind) for name, kind in senders] == [
+        ("AcceptorThread", "EmulatorAssociation")
+    ]
+    assert wait_until(lambda: server_side.dul.state_machine.current_state == "Sta1")
+    assert wait_until(lambda: not server_side.dul.is_alive())
 
 
 def test_the_lean_constructors_set_every_attribute_pynetdicoms_do():

@@ -34,7 +34,8 @@ queue.
 What this relies on in pynetdicom (pinned in ``pyproject.toml``; the specs in
 ``tests/unit/test_reactor.py`` fail if it changes): the DUL attributes ``event_queue``,
 ``to_provider_queue``, ``to_user_queue``, ``artim_timer``, ``_idle_timer``, ``_kill_thread``,
-``state_machine`` (and its states ``Sta1``, ``Sta3`` and ``Sta6``) and the methods
+``state_machine`` (its states ``Sta1``, ``Sta3``, ``Sta6`` and ``Sta8``, and its AR-4 action
+taking the A-RELEASE response from ``to_provider_queue``) and the methods
 ``_process_recv_primitive`` and ``_is_transport_event``; the association attributes
 ``_kill``, ``_is_paused``, ``_reactor_checkpoint``, ``_dul_ready``, ``_started_dul`` and
 ``dimse.msg_queue``, and its ``run_reactor`` (whose acceptor part the inline answer

@@ -16,7 +16,7 @@ from pynetdicom.association import Association
 from pynetdicom.dul import DULServiceProvider
 from pynetdicom.fsm import InvalidEventError, StateMachine
 from pynetdicom.pdu import A_ABORT_RQ, P_DATA_TF
-from pynetdicom.pdu_primitives import P_DATA
+from pynetdicom.pdu_primitives import A_RELEASE, P_DATA
 from pynetdicom.timer import Timer
 from pynetdicom.utils import make_target
 
@@ -62,6 +62,9 @@ class EventDUL(DULServiceProvider):
         self.idle = threading.Event()  # set while the state machine is in Sta1 (no connection)
         self.timeouts = 0  # waits that ended by timeout, not by an event (the specs read it)
         self._send_lock = threading.RLock()
+        # held while a state machine action runs: the loop's, or a release answered from
+        # the association's thread (answer_release)
+        self._state_lock = threading.Lock()
 
     def run_reactor(self) -> None:
         """pynetdicom's DUL loop (``dul.py``), with a blocking wait where it sleeps."""
@@ -93,7 +96,9 @@ class EventDUL(DULServiceProvider):
         if self.artim_timer.expired:
             self.event_queue.put("Evt18")
         try:
-            if self._process_recv_primitive():  # a primitive to encode and send
+            with self._state_lock:
+                sending = self._process_recv_primitive()  # a primitive to encode and send
+            if sending:
                 pass
             elif self._is_transport_event():  # a PDU received (or the socket closed)
                 self._idle_timer.restart()
@@ -105,7 +110,8 @@ class EventDUL(DULServiceProvider):
         except queue.Empty:
             return False
         try:
-            self.state_machine.do_action(event)
+            with self._state_lock:
+                self.state_machine.do_action(event)
         except InvalidEventError as exc:
             # a primitive for a connection that is gone (a send racing an abort): the
             # sender gets no response at once rather than after the DIMSE timeout
@@ -177,16 +183,40 @@ class EventDUL(DULServiceProvider):
                 self.timeouts += 1
         self.wakeup.clear()
 
+    def answer_release(self, primitive: Any) -> bool:
+        """Send the A-RELEASE response *primitive* from the caller's thread (the association's)
+        when the state machine awaits it (Sta8) and nothing is queued ahead: pynetdicom's AR-4
+        runs here instead of after a hand-off to this loop and back. False: not sent, queue
+        it."""
+        with self._state_lock:
+            if (
+                self.state_machine.current_state != "Sta8"
+                or self.to_provider_queue.queue
+                or self.event_queue.queue
+                or self.socket is None
+            ):
+                return False
+            self.to_provider_queue.queue.append(primitive)  # where AR-4 takes it from
+            self.state_machine.do_action("Evt14")  # A-RELEASE response primitive
+            return True
+
     def send_pdu(self, primitive: Any) -> None:
         """P-DATA while established goes out from the sender's thread: the state machine's
         DT-1 action does nothing else (encode, send, stay in Sta6), and skipping the hand-off
         to this loop saves a wake-up and a queue trip per PDU, 32 of them for a 512 KiB
-        instance at 16 KiB PDUs. Anything else, or anything queued ahead, takes the queue."""
+        instance at 16 KiB PDUs. The A-RELEASE response likewise (:meth:`answer_release`).
+        Anything else, or anything queued ahead, takes the queue."""
         if isinstance(primitive, P_DATA):
             with self._send_lock:
                 if self._direct():
                     self._send(P_DATA_TF(primitive))
                     return
+        elif (
+            isinstance(primitive, A_RELEASE)
+            and primitive.result is not None  # a response
+            and self.answer_release(primitive)
+        ):
+            return
         super().send_pdu(primitive)
 
     def send_raw(self, data: bytes | bytearray | list[bytes | memoryview]) -> bool:
