@@ -284,3 +284,31 @@ def test_a_rejection_on_the_threads_built_ahead_ends_its_connection(emulator):
         assert again.send_c_echo().Status == 0x0000
     finally:
         again.release()
+
+
+@pytest.mark.config(dicom__max_associations=1)
+def test_a_failure_while_the_gate_negotiates_aborts_that_association_only(
+    emulator, monkeypatch, caplog
+):
+    """A bug inside negotiation, in the gate's thread: that association gets an A-ABORT as
+    an exception in pynetdicom's own loops would give it, its threads end, it holds no
+    association slot, and the gate serves the next one."""
+    from emulator.dicom.faults import FaultACSE  # the emulator's ACSE, not the client's
+
+    server = emulator._server
+    associate(emulator.dicom_port).release()
+    assert wait_until(lambda: server._spare is not None)
+    spare = server._spare
+
+    def failing(self: FaultACSE) -> None:
+        raise RuntimeError("a bug in negotiation")
+
+    monkeypatch.setattr(FaultACSE, "negotiate_association", failing, raising=False)
+    ae = ClientAE()
+    ae.add_requested_context(Verification)
+    failed = ae.associate("127.0.0.1", emulator.dicom_port, ae_title=emulator.ae_title)
+    assert failed.is_aborted
+    assert wait_until(lambda: not spare.is_alive() and not spare.dul.is_alive())
+    monkeypatch.undo()
+    assert echo_works(emulator.dicom_port)  # the one slot is free, the gate still serves
+    assert "a bug in negotiation" in caplog.text

@@ -79,16 +79,20 @@ class EventAssociation(Association):
         :meth:`start` then runs only what follows. Anything but an A-ASSOCIATE-RQ is left
         to the threads as it is."""
         dul = cast(EventDUL, self.dul)
-        if not dul.drain() or dul.state_machine.current_state != "Sta3":
-            return  # not awaiting our answer: the threads take it from here
-        self._inline = True
-        # an EmulatorAE counts this one among its associations until its thread runs
-        cast(Any, self._ae).negotiating(self, True)
-        self.requestor.primitive = dul.receive_pdu(wait=False)
-        evt.trigger(self, evt.EVT_REQUESTED, {})
-        if not self.is_aborted and not self.is_rejected:
-            self.acse.negotiate_association()
-        dul.drain()  # the answer goes out
+        try:
+            if not dul.drain() or dul.state_machine.current_state != "Sta3":
+                return  # not awaiting our answer: the threads take it from here
+            self._inline = True
+            # an EmulatorAE counts this one among its associations until its thread runs
+            cast(Any, self._ae).negotiating(self, True)
+            self.requestor.primitive = dul.receive_pdu(wait=False)
+            evt.trigger(self, evt.EVT_REQUESTED, {})
+            if not self.is_aborted and not self.is_rejected:
+                self.acse.negotiate_association()
+            dul.drain()  # the answer goes out
+        except Exception as exc:  # as an exception in pynetdicom's loops: an A-ABORT
+            self._inline = True  # the threads only finish it (run_reactor)
+            dul._fail(exc)
         if not self._started_dul:
             dul.start()  # reading the first request while the association's thread starts
             self._started_dul = True
