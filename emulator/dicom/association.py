@@ -126,6 +126,16 @@ class EmulatorRequestHandler(RequestHandler):
         server: Any = self.server  # a GatedServer
         self.handoff = server.pop_handoff(self.request)
         assoc = self._create_association()
+        try:
+            self._start(assoc)
+        except BaseException:
+            assoc.discard()  # threads started ahead and never let go would wait forever
+            raise
+
+    def _start(self, assoc: EmulatorAssociation) -> None:
+        """Note the association, run the scenario's connect phase or answer it at once, and
+        start (or let go) its threads."""
+        server: Any = self.server
         server.associations.add(assoc)
         tracker: AssociationTracker = server.tracker
         ctx: ServiceContext = server.service_context

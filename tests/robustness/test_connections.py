@@ -312,3 +312,28 @@ def test_a_failure_while_the_gate_negotiates_aborts_that_association_only(
     monkeypatch.undo()
     assert echo_works(emulator.dicom_port)  # the one slot is free, the gate still serves
     assert "a bug in negotiation" in caplog.text
+
+
+def test_an_association_that_fails_to_start_lets_its_threads_built_ahead_end(
+    emulator, monkeypatch, caplog
+):
+    """A bug between taking the parked association and letting its threads go: the gate logs
+    it and closes that connection, the parked threads end, the next client is served."""
+    from emulator.dicom.association import EmulatorRequestHandler
+
+    server = emulator._server
+    associate(emulator.dicom_port).release()
+    assert wait_until(lambda: server._spare is not None)
+    spare = server._spare
+
+    def failing(self: EmulatorRequestHandler, assoc: object) -> None:
+        raise RuntimeError("a bug before the start")
+
+    monkeypatch.setattr(EmulatorRequestHandler, "_start", failing)
+    ae = ClientAE()
+    ae.add_requested_context(Verification)
+    assert not ae.associate("127.0.0.1", emulator.dicom_port).is_established
+    assert wait_until(lambda: not spare.is_alive() and not spare.dul.is_alive())
+    monkeypatch.undo()
+    assert echo_works(emulator.dicom_port)
+    assert "could not start an association" in caplog.text

@@ -108,7 +108,10 @@ class EventAssociation(Association):
         threading.Thread.start(self)
 
     def discard(self) -> None:
-        """End the threads of a parked association that no connection took."""
+        """End the threads of a parked association that no connection took (or that failed
+        before they were let go); nothing for one whose threads never started."""
+        if self._go is None or self._go.is_set():
+            return
         self._discarded = True
         cast(EventDUL, self.dul).kill_dul()
         if self._go is not None:
