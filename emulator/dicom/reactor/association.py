@@ -14,6 +14,7 @@ from pynetdicom.acse import ACSE
 from pynetdicom.ae import ApplicationEntity
 from pynetdicom.association import Association, ServiceUser
 from pynetdicom.dimse import DIMSEServiceProvider
+from pynetdicom.pdu_primitives import A_ASSOCIATE
 from pynetdicom.utils import make_target
 
 from emulator.dicom.handler_table import handlers_with
@@ -85,7 +86,7 @@ class EventAssociation(Association):
             self._inline = True
             # an EmulatorAE counts this one among its associations until its thread runs
             cast(Any, self._ae).negotiating(self, True)
-            self.requestor.primitive = dul.receive_pdu(wait=False)
+            self.requestor.primitive = cast(A_ASSOCIATE, dul.receive_pdu(wait=False))
             evt.trigger(self, evt.EVT_REQUESTED, {})
             if not self.is_aborted and not self.is_rejected:
                 self.acse.negotiate_association()
@@ -114,8 +115,7 @@ class EventAssociation(Association):
             return
         self._discarded = True
         cast(EventDUL, self.dul).kill_dul()
-        if self._go is not None:
-            self._go.set()
+        self._go.set()
 
     def start(self) -> None:
         """Start the association's thread (or let a parked one go); one answered inline
@@ -130,8 +130,9 @@ class EventAssociation(Association):
                 cast(Any, self._ae).negotiating(self, False)
 
     def run_reactor(self) -> None:
-        """pynetdicom's ``run_reactor``, after :meth:`accept_inline` has negotiated: the
-        DUL's thread starts, the association's loop runs, the connection is shut down."""
+        """pynetdicom's ``run_reactor``; after :meth:`accept_inline` has answered (the DUL's
+        thread already running), only its end: the association's loop runs (or a rejection
+        finishes), and the connection is shut down."""
         if self._go is not None:
             self._go.wait()  # parked until a connection takes it
             if self._discarded:
