@@ -5,12 +5,14 @@ from Debian's ``orthanc`` package, the emulator as ``dicom-fabricator serve --em
 both with the same DCMTK clients (TCP_NODELAY=1 for clients and for Orthanc, which uses DCMTK's
 network code), and prints each figure for both servers with the ratio:
 
-    python bench/compare.py            # 5 repetitions of the latency figures
-    python bench/compare.py --quick    # 3 repetitions, 300 small instances
+    python bench/compare.py            # 5 repetitions (30 of echoscu and findscu)
+    python bench/compare.py --quick    # 3 repetitions (18), 300 small instances
     python bench/compare.py --fsync    # the emulator with storage.fsync on
 
 A ratio above 1.0 means the emulator is ahead (faster or more per second). Each server gets
-the same work in the same order; they run one after the other, never at once.
+the same work in the same order. Both run from the start, idle while the other works: the
+bulk figures are measured one server after the other, then echoscu and findscu of one exact
+match alternate between them, so that the machine's drift touches both alike.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,11 +124,10 @@ def checked(tool: str, *args: str, expect: int | None = None) -> None:
 def measure(
     server: Server, work: Path, reps: int, small: Path, large: Path, n_small: int, stow: Path
 ) -> dict[str, float]:
-    """Every figure for one server, in a fixed order."""
+    """The bulk figures for one server, in a fixed order (the association latencies and
+    the peak RSS are taken once both servers are done, :func:`association_latencies`)."""
     host, port, aet = "127.0.0.1", str(server.port), server.ae_title
     out: dict[str, float] = {}
-    echo = [timed(lambda: run("echoscu", "-aec", aet, host, port)) for _ in range(reps * 2)]
-    out["echo"] = statistics.median(echo) * 1000
     t = timed(lambda: run("storescu", "-aec", aet, "+sd", host, port, str(small)))
     out["store_small"] = n_small / t
     size = sum(f.stat().st_size for f in large.iterdir())
@@ -134,15 +135,6 @@ def measure(
     out["store_large"] = size / t / 1e6
     study = n_small // 2 + 1
     query = ["-S", "-aec", aet, "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID"]
-    exact = [
-        timed(
-            lambda: checked(
-                "findscu", *query, "-k", f"PatientID=B{study:06d}", host, port, expect=1
-            )
-        )
-        for _ in range(reps * 2)
-    ]
-    out["find_exact"] = statistics.median(exact) * 1000
     every = [
         timed(
             lambda: checked(
@@ -201,8 +193,34 @@ def measure(
             f"{UID_ROOT}.900002",
             sorted(stow.iterdir()),
         )
-    out["rss"] = peak_rss_mb(server.pid)
     return out
+
+
+def association_latencies(
+    servers: list[Server], reps: int, n_small: int
+) -> dict[str, dict[str, float]]:
+    """echoscu and findscu of one exact match (each mostly the client's own ~20 ms start),
+    run against each server in turn, *reps* times: the machine's drift over the run touches
+    both servers alike instead of moving the ratio."""
+    times: dict[str, dict[str, list[float]]] = {}
+    for _ in range(reps):
+        for server in servers:
+            for key, seconds in _association_round(server, n_small // 2 + 1).items():
+                times.setdefault(server.name, {}).setdefault(key, []).append(seconds)
+    return {
+        name: {key: statistics.median(values) * 1000 for key, values in figures.items()}
+        for name, figures in times.items()
+    }
+
+
+def _association_round(server: Server, study: int) -> dict[str, float]:
+    host, port, aet = "127.0.0.1", str(server.port), server.ae_title
+    query = ["-S", "-aec", aet, "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID"]
+    exact = [*query, "-k", f"PatientID=B{study:06d}", host, port]
+    return {
+        "echo": timed(lambda: run("echoscu", "-aec", aet, host, port)),
+        "find_exact": timed(lambda: checked("findscu", *exact, expect=1)),
+    }
 
 
 FIGURES = [
@@ -258,9 +276,14 @@ def main() -> int:
                 servers.append(("orthanc", lambda: orthanc(work, dest_port)))
             else:
                 print("Orthanc is not installed (apt-get install orthanc): emulator figures only")
-            for name, start in servers:
-                with start() as server:
-                    results[name] = measure(server, work, reps, flat, large, n_small, stow)
+            with ExitStack() as running:  # both up: the latencies alternate between them
+                started = [running.enter_context(start()) for _, start in servers]
+                for server in started:
+                    results[server.name] = measure(server, work, reps, flat, large, n_small, stow)
+                for name, figures in association_latencies(started, reps * 6, n_small).items():
+                    results[name] |= figures
+                for server in started:
+                    results[server.name]["rss"] = peak_rss_mb(server.pid)
         finally:
             receiver.terminate()
             receiver.wait(timeout=10)
