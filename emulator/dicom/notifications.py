@@ -58,8 +58,9 @@ def end_unassociated(ctx: ServiceContext, record: AssociationRecord, why: str) -
 
 
 def handle_requested(event: Event, ctx: ServiceContext, tracker: AssociationTracker) -> None:
-    """The A-ASSOCIATE-RQ is read, nothing negotiated yet: note the AE titles, then the
-    scenario's ``associate`` phase."""
+    """The A-ASSOCIATE-RQ is read, nothing negotiated yet: note the AE titles, give
+    negotiation only the supported contexts of the proposed classes, then the scenario's
+    ``associate`` phase."""
     assoc, record = event.assoc, tracker.get(event.assoc)
     primitive = assoc.requestor.primitive
     if record is not None and primitive is not None:

@@ -96,11 +96,10 @@ class EventDUL(DULServiceProvider):
         if self.artim_timer.expired:
             self.event_queue.put("Evt18")
         try:
+            # under the lock: answer_release may be putting a primitive in for its own use
             with self._state_lock:
                 sending = self._process_recv_primitive()  # a primitive to encode and send
-            if sending:
-                pass
-            elif self._is_transport_event():  # a PDU received (or the socket closed)
+            if not sending and self._is_transport_event():  # a PDU received, or a close
                 self._idle_timer.restart()
         except Exception as exc:
             self._fail(exc)
