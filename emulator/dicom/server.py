@@ -98,11 +98,14 @@ class GatedServer(ThreadedAssociationServer):
         """The gate's quiet moment: build the next association's objects (``blank``) and
         start its two threads, parked until a connection takes them."""
         if self._spare is None:
+            spare = None
             try:
                 spare = blank(self)
                 spare.park()  # its threads started too, waiting for a connection
             except Exception:  # a bug: one line and a traceback; associations build their own
                 log.exception("could not prepare an association")
+                if spare is not None:
+                    spare.discard()  # a thread parked before the failure ends
                 return True
             with self._spare_lock:
                 self._spare = spare

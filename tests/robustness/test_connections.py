@@ -337,3 +337,25 @@ def test_an_association_that_fails_to_start_lets_its_threads_built_ahead_end(
     monkeypatch.undo()
     assert echo_works(emulator.dicom_port)
     assert "could not start an association" in caplog.text
+
+
+def test_a_spare_that_fails_while_parking_lets_its_threads_end(emulator, monkeypatch, caplog):
+    """A bug while the quiet moment parks the next association's threads: whatever was
+    started ends, the gate logs it, and associations build their own objects."""
+    from emulator.dicom.association import EmulatorAssociation
+
+    parked: list[EmulatorAssociation] = []
+    original = EmulatorAssociation.park
+
+    def failing(self: EmulatorAssociation) -> None:
+        original(self)  # both threads started and waiting
+        parked.append(self)
+        raise RuntimeError("a bug while parking")
+
+    monkeypatch.setattr(EmulatorAssociation, "park", failing)
+    assert echo_works(emulator.dicom_port)  # a handoff: the quiet moment follows
+    assert wait_until(lambda: bool(parked))
+    assert wait_until(lambda: not parked[0].is_alive() and not parked[0].dul.is_alive())
+    assert emulator._server._spare is None
+    assert echo_works(emulator.dicom_port)
+    assert "could not prepare an association" in caplog.text

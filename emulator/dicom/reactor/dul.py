@@ -54,7 +54,7 @@ class EventDUL(DULServiceProvider):
         self.event_queue = cast(Any, WakingQueue(self.wakeup.set))
         self.to_provider_queue = cast(Any, WakingQueue(self.wakeup.set))
         self.to_user_queue = cast(Any, WakingQueue(activity.set))  # the association loop's
-        self._recv_pdu = cast(Any, WakingQueue(_nothing))  # pynetdicom never uses it
+        self._recv_pdu = cast(Any, WakingQueue(_nothing))  # decoded PDUs, for AE-6 and kin
         self._activity = activity
         self._poller = select.poll()
         self._poller.register(self.wakeup.fileno(), select.POLLIN)
