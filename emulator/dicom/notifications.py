@@ -209,4 +209,7 @@ def handle_conn_close(event: Event, ctx: ServiceContext, tracker: AssociationTra
         queue = event.assoc.dul.to_user_queue
         if queue.empty():
             queue.put(cast(Any, None))  # typed without None, but None is its timeout value
-    _end(event, ctx, tracker, "closed")
+    # a rejection's peer may read the A-ASSOCIATE-RJ and close before EVT_REJECTED fires
+    answer = event.assoc.acceptor.primitive
+    rejected = answer is not None and answer.result in (0x01, 0x02)
+    _end(event, ctx, tracker, "rejected" if rejected else "closed")

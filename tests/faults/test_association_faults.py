@@ -213,3 +213,34 @@ def test_garbage_under_a_scenario_closes_that_connection_and_others_are_served(e
     assert assoc.send_c_echo().Status == 0
     assoc.release()
     assert assoc.is_released
+
+
+@pytest.mark.parametrize(
+    ("result", "outcome"), [(1, "rejected"), (2, "rejected"), (None, "closed")]
+)
+def test_a_connection_closed_before_its_rejection_is_noted_is_still_rejected(
+    emulator, result, outcome
+):
+    """The peer may read the A-ASSOCIATE-RJ and close before EVT_REJECTED fires: the close
+    notes the association as rejected all the same (closed when nothing was answered)."""
+    from types import SimpleNamespace
+
+    from pynetdicom.pdu_primitives import A_ASSOCIATE
+
+    from emulator.dicom.notifications import AssociationTracker, handle_conn_close
+    from emulator.dicom.wakeup import WakingQueue
+
+    ctx = emulator.archive.ctx
+    record = ctx.journal.open_association("127.0.0.1:104")
+    answer = None
+    if result is not None:
+        answer = A_ASSOCIATE()
+        answer.result, answer.result_source, answer.diagnostic = result, 1, 1
+    assoc = SimpleNamespace(
+        acceptor=SimpleNamespace(primitive=answer),
+        dul=SimpleNamespace(to_user_queue=WakingQueue(lambda: None)),
+    )
+    tracker = AssociationTracker()
+    tracker.put(assoc, record)
+    handle_conn_close(SimpleNamespace(assoc=assoc), ctx, tracker)
+    assert [a.outcome for a in ctx.journal.associations() if a.id == record.id] == [outcome]
