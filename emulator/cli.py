@@ -23,8 +23,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, cast
 
+import tqdm
 from pynetdicom import _config as pynetdicom_config
-from tqdm import tqdm
 
 from emulator.admin.auth import admin_tokens
 from emulator.app import Emulator
@@ -78,7 +78,7 @@ def fabricate_command(config: Config, args: argparse.Namespace) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     # a progress bar on a terminal only (tqdm's disable=None); silent in CI logs and pipes
-    with tqdm(total=spec.total, unit="instance", disable=None, file=sys.stderr) as bar:
+    with tqdm.tqdm(total=spec.total, unit="instance", disable=None, file=sys.stderr) as bar:
         try:
             job = Job(spec, args.materialize, args.worklist, args.stations, args.replace)
             done = fabricate_into(config, job, bar.update)
@@ -128,7 +128,7 @@ def export_command(config: Config, args: argparse.Namespace) -> int:
     try:
         source = InstanceSource(index, FileStore(data_dir, fsync=False))
         total = index.counts()["instances"]
-        with tqdm(total=total, unit="instance", disable=None, file=sys.stderr) as bar:
+        with tqdm.tqdm(total=total, unit="instance", disable=None, file=sys.stderr) as bar:
             done = export(index, source, args.out, args.study, bar.update)
     finally:
         index.close()

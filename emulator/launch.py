@@ -1,50 +1,40 @@
 """The process entry point of ``dicom-fabricator`` and ``python -m emulator``.
 
-Before the command line loads anything, it defers the modules the emulator never uses but a
-library imports at start: pydicom imports ``requests`` (~65 ms, a third of its own import)
-for downloading its test files. A deferred module loads on first use (the standard
-library's ``importlib.util.LazyLoader``), so nothing changes but the start. Only the process's
-own entry does this: a program that imports ``emulator`` keeps its imports as they are.
+Before the command line loads anything, it defers what the emulator does not need to start
+and answer a C-ECHO, but its libraries import at start (``emulator.deferred_imports``):
+
+- pydicom's pixel plugins (``emulator.pixel_plugins``): GDCM, pylibjpeg and its codecs,
+  pyjpegls and Pillow, registered on the first look at a pixel decoder or encoder;
+- numpy, which pydicom imports in a dozen modules and uses only for pixel data;
+- pydicom's older pixel handlers (``pydicom.pixel_data_handlers``), which import the same
+  libraries;
+- ``requests``, ``urllib.request`` and ``tqdm``, which pydicom imports for downloading its
+  test files.
+
+Each loads on first use, so nothing changes but the start. Only the process's own entry
+does this: a program that imports ``emulator`` keeps its imports as they are.
 """
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
-import importlib.util
-import sys
-from collections.abc import Sequence
-from types import ModuleType
+from emulator import deferred_imports, pixel_plugins
 
-DEFERRED = ("requests",)
-
-
-class _Deferring(importlib.abc.MetaPathFinder):
-    """Finds *names* as the other finders do, with a loader that runs them on first use."""
-
-    def __init__(self, names: Sequence[str]) -> None:
-        self.names = frozenset(names)
-
-    def find_spec(
-        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        if name not in self.names:
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(name, path, target)
-            if spec is not None:
-                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = importlib.util.LazyLoader(spec.loader)
-                return spec
-        return None
+_HANDLERS = "pydicom.pixel_data_handlers"
+DEFERRED = (
+    "numpy",
+    "requests",
+    "urllib.request",
+    "tqdm",
+    *(
+        f"{_HANDLERS}.{name}_handler"
+        for name in ("gdcm", "pylibjpeg", "pillow", "jpeg_ls", "rle", "numpy")
+    ),
+)
 
 
-def defer_imports(names: Sequence[str] = DEFERRED) -> None:
-    """Load *names* on first use from now on, in this process (idempotent)."""
-    if not any(isinstance(finder, _Deferring) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _Deferring(names))
+def defer_imports() -> None:
+    """Defer the modules above, in this process, from now on (idempotent)."""
+    deferred_imports.install(DEFERRED, pixel_plugins.hooks())
 
 
 def main() -> int:

@@ -1,40 +1,108 @@
-"""The process entry point defers ``requests``, which pydicom imports and the emulator never
-uses: it loads on first use, and works as imported."""
+"""The process entry point defers what starting and answering a C-ECHO do not need: pydicom's
+pixel plugins (GDCM, pylibjpeg, Pillow's decoders...), numpy, pydicom's older pixel handlers
+and the download helpers pydicom imports. Each loads on first use and works as imported:
+the same plugins, the same docstrings, the same pixels."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
-PROBE = """
-import sys
-from emulator.launch import defer_imports
-defer_imports()
-defer_imports()
-import pydicom, pynetdicom
-import emulator.cli
-print(type(sys.modules["requests"]).__name__)
-import requests
-print(requests.Session.__name__, type(sys.modules["requests"]).__name__)
+DEFER = "from emulator.launch import defer_imports; defer_imports(); defer_imports()\n"
+
+# what pydicom's pixel coders say about themselves, and a few real-world files decoded
+REPORT = """
+import hashlib, json, sys
+from pydicom import dcmread
+from pydicom.data import get_testdata_file
+from pydicom.pixels.decoders.base import _PIXEL_DATA_DECODERS
+from pydicom.pixels.encoders.base import _PIXEL_DATA_ENCODERS
+coders = [c for c, _ in (*_PIXEL_DATA_DECODERS.values(), *_PIXEL_DATA_ENCODERS.values())]
+files = ("SC_rgb_jpeg_gdcm.dcm", "JPEG2000.dcm", "MR_small_RLE.dcm", "JPEGLSNearLossless_08.dcm")
+print(json.dumps({
+    "plugins": [[c.UID, c.available_plugins, sorted(c._unavailable)] for c in coders],
+    "docs": [c.__doc__ for c in coders],
+    "pixels": [hashlib.sha1(dcmread(get_testdata_file(f)).pixel_array.tobytes()).hexdigest()
+               for f in files],
+}))
 """
 
 
-def _run(code: str) -> list[str]:
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return out.stdout.split("\n")
+def _run(code: str) -> str:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
 
 
-def test_requests_is_not_run_at_start_and_loads_on_first_use() -> None:
-    deferred, used, _ = _run(PROBE)
-    assert deferred == "_LazyModule"
-    assert used == "Session module"
+def _loaded(names: str) -> str:
+    return (
+        "from emulator.deferred_imports import is_deferred\n"
+        f"print(sorted(n for n in {names} if n in sys.modules"
+        " and not is_deferred(sys.modules[n])))"
+    )
+
+
+def test_starting_imports_no_pixel_plugin_and_no_download_helper() -> None:
+    heavy = '("gdcm", "pylibjpeg", "libjpeg", "openjpeg", "jpeg_ls", "requests", "tqdm",'
+    heavy += ' "urllib.request", "pydicom.pixels.decoders.gdcm")'
+    out = _run(f"import sys\n{DEFER}import pynetdicom, emulator.cli\n{_loaded(heavy)}")
+    assert out.strip() == "[]"
+
+
+def test_numpy_is_not_run_by_importing_it_again_only_by_using_it() -> None:
+    loaded = _loaded("('numpy',)")
+    code = (
+        f"import sys\n{DEFER}import numpy\nimport numpy as np\n{loaded}\n"
+        "print(np.frombuffer(b'\\x01\\x02', dtype=np.uint8).sum())\n"
+        "import numpy.linalg\nprint(type(sys.modules['numpy']).__name__, np.linalg.__name__)"
+    )
+    assert _run(code).split("\n")[:3] == ["[]", "3", "module numpy.linalg"]
+
+
+def test_the_pixel_coders_say_and_decode_what_they_would_without_deferring() -> None:
+    plain = json.loads(_run(REPORT))
+    deferred = json.loads(_run(DEFER + REPORT))
+    assert any(available for _, available, _ in plain["plugins"])  # plugins are installed
+    assert deferred == plain
+
+
+def test_a_plugin_added_after_start_joins_the_deferred_ones() -> None:
+    code = DEFER + (
+        "from pydicom.pixels.decoders.base import JPEGBaseline8BitDecoder as d\n"
+        "d.remove_plugin('pillow')\n"
+        "d.add_plugin('pillow', ('pydicom.pixels.decoders.pillow', '_decode_frame'))\n"
+        "print(d.available_plugins)\n"
+        "try:\n"
+        "    d.add_plugin('pillow', ('pydicom.pixels.decoders.pillow', '_decode_frame'))\n"
+        "except ValueError as exc:\n"
+        "    print(exc)"
+    )
+    added, refused, _ = _run(code).split("\n")
+    assert "pillow" in added
+    assert refused == "'Decoder' already has a plugin named 'pillow'"
+
+
+def test_threads_that_look_at_once_all_see_every_plugin() -> None:
+    code = DEFER + (
+        "import threading\n"
+        "from pydicom.pixels.decoders.base import _PIXEL_DATA_DECODERS\n"
+        "seen = []\n"
+        "def look():\n"
+        "    seen.append([d.available_plugins for d, _ in _PIXEL_DATA_DECODERS.values()])\n"
+        "threads = [threading.Thread(target=look) for _ in range(8)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print(len(seen), all(s == seen[0] for s in seen), sum(map(len, seen[0])) > 0)"
+    )
+    assert _run(code).strip() == "8 True True"
 
 
 def test_a_program_that_imports_the_emulator_keeps_its_imports() -> None:
-    (loaded, _) = _run(
-        "import sys, pydicom, emulator.cli; print(type(sys.modules['requests']).__name__)"
+    out = _run(
+        "import sys, pydicom, emulator.cli\n"
+        "print([type(sys.modules[n]).__name__ for n in ('requests', 'numpy', 'gdcm')])"
     )
-    assert loaded == "module"
+    assert out.strip() == "['module', 'module', 'module']"
 
 
 def test_python_dash_m_emulator_runs_the_command_line() -> None:
