@@ -68,6 +68,14 @@ UNINDEXED_SERIES_COLUMNS = (
 
 UNINDEXED = {Level.IMAGE: UNINDEXED_IMAGE_COLUMNS, Level.SERIES: UNINDEXED_SERIES_COLUMNS}
 
+# Single-column indexes that a composite index starts with: every lookup they served, the
+# composite serves (SQLite searches a prefix of an index), and each cost a store a page.
+COVERED = {
+    Level.PATIENT: ("patient_id",),  # (patient_id, issuer_of_patient_id), the patient's key
+    Level.SERIES: ("study_pk",),  # (study_pk, modality)
+    Level.IMAGE: ("study_pk",),  # (study_pk, sop_class_uid)
+}
+
 
 def value_columns(attribute: Attribute) -> dict[str, type]:
     """The SQL columns that hold *attribute*, with their Python types."""
@@ -118,11 +126,13 @@ def m001_hierarchy(db: Database) -> None:
     for level, table_name in TABLES.items():
         table = db.table(table_name)
         table.create({"pk": int, **level_columns(level)}, pk="pk")
+        skipped = (*UNINDEXED.get(level, ()), *COVERED.get(level, ()))  # since m009-m011
         for parent in PARENTS[level]:
-            table.create_index([parent])
+            if parent not in skipped:
+                table.create_index([parent])
         for attribute in stored(level):
             for column in match_columns(attribute):
-                if column not in UNINDEXED.get(level, ()):  # since m009 and m010
+                if column not in skipped:
                     table.create_index([column], unique=column in UNIQUE_COLUMNS)
     db.table("patients").create_index(["patient_id", "issuer_of_patient_id"], unique=True)
     # ModalitiesInStudy / SOPClassesInStudy matching: EXISTS over the study's rows.
@@ -269,6 +279,15 @@ def m010_unindexed_series_keys(db: Database) -> None:
     (a new series' row writes 6 B-trees instead of 15)."""
     for column in UNINDEXED_SERIES_COLUMNS:
         db.execute(f"DROP INDEX IF EXISTS idx_series_{column}")
+
+
+@migrations()
+def m011_covered_indexes(db: Database) -> None:
+    """Drop the indexes :data:`COVERED` names from an archive made before it (a new study's
+    first instance writes 31 B-trees instead of 34, ~3% of a small C-STORE's time)."""
+    for level, columns in COVERED.items():
+        for column in columns:
+            db.execute(f"DROP INDEX IF EXISTS idx_{TABLES[level]}_{column}")
 
 
 def apply(db: Database) -> None:

@@ -199,7 +199,8 @@ def test_image_level_keys_are_matched_among_the_instances_found_by_an_index(tmp_
     rows = list(index.iter_rows(request.query))
 
     assert "SEARCH se USING INDEX idx_series_series_uid" in plan
-    assert "SEARCH i USING INDEX idx_instances_study_pk" in plan  # the study's instances
+    assert "SEARCH i USING INDEX idx_instances_series_pk (series_pk=?" in plan  # its instances
+    assert "SCAN i" not in plan
     assert "idx_instances_rows" not in plan
     assert "idx_instances_instance_number" not in plan
     assert [row["SOPInstanceUID"] for row in rows] == [make_dataset(instance=2).SOPInstanceUID]
@@ -225,6 +226,37 @@ def test_an_archive_made_before_loses_the_image_and_series_key_indexes_on_openin
     assert {"idx_series_modality", "idx_series_study_pk_modality"} <= left
 
 
+def test_an_archive_made_before_loses_the_indexes_a_composite_index_starts_with(tmp_path):
+    path = tmp_path / "i.sqlite"
+    Index.open(path).close()
+    with sqlite3.connect(path) as conn:  # as an archive of an earlier version had them
+        conn.execute("CREATE INDEX idx_instances_study_pk ON instances (study_pk)")
+        conn.execute("CREATE INDEX idx_series_study_pk ON series (study_pk)")
+        conn.execute("CREATE INDEX idx_patients_patient_id ON patients (patient_id)")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name LIKE 'm011%'")
+
+    Index.open(path).close()
+
+    left = _indexes(path)
+    assert not {"idx_instances_study_pk", "idx_series_study_pk", "idx_patients_patient_id"} & left
+    assert {
+        "idx_instances_study_pk_sop_class_uid",
+        "idx_series_study_pk_modality",
+        "idx_patients_patient_id_issuer_of_patient_id",
+    } <= left
+
+
+def test_a_patient_is_found_by_its_id_alone_through_its_key_index(tmp_path):
+    index = Index.open(tmp_path / "i.sqlite")
+    index.add_instance(record(), "objects/1.dcm", 1)
+    request = parse_find(query("PATIENT", PatientID=make_dataset().PatientID), Model.PATIENT_ROOT)
+
+    plan = " ".join(index.explain(request.query))
+
+    assert "idx_patients_patient_id_issuer_of_patient_id (patient_id=?)" in plan
+    assert len(list(index.iter_rows(request.query))) == 1
+
+
 def test_series_level_keys_are_matched_among_the_series_of_the_study_named(tmp_path):
     index = Index.open(tmp_path / "i.sqlite")
     for series, description in ((1, "AXIAL"), (2, "CORONAL")):
@@ -239,5 +271,5 @@ def test_series_level_keys_are_matched_among_the_series_of_the_study_named(tmp_p
     plan = " ".join(index.explain(request.query))
     rows = list(index.iter_rows(request.query))
 
-    assert "SEARCH se USING INDEX idx_series_study_pk" in plan
+    assert "SEARCH se USING INDEX idx_series_study_pk_modality (study_pk=?)" in plan
     assert [row["SeriesInstanceUID"] for row in rows] == [make_dataset(series=2).SeriesInstanceUID]
