@@ -3,8 +3,9 @@
 Before the command line loads anything, it defers what the emulator does not need to start
 and answer a C-ECHO, but its libraries import at start (``emulator.deferred_imports``):
 
-- pydicom's pixel plugins (``emulator.pixel_plugins``): GDCM, pylibjpeg and its codecs,
-  pyjpegls and Pillow, registered on the first look at a pixel decoder or encoder;
+- pydicom's pixel plugins (``emulator.pixel_plugins``): GDCM, pylibjpeg and its codecs and
+  pyjpegls, registered on the first look at a pixel decoder or encoder (Pillow still loads:
+  pydicom's colour-space module imports it);
 - numpy, which pydicom imports in a dozen modules and uses only for pixel data;
 - pydicom's older pixel handlers (``pydicom.pixel_data_handlers``), which import the same
   libraries;

@@ -1,8 +1,8 @@
 """pydicom's pixel plugins registered on first use instead of at import.
 
 Importing pydicom registers every pixel decoder and encoder plugin, and registering one
-imports it to ask whether it works: GDCM, pylibjpeg with its codecs, pyjpegls, Pillow, and
-numpy through them, ~40% of what importing pynetdicom costs. Nothing a C-ECHO or an
+imports it to ask whether it works: GDCM, pylibjpeg with its codecs, pyjpegls, and numpy
+through them, ~40% of what importing pynetdicom costs. Nothing a C-ECHO or an
 association needs. With :func:`hooks` installed (the process's entry point does it through
 ``emulator.deferred_imports``), the registrations made while ``pydicom.pixels`` is imported
 are queued, and the first look at any decoder's or encoder's plugins (decoding, encoding,
