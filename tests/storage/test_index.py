@@ -206,39 +206,42 @@ def test_image_level_keys_are_matched_among_the_instances_found_by_an_index(tmp_
     assert [row["SOPInstanceUID"] for row in rows] == [make_dataset(instance=2).SOPInstanceUID]
 
 
-def test_an_archive_made_before_loses_the_image_and_series_key_indexes_on_opening(tmp_path):
-    path = tmp_path / "i.sqlite"
+def _reopened_as_made_before(path, indexes: dict[str, str], migrations: tuple[str, ...]):
+    """The indexes left once an archive that had *indexes* (name: table and columns), and
+    had not run *migrations*, is opened again."""
     Index.open(path).close()
     with sqlite3.connect(path) as conn:  # as an archive of an earlier version had them
-        conn.execute("CREATE INDEX idx_instances_rows ON instances (rows)")
-        conn.execute("CREATE INDEX idx_instances_content_date ON instances (content_date)")
-        conn.execute("CREATE INDEX idx_series_laterality ON series (laterality)")
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name LIKE 'm009%' OR name LIKE 'm010%'")
-
+        for name, on in indexes.items():
+            conn.execute(f"CREATE INDEX {name} ON {on}")
+        for migration in migrations:
+            conn.execute("DELETE FROM _sqlite_migrations WHERE name LIKE ?", (f"{migration}%",))
     Index.open(path).close()
+    return _indexes(path)
 
-    left = _indexes(path)
-    assert "idx_instances_rows" not in left
-    assert "idx_instances_content_date" not in left
+
+def test_an_archive_made_before_loses_the_image_and_series_key_indexes_on_opening(tmp_path):
+    old = {
+        "idx_instances_rows": "instances (rows)",
+        "idx_instances_content_date": "instances (content_date)",
+        "idx_series_laterality": "series (laterality)",
+    }
+    left = _reopened_as_made_before(tmp_path / "i.sqlite", old, ("m009", "m010"))
+
+    assert not set(old) & left
     assert {"idx_instances_sop_instance_uid", "idx_instances_sop_class_uid"} <= left
     assert "idx_instances_series_pk" in left
-    assert "idx_series_laterality" not in left
     assert {"idx_series_modality", "idx_series_study_pk_modality"} <= left
 
 
 def test_an_archive_made_before_loses_the_indexes_a_composite_index_starts_with(tmp_path):
-    path = tmp_path / "i.sqlite"
-    Index.open(path).close()
-    with sqlite3.connect(path) as conn:  # as an archive of an earlier version had them
-        conn.execute("CREATE INDEX idx_instances_study_pk ON instances (study_pk)")
-        conn.execute("CREATE INDEX idx_series_study_pk ON series (study_pk)")
-        conn.execute("CREATE INDEX idx_patients_patient_id ON patients (patient_id)")
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name LIKE 'm011%'")
+    old = {
+        "idx_instances_study_pk": "instances (study_pk)",
+        "idx_series_study_pk": "series (study_pk)",
+        "idx_patients_patient_id": "patients (patient_id)",
+    }
+    left = _reopened_as_made_before(tmp_path / "i.sqlite", old, ("m011",))
 
-    Index.open(path).close()
-
-    left = _indexes(path)
-    assert not {"idx_instances_study_pk", "idx_series_study_pk", "idx_patients_patient_id"} & left
+    assert not set(old) & left
     assert {
         "idx_instances_study_pk_sop_class_uid",
         "idx_series_study_pk_modality",
