@@ -13,11 +13,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
-from storage import schema
 from storage.errors import StorageError, StorageFull
+
+if TYPE_CHECKING:
+    pass
 
 NOT_YET_SERVED = "not_yet_served"  # meta key: made by a command before any serve (new)
 _SQLITE_FULL = 13  # SQLite's result code; sqlite3.SQLITE_FULL on Python 3.11+
@@ -41,6 +42,12 @@ class ArchiveDatabase:
                 self._uri = base + "?immutable=1"
             finally:
                 probe.close()
+        # imported on opening, not with this module (which the stores' types bring in): it
+        # imports numpy at start, and the DICOM listener starts before the archive opens
+        from sqlite_utils import Database
+
+        from storage import migrations
+
         conn = self._connect()
         self.db = Database(conn)
         if not readonly:
@@ -55,7 +62,7 @@ class ArchiveDatabase:
             # server's CPU per request rose by a quarter over 150 s of bench/load.py.
             conn.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
             conn.execute("PRAGMA foreign_keys=OFF")
-            schema.apply(self.db)
+            migrations.apply(self.db)
         self.write_lock = threading.RLock()
         self._pool: list[sqlite3.Connection] = []
         self._pool_lock = threading.Lock()

@@ -13,9 +13,7 @@ import threading
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, TypeVar
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from storage import locations, schema
 from storage.attributes import Level
@@ -26,6 +24,9 @@ from storage.locations import Location, StoredInstance
 from storage.query import Query
 from storage.records import InstanceRecord
 from storage.values import utc_now
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -14,17 +14,17 @@ from functools import lru_cache
 
 import numpy as np
 
-_GOLDEN, _MIX1, _MIX2 = np.uint32(0x9E3779B1), np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
+_GOLDEN, _MIX1, _MIX2 = 0x9E3779B1, 0x85EBCA6B, 0xC2B2AE35  # numpy.uint32 where used
 
 
 @lru_cache(maxsize=4)
 def _noise_field(size: int) -> np.ndarray:
     """*size* values in -255..255 (triangular, mean 0) from a 32-bit integer hash."""
-    x = np.arange(size, dtype=np.uint32) * _GOLDEN
+    x = np.arange(size, dtype=np.uint32) * np.uint32(_GOLDEN)
     x ^= x >> np.uint32(16)
-    x *= _MIX1
+    x *= np.uint32(_MIX1)
     x ^= x >> np.uint32(13)
-    x *= _MIX2
+    x *= np.uint32(_MIX2)
     x ^= x >> np.uint32(16)
     low = (x & np.uint32(0xFF)).astype(np.int16)
     high = ((x >> np.uint32(8)) & np.uint32(0xFF)).astype(np.int16)

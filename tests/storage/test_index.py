@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -276,3 +278,23 @@ def test_series_level_keys_are_matched_among_the_series_of_the_study_named(tmp_p
 
     assert "SEARCH se USING INDEX idx_series_study_pk_modality (study_pk=?)" in plan
     assert [row["SeriesInstanceUID"] for row in rows] == [make_dataset(series=2).SeriesInstanceUID]
+
+
+def test_the_package_names_its_modules_objects_without_importing_the_index_first() -> None:
+    code = (
+        "import sys, storage\n"
+        "from storage import InvalidInstance, Level\n"
+        "print('storage.index' in sys.modules, 'sqlite_utils' in sys.modules)\n"
+        "from storage import Index\n"
+        "print(Index.__module__, 'Index' in dir(storage))\n"
+        "try:\n"
+        "    storage.Nothing\n"
+        "except AttributeError as exc:\n"
+        "    print(exc)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:3] == [
+        "False False",
+        "storage.index True",
+        "module 'storage' has no attribute 'Nothing'",
+    ]

@@ -6,7 +6,7 @@ import sqlite3
 
 from sqlite_utils import Database
 
-from storage import Index, read_header, record_from_dataset, schema
+from storage import Index, migrations, read_header, record_from_dataset
 from storage.fabrication_spec import Position
 from storage.locations import Recipe, from_row, values
 from storage.records import InstanceRecord
@@ -58,7 +58,7 @@ def test_removing_fabricated_instances_leaves_received_files_and_names_no_recipe
 def test_an_archive_of_the_old_fab_scheme_is_converted_when_opened(tmp_path):
     path = tmp_path / "old.sqlite"
     db = Database(sqlite3.connect(path))
-    schema.migrations.apply(db, stop_before="m007_recipe_locations")
+    migrations.migrations.apply(db, stop_before="m007_recipe_locations")
     db.execute(
         "INSERT INTO instances (sop_instance_uid, path) VALUES ('1.2.3', 'fab:3:0:1:2:4'),"
         " ('1.2.4', 'objects/x.dcm')"

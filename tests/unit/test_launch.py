@@ -1,7 +1,8 @@
 """The process entry point defers what starting and answering a C-ECHO do not need: pydicom's
 pixel plugins (GDCM, pylibjpeg, Pillow's decoders...), numpy, pydicom's older pixel handlers
-and the download helpers pydicom imports. Each loads on first use and works as imported:
-the same plugins, the same docstrings, the same pixels."""
+and the download helpers pydicom imports; sqlite-utils loads when the archive opens, after
+the DICOM listener. Each loads on first use and works as imported: the same plugins, the same
+docstrings, the same pixels."""
 
 from __future__ import annotations
 
@@ -43,9 +44,9 @@ def _loaded(names: str) -> str:
     )
 
 
-def test_starting_imports_no_pixel_plugin_and_no_download_helper() -> None:
+def test_starting_imports_no_pixel_plugin_no_download_helper_and_no_sqlite_wrapper() -> None:
     heavy = '("gdcm", "pylibjpeg", "libjpeg", "openjpeg", "jpeg_ls", "requests", "tqdm",'
-    heavy += ' "urllib.request", "pydicom.pixels.decoders.gdcm")'
+    heavy += ' "urllib.request", "pydicom.pixels.decoders.gdcm", "numpy", "sqlite_utils")'
     out = _run(f"import sys\n{DEFER}import pynetdicom, emulator.cli\n{_loaded(heavy)}")
     assert out.strip() == "[]"
 
