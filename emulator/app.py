@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pynetdicom import AE
 
@@ -23,6 +23,7 @@ from emulator.dicom.server import GatedServer, build_ae, start_server
 from emulator.errors import ResetError, StartupError
 from emulator.journal import RequestJournal
 from emulator.logfmt import kv
+from emulator.pending import Provision
 from emulator.remotes import RemoteAERegistry
 from emulator.scenario.active import ActiveScenario
 from emulator.services.archive import DATA_PARTS, Archive
@@ -32,7 +33,7 @@ from emulator.version import __version__
 from storage import FileStore, Index, InstanceSource, StorageError
 from storage.database import NOT_YET_SERVED
 from storage.filestore import prepare_data_dir
-from storage.journal_store import JournalStore
+from storage.journal_store import JournalStore, last_id_in
 from storage.users import Users
 
 if TYPE_CHECKING:
@@ -64,7 +65,6 @@ class Emulator:
         self._files: FileStore | None = None
         self._ae: AE | None = None
         self._server: GatedServer | None = None
-        self._server_thread: threading.Thread | None = None
         self._admin: AdminServer | None = None
         self._hl7: HL7Listener | None = None
         self._ctx_value: ServiceContext | None = None
@@ -77,7 +77,7 @@ class Emulator:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> Emulator:
-        """Load the scenario, open the data directory and bind the listeners.
+        """Load the scenario, listen for DICOM, open the data directory, start the rest.
 
         Raises
         ------
@@ -90,12 +90,15 @@ class Emulator:
             self.scenario.load_file(self.config.scenario.file)
         data_dir = self.config.storage.data_dir
         new = not data_dir.exists()
+        provision = Provision()
         try:
-            self._open_storage()
-            self._start_dicom()
+            # DICOM first: a C-ECHO is answered while the archive opens (emulator/pending.py)
+            server = self._start_dicom(provision)
+            self._provide_archive(provision, server, *self._open_storage())
             self._start_admin()
             self._start_hl7()
-        except BaseException:
+        except BaseException as exc:
+            provision.fail(str(exc) or type(exc).__name__)
             self.stop()
             if new:  # a start that failed (a port in use) leaves no data directory behind
                 shutil.rmtree(data_dir, ignore_errors=True)
@@ -112,7 +115,7 @@ class Emulator:
         )
         return self
 
-    def _open_storage(self) -> None:
+    def _open_storage(self) -> tuple[Index, FileStore]:
         data_dir = self.config.storage.data_dir
         self._fresh = not (data_dir / "index.sqlite").exists()
         try:
@@ -125,31 +128,32 @@ class Emulator:
                 self._fresh = True
                 self._index.database.set_meta(NOT_YET_SERVED, None)
             self.journal.attach(JournalStore(self._index.database))
+            return self._index, self._files
         except (OSError, StorageError) as exc:
             raise StartupError(f"cannot use data directory {data_dir}: {exc}") from exc
         except Exception as exc:  # sqlite3.DatabaseError: not a database, corrupt, locked
             raise StartupError(f"cannot open the index {data_dir / 'index.sqlite'}: {exc}") from exc
 
-    def _start_dicom(self) -> None:
-        assert self._index is not None
-        assert self._files is not None
+    def _start_dicom(self, provision: Provision) -> GatedServer:
+        """Listen, with a service context whose stores *provision* gives once they are open."""
+        # records made before the index opens are numbered after those it holds
+        self.journal.start_after(last_id_in(self.config.storage.data_dir / "index.sqlite"))
         ctx = ServiceContext(
             self.config,
-            self._index,
-            self._files,
-            InstanceSource(self._index, self._files),
+            cast(Index, provision.pending("index")),
+            cast(FileStore, provision.pending("files")),
+            cast(InstanceSource, provision.pending("instances")),
             self.journal,
             self.remote_aes,
             scenario=self.scenario,
             outbox=acquisition_scu.AcquisitionSCU(),
         )
         self._ctx_value = ctx
-        if self._fresh and not self.config.storage.empty:
-            fabricate_with(ctx, Job(replace(DEMO, anchor=dt.date.today())))
         self._ae = build_ae(self.config.dicom)
         cfg = self.config.dicom
         try:
-            self._server, self._server_thread = start_server(self._ae, cfg, ctx)
+            self._server, _ = start_server(self._ae, cfg, ctx)
+            return self._server
         except ssl.SSLError as exc:
             raise StartupError(
                 f"cannot use the TLS certificate {cfg.tls_cert} and key {cfg.tls_key}: {exc}"
@@ -160,9 +164,21 @@ class Emulator:
                 " (is another server using it? choose another with --port, or 0 for any)"
             ) from exc
 
+    def _provide_archive(
+        self, provision: Provision, server: GatedServer, index: Index, files: FileStore
+    ) -> None:
+        """The open stores to the service context and to requests waiting (a new data
+        directory gets its demo archive first)."""
+        instances = InstanceSource(index, files)
+        ctx = replace(server.service_context, index=index, files=files, instances=instances)
+        if self._fresh and not self.config.storage.empty:
+            fabricate_with(ctx, Job(replace(DEMO, anchor=dt.date.today())))
+        provision.provide(index=ctx.index, files=ctx.files, instances=ctx.instances)
+        self._ctx_value = ctx
+        server.service_context = ctx  # associations from now on: the stores directly
+
     def _start_admin(self) -> None:
-        # imported once DICOM is listening: aiohttp and the admin app are a fifth of the
-        # start-up, and a modality's first C-ECHO does not need them
+        # imported once DICOM is listening: aiohttp and the admin app are a fifth of the start
         from emulator.admin.app import make_app
         from emulator.admin.auth import admin_tokens
         from emulator.admin.runner import AdminServer
@@ -223,31 +239,15 @@ class Emulator:
             if self._server is not None:
                 server, self._server = self._server, None
                 server.shutdown()
-                self._drain(server)
+                aborted = server.drain(self.config.dicom.shutdown_grace)
+                if aborted:
+                    log.info(kv(event="shutdown", aborted=aborted))
             if self._ctx_value is not None:
                 self._ctx_value.interrupts.join(timeout=5)  # commitment reports end
             if self._index is not None:
                 self.journal.detach()  # what is left goes into the index before it closes
                 self._index.close()
                 self._index = None
-
-    def _drain(self, server: GatedServer) -> None:
-        """Give associations in flight ``shutdown_grace`` seconds, then abort the rest."""
-        deadline = time.monotonic() + self.config.dicom.shutdown_grace
-        while server.active_associations and time.monotonic() < deadline:
-            time.sleep(0.02)
-        remaining = server.active_associations
-        for assoc in remaining:
-            assoc.abort()
-        # Every association's threads (its reactor and its DUL) end before stop returns, so
-        # nothing logs once the emulator is gone (a test's log capture closes after it).
-        deadline = time.monotonic() + 5
-        for assoc in list(server.associations):
-            for thread in (assoc, assoc.dul):
-                if thread.ident is not None and thread is not threading.current_thread():
-                    thread.join(max(0.0, deadline - time.monotonic()))
-        if remaining:
-            log.info(kv(event="shutdown", aborted=len(remaining)))
 
     def __enter__(self) -> Emulator:
         return self.start()

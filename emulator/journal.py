@@ -108,17 +108,30 @@ class RequestJournal:
         self._messages: deque[MessageRecord] = deque(maxlen=max_entries)
         self._http: deque[HttpRecord] = deque(maxlen=max_entries)
         self._ids = itertools.count(1)
+        self._after = 0  # the id the numbering started after
         self._dirty: deque[Record] = deque()  # changed since the last flush, oldest first
         self._flushing = threading.Lock()  # taken by flushes only
         self._sink: Sink | None = None
         self._flusher: threading.Thread | None = None
         self._stop = threading.Event()
 
+    def start_after(self, last_id: int) -> None:
+        """Number records after *last_id* (the newest in the sink that :meth:`attach` will
+        get), before it is attached: records made meanwhile keep their ids when it is."""
+        with self._lock:
+            self._ids = itertools.count(last_id + 1)
+            self._after = last_id
+
     def attach(self, sink: Sink) -> None:
         """Persist to *sink* from now on; ids continue after the last one it holds."""
         self._sink = sink
         with self._lock:
-            self._ids = itertools.count(sink.last_id() + 1)
+            last = sink.last_id()
+            if (
+                last != self._after
+            ):  # not numbered after it yet (records made meanwhile keep theirs)
+                self._ids = itertools.count(last + 1)
+                self._after = last
         self._stop.clear()
         self._flusher = threading.Thread(target=self._flush_loop, name="journal", daemon=True)
         self._flusher.start()

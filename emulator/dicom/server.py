@@ -6,6 +6,7 @@ import logging
 import socket
 import ssl
 import threading
+import time
 import weakref
 from typing import Any, cast
 
@@ -116,6 +117,23 @@ class GatedServer(ThreadedAssociationServer):
         with self._spare_lock:
             spare, self._spare = self._spare, None
         return spare
+
+    def drain(self, grace: float) -> int:
+        """Give associations in flight *grace* seconds, abort the rest, and wait for every
+        association's threads to end (nothing logs once the emulator is gone: a test's log
+        capture closes after it). Returns how many were aborted."""
+        deadline = time.monotonic() + grace
+        while self.active_associations and time.monotonic() < deadline:
+            time.sleep(0.02)
+        remaining = self.active_associations
+        for assoc in remaining:
+            assoc.abort()
+        deadline = time.monotonic() + 5
+        for assoc in list(self.associations):
+            for thread in (assoc, assoc.dul):
+                if thread.ident is not None and thread is not threading.current_thread():
+                    thread.join(max(0.0, deadline - time.monotonic()))
+        return len(remaining)
 
     # -- the gate's hooks ------------------------------------------------------------------
 
