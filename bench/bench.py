@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian
+from pynetdicom import AE
+from pynetdicom.sop_class import Verification
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -325,12 +327,31 @@ def retrieve_figures(data: Path, work: Path) -> list[tuple[str, str]]:
 
 
 def cold_start(work: Path, reps: int, *extra: str) -> str:
+    """From launching ``serve`` to its first C-ECHO answered, asked every 2 ms from the
+    launch (serve answers before its ready line, which waits for the admin API too)."""
+    ae = AE()
+    ae.add_requested_context(Verification)
+    ae.acse_timeout = 10
     times = []
     for i in range(reps):
-        data = work / f"cold{i}{''.join(extra)}"
+        data, port = work / f"cold{i}{''.join(extra)}", free_port()
+        args = ["--data-dir", str(data), "--host", "127.0.0.1", "--port", str(port)]
+        args += ["--admin-port", "0", "--log-level", "warning", *extra]
         start = time.perf_counter()
-        proc, port = serve(data, *extra)
-        run("echoscu", "-aec", "FABRICATOR", "127.0.0.1", str(port))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "emulator", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
+        while proc.poll() is None:
+            assoc = ae.associate("127.0.0.1", port, ae_title="FABRICATOR")
+            if assoc.is_established:
+                status = assoc.send_c_echo()
+                assoc.release()
+                if status and status.Status == 0x0000:
+                    break
+            time.sleep(0.002)
         times.append(time.perf_counter() - start)
         proc.terminate()
         proc.wait(timeout=10)
