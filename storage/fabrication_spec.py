@@ -15,7 +15,6 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
-from typing import NamedTuple
 
 from pydicom.pixels.encoders.base import get_encoder
 from pydicom.uid import (
@@ -31,6 +30,7 @@ from pydicom.uid import (
 from storage import edge_cases, torture
 from storage.iods import IODS
 from storage.iods.enhanced import BASE as ENHANCED
+from storage.locations import Position
 from storage.objects.kinds import KINDS
 
 MODALITIES = tuple(m for m in IODS if m not in ENHANCED)  # the default: the classic images
@@ -178,15 +178,6 @@ def scanner_modality(code: str) -> str:
     """The modality a fabrication code's images come from, as a worklist schedules it (ECT:
     CT, EMR: MR; every other code is its own)."""
     return ENHANCED.get(code, code)
-
-
-class Position(NamedTuple):
-    """Where an instance lies in its spec: patient, study, series and instance indexes."""
-
-    patient: int
-    study: int
-    series: int
-    instance: int
 
 
 def case_of(spec: FabricationSpec, p: int) -> edge_cases.Case | None:

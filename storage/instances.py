@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import threading
 from io import BytesIO
+from typing import TYPE_CHECKING
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
 from storage.errors import StorageError
-from storage.fabricate import instance_header, synthesize
-from storage.fabrication_spec import FabricationSpec, Position
 from storage.filestore import FileStore
 from storage.index import Index
-from storage.locations import Location, Recipe, is_file
+from storage.locations import Location, Position, Recipe, is_file
+
+if TYPE_CHECKING:
+    from storage.fabrication_spec import FabricationSpec
 from storage.records import read_header
 
 
@@ -43,12 +45,23 @@ class InstanceSource:
             if text is None:
                 raise StorageError(f"recipe {pk} of {location} is not in the index")
             try:
+                from storage.fabrication_spec import FabricationSpec  # see _synthesized
+
                 spec = FabricationSpec.from_json(text)
             except (ValueError, KeyError, TypeError) as exc:
                 raise StorageError(f"recipe {pk} is unreadable: {exc}") from exc
             with self._lock:
                 self._specs[pk] = spec
         return spec, position
+
+    def _synthesized(self, location: Recipe, header: bool) -> Dataset:
+        """The instance at a recipe's position, or its header. ``storage.fabricate`` is
+        imported with the first one, not with this module: the fabrication stack (some 30
+        modules: IODs, objects, specs) is a quarter of storage's import, and ``serve``
+        answers its first C-ECHO before it is needed."""
+        from storage.fabricate import instance_header, synthesize
+
+        return (instance_header if header else synthesize)(*self._recipe(location))
 
     def dataset(self, location: Location) -> Dataset:
         """The complete instance, with its File Meta Information. A file is read lazily
@@ -61,7 +74,7 @@ class InstanceSource:
         """
         try:
             if isinstance(location, Recipe):
-                return synthesize(*self._recipe(location))
+                return self._synthesized(location, header=False)
             with self.files.open(location) as f:
                 return dcmread(f)
         except StorageError:
@@ -78,7 +91,7 @@ class InstanceSource:
             If it cannot be read (``UnreadableInstance`` for a file that does not decode).
         """
         if isinstance(location, Recipe):
-            return instance_header(*self._recipe(location))
+            return self._synthesized(location, header=True)
         try:
             with self.files.open(location) as f:
                 return read_header(f)

@@ -11,9 +11,17 @@ on demand, with ``path`` NULL. In Python a location is a :data:`Location`: the p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from storage.fabrication_spec import Position
+
+class Position(NamedTuple):
+    """Where an instance lies in its fabrication spec: patient, study, series and instance
+    indexes (``storage.fabrication_spec`` makes them)."""
+
+    patient: int
+    study: int
+    series: int
+    instance: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,12 +27,16 @@ from pynetdicom.transport import RequestHandler
 
 from emulator.dicom import find_scp
 from emulator.dicom.commands import CommandCheckingDIMSE
-from emulator.dicom.contexts import FIND_MODELS, RETIRED_STORAGE, ModalityWorklistInformationFind
+from emulator.dicom.contexts import (
+    FIND_MODELS,
+    RETIRED_STORAGE,
+    RETRIEVE_MODELS,
+    ModalityWorklistInformationFind,
+)
 from emulator.dicom.faults import FaultACSE, Faults
 from emulator.dicom.find_scp import FindSCP
 from emulator.dicom.handler_table import handlers_with
 from emulator.dicom.reactor import EventAssociation
-from emulator.dicom.retrieve_scp import RETRIEVE_MODELS, RetrieveSCP
 from emulator.dicom.wire import FaultSocket, Wire
 
 if TYPE_CHECKING:
@@ -109,6 +113,9 @@ class EmulatorAssociation(EventAssociation):
             sop_class=str(msg.AffectedSOPClassUID),
         )
         try:
+            # imported with the first C-MOVE or C-GET, not before the listener starts
+            from emulator.dicom.retrieve_scp import RetrieveSCP
+
             RetrieveSCP(self, msg, context, ctx, record).run()
         except Exception:
             log.exception("internal error serving %s", record.service)

@@ -76,6 +76,15 @@ FIND_MODELS: dict[str, Model] = {
     PatientStudyOnlyQueryRetrieveInformationModelFind: Model.PATIENT_STUDY_ONLY,
 }
 
+RETRIEVE_MODELS: dict[str, Model] = {
+    "1.2.840.10008.5.1.4.1.2.1.2": Model.PATIENT_ROOT,  # MOVE
+    "1.2.840.10008.5.1.4.1.2.2.2": Model.STUDY_ROOT,
+    "1.2.840.10008.5.1.4.1.2.3.2": Model.PATIENT_STUDY_ONLY,
+    "1.2.840.10008.5.1.4.1.2.1.3": Model.PATIENT_ROOT,  # GET
+    "1.2.840.10008.5.1.4.1.2.2.3": Model.STUDY_ROOT,
+    "1.2.840.10008.5.1.4.1.2.3.3": Model.PATIENT_STUDY_ONLY,
+}
+
 
 @functools.cache
 def supported_contexts() -> tuple[PresentationContext, ...]:

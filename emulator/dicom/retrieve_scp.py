@@ -27,6 +27,7 @@ from pynetdicom.presentation import PresentationContext, build_context
 
 from emulator.dicom import command_set
 from emulator.dicom.commands import send_encoded
+from emulator.dicom.contexts import RETRIEVE_MODELS
 from emulator.dicom.faults import (
     PROCEED,
     Faults,
@@ -46,7 +47,6 @@ from emulator.services import retrieve
 from emulator.services.context import ServiceContext
 from emulator.services.retrieve import Destination
 from emulator.services.retrieve_session import Answer, Counts, RetrieveSession
-from storage import Model
 from storage.query import Query
 
 # seconds a C-MOVE destination may take to accept before the requestor gets a Pending response
@@ -355,13 +355,3 @@ def refusal(sender: Association, destination: retrieve.Destination) -> str:
         f"destination {destination.ae_title} at {destination.host}:{destination.port}"
         " accepted no association"
     )
-
-
-RETRIEVE_MODELS = {
-    "1.2.840.10008.5.1.4.1.2.1.2": Model.PATIENT_ROOT,  # MOVE
-    "1.2.840.10008.5.1.4.1.2.2.2": Model.STUDY_ROOT,
-    "1.2.840.10008.5.1.4.1.2.3.2": Model.PATIENT_STUDY_ONLY,
-    "1.2.840.10008.5.1.4.1.2.1.3": Model.PATIENT_ROOT,  # GET
-    "1.2.840.10008.5.1.4.1.2.2.3": Model.STUDY_ROOT,
-    "1.2.840.10008.5.1.4.1.2.3.3": Model.PATIENT_STUDY_ONLY,
-}

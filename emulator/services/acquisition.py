@@ -27,8 +27,6 @@ from emulator.services import workflow_journal as journal
 from emulator.services.context import ServiceContext
 from emulator.services.modality_rules import StepRules
 from emulator.services.store import store_instance
-from storage.fabricate import fabricate
-from storage.fabrication_spec import IMAGE_CODES, FabricationSpec
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +93,9 @@ def _schedulable(ctx: ServiceContext, worklist_id: int, done: bool) -> tuple[Dat
         raise LookupError(f"no worklist item {worklist_id}")
     if row.state == "DISCONTINUED" or (row.state == "COMPLETED" and not done):
         raise AcquisitionRefused(f"worklist item {worklist_id} is {row.state}: nothing to acquire")
+    # the fabrication stack loads with the first acquisition, not before serve listens
+    from storage.fabrication_spec import IMAGE_CODES
+
     step = row.item.ScheduledProcedureStepSequence[0]
     modality = str(step.get("Modality", "") or "").upper()
     if modality not in IMAGE_CODES:
@@ -108,6 +109,9 @@ def _schedulable(ctx: ServiceContext, worklist_id: int, done: bool) -> tuple[Dat
 def _images(ctx: ServiceContext, item: Dataset, step: Dataset, modality: str,
             shape: tuple[int, int], now: dt.datetime) -> list[Dataset]:  # fmt: skip
     """Fabricate and store the images (*shape*: series, instances a series); their headers."""
+    from storage.fabricate import fabricate
+    from storage.fabrication_spec import FabricationSpec
+
     spec = FabricationSpec(
         seed=uuid.uuid5(uuid.NAMESPACE_OID, str(item.StudyInstanceUID)).int % 2**31,
         patients=1,
