@@ -26,9 +26,7 @@ from emulator.logfmt import kv
 from emulator.pending import Provision
 from emulator.remotes import RemoteAERegistry
 from emulator.scenario.active import ActiveScenario
-from emulator.services.archive import DATA_PARTS, Archive
-from emulator.services.context import ServiceContext
-from emulator.services.fabrication import DEMO, Job, fabricate_with
+from emulator.services.context import DATA_PARTS, ServiceContext
 from emulator.version import __version__
 from storage import FileStore, Index, InstanceSource, StorageError
 from storage.database import NOT_YET_SERVED
@@ -40,11 +38,11 @@ if TYPE_CHECKING:
     from emulator.admin.runner import AdminServer
     from emulator.hl7_listener import HL7Listener
     from emulator.services import orders
+    from emulator.services.archive import Archive
 
 log = logging.getLogger("emulator")
 
-# What POST /api/reset clears unless kept: instances received (C-STORE, uploads) and
-# fabricated, the worklist, MPPS steps, commitment records, the journal, the scenario's
+# What POST /api/reset clears unless kept: the archive's data, the journal, the scenario's
 # state (rules added at run time, counters, stages), and live associations.
 RESET_PARTS = (*DATA_PARTS, "journal", "scenario", "associations")
 
@@ -172,6 +170,8 @@ class Emulator:
         instances = InstanceSource(index, files)
         ctx = replace(server.service_context, index=index, files=files, instances=instances)
         if self._fresh and not self.config.storage.empty:
+            from emulator.services.fabrication import DEMO, Job, fabricate_with  # not before
+
             fabricate_with(ctx, Job(replace(DEMO, anchor=dt.date.today())))
         provision.provide(index=ctx.index, files=ctx.files, instances=ctx.instances)
         self._ctx_value = ctx
@@ -339,13 +339,8 @@ class Emulator:
 
     def reset(self, keep: Iterable[str] = ()) -> dict[str, Any]:
         """Back to a clean archive for the next test: abort live associations, end delays in
-        flight, and clear every part of ``RESET_PARTS`` not in *keep*.
-
-        Raises
-        ------
-        ResetError
-            Naming an unknown part (nothing is reset).
-        """
+        flight, and clear every part of ``RESET_PARTS`` not in *keep*; ResetError naming an
+        unknown part (nothing is reset then)."""
         kept = set(keep)
         unknown = sorted(kept - set(RESET_PARTS))
         if unknown:
@@ -389,6 +384,8 @@ class Emulator:
     @property
     def archive(self) -> Archive:
         """The archive's data and what can be done to it (import, fabricate, browse, delete)."""
+        from emulator.services.archive import Archive  # imported after the listener starts
+
         return Archive(self._ctx())
 
     def _ctx(self) -> ServiceContext:

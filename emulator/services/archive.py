@@ -24,8 +24,6 @@ from storage.fabrication_spec import FabricationSpec, study_uids
 from storage.procedure_steps import ProcedureSteps
 from storage.worklist import Worklist
 
-DATA_PARTS = ("received", "fabricated", "worklist", "mpps", "commitments")
-
 
 class Archive:
     """The data of one running emulator (its :class:`ServiceContext`'s stores)."""
@@ -137,8 +135,8 @@ class Archive:
     # -- reset -------------------------------------------------------------------------------
 
     def clear(self, kept: set[str], cleared: dict[str, int]) -> int:
-        """The data parts of a reset (:data:`DATA_PARTS` not in *kept*), noting in *cleared*
-        how many rows each lost; how many instances were removed."""
+        """The data parts of a reset (``services.context.DATA_PARTS`` not in *kept*), noting
+        in *cleared* how many rows each lost; how many instances were removed."""
         removed, files = self.ctx.index.remove("received" not in kept, "fabricated" not in kept)
         for part in ("received", "fabricated"):
             if part not in kept:

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from emulator.services.modality_rules import Sent, StepRule
 
 
+# The parts of the archive's data a reset clears unless kept (``services.archive``).
+DATA_PARTS = ("received", "fabricated", "worklist", "mpps", "commitments")
+
+
 class Outbox(Protocol):
     """How an acquisition's study reaches a remote AE (``emulator.dicom.acquisition_scu``),
     the scenario's ``acquisition`` rules done on the wire (*rule*)."""

@@ -51,6 +51,16 @@ def test_starting_imports_no_pixel_plugin_no_download_helper_and_no_sqlite_wrapp
     assert out.strip() == "[]"
 
 
+def test_listening_needs_no_fabrication_retrieve_export_or_accounts_code() -> None:
+    later = '("storage.fabricate", "emulator.dicom.retrieve_scp",'
+    later += ' "emulator.services.archive", "emulator.services.fabrication",'
+    later += (
+        ' "emulator.services.export", "emulator.services.accounts", "emulator.archive_commands")'
+    )
+    code = f"import sys\n{DEFER}import emulator.cli\n{_loaded(later)}"
+    assert _run(code).strip() == "[]"
+
+
 def test_numpy_is_not_run_by_importing_it_again_only_by_using_it() -> None:
     loaded = _loaded("('numpy',)")
     code = (
