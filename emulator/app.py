@@ -5,6 +5,7 @@ journal and the admin server. Nothing in the emulator is global.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 import shutil
 import ssl
@@ -174,6 +175,8 @@ class Emulator:
 
             fabricate_with(ctx, Job(replace(DEMO, anchor=dt.date.today())))
         provision.provide(index=ctx.index, files=ctx.files, instances=ctx.instances)
+        for module in ("emulator.dicom.retrieve_scp", "storage.fabricate"):
+            importlib.import_module(module)  # or the first C-MOVE, or synthesis, would wait
         self._ctx_value = ctx
         server.service_context = ctx  # associations from now on: the stores directly
 
