@@ -25,6 +25,23 @@ _SQLITE_FULL = 13  # SQLite's result code; sqlite3.SQLITE_FULL on Python 3.11+
 WRITER_CACHE_KIB = 32 * 1024  # the write connection's page cache, at most
 
 
+def peek(index_path: Path, sql: str) -> int:
+    """A number the query *sql* reads from the index file at *index_path* without opening it
+    as the archive (0 when there is no index yet, or it lacks the table: an older one)."""
+    if not index_path.is_file():
+        return 0
+    try:
+        conn = sqlite3.connect(index_path.resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error:
+        return 0  # opening it as the archive says what is wrong with it
+    try:
+        return int(conn.execute(sql).fetchone()[0])
+    except sqlite3.Error:
+        return 0
+    finally:
+        conn.close()
+
+
 class ArchiveDatabase:
     """The database file at *path*, its schema brought up to date. Thread-safe."""
 

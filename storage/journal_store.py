@@ -8,12 +8,11 @@ journal survives a restart.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from storage.database import ArchiveDatabase
+from storage.database import ArchiveDatabase, peek
 
 CHUNK = 200  # journal rows per transaction
 
@@ -21,18 +20,7 @@ CHUNK = 200  # journal rows per transaction
 def last_id_in(path: Path) -> int:
     """The newest journal id in the index file at *path*, read before it is opened as an
     archive (0 if there is no such file or no journal in it yet)."""
-    if not path.is_file():
-        return 0
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return 0  # opening it as the archive says what is wrong with it
-    try:
-        return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM journal").fetchone()[0])
-    except sqlite3.Error:
-        return 0
-    finally:
-        conn.close()
+    return peek(path, "SELECT COALESCE(MAX(id), 0) FROM journal")
 
 
 class JournalStore:

@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.database import ArchiveDatabase
+from storage.database import ArchiveDatabase, peek
 from storage.values import utc_now
 
 
@@ -88,12 +88,4 @@ class Users:
 def count_users(index_path: Path) -> int:
     """How many users the index file at *index_path* has, read without opening the archive
     (0 when there is no index yet, or one from before users existed)."""
-    if not index_path.is_file():
-        return 0
-    conn = sqlite3.connect(index_path.resolve().as_uri() + "?mode=ro", uri=True)
-    try:
-        return int(conn.execute("SELECT COUNT(*) FROM users").fetchone()[0])
-    except sqlite3.Error:
-        return 0
-    finally:
-        conn.close()
+    return peek(index_path, "SELECT COUNT(*) FROM users")

@@ -174,3 +174,21 @@ def test_a_pending_store_waits_for_its_object_or_says_the_start_failed() -> None
     failed.fail("cannot use data directory x: read-only")
     with pytest.raises(NotStarted, match="did not start: cannot use data directory x"):
         failed.pending("files").write  # noqa: B018
+
+
+def test_a_restarted_archive_numbers_its_new_records_after_the_ones_it_kept(tmp_path) -> None:
+    ids: list[int] = []
+    kept = None
+    for _ in range(2):
+        with Emulator(make_config(tmp_path / "data")) as emulator:
+            if ids:
+                kept = emulator.journal.get(ids[0])  # the first serve's record, from the index
+            assoc = _associate(emulator.dicom_port)
+            assert assoc.send_c_echo().Status == 0x0000
+            assoc.release()
+            assert wait_until(lambda: emulator.journal.associations(outcome="released"))
+            ids.extend(r.id for r in emulator.journal.associations())
+    first, second = ids
+    assert second > first
+    assert kept is not None
+    assert kept["outcome"] == "released"
