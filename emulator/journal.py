@@ -127,9 +127,7 @@ class RequestJournal:
         self._sink = sink
         with self._lock:
             last = sink.last_id()
-            if (
-                last != self._after
-            ):  # not numbered after it yet (records made meanwhile keep theirs)
+            if last != self._after:  # else numbered after it already: records keep their ids
                 self._ids = itertools.count(last + 1)
                 self._after = last
         self._stop.clear()

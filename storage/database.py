@@ -13,12 +13,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from storage.errors import StorageError, StorageFull
-
-if TYPE_CHECKING:
-    pass
 
 NOT_YET_SERVED = "not_yet_served"  # meta key: made by a command before any serve (new)
 _SQLITE_FULL = 13  # SQLite's result code; sqlite3.SQLITE_FULL on Python 3.11+

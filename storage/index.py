@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-
 _Row = tuple[InstanceRecord, Location, int, str]  # record, location, size, source AE
 
 
