@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import ssl
+from pathlib import Path
 
 from aiohttp import web
 
+from emulator.errors import StartupError
 from emulator.loop_server import LoopServer
+
+
+def server_tls(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
+    """The admin API's TLS context for *cert* and *key*, or None for plain HTTP (raises
+    StartupError naming the files it cannot use)."""
+    if cert is None or key is None:
+        return None
+    try:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(str(cert), str(key))
+    except (ssl.SSLError, OSError) as exc:
+        raise StartupError(
+            f"cannot use the admin TLS certificate {cert} and key {key}: {exc}"
+        ) from exc
+    return tls
 
 
 class AdminServer(LoopServer):

@@ -10,7 +10,8 @@ import urllib.request
 import pytest
 
 from emulator import Emulator
-from emulator.errors import ConfigError
+from emulator.admin.runner import server_tls
+from emulator.errors import ConfigError, StartupError
 from emulator.services.accounts import Accounts
 from tests.conftest import make_config
 
@@ -60,3 +61,11 @@ def test_a_certificate_without_its_key_is_refused_at_start(tmp_path, certificate
     with pytest.raises(ConfigError) as refused:
         make_config(tmp_path, admin__tls_cert=certificates.server_cert)
     assert "admin.tls_cert and admin.tls_key: give both" in "\n".join(refused.value.problems)
+
+
+def test_an_unusable_certificate_stops_the_start_naming_both_files(tmp_path) -> None:
+    (tmp_path / "cert.pem").write_text("not a certificate")
+    named = r"cannot use the admin TLS certificate .*cert\.pem and key .*key\.pem"
+    with pytest.raises(StartupError, match=named):
+        server_tls(tmp_path / "cert.pem", tmp_path / "key.pem")
+    assert server_tls(None, None) is None
