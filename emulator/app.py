@@ -29,8 +29,8 @@ from emulator.remotes import RemoteAERegistry
 from emulator.scenario.active import ActiveScenario
 from emulator.services.context import DATA_PARTS, ServiceContext
 from emulator.version import __version__
-from storage import FileStore, Index, InstanceSource, StorageError
 from storage.database import NOT_YET_SERVED
+from storage.errors import StorageError
 from storage.filestore import prepare_data_dir
 from storage.journal_store import JournalStore, last_id_in
 from storage.users import Users
@@ -40,12 +40,19 @@ if TYPE_CHECKING:
     from emulator.hl7_listener import HL7Listener
     from emulator.services import orders
     from emulator.services.archive import Archive
+    from storage import FileStore, Index, InstanceSource
 
 log = logging.getLogger("emulator")
 
 # What POST /api/reset clears unless kept: the archive's data, the journal, the scenario's
 # state (rules added at run time, counters, stages), and live associations.
 RESET_PARTS = (*DATA_PARTS, "journal", "scenario", "associations")
+
+
+# Imported where first used by the DICOM layer, not before it listens: once the archive opens
+IMPORTED_ONCE_OPEN = [f"emulator.services.{name}" for name in ("store", "query", "worklist")]
+IMPORTED_ONCE_OPEN += ["emulator.dicom.workflow_handlers", "emulator.dicom.retrieve_scp"]
+IMPORTED_ONCE_OPEN += ["storage.fabricate"]
 
 
 class Emulator:
@@ -93,7 +100,7 @@ class Emulator:
         try:
             # DICOM first: a C-ECHO is answered while the archive opens (emulator/pending.py)
             server = self._start_dicom(provision)
-            self._provide_archive(provision, server, *self._open_storage())
+            self._provide_archive(provision, server, self._open_storage(server.service_context))
             self._start_admin()
             self._start_hl7()
         except BaseException as exc:
@@ -114,9 +121,12 @@ class Emulator:
         )
         return self
 
-    def _open_storage(self) -> tuple[Index, FileStore]:
+    def _open_storage(self, early: ServiceContext) -> ServiceContext:
+        """*early* with the archive's stores, opened."""
         data_dir = self.config.storage.data_dir
         self._fresh = not (data_dir / "index.sqlite").exists()
+        from storage import FileStore, Index, InstanceSource  # the index, SQLite: not before
+
         try:
             prepare_data_dir(data_dir)
             self._files = FileStore(data_dir, fsync=self.config.storage.fsync)
@@ -127,7 +137,8 @@ class Emulator:
                 self._fresh = True
                 self._index.database.set_meta(NOT_YET_SERVED, None)
             self.journal.attach(JournalStore(self._index.database))
-            return self._index, self._files
+            instances = InstanceSource(self._index, self._files)
+            return replace(early, index=self._index, files=self._files, instances=instances)
         except (OSError, StorageError) as exc:
             raise StartupError(f"cannot use data directory {data_dir}: {exc}") from exc
         except Exception as exc:  # sqlite3.DatabaseError: not a database, corrupt, locked
@@ -139,9 +150,9 @@ class Emulator:
         self.journal.start_after(last_id_in(self.config.storage.data_dir / "index.sqlite"))
         ctx = ServiceContext(
             self.config,
-            cast(Index, provision.pending("index")),
-            cast(FileStore, provision.pending("files")),
-            cast(InstanceSource, provision.pending("instances")),
+            cast("Index", provision.pending("index")),
+            cast("FileStore", provision.pending("files")),
+            cast("InstanceSource", provision.pending("instances")),
             self.journal,
             self.remote_aes,
             scenario=self.scenario,
@@ -164,19 +175,17 @@ class Emulator:
             ) from exc
 
     def _provide_archive(
-        self, provision: Provision, server: GatedServer, index: Index, files: FileStore
+        self, provision: Provision, server: GatedServer, ctx: ServiceContext
     ) -> None:
         """The open stores to the service context and to requests waiting (a new data
         directory gets its demo archive first)."""
-        instances = InstanceSource(index, files)
-        ctx = replace(server.service_context, index=index, files=files, instances=instances)
         if self._fresh and not self.config.storage.empty:
             from emulator.services.fabrication import DEMO, Job, fabricate_with  # not before
 
             fabricate_with(ctx, Job(replace(DEMO, anchor=dt.date.today())))
         provision.provide(index=ctx.index, files=ctx.files, instances=ctx.instances)
-        for module in ("emulator.dicom.retrieve_scp", "storage.fabricate"):
-            importlib.import_module(module)  # or the first C-MOVE, or synthesis, would wait
+        for module in IMPORTED_ONCE_OPEN:
+            importlib.import_module(module)  # or the first request that needs one would wait
         self._ctx_value = ctx
         server.service_context = ctx  # associations from now on: the stores directly
 
@@ -184,21 +193,12 @@ class Emulator:
         # imported once DICOM is listening: aiohttp and the admin app are a fifth of the start
         from emulator.admin.app import make_app
         from emulator.admin.auth import admin_tokens
-        from emulator.admin.runner import AdminServer
+        from emulator.admin.runner import AdminServer, server_tls
 
         cfg = self.config.admin
         logins = self.config.ldap.enabled or Users(self.archive.ctx.index.database).count() > 0
         tokens = admin_tokens(cfg.host, cfg.tokens_file, logins)
-        tls = None
-        if cfg.tls_cert is not None and cfg.tls_key is not None:
-            try:
-                tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-                tls.load_cert_chain(str(cfg.tls_cert), str(cfg.tls_key))
-            except (ssl.SSLError, OSError) as exc:
-                raise StartupError(
-                    f"cannot use the admin TLS certificate {cfg.tls_cert} and key"
-                    f" {cfg.tls_key}: {exc}"
-                ) from exc
+        tls = server_tls(cfg.tls_cert, cfg.tls_key)
         admin = AdminServer(make_app(self, tokens), cfg.host, cfg.port, tls)
         try:
             admin.start()

@@ -10,7 +10,7 @@ bookkeeping they share). C-ECHO, C-STORE and C-FIND are here, the DIMSE-N servic
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from pydicom.dataset import Dataset
@@ -30,7 +30,6 @@ from emulator.dicom.notifications import (
     handle_released,
     handle_requested,
 )
-from emulator.dicom.workflow_handlers import handle_n_action, handle_n_create, handle_n_set
 from emulator.errors import (
     CANCEL,
     SUCCESS,
@@ -39,7 +38,6 @@ from emulator.errors import (
 from emulator.journal import MessageRecord
 from emulator.scenario.attributes import LazySummary, summary
 from emulator.scenario.modifiers import FindShape
-from emulator.services import query, store, worklist
 from emulator.services.context import ServiceContext
 from emulator.version import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from storage import InstanceRecord, InvalidInstance, Level, StorageFull
@@ -108,8 +106,10 @@ def handle_store(event: Event, ctx: ServiceContext, tracker: AssociationTracker)
     transfer_syntax = str(event.context.transfer_syntax)
     calling_ae = event.assoc.requestor.ae_title
     try:
+        from emulator.services.store import store_instance  # see _later
+
         part10, received = _part10(event, ctx, record, transfer_syntax, calling_ae)
-        outcome = store.store_instance(
+        outcome = store_instance(
             part10, transfer_syntax, record.sop_class, record.sop_instance, calling_ae, ctx,
             data_set=received,
         )  # fmt: skip
@@ -219,6 +219,8 @@ def _query_keys(event: Event, ctx: ServiceContext) -> dict[str, Any]:
 def _find_results(
     event: Event, ctx: ServiceContext, record: MessageRecord, sop_class: str
 ) -> Iterator[tuple[int, Dataset | None]]:
+    from emulator.services import query, worklist  # see _later
+
     cancelled = lambda: event.is_cancelled  # noqa: E731 - read at each match
     if sop_class == ModalityWorklistInformationFind:
         return worklist.find(event.identifier, ctx, cancelled)
@@ -228,6 +230,22 @@ def _find_results(
     request = query.prepare(event.identifier, model, ctx)
     ctx.journal.update(record, extra={"model": model.value, "level": request.level.name})
     return query.find(request, ctx, cancelled)
+
+
+def _later(name: str) -> Callable[..., Any]:
+    """A DIMSE-N handler of ``workflow_handlers``, imported with the first N request. The
+    services behind them (MPPS, commitment, acquisition), like the store and query services
+    the handlers above import where they use them, load once the archive is open (the start
+    imports them: ``Emulator._provide_archive``) or with a request that comes first, not
+    before the listener starts."""
+
+    def handle(event: Event, *args: Any) -> Any:
+        from emulator.dicom import workflow_handlers
+
+        return getattr(workflow_handlers, name)(event, *args)
+
+    handle.__name__ = name
+    return handle
 
 
 def handlers(ctx: ServiceContext, tracker: AssociationTracker) -> list[EventHandlerType]:
@@ -246,7 +264,7 @@ def handlers(ctx: ServiceContext, tracker: AssociationTracker) -> list[EventHand
         (evt.EVT_C_ECHO, handle_echo, args),
         (evt.EVT_C_STORE, handle_store, args),
         (evt.EVT_C_FIND, handle_find, args),
-        (evt.EVT_N_CREATE, handle_n_create, args),
-        (evt.EVT_N_SET, handle_n_set, args),
-        (evt.EVT_N_ACTION, handle_n_action, args),
+        (evt.EVT_N_CREATE, _later("handle_n_create"), args),
+        (evt.EVT_N_SET, _later("handle_n_set"), args),
+        (evt.EVT_N_ACTION, _later("handle_n_action"), args),
     ]

@@ -12,13 +12,14 @@ from emulator.interrupts import Interrupts
 from emulator.journal import RequestJournal
 from emulator.remotes import RemoteAE, RemoteAERegistry
 from emulator.scenario.active import ActiveScenario
-from storage import FileStore, Index, InstanceSource, MatchOptions
 from storage.commitments import Commitments
+from storage.matching import MatchOptions
 from storage.procedure_steps import ProcedureSteps
 from storage.worklist import Worklist
 
 if TYPE_CHECKING:
     from emulator.services.modality_rules import Sent, StepRule
+    from storage import FileStore, Index, InstanceSource
 
 
 # The parts of the archive's data a reset clears unless kept (``services.archive``).

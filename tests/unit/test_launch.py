@@ -51,13 +51,33 @@ def test_starting_imports_no_pixel_plugin_no_download_helper_and_no_sqlite_wrapp
     assert out.strip() == "[]"
 
 
-def test_listening_needs_no_fabrication_retrieve_export_or_accounts_code() -> None:
-    later = '("storage.fabricate", "emulator.dicom.retrieve_scp",'
-    later += ' "emulator.services.archive", "emulator.services.fabrication",'
-    later += (
-        ' "emulator.services.export", "emulator.services.accounts", "emulator.archive_commands")'
+def test_listening_needs_no_index_service_fabrication_export_or_accounts_code() -> None:
+    later = (
+        "storage.index",
+        "storage.fabricate",
+        "emulator.dicom.retrieve_scp",
+        "emulator.dicom.workflow_handlers",
+        "emulator.services.store",
+        "emulator.services.query",
+        "emulator.services.mpps",
+        "emulator.services.archive",
+        "emulator.services.fabrication",
+        "emulator.services.export",
+        "emulator.services.accounts",
+        "emulator.archive_commands",
     )
-    code = f"import sys\n{DEFER}import emulator.cli\n{_loaded(later)}"
+    code = f"import sys\n{DEFER}import emulator.cli\n{_loaded(repr(later))}"
+    assert _run(code).strip() == "[]"
+
+
+def test_what_listening_left_out_is_imported_once_the_archive_is_open(tmp_path) -> None:
+    code = (
+        f"import sys\n{DEFER}from emulator import Emulator\n"
+        "from emulator.app import IMPORTED_ONCE_OPEN\n"
+        "from tests.conftest import make_config\n"
+        f"with Emulator(make_config({str(tmp_path / 'data')!r})):\n"
+        "    print(sorted(set(IMPORTED_ONCE_OPEN) - set(sys.modules)))"
+    )
     assert _run(code).strip() == "[]"
 
 
