@@ -39,11 +39,7 @@ def fabricate_command(config: Config, args: argparse.Namespace) -> int:
     try:
         spec = FabricationSpec(
             seed=args.seed,
-            patients=args.patients
-            or {
-                "edge-cases": len(edge_cases.CASES),
-                "character-sets": len(edge_cases.CHARSET_CASES),
-            }.get(args.profile, 3),
+            patients=args.patients or _default_patients(args.profile),
             studies_per_patient=args.studies_per_patient,
             series_per_study=args.series_per_study,
             instances_per_series=args.instances_per_series,

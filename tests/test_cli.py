@@ -397,3 +397,19 @@ def test_pynetdicom_formats_response_identifiers_only_while_debugging_and_is_put
     with _logging("debug"):
         assert _config.LOG_RESPONSE_IDENTIFIERS is True
     assert before == _config.LOG_RESPONSE_IDENTIFIERS
+
+
+PATIENTS_BY_DEFAULT = [("edge-cases", 8), ("character-sets", 9), ("viewer-torture", 18)]
+
+
+@pytest.mark.parametrize(("profile", "patients"), [*PATIENTS_BY_DEFAULT, ("standard", 3)])
+def test_fabricate_makes_one_patient_per_case_of_a_profile_unless_told(tmp_path, profile, patients):
+    """docs/fabrication.md and --help: 3 patients, or one per case of the profile."""
+    from emulator import Emulator
+    from tests.conftest import make_config
+
+    data = tmp_path / "data"
+    args = ["fabricate", "--data-dir", str(data), "--profile", profile, "--instances-per-series"]
+    assert main([*args, "1", "--series-per-study", "1"]) == 0
+    with Emulator(make_config(data)) as emulator:
+        assert emulator.index.counts()["patients"] == patients
