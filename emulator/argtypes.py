@@ -8,7 +8,6 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 
 from emulator.remotes import valid_ae_title
-from storage.fabrication_spec import IMAGE_CODES, OBJECTS, TRANSFER_SYNTAXES
 
 
 def positive(text: str) -> int:
@@ -48,10 +47,6 @@ def ae_titles(text: str) -> tuple[str, ...]:
     if bad or not values:
         raise argparse.ArgumentTypeError(f"not an AE title: {', '.join(bad) or repr(text)}")
     return values
-
-
-modalities = choices("modality", (*IMAGE_CODES, *OBJECTS), upper=True)
-syntaxes = choices("transfer syntax", TRANSFER_SYNTAXES, upper=False)
 
 
 def date(text: str) -> dt.date:

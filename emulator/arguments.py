@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, cast
 
@@ -14,8 +15,6 @@ from emulator import argtypes
 from emulator.config import REMOTE_AES, settings
 from emulator.remotes import SPEC_FORMAT
 from emulator.version import __version__
-from storage import edge_cases
-from storage.fabrication_spec import MODALITIES, OBJECTS, PROFILES, TRANSFER_SYNTAXES
 
 PROG = "dicom-fabricator"
 COMMANDS = ("serve", "check", "fabricate", "export", "scenario", "users")
@@ -40,7 +39,36 @@ class Parser(argparse.ArgumentParser):
     misspelt flag, and where to find help (argparse prints the whole usage otherwise)."""
 
     commands: dict[str, argparse.ArgumentParser]  # the top parser's, by command
-    owners: dict[str, list[str]]  # every flag: the commands that take it
+    top: Parser  # a command's: the parser it is a command of
+    # a command's options that need heavier imports (fabricate's: the fabrication spec's
+    # names), added when the command is parsed or its help shown, or a flag's owner looked up
+    complete_with: Callable[[Parser], None] | None = None
+
+    def complete(self) -> Parser:
+        """This parser with all its options (see ``complete_with``)."""
+        add, self.complete_with = self.complete_with, None
+        if add is not None:
+            add(self)
+        return self
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        return super(Parser, self.complete()).parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        return super(Parser, self.complete()).format_help()
+
+    def format_usage(self) -> str:
+        return super(Parser, self.complete()).format_usage()
+
+    def owners(self) -> dict[str, list[str]]:
+        """Every flag of the top parser's commands: the commands that take it."""
+        top = getattr(self, "top", None)
+        owners: dict[str, list[str]] = {}
+        for name, command in top.commands.items() if top is not None else ():
+            for action in cast(Parser, command).complete()._actions:
+                for flag in action.option_strings:
+                    owners.setdefault(flag, []).append(name)
+        return owners
 
     def error(self, message: str) -> NoReturn:
         unknown = message.removeprefix("unrecognized arguments: ")
@@ -48,7 +76,7 @@ class Parser(argparse.ArgumentParser):
             words = [w for w in unknown.split() if w.startswith("-")] or unknown.split()
             flags = [s for action in self._actions for s in action.option_strings]
             hints = []
-            owners = getattr(self, "owners", {})
+            owners = self.owners()
             for word in words:
                 name = word.split("=", 1)[0]
                 close = difflib.get_close_matches(name, flags, n=1, cutoff=0.75) or [
@@ -144,13 +172,8 @@ def build_parser() -> Parser:
         "scenario": validate,
         "users": users,
     }
-    owners: dict[str, list[str]] = {}
-    for name, command in parser.commands.items():
-        for action in command._actions:
-            for flag in action.option_strings:
-                owners.setdefault(flag, []).append(name)
     for command in parser.commands.values():
-        cast(Parser, command).owners = owners
+        cast(Parser, command).top = parser
     return parser
 
 
@@ -188,11 +211,23 @@ def _fabricate(sub: Any) -> Parser:
         " bytes.",
     )
     _add_settings(fab, "fabricate")
-    _fabrication_options(fab.add_argument_group("fabrication"))
+    cast(Parser, fab).complete_with = _fabrication_options
     return cast(Parser, fab)
 
 
-def _fabrication_options(spec: Any) -> None:
+def _fabrication_options(fab: Parser) -> None:
+    # the fabrication spec brings the IODs, the objects and the edge cases (~30 modules):
+    # imported only for fabricate, not for serve's start
+    from storage import edge_cases
+    from storage.fabrication_spec import (
+        IMAGE_CODES,
+        MODALITIES,
+        OBJECTS,
+        PROFILES,
+        TRANSFER_SYNTAXES,
+    )
+
+    spec = fab.add_argument_group("fabrication")
     spec.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     spec.add_argument(
         "--profile",
@@ -237,7 +272,7 @@ def _fabrication_options(spec: Any) -> None:
     )
     spec.add_argument(
         "--transfer-syntaxes",
-        type=argtypes.syntaxes,
+        type=argtypes.choices("transfer syntax", TRANSFER_SYNTAXES, upper=False),
         default=("explicit",),
         metavar="LIST",
         help=f"comma-separated, of {','.join(TRANSFER_SYNTAXES)}; series take them in turn"
@@ -272,7 +307,7 @@ def _fabrication_options(spec: Any) -> None:
     )
     spec.add_argument(
         "--modalities",
-        type=argtypes.modalities,
+        type=argtypes.choices("modality", (*IMAGE_CODES, *OBJECTS), upper=True),
         default=MODALITIES,
         metavar="LIST",
         help=f"comma-separated, of {','.join(MODALITIES)} (default: all of these), ECT,EMR"

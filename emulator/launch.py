@@ -4,13 +4,17 @@ Before the command line loads anything, it defers what the emulator does not nee
 and answer a C-ECHO, but its libraries import at start (``emulator.deferred_imports``):
 
 - pydicom's pixel plugins (``emulator.pixel_plugins``): GDCM, pylibjpeg and its codecs and
-  pyjpegls, registered on the first look at a pixel decoder or encoder (Pillow still loads:
-  pydicom's colour-space module imports it);
+  pyjpegls, registered on the first look at a pixel decoder or encoder;
 - numpy, which pydicom imports in a dozen modules and uses only for pixel data;
 - pydicom's older pixel handlers (``pydicom.pixel_data_handlers``), which import the same
   libraries;
 - ``requests``, ``urllib.request`` and ``tqdm``, which pydicom imports for downloading its
-  test files.
+  test files, and ``pydicom.examples``, which looks up those files as it is imported;
+- Pillow's colour management (``PIL.ImageCms``, which imports ``PIL.Image``), which pydicom's
+  colour-space module imports for ICC profiles;
+- ``uuid`` (which imports ``platform``), ``hashlib``, ``secrets`` and ``hmac``, which pydicom
+  imports for making UIDs and the admin API's token check uses: OpenSSL's hashes and the
+  platform's details load when a UID is first made or a token checked.
 
 Each loads on first use, so nothing changes but the start. Only the process's own entry
 does this: a program that imports ``emulator`` keeps its imports as they are.
@@ -26,6 +30,12 @@ DEFERRED = (
     "requests",
     "urllib.request",
     "tqdm",
+    "uuid",
+    "hashlib",
+    "secrets",
+    "hmac",
+    "PIL.ImageCms",
+    "pydicom.examples",
     *(
         f"{_HANDLERS}.{name}_handler"
         for name in ("gdcm", "pylibjpeg", "pillow", "jpeg_ls", "rle", "numpy")

@@ -343,6 +343,9 @@ def test_off_loopback_a_user_or_a_directory_stands_for_the_tokens(tmp_path, monk
         (["--prot", "5"], "unknown option --prot (did you mean --port?)"),
         (["fabricate", "--port", "5"], "--port (serve and check take it, fabricate not)"),
         (["serve", "--seed", "5"], "did you mean --scenario-seed?"),
+        # fabricate's own options are added only when needed: still named as its
+        (["serve", "--patients", "5"], "--patients (fabricate takes it, serve not)"),
+        (["export", "--out", "x", "--seed", "2"], "--seed (fabricate takes it, export not)"),
         (["fabricat"], "unknown command 'fabricat' (did you mean fabricate?)"),
     ],
 )

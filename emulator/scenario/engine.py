@@ -17,8 +17,8 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
+import os
 import random
-import secrets
 import threading
 import time
 from collections.abc import Mapping
@@ -166,7 +166,9 @@ class Engine:
     def __init__(self, scenario: Mapping[str, Any], seed: int | None = None) -> None:
         self.name = str(scenario.get("name", ""))
         chosen = seed if seed is not None else scenario.get("seed")
-        self.seed: int = int(chosen) if chosen is not None else secrets.randbelow(2**31)
+        # uniform in [0, 2**31), as secrets.randbelow(2**31), without importing secrets at start
+        fresh = int.from_bytes(os.urandom(4), "big") >> 1
+        self.seed: int = int(chosen) if chosen is not None else fresh
         stages = scenario.get("stages") or {}
         self._initial = str(stages.get("initial", ""))
         self._states = tuple(stages.get("states", ()))

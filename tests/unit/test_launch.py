@@ -46,7 +46,8 @@ def _loaded(names: str) -> str:
 
 def test_starting_imports_no_pixel_plugin_no_download_helper_and_no_sqlite_wrapper() -> None:
     heavy = '("gdcm", "pylibjpeg", "libjpeg", "openjpeg", "jpeg_ls", "requests", "tqdm",'
-    heavy += ' "urllib.request", "pydicom.pixels.decoders.gdcm", "numpy", "sqlite_utils")'
+    heavy += ' "urllib.request", "pydicom.pixels.decoders.gdcm", "numpy", "sqlite_utils",'
+    heavy += ' "uuid", "hashlib", "secrets", "hmac", "PIL.ImageCms", "pydicom.examples")'
     out = _run(f"import sys\n{DEFER}import pynetdicom, emulator.cli\n{_loaded(heavy)}")
     assert out.strip() == "[]"
 
@@ -65,6 +66,10 @@ def test_listening_needs_no_index_service_fabrication_export_or_accounts_code() 
         "emulator.services.export",
         "emulator.services.accounts",
         "emulator.archive_commands",
+        "storage.fabrication_spec",
+        "storage.edge_cases",
+        "storage.iods",
+        "storage.objects",
     )
     code = f"import sys\n{DEFER}import emulator.cli\n{_loaded(repr(later))}"
     assert _run(code).strip() == "[]"
@@ -79,6 +84,18 @@ def test_what_listening_left_out_is_imported_once_the_archive_is_open(tmp_path) 
         "    print(sorted(set(IMPORTED_ONCE_OPEN) - set(sys.modules)))"
     )
     assert _run(code).strip() == "[]"
+
+
+def test_the_deferred_standard_modules_and_pydicom_s_examples_work_when_used() -> None:
+    code = DEFER + (
+        "import pydicom, hmac\n"
+        "from pydicom.uid import generate_uid\n"
+        "from PIL import ImageCms\n"
+        "print(generate_uid(prefix=None)[:5], generate_uid(entropy_srcs=['x'])[-3:])\n"
+        "print(pydicom.examples.ct.PatientName, hmac.compare_digest(b'a', b'a'))\n"
+        "print(type(ImageCms.createProfile('sRGB')).__name__)"
+    )
+    assert _run(code).split("\n")[:3] == ["2.25. 661", "CompressedSamples^CT1 True", "CmsProfile"]
 
 
 def test_numpy_is_not_run_by_importing_it_again_only_by_using_it() -> None:

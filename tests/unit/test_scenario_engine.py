@@ -117,6 +117,9 @@ def test_the_same_seed_draws_the_same_and_another_seed_differs():
 def test_no_seed_picks_one_and_reports_it():
     e = engine(PROBABLE)
     assert isinstance(e.seed, int)
+    seeds = {engine(PROBABLE).seed for _ in range(20)}
+    assert all(0 <= s < 2**31 for s in seeds | {e.seed})
+    assert len(seeds) > 1
     # the reported seed replays the run
     assert fired(e, [STORE] * 20) == fired(engine(PROBABLE, seed=e.seed), [STORE] * 20)
 
