@@ -49,7 +49,7 @@ log = logging.getLogger("emulator")
 RESET_PARTS = (*DATA_PARTS, "journal", "scenario", "associations")
 
 
-# Imported where first used by the DICOM layer, not before it listens: once the archive opens
+# Imported where first used by the DICOM layer, once the archive opens (a spec: none is left)
 IMPORTED_ONCE_OPEN = [f"emulator.services.{name}" for name in ("store", "query", "worklist")]
 IMPORTED_ONCE_OPEN += ["emulator.dicom.workflow_handlers", "emulator.dicom.retrieve_scp"]
 IMPORTED_ONCE_OPEN += ["storage.fabricate"]

@@ -98,6 +98,30 @@ def test_the_deferred_standard_modules_and_pydicom_s_examples_work_when_used() -
     assert _run(code).split("\n")[:3] == ["2.25. 661", "CompressedSamples^CT1 True", "CmsProfile"]
 
 
+def test_no_request_after_the_start_waits_for_an_import_of_the_emulator_s() -> None:
+    # IMPORTED_ONCE_OPEN lists by hand what the handlers import where they first use it
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.helpers.first_requests"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout.splitlines()[-1])
+    assert report["status"] == {
+        "C-ECHO": 0,
+        "C-FIND studies": 3,  # the demo archive's
+        "C-STORE": 0,
+        "MWL C-FIND": 0,
+        "N-CREATE": 0,
+        "N-ACTION": 0,
+        "N-EVENT-REPORT event": 1,  # all committed
+        "C-GET instances": 10,
+        "GET /api/health": 200,
+    }
+    assert report["imported"] == []
+
+
 def test_numpy_is_not_run_by_importing_it_again_only_by_using_it() -> None:
     loaded = _loaded("('numpy',)")
     code = (
