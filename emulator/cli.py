@@ -27,6 +27,7 @@ from emulator.app import Emulator
 from emulator.arguments import COMMANDS, PROG, build_parser
 from emulator.config import REMOTE_AES, Config, as_dict, load_config, settings
 from emulator.errors import ConfigError, EmulatorError
+from emulator.launch import collecting_once_started
 from emulator.logfmt import FoldLibraryTracebacks
 from emulator.scenario.problems import ScenarioError
 from storage.users import count_users
@@ -124,7 +125,8 @@ def serve(config: Config) -> int:
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:
-        with Emulator(config) as emulator:
+        with collecting_once_started() as started, Emulator(config) as emulator:
+            started()  # what the start made is set aside: collections skip it from now on
             emulator.shutdown_hook = stop.set  # POST /api/shutdown
             engine = emulator.scenario.engine
             active = f" scenario={engine.name} seed={engine.seed}" if engine else ""

@@ -122,6 +122,48 @@ def test_no_request_after_the_start_waits_for_an_import_of_the_emulator_s() -> N
     assert report["imported"] == []
 
 
+def test_no_garbage_collection_until_started_then_the_start_s_objects_are_set_aside() -> None:
+    code = (
+        "import gc\n"
+        "from emulator.launch import collecting_once_started\n"
+        "with collecting_once_started() as started:\n"
+        "    starting = gc.isenabled()\n"
+        "    started()\n"
+        "    print(starting, gc.isenabled(), gc.get_freeze_count() > 1000)\n"
+        "try:\n"
+        "    with collecting_once_started():\n"
+        "        raise OSError('port in use')\n"
+        "except OSError:\n"
+        "    print(gc.isenabled())"
+    )
+    assert _run(code).split("\n")[:2] == ["False True True", "True"]
+
+
+def test_serve_starts_without_garbage_collection_and_then_sets_the_start_aside(tmp_path) -> None:
+    code = (
+        "import gc, threading, time\n"
+        "from emulator import cli\n"
+        "from emulator.app import Emulator\n"
+        "from tests.conftest import make_config\n"
+        "start = Emulator.start\n"
+        "def starting(self):\n"
+        "    print('collecting while starting:', gc.isenabled())\n"
+        "    threading.Thread(target=stop_once_started, args=(self,)).start()\n"
+        "    return start(self)\n"
+        "def stop_once_started(emulator):\n"
+        "    while emulator.shutdown_hook is None:  # set once serve has started\n"
+        "        time.sleep(0.01)\n"
+        "    print('then:', gc.isenabled(), gc.get_freeze_count() > 1000)\n"
+        "    emulator.shutdown_hook()\n"
+        "Emulator.start = starting\n"
+        f"print(cli.serve(make_config({str(tmp_path / 'data')!r})), gc.isenabled())"
+    )
+    out = _run(code).splitlines()
+    assert out[0] == "collecting while starting: False"
+    assert "then: True True" in out
+    assert out[-1] == "0 True"
+
+
 def test_numpy_is_not_run_by_importing_it_again_only_by_using_it() -> None:
     loaded = _loaded("('numpy',)")
     code = (
