@@ -73,7 +73,7 @@ def _subcommand_flags(name: str) -> list[str]:
     settings_flags |= {"--no-" + flag[2:] for flag in settings_flags}  # booleans' negations
     return [
         flag
-        for action in sub.choices[name]._actions
+        for action in sub.choices[name].complete()._actions  # fabricate adds its own on use
         for flag in action.option_strings
         if flag.startswith("--") and flag not in settings_flags | {"--help", "--config"}
     ]
@@ -82,6 +82,14 @@ def _subcommand_flags(name: str) -> list[str]:
 @pytest.mark.parametrize("flag", _subcommand_flags("fabricate") + _subcommand_flags("export"))
 def test_every_fabricate_and_export_flag_is_documented(flag):
     assert f"`{flag}`" in PAGES["fabrication.md"]
+
+
+def test_the_flags_checked_above_are_every_one_of_both_commands():
+    # fabricate's options are added when it is used: the list above must still hold them
+    assert {"--seed", "--profile", "--modalities", "--anchor"} <= set(
+        _subcommand_flags("fabricate")
+    )
+    assert {"--out", "--study"} <= set(_subcommand_flags("export"))
 
 
 def test_the_demo_archive_is_what_the_readme_says(tmp_path):
