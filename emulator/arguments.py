@@ -1,6 +1,6 @@
 """The command line's arguments: one parser per command, each with only the options it takes
-(the settings table's flags, and the fabrication and export options), and short errors with a
-did-you-mean."""
+(the settings table's flags, and the fabrication and export options), built when that command
+is used (``Parser.later``), and short errors with a did-you-mean."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, cast
 
-from emulator import argtypes
 from emulator.config import REMOTE_AES, settings
 from emulator.remotes import SPEC_FORMAT
 from emulator.version import __version__
@@ -40,15 +39,22 @@ class Parser(argparse.ArgumentParser):
 
     commands: dict[str, argparse.ArgumentParser]  # the top parser's, by command
     top: Parser  # a command's: the parser it is a command of
-    # a command's options that need heavier imports (fabricate's: the fabrication spec's
-    # names), added when the command is parsed or its help shown, or a flag's owner looked up
-    complete_with: Callable[[Parser], None] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # a command's options, added when the command is parsed or its help shown, or a
+        # flag's owner looked up: only the command that runs pays for building its options
+        # (~60 settings each) and for what they import (fabricate's: the fabrication spec)
+        self._later: list[Callable[[Parser], None]] = []
+
+    def later(self, add: Callable[[Parser], None]) -> None:
+        """Have *add* add options to this parser when it is first used (in order)."""
+        self._later.append(add)
 
     def complete(self) -> Parser:
-        """This parser with all its options (see ``complete_with``)."""
-        add, self.complete_with = self.complete_with, None
-        if add is not None:
-            add(self)
+        """This parser with all its options (see :meth:`later`)."""
+        while self._later:
+            self._later.pop(0)(self)
         return self
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
@@ -107,6 +113,10 @@ _COMMAND_SETTINGS: dict[str, frozenset[str] | None] = {
 
 
 def _add_settings(parser: argparse.ArgumentParser, command: str) -> None:
+    cast(Parser, parser).later(lambda p: _settings_now(p, command))
+
+
+def _settings_now(parser: argparse.ArgumentParser, command: str) -> None:
     only = _COMMAND_SETTINGS[command]
     parser.add_argument(
         "--config",
@@ -211,121 +221,14 @@ def _fabricate(sub: Any) -> Parser:
         " bytes.",
     )
     _add_settings(fab, "fabricate")
-    cast(Parser, fab).complete_with = _fabrication_options
+    cast(Parser, fab).later(_fabrication_options)
     return cast(Parser, fab)
 
 
 def _fabrication_options(fab: Parser) -> None:
-    # the fabrication spec brings the IODs, the objects and the edge cases (~30 modules):
-    # imported only for fabricate, not for serve's start
-    from storage import edge_cases
-    from storage.fabrication_spec import (
-        IMAGE_CODES,
-        MODALITIES,
-        OBJECTS,
-        PROFILES,
-        TRANSFER_SYNTAXES,
-    )
+    from emulator.fabrication_arguments import add_fabrication_options  # with their names
 
-    spec = fab.add_argument_group("fabrication")
-    spec.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
-    spec.add_argument(
-        "--profile",
-        choices=PROFILES,
-        default="standard",
-        help="standard; edge-cases: each patient one case that stresses parsers (character"
-        " sets, maximum lengths, empty Type 2, private tags, nested sequences, odd matrix,"
-        " a 1,200-instance series); character-sets: each patient named in one character set"
-        " (Japanese, Korean, Chinese, Cyrillic, Greek, Arabic, Hebrew, Latin-1, UTF-8);"
-        " viewer-torture: each patient one image that breaks viewers (MONOCHROME1, signed"
-        " pixels with a negative slope, garbage high bits, 1 x 1, an overlay, 300 frames,"
-        " planar configuration 1, PALETTE COLOR, JPEG YBR_FULL_422, 4096 x 4096, then a CT in each"
-        " transfer syntax the emulator encodes: the jpeg extra's encoders for the compressed)",
-    )
-    spec.add_argument(
-        "--patients",
-        type=argtypes.positive,
-        default=None,
-        help=f"patients (default: 3; one per case with edge-cases ({len(edge_cases.CASES)}),"
-        f" character-sets ({len(edge_cases.CHARSET_CASES)}) or viewer-torture"
-        f" ({len(edge_cases.TORTURE_CASES)}))",
-    )
-    for flag, default, text in (
-        ("--studies-per-patient", 1, "studies per patient"),
-        ("--series-per-study", 2, "series per study"),
-        ("--instances-per-series", 5, "instances per series"),
-    ):
-        spec.add_argument(
-            flag, type=argtypes.positive, default=default, help=f"{text} (default: {default})"
-        )
-    spec.add_argument(
-        "--matrix",
-        type=argtypes.positive,
-        default=None,
-        help="rows and columns of every image (default: each modality's usual size)",
-    )
-    spec.add_argument(
-        "--window-days",
-        type=int,
-        default=365,
-        help="study dates fall this many days before --anchor at most (default: 365)",
-    )
-    spec.add_argument(
-        "--transfer-syntaxes",
-        type=argtypes.choices("transfer syntax", TRANSFER_SYNTAXES, upper=False),
-        default=("explicit",),
-        metavar="LIST",
-        help=f"comma-separated, of {','.join(TRANSFER_SYNTAXES)}; series take them in turn"
-        " (default: explicit)",
-    )
-    spec.add_argument(
-        "--worklist",
-        type=argtypes.count,
-        default=0,
-        metavar="N",
-        help="also schedule N worklist items for the fabricated patients, on --anchor's day"
-        " (default: 0)",
-    )
-    spec.add_argument(
-        "--stations",
-        type=argtypes.ae_titles,
-        default=(),
-        metavar="LIST",
-        help="comma-separated scheduled station AE titles for --worklist, in turn; CT01"
-        " schedules CT (default: <modality>01 for each of --modalities)",
-    )
-    spec.add_argument(
-        "--materialize",
-        action="store_true",
-        help="write every instance as a Part 10 file (default: synthesize on demand)",
-    )
-    spec.add_argument(
-        "--replace",
-        action="store_true",
-        help="replace studies the archive already holds (the same seed made them before);"
-        " without it fabrication refuses to overwrite them",
-    )
-    spec.add_argument(
-        "--modalities",
-        type=argtypes.choices("modality", (*IMAGE_CODES, *OBJECTS), upper=True),
-        default=MODALITIES,
-        metavar="LIST",
-        help=f"comma-separated, of {','.join(MODALITIES)} (default: all of these), ECT,EMR"
-        f" (Enhanced CT and MR: a series one multi-frame instance) and of the objects that go"
-        f" with their studies, {','.join(OBJECTS)} (see docs/fabrication.md)",
-    )
-    spec.add_argument(
-        "--enhanced",
-        action="store_true",
-        help="make the CT and MR of --modalities as Enhanced CT and Enhanced MR (ECT, EMR)",
-    )
-    spec.add_argument(
-        "--anchor",
-        type=argtypes.date,
-        default=None,
-        metavar="YYYYMMDD",
-        help="study dates fall in the year before this date (default: today)",
-    )
+    add_fabrication_options(fab)
 
 
 def _scenario(sub: Any) -> Parser:
@@ -360,6 +263,11 @@ def _export(sub: Any) -> Parser:
         " instances are synthesized; received ones are copied as stored.",
     )
     _add_settings(exp, "export")
+    cast(Parser, exp).later(_export_options)
+    return cast(Parser, exp)
+
+
+def _export_options(exp: Parser) -> None:
     exp.add_argument(
         "--out", type=Path, required=True, help="directory to create (must be new or empty)"
     )
@@ -370,7 +278,6 @@ def _export(sub: Any) -> Parser:
         metavar="UID",
         help="a Study Instance UID to export (repeatable; default: every study)",
     )
-    return cast(Parser, exp)
 
 
 def _users(sub: Any) -> Parser:
@@ -384,6 +291,11 @@ def _users(sub: Any) -> Parser:
         " --password-stdin from standard input; a running emulator sees changes at once.",
     )
     _add_settings(users, "users")
+    cast(Parser, users).later(_users_options)
+    return cast(Parser, users)
+
+
+def _users_options(users: Parser) -> None:
     users.add_argument("action", choices=("add", "list", "passwd", "remove"), metavar="ACTION")
     users.add_argument("name", nargs="?", metavar="NAME", help="the user (not for list)")
     users.add_argument(
@@ -396,4 +308,3 @@ def _users(sub: Any) -> Parser:
         action="store_true",
         help="read the password from standard input (its first line) instead of the terminal",
     )
-    return cast(Parser, users)
