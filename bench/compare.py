@@ -10,9 +10,10 @@ network code), and prints each figure for both servers with the ratio:
     python bench/compare.py --fsync    # the emulator with storage.fsync on
 
 A ratio above 1.0 means the emulator is ahead (faster or more per second). Each server gets
-the same work in the same order. Both run from the start, idle while the other works: the
-bulk figures are measured one server after the other, then echoscu and findscu of one exact
-match alternate between them, so that the machine's drift touches both alike.
+the same work in the same order. Both run from the start, idle while the other works: each
+bulk figure is taken for one server right after the other (the order swapped from figure to
+figure), then echoscu and findscu of one exact match alternate between them, so that the
+machine's drift touches both alike.
 """
 
 from __future__ import annotations
@@ -122,17 +123,25 @@ def checked(tool: str, *args: str, expect: int | None = None) -> None:
 
 
 def measure(
-    server: Server, work: Path, reps: int, small: Path, large: Path, n_small: int, stow: Path
-) -> dict[str, float]:
-    """The bulk figures for one server, in a fixed order (the association latencies and
-    the peak RSS are taken once both servers are done, :func:`association_latencies`)."""
+    server: Server,
+    out: dict[str, float],
+    work: Path,
+    reps: int,
+    data: tuple[Path, Path, Path],
+    n_small: int,
+) -> Iterator[None]:
+    """The bulk figures for one server, in a fixed order, into *out*: a pause after each
+    (:func:`interleaved` runs both servers' figure by figure; the association latencies and
+    the peak RSS are taken once both are done, :func:`association_latencies`)."""
     host, port, aet = "127.0.0.1", str(server.port), server.ae_title
-    out: dict[str, float] = {}
+    small, large, stow = data
     t = timed(lambda: run("storescu", "-aec", aet, "+sd", host, port, str(small)))
     out["store_small"] = n_small / t
+    yield
     size = sum(f.stat().st_size for f in large.iterdir())
     t = timed(lambda: run("storescu", "-aec", aet, "+sd", host, port, str(large)))
     out["store_large"] = size / t / 1e6
+    yield
     study = n_small // 2 + 1
     query = ["-S", "-aec", aet, "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID"]
     every = [
@@ -152,12 +161,14 @@ def measure(
         for _ in range(reps)
     ]
     out["find_all"] = statistics.median(every) * 1000
+    yield
     keys = ["-k", "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={UID_ROOT}.900002"]
     moves = [
         timed(lambda: checked("movescu", "-S", "-aec", aet, "-aem", DEST, *keys, host, port))
         for _ in range(reps)
     ]
     out["move"] = 100 / statistics.median(moves)
+    yield
     gets = []
     for i in range(reps):
         target = work / f"get-{server.name}-{i}"
@@ -184,6 +195,7 @@ def measure(
             raise SystemExit(f"getscu received {received} instances, not 100")
         shutil.rmtree(target)
     out["get"] = 100 / statistics.median(gets)
+    yield
     if server.dicomweb:
         out |= dicomweb.measure(
             server.dicomweb,
@@ -193,7 +205,18 @@ def measure(
             f"{UID_ROOT}.900002",
             sorted(stow.iterdir()),
         )
-    return out
+
+
+def interleaved(runs: list[Iterator[None]]) -> None:
+    """Run each server's figures in turn, figure by figure, the order of the servers
+    swapped at each figure (A B, B A, A B...): a figure of one server is taken right beside
+    the other's, so that the machine's drift over the run touches both alike."""
+    turn = 0
+    while runs:
+        for run_ in list(runs if turn % 2 == 0 else reversed(runs)):
+            if next(run_, StopIteration) is StopIteration:
+                runs.remove(run_)
+        turn += 1
 
 
 def association_latencies(
@@ -278,8 +301,12 @@ def main() -> int:
                 print("Orthanc is not installed (apt-get install orthanc): emulator figures only")
             with ExitStack() as running:  # both up: the latencies alternate between them
                 started = [running.enter_context(start()) for _, start in servers]
+                data = (flat, large, stow)
                 for server in started:
-                    results[server.name] = measure(server, work, reps, flat, large, n_small, stow)
+                    results[server.name] = {}
+                interleaved(
+                    [measure(s, results[s.name], work, reps, data, n_small) for s in started]
+                )
                 for name, figures in association_latencies(started, reps * 6, n_small).items():
                     results[name] |= figures
                 for server in started:
