@@ -21,7 +21,7 @@ from storage.database import ArchiveDatabase
 from storage.group_commit import GroupCommit, Pending
 from storage.hierarchy import KEY_COLUMNS, drop_all_orphans, drop_orphans, rehome, upsert_sql
 from storage.locations import Location, StoredInstance
-from storage.query import Query
+from storage.query import Query, page_sizes
 from storage.records import InstanceRecord
 from storage.values import utc_now
 
@@ -276,18 +276,18 @@ class Index:
     # -- reads ----------------------------------------------------------------------------
 
     def iter_rows(self, query: Query, page_size: int = 100) -> Iterator[sqlite3.Row]:
-        """Yield the rows of *query* in pages of *page_size*, holding no cursor between pages."""
+        """Yield *query*'s rows in growing pages (``query.page_sizes``), no cursor between."""
         where = " AND ".join((*query.where, f"{query.key} > ?"))
         sql = (
             f"SELECT {query.select}, {query.key} AS _pk FROM {query.source}"
             f" WHERE {where} ORDER BY {query.key} LIMIT ?"
         )
         after = 0
-        while True:
+        for size in page_sizes(page_size):
             with self.reader() as conn:
-                rows = conn.execute(sql, (*query.params, after, page_size)).fetchall()
+                rows = conn.execute(sql, (*query.params, after, size)).fetchall()
             yield from rows
-            if len(rows) < page_size:
+            if len(rows) < size:
                 return
             after = rows[-1]["_pk"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from storage import (
     read_header,
     record_from_dataset,
 )
+from storage.query import page_sizes
 from storage.records import InstanceRecord
 from tests.helpers import make_dataset, part10, query
 
@@ -75,6 +77,28 @@ def test_readers_stream_pages_while_a_writer_commits(tmp_path):
 
     uids = [row["StudyInstanceUID"] for row in seen]
     assert len(uids) == len(set(uids)) >= 250  # paged by key: no duplicates, nothing skipped
+
+
+def test_a_long_search_is_read_in_pages_that_grow(tmp_path, monkeypatch):
+    # each page is a new SELECT, and one whose filter picks a name's index reads and sorts
+    # every match again: pages of 20, 40, 80, 160 read 250 matches in 4, not 13
+    index = Index.open(tmp_path / "i.sqlite")
+    for i in range(1, 251):
+        index.add_instance(record(study=i, patient=(f"P^{i}", f"P{i}")), f"objects/{i}.dcm", 1)
+    request = parse_find(query("STUDY", StudyInstanceUID="", PatientName="P*"), Model.STUDY_ROOT)
+    pages = []
+    reader = index.reader
+
+    def counted():
+        pages.append(1)
+        return reader()
+
+    monkeypatch.setattr(index, "reader", counted)
+    uids = [row["StudyInstanceUID"] for row in index.iter_rows(request.query, page_size=20)]
+    assert len(uids) == len(set(uids)) == 250
+    assert len(pages) == 4
+    assert list(itertools.islice(page_sizes(100), 7)) == [100, 200, 400, 800, 1600, 2000, 2000]
+    assert list(itertools.islice(page_sizes(5000), 2)) == [5000, 5000]  # never below the first
 
 
 def test_file_store_refuses_paths_outside_its_directory(tmp_path):
