@@ -141,21 +141,19 @@ def test_no_garbage_collection_until_started_then_the_start_s_objects_are_set_as
 
 def test_serve_starts_without_garbage_collection_and_then_sets_the_start_aside(tmp_path) -> None:
     code = (
-        "import gc, threading, time\n"
-        "from emulator import cli\n"
+        "import gc, os, signal\n"
+        "from emulator import cli, launch\n"
         "from emulator.app import Emulator\n"
         "from tests.conftest import make_config\n"
-        "start = Emulator.start\n"
+        "start, started = Emulator.start, launch._started\n"
         "def starting(self):\n"
         "    print('collecting while starting:', gc.isenabled())\n"
-        "    threading.Thread(target=stop_once_started, args=(self,)).start()\n"
         "    return start(self)\n"
-        "def stop_once_started(emulator):\n"
-        "    while emulator.shutdown_hook is None:  # set once serve has started\n"
-        "        time.sleep(0.01)\n"
+        "def once_started():  # serve says it has started: look, then stop it as SIGTERM does\n"
+        "    started()\n"
         "    print('then:', gc.isenabled(), gc.get_freeze_count() > 1000)\n"
-        "    emulator.shutdown_hook()\n"
-        "Emulator.start = starting\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "Emulator.start, launch._started = starting, once_started\n"
         f"print(cli.serve(make_config({str(tmp_path / 'data')!r})), gc.isenabled())"
     )
     out = _run(code).splitlines()
