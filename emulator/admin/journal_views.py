@@ -13,7 +13,7 @@ from aiohttp import web
 from emulator.admin.bodies import read_json
 from emulator.admin.params import integer
 from emulator.admin.views import EMULATOR
-from emulator.journal import PATTERN_FIELDS, AssociationRecord, Record, matches
+from emulator.journal import PATTERN_FIELDS, AssociationRecord, Record, RequestJournal, matches
 from emulator.scenario.keywords import sop_uid
 
 KINDS = tuple(PATTERN_FIELDS)
@@ -129,36 +129,62 @@ def _finished(record: Record) -> bool:
     return record.ms is not None
 
 
+_RETRY_MS = 1000  # how soon a browser reconnects a stream that broke (SSE ``retry:``)
+
+
+def _resume_point(request: web.Request) -> int:
+    """Where a stream starts: after ``Last-Event-ID`` when a browser reconnects (the resume
+    point of the last event it got), else after ``?since`` (0: the whole journal held)."""
+    last = request.headers.get("Last-Event-ID", "").strip()
+    if last:
+        return _integer("Last-Event-ID", last)
+    return _integer("since", request.query.get("since", 0))
+
+
+def _events(
+    journal: RequestJournal, kind: str, pattern: Mapping[str, Any], floor: int, sent: set[int]
+) -> tuple[str, int]:
+    """One look at the journal after *floor*: the SSE text of each record finished since and
+    not *sent* yet, and the new floor. Records are made in id order but finish out of order,
+    so the floor stays below the oldest record still unfinished (a message being answered),
+    whatever it will match once finished, and a live stream pays for what is new only.
+
+    Every event carries the new floor as its ``id``: a browser that reconnects sends it back
+    as ``Last-Event-ID`` and misses nothing (what it saw above the floor comes again, with
+    the record's own id in the data for it to drop)."""
+    records = journal.select(kind, {}, after=floor)
+    unfinished = [record.id for record in records if not _finished(record)]
+    new_floor = min(unfinished) - 1 if unfinished else (records[-1].id if records else floor)
+    text = []
+    for record in records:
+        if record.id not in sent and _finished(record) and matches(record, pattern):
+            text.append(f"id: {new_floor}\ndata: {json.dumps(record.as_dict())}\n\n")
+            sent.add(record.id)
+    sent.intersection_update({record.id for record in records if record.id > new_floor})
+    return "".join(text), new_floor
+
+
 async def journal_stream(request: web.Request) -> web.StreamResponse:
     """GET /api/journal/stream?kind=&<field>=&since=: Server-Sent Events, one ``data:`` line
-    of JSON per record as it is finished (answered, or the association ended), live."""
+    of JSON per record as it is finished (answered, or the association ended), live; a
+    browser's reconnection resumes where it broke (``Last-Event-ID``)."""
     fields = {k: v for k, v in request.query.items() if k != "since"}
     kind, pattern = pattern_of(fields)
-    since = _integer("since", request.query.get("since", 0))
+    floor = _resume_point(request)
     journal = request.app[EMULATOR].journal
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
     await response.prepare(request)
-    # Records are made in id order but finish out of order: each look starts after the
-    # oldest record that was still unfinished (a message being answered), whatever it will
-    # match once finished, so a live stream pays for what is new only
-    floor, sent = since, set[int]()
+    await response.write(f"retry: {_RETRY_MS}\n\n".encode())
+    sent = set[int]()
     seen, quiet = -1, 0.0
     while request.transport is not None and not request.transport.is_closing():
         if journal.changes != seen:
             seen = journal.changes
-            records = journal.select(kind, {}, after=floor)
-            batch = []
-            for record in records:
-                if record.id not in sent and _finished(record) and matches(record, pattern):
-                    batch.append(f"id: {record.id}\ndata: {json.dumps(record.as_dict())}\n\n")
-                    sent.add(record.id)
-            if batch:
-                await response.write("".join(batch).encode())
-            unfinished = [record.id for record in records if not _finished(record)]
-            floor = min(unfinished) - 1 if unfinished else (records[-1].id if records else floor)
-            sent = {record_id for record_id in sent if record_id > floor}
+            text, floor = _events(journal, kind, pattern, floor, sent)
+            if text:
+                await response.write(text.encode())
             quiet = 0.0
         elif quiet >= _KEEPALIVE:
             await response.write(b": keep-alive\n\n")  # also notices a client that left

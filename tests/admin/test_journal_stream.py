@@ -69,3 +69,53 @@ async def test_a_message_answered_after_a_later_one_still_streams_with_its_final
             assert (second["id"], second["status"]) == (slow.id, "0xA701")
         [only] = await events(failing, 1)
         assert only["id"] == slow.id
+
+
+async def test_a_stream_tells_the_browser_to_reconnect_within_a_second(aiohttp_client, emulator):
+    web = await aiohttp_client(make_app(emulator))
+    async with web.get("/api/journal/stream") as stream:
+        assert await stream.content.readline() == b"retry: 1000\n"
+
+
+async def resume_points(response, count: int) -> list[tuple[int, dict]]:
+    """The next *count* events of an SSE stream as (its id, its record)."""
+    found, last_id = [], None
+    while len(found) < count:
+        line = (await response.content.readline()).decode()
+        if line.startswith("id: "):
+            last_id = int(line[len("id: ") :])
+        elif line.startswith("data: "):
+            found.append((last_id, json.loads(line[len("data: ") :])))
+    return found
+
+
+async def test_a_browser_that_reconnects_misses_nothing_that_finished_meanwhile(
+    aiohttp_client, emulator
+):
+    """The event id is the point to resume from: below a message still being answered, so a
+    reconnection with it as Last-Event-ID gets that message once it ends, and sees again
+    only what came after it (the client drops those by the record's id)."""
+    journal = emulator.journal
+    web = await aiohttp_client(make_app(emulator))
+    before = journal.start_message(None, 1, "C-ECHO")
+    journal.finish(before, 0x0000)
+    slow = journal.start_message(None, 2, "C-MOVE")
+    quick = journal.start_message(None, 3, "C-ECHO")
+    async with web.get("/api/journal/stream") as stream:
+        journal.finish(quick, 0x0000)
+        (_, first), (resume, second) = await resume_points(stream, 2)
+    assert (first["id"], second["id"], resume) == (before.id, quick.id, slow.id - 1)
+    journal.finish(slow, 0x0000)
+    later = journal.start_message(None, 4, "C-ECHO")
+    journal.finish(later, 0x0000)
+    headers = {"Last-Event-ID": str(resume)}
+    async with web.get("/api/journal/stream", params={"since": 0}, headers=headers) as stream:
+        again = [record["id"] for _, record in await resume_points(stream, 3)]
+    assert again == [slow.id, quick.id, later.id]
+
+
+async def test_a_last_event_id_that_is_not_a_number_is_refused(aiohttp_client, emulator):
+    web = await aiohttp_client(make_app(emulator))
+    answer = await web.get("/api/journal/stream", headers={"Last-Event-ID": "yesterday"})
+    assert answer.status == 400
+    assert "Last-Event-ID" in (await answer.json())["detail"]

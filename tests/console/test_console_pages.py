@@ -90,6 +90,7 @@ def test_a_journal_record_opens_with_its_identifier_and_its_associations_context
 ):
     page = console(browser, emulator)
     page.click("#tabs button[data-tab=journal]")
+    expect(page.locator("#journal-state")).to_have_text("live")
     assoc = associate(emulator.dicom_port, Verification)
     assert assoc.send_c_echo().Status == 0
     assoc.release()
@@ -131,6 +132,23 @@ def test_the_journal_keeps_every_record_of_a_burst(browser, emulator):
     expect(page.locator("#journal-count")).to_have_text("1000 records", timeout=20000)
     expect(page.locator("#journal-rows tr")).to_have_count(500)
     assert page.evaluate("1 + 1") == 2
+    page.close()
+
+
+def test_records_reach_the_table_where_the_page_gets_no_animation_frames(browser, emulator):
+    """A console in a hidden tab gets no animation frames: the rows are drawn all the same
+    (and the count with them), so the journal is current when the tab comes back."""
+    page = browser.new_page()
+    page.add_init_script("window.requestAnimationFrame = () => 1;")
+    page.goto(emulator.admin_url + "/")
+    page.click("#tabs button[data-tab=journal]")
+    expect(page.locator("#journal-state")).to_have_text("live")
+    assoc = associate(emulator.dicom_port, Verification)
+    for _ in range(3):
+        assert assoc.send_c_echo().Status == 0
+    assoc.release()
+    expect(page.locator("#journal-rows tr[data-service=C-ECHO]")).to_have_count(3)
+    expect(page.locator("#journal-count")).to_have_text("3 records")
     page.close()
 
 

@@ -1,14 +1,20 @@
 // The journal live: records stream in over Server-Sent Events with the filters of
-// /api/journal; rows are added once per animation frame, so a burst of hundreds of messages a
-// second costs one layout per frame and the page stays responsive; the newest 500 rows stay.
+// /api/journal; rows are added once per animation frame (or every 250 ms where the page gets
+// no frames, as a hidden tab), so a burst of hundreds of messages a second costs one layout
+// per draw and the page stays responsive; the newest 500 rows stay. A stream that breaks
+// reconnects by itself and resumes where it broke; records seen twice are drawn once.
 // A row opens to show the whole record, and a message its association's contexts.
 import { $, api, cell, make, path } from "./core.js";
 
 const MAX_ROWS = 500;
+const MAX_SHOWN = 20000;  // ids remembered to drop a record that a resumed stream sends again
+const DRAW_LATEST_MS = 250;
 let stream = null;
 let queued = [];
 let received = 0;
-let drawing = false;
+let shown = new Set();
+let frame = 0;
+let timer = 0;
 
 const COLUMNS = {
   message: (r) => [r.id, time(r.started), r.service, r.calling_ae, r.status,
@@ -29,12 +35,14 @@ function ms(value) {
 }
 
 function draw() {
-  drawing = false;
+  cancelAnimationFrame(frame);
+  clearTimeout(timer);
+  frame = timer = 0;
   const batch = queued;
   queued = [];
   const rows = $("#journal-rows");
   const fragment = document.createDocumentFragment();
-  for (const record of batch.slice(-MAX_ROWS).reverse()) {
+  for (const record of batch.reverse()) {
     const row = make("tr", null, { dataset: { id: record.id, service: record.service || "" } });
     for (const text of COLUMNS[record.kind](record)) cell(row, text);
     fragment.appendChild(row);
@@ -42,6 +50,21 @@ function draw() {
   rows.prepend(fragment);
   while (rows.children.length > MAX_ROWS) rows.lastChild.remove();
   $("#journal-count").textContent = `${received} records`;
+}
+
+function receive(record) {
+  if (shown.has(record.id)) return;  // sent again by a resumed stream
+  shown.add(record.id);
+  if (shown.size > MAX_SHOWN) shown = new Set([...shown].slice(-MAX_SHOWN / 2));
+  received += 1;
+  queued.push(record);
+  if (queued.length > MAX_ROWS) queued = queued.slice(-MAX_ROWS);  // the table keeps no more
+  if (!frame) frame = requestAnimationFrame(draw);
+  if (!timer) timer = setTimeout(draw, DRAW_LATEST_MS);
+}
+
+function state(text) {
+  $("#journal-state").textContent = text;
 }
 
 // The filters each kind of record has (the others would be a 400).
@@ -59,18 +82,19 @@ export function followJournal() {
   for (const key of FIELDS[kind]) if (form.get(key)) params.set(key, form.get(key));
   $("#journal-rows").replaceChildren();
   $("#journal-error").textContent = "";
+  $("#journal-count").textContent = "0 records";
   received = 0;
+  shown = new Set();
+  state("connecting");
   stream = new EventSource("/api/journal/stream?" + params);
-  stream.onmessage = (event) => {
-    queued.push(JSON.parse(event.data));
-    received += 1;
-    if (!drawing) {
-      drawing = true;
-      requestAnimationFrame(draw);
-    }
-  };
+  stream.onopen = () => state("live");
+  stream.onmessage = (event) => receive(JSON.parse(event.data));
   stream.onerror = async () => {
-    if (stream.readyState !== EventSource.CLOSED) return;  // reconnecting by itself
+    if (stream.readyState !== EventSource.CLOSED) {
+      state("reconnecting");  // by itself, from where it broke
+      return;
+    }
+    state("stopped");
     const answer = await api("/api/journal?limit=1&" + params);
     if (!answer.ok) $("#journal-error").textContent = (await answer.json()).detail;
   };
@@ -79,6 +103,10 @@ export function followJournal() {
 export function stopJournal() {
   if (stream) stream.close();
   stream = null;
+  cancelAnimationFrame(frame);
+  clearTimeout(timer);
+  frame = timer = 0;
+  queued = [];
 }
 
 // One DICOM JSON data set as rows of tag, VR and value (sequences nested, indented).
