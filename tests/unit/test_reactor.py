@@ -24,7 +24,7 @@ from emulator.dicom.contexts import share_contexts, supported_contexts
 from emulator.dicom.outgoing import install
 from emulator.dicom.reactor import EventAssociation, EventDUL
 from emulator.dicom.wakeup import Wakeup, WakingQueue
-from tests.helpers import associate, wait_until
+from tests.helpers import associate, make_dataset, wait_until
 
 _MODE = "acceptor"
 
@@ -250,6 +250,29 @@ def test_while_messages_flow_no_loop_wakes_by_timeout(emulator):
         assert (assoc.timeouts, assoc.dul.timeouts) == (0, 0)  # the client's loops too
     finally:
         assoc.release()
+
+
+def test_the_network_loop_takes_what_it_queues_itself_without_a_wake_up(emulator):
+    """Each PDU read becomes an event that the DUL's own loop queues and takes: a hundred
+    echoes and a C-STORE, and no put signalled the loop's wake-up (each signal would cost a
+    write, a read and a pass that finds nothing)."""
+    assoc = associate(emulator.dicom_port, Verification, CTImageStorage)
+    try:
+        [server_side] = listed(emulator)
+        before = server_side.dul.signals
+        assert {assoc.send_c_echo().Status for _ in range(100)} == {0x0000}
+        assert assoc.send_c_store(make_dataset()).Status == 0x0000
+        assert server_side.dul.signals == before
+    finally:
+        assoc.release()
+
+
+def test_a_put_from_another_thread_wakes_the_network_loop():
+    dul = EventDUL(Association(AE(), _MODE), threading.Event())
+    dul.to_provider_queue.put("primitive")  # from this thread, not the loop's
+    dul.event_queue.put("Evt17")
+    assert dul.signals == 2
+    dul.wakeup.close()
 
 
 @pytest.mark.parametrize("max_pdu", [0, 64, 16382])

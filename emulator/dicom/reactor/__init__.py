@@ -8,8 +8,9 @@ naps on its way in and out, and every open association costs CPU while it is idl
 This package keeps pynetdicom's state machine, PDUs, ACSE and DIMSE providers as they are and
 replaces only the two loops, with ones that block until there is something to do:
 
-- :class:`EventDUL` waits (``poll``) on its socket and on a wake-up descriptor that every put to
-  its event and provider queues signals, with the ARTIM timer as the timeout;
+- :class:`EventDUL` waits (``poll``) on its socket and on a wake-up descriptor that another
+  thread's put to its event and provider queues signals (its own puts it takes before it
+  waits), with the ARTIM timer as the timeout;
 - :class:`EventAssociation` waits on an event that the DIMSE message queue and the DUL's
   to-user queue set, with the network idle timer as the timeout.
 

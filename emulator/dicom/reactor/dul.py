@@ -51,8 +51,9 @@ class EventDUL(DULServiceProvider):
         self._run_loop_delay = 0.001
         self._kill_thread = False
         self.wakeup = Wakeup()
-        self.event_queue = cast(Any, WakingQueue(self.wakeup.set))
-        self.to_provider_queue = cast(Any, WakingQueue(self.wakeup.set))
+        self.signals = 0  # times the wake-up was signalled (the specs read it)
+        self.event_queue = cast(Any, WakingQueue(self._wake))
+        self.to_provider_queue = cast(Any, WakingQueue(self._wake))
         self.to_user_queue = cast(Any, WakingQueue(activity.set))  # the association loop's
         self._recv_pdu = cast(Any, WakingQueue(_nothing))  # decoded PDUs, for AE-6 and kin
         self._activity = activity
@@ -65,6 +66,16 @@ class EventDUL(DULServiceProvider):
         # held while a state machine action runs: the loop's, or a release answered from
         # the association's thread (answer_release)
         self._state_lock = threading.Lock()
+
+    def _wake(self) -> None:
+        """After a put to the event or provider queue: wake the loop, unless the loop put it
+        itself (a PDU read, a state machine action). The loop waits only after a pass that
+        found both queues empty, so it takes its own puts without one; signalling them cost
+        an eventfd write, a pass that found nothing and a read per PDU, each taking the GIL
+        from the association's thread while it works on the message."""
+        if threading.get_ident() != self.ident:
+            self.signals += 1
+            self.wakeup.set()
 
     def run_reactor(self) -> None:
         """pynetdicom's DUL loop (``dul.py``), with a blocking wait where it sleeps."""
