@@ -12,8 +12,9 @@ network code), and prints each figure for both servers with the ratio:
 A ratio above 1.0 means the emulator is ahead (faster or more per second). Each server gets
 the same work in the same order. Both run from the start, idle while the other works: each
 bulk figure is taken for one server right after the other (the order swapped from figure to
-figure), then echoscu and findscu of one exact match alternate between them, so that the
-machine's drift touches both alike.
+figure; the repeated ones, C-FIND of every study, C-MOVE and C-GET, repetition by
+repetition), then echoscu and findscu of one exact match alternate between them, so that
+the machine's drift touches both alike.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ def measure(
     n_small: int,
 ) -> Iterator[None]:
     """The bulk figures for one server, in a fixed order, into *out*: a pause after each
-    (:func:`interleaved` runs both servers' figure by figure; the association latencies and
+    step (:func:`interleaved` runs both servers' step by step; the association latencies and
     the peak RSS are taken once both are done, :func:`association_latencies`)."""
     host, port, aet = "127.0.0.1", str(server.port), server.ae_title
     small, large, stow = data
@@ -144,31 +145,33 @@ def measure(
     yield
     study = n_small // 2 + 1
     query = ["-S", "-aec", aet, "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID"]
-    every = [
-        timed(
-            lambda: checked(
-                "findscu",
-                *query,
-                "-k",
-                "PatientName=BENCH*",
-                "-k",
-                "PatientID",
-                host,
-                port,
-                expect=n_small + 1,  # and the large study
+    every = []
+    for _ in range(reps):  # each repetition beside the other server's (interleaved)
+        every.append(
+            timed(
+                lambda: checked(
+                    "findscu",
+                    *query,
+                    "-k",
+                    "PatientName=BENCH*",
+                    "-k",
+                    "PatientID",
+                    host,
+                    port,
+                    expect=n_small + 1,  # and the large study
+                )
             )
         )
-        for _ in range(reps)
-    ]
+        yield
     out["find_all"] = statistics.median(every) * 1000
-    yield
     keys = ["-k", "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={UID_ROOT}.900002"]
-    moves = [
-        timed(lambda: checked("movescu", "-S", "-aec", aet, "-aem", DEST, *keys, host, port))
-        for _ in range(reps)
-    ]
+    moves = []
+    for _ in range(reps):
+        moves.append(
+            timed(lambda: checked("movescu", "-S", "-aec", aet, "-aem", DEST, *keys, host, port))
+        )
+        yield
     out["move"] = 100 / statistics.median(moves)
-    yield
     gets = []
     for i in range(reps):
         target = work / f"get-{server.name}-{i}"
@@ -194,8 +197,8 @@ def measure(
         if received != 100:
             raise SystemExit(f"getscu received {received} instances, not 100")
         shutil.rmtree(target)
+        yield
     out["get"] = 100 / statistics.median(gets)
-    yield
     if server.dicomweb:
         out |= dicomweb.measure(
             server.dicomweb,
@@ -208,9 +211,10 @@ def measure(
 
 
 def interleaved(runs: list[Iterator[None]]) -> None:
-    """Run each server's figures in turn, figure by figure, the order of the servers
-    swapped at each figure (A B, B A, A B...): a figure of one server is taken right beside
-    the other's, so that the machine's drift over the run touches both alike."""
+    """Run each server's figures in turn, step by step (a figure, or one repetition of a
+    repeated one: C-FIND of every study, C-MOVE, C-GET), the order of the servers swapped at
+    each step (A B, B A, A B...): a step of one server is taken right beside the other's, so
+    that the machine's drift over the run touches both alike."""
     turn = 0
     while runs:
         for run_ in list(runs if turn % 2 == 0 else reversed(runs)):
