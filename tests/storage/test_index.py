@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import itertools
+import os
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +17,7 @@ from storage import (
     Index,
     Level,
     Model,
+    StorageError,
     StorageFull,
     parse_find,
     read_header,
@@ -322,3 +325,37 @@ def test_the_package_names_its_modules_objects_without_importing_the_index_first
         "storage.index True",
         "module 'storage' has no attribute 'Nothing'",
     ]
+
+
+def test_an_instance_file_holds_its_chunks_in_order_even_after_short_writes(tmp_path, monkeypatch):
+    """The kernel may take fewer bytes than asked: the write goes on where it stopped."""
+    from storage import filestore
+
+    real, calls = filestore.os.writev, []
+
+    def short(fd, buffers):  # at most 5 bytes at a time
+        calls.append(len(buffers))
+        return real(fd, [bytes(b"".join(bytes(b) for b in buffers)[:5])])
+
+    monkeypatch.setattr(filestore.os, "writev", short)
+    chunks = [b"DICM-", b"", b"0123456789", bytes(range(256)) * 3]
+    relative = FileStore(tmp_path, fsync=False).write("1.2.3.4", chunks)
+    assert (tmp_path / relative).read_bytes() == b"".join(chunks)
+    assert len(calls) == -(-len(b"".join(chunks)) // 5)
+
+
+@pytest.mark.parametrize(
+    ("code", "raised"), [(errno.ENOSPC, StorageFull), (errno.EIO, StorageError)]
+)
+def test_a_write_that_fails_leaves_no_file_behind_and_says_why(tmp_path, monkeypatch, code, raised):
+    from storage import filestore
+
+    def failing(fd, buffers):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(filestore.os, "writev", failing)
+    files = FileStore(tmp_path, fsync=False)
+    with pytest.raises(raised, match=os.strerror(code)):
+        files.write("1.2.3.4", [b"x" * 100])
+    assert list(files.tmp.iterdir()) == []
+    assert list(tmp_path.rglob("*.dcm")) == []
