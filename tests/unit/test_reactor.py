@@ -255,10 +255,13 @@ def test_while_messages_flow_no_loop_wakes_by_timeout(emulator):
 def test_the_network_loop_takes_what_it_queues_itself_without_a_wake_up(emulator):
     """Each PDU read becomes an event that the DUL's own loop queues and takes: a hundred
     echoes and a C-STORE, and no put signalled the loop's wake-up (each signal would cost a
-    write, a read and a pass that finds nothing)."""
+    write, a read and a pass that finds nothing). Counted from the first echo's answer on:
+    until then the connection gate's thread may read the first request itself, and its
+    puts do signal (another thread's)."""
     assoc = associate(emulator.dicom_port, Verification, CTImageStorage)
     try:
         [server_side] = listed(emulator)
+        assert assoc.send_c_echo().Status == 0x0000  # from the association's own threads
         before = server_side.dul.signals
         assert {assoc.send_c_echo().Status for _ in range(100)} == {0x0000}
         assert assoc.send_c_store(make_dataset()).Status == 0x0000
