@@ -15,8 +15,8 @@ from pynetdicom.presentation import PresentationContext, build_context
 from storage import Model
 
 # An archive stores what it gets: every transfer syntax pydicom knows except the SMPTE ST 2110
-# ones, which describe live video streams, not stored objects. Uncompressed syntaxes come first:
-# pynetdicom accepts, per context, the first of the requestor's proposals found in this list.
+# ones, which describe live video streams, not stored objects. Of the syntaxes a context
+# proposes, the requestor's first in this list is accepted (emulator.dicom.negotiation).
 STORAGE_TRANSFER_SYNTAXES: list[str | UID] = [
     ts for ts in AllTransferSyntaxes if not ts.name.startswith("SMPTE ST 2110")
 ]
@@ -126,7 +126,7 @@ def _storage_context(template: PresentationContext, sop_class: str) -> Presentat
 
 def retrieve_syntax(proposed: list[str], stored: dict[str, int]) -> str | None:
     """The transfer syntax to accept for a storage context that a C-GET requestor proposes
-    as SCP of the sub-operations, or None to keep the usual choice (uncompressed first).
+    as SCP of the sub-operations, or None to keep the usual choice (the requestor's first).
 
     The sub-operations go out on that one context, so the emulator takes the proposed syntax
     the most instances of that SOP class are *stored* in (*stored*: syntax → count): they

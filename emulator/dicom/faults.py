@@ -31,6 +31,7 @@ from pynetdicom.association import Association
 from pynetdicom.presentation import PresentationContext, build_context
 
 from emulator.dicom.contexts import retrieve_syntax
+from emulator.dicom.negotiation import prefer_requestor
 from emulator.dicom.wire import TICK, FaultSocket, Wire, close_socket, hang_socket
 from emulator.errors import status_dataset
 from emulator.journal import AssociationRecord, MessageRecord, RequestJournal
@@ -282,10 +283,18 @@ class FaultACSE(ACSE):
     _release_seen: bool
 
     def send_accept(self) -> None:
-        """Before the A-ASSOCIATE-AC goes out: storage contexts a C-GET requestor proposes
-        with the SCP role take the proposed syntax its instances are stored in
+        """Before the A-ASSOCIATE-AC goes out: each accepted context takes the requestor's
+        first proposed transfer syntax that the emulator supports
+        (``negotiation.prefer_requestor``), and storage contexts a C-GET requestor proposes
+        with the SCP role the proposed syntax its instances are stored in
         (``contexts.retrieve_syntax``)."""
         requested = self.requestor.primitive
+        if requested is not None:
+            prefer_requestor(
+                self.assoc._accepted_cx,
+                requested.presentation_context_definition_list,
+                self.acceptor.supported_contexts,
+            )
         scp_roles = {
             str(uid) for uid, item in self.requestor.role_selection.items() if item.scp_role
         }
