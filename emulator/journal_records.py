@@ -40,6 +40,9 @@ class AssociationRecord(_Shown):
     # and the accepted transfer_syntax; roles: SOP class → proposed SCU/SCP role
     contexts: list[dict[str, Any]] = field(default_factory=list)
     roles: dict[str, dict[str, bool | None]] = field(default_factory=dict)
+    # User Identity Negotiation: type, kind, username (or the token's size), whether a
+    # passcode was given and a positive response asked for; never a secret
+    user_identity: dict[str, Any] | None = None
     ended: float | None = None
     messages: int = 0
     faults: list[str] = field(default_factory=list)  # "rule:action" of each rule that fired

@@ -30,6 +30,7 @@ from emulator.dicom.notifications import (
     handle_released,
     handle_requested,
 )
+from emulator.dicom.user_identity import handle_user_identity
 from emulator.errors import (
     CANCEL,
     SUCCESS,
@@ -256,6 +257,7 @@ def handlers(ctx: ServiceContext, tracker: AssociationTracker) -> list[EventHand
     args = [ctx, tracker]
     return [
         (evt.EVT_REQUESTED, handle_requested, args),
+        (evt.EVT_USER_ID, handle_user_identity, args),
         (evt.EVT_ACCEPTED, handle_accepted, args),
         (evt.EVT_REJECTED, handle_rejected, args),
         (evt.EVT_RELEASED, handle_released, args),
