@@ -9,6 +9,7 @@ import threading
 
 from pydicom.dataset import Dataset
 from pynetdicom import AE, evt
+from pynetdicom.pdu import P_DATA_TF
 
 COMMITMENT = "1.2.840.10008.1.20.1"
 
@@ -44,14 +45,18 @@ class Modality:
         self.ae = AE(ae_title=ae_title)
         self.ae.add_requested_context(COMMITMENT)
         self.ae.add_supported_context(COMMITMENT, scu_role=True, scp_role=True)
-        self.answered = threading.Event()  # an N-EVENT-REPORT-RSP went out
+        # an N-EVENT-REPORT-RSP is on the wire: the first P-DATA written after a report came
+        # (pynetdicom fires EVT_DIMSE_SENT before the message's PDUs reach its network loop,
+        # and a release queued ahead of them fails them in Sta7)
+        self.answered = threading.Event()
+        self._reported = threading.Event()
         self.handlers = [
             (evt.EVT_N_EVENT_REPORT, self._report),
             (
                 evt.EVT_DIMSE_RECV,
                 lambda e: self.order.append(int(e.message.command_set.CommandField)),
             ),
-            (evt.EVT_DIMSE_SENT, self._sent),
+            (evt.EVT_PDU_SENT, self._sent),
         ]
         self.server = None
         if listen:
@@ -61,10 +66,11 @@ class Modality:
             self.port = int(self.server.server_address[1])
 
     def _sent(self, event):
-        if int(event.message.command_set.CommandField) == 0x8100:
+        if self._reported.is_set() and isinstance(event.pdu, P_DATA_TF):
             self.answered.set()
 
     def _report(self, event):
+        self._reported.set()
         self.reports.put((event.event_type, event.event_information, event.assoc.is_acceptor))
         return 0x0000, None
 
