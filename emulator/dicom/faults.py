@@ -32,6 +32,7 @@ from pynetdicom.presentation import PresentationContext, build_context
 
 from emulator.dicom.contexts import retrieve_syntax
 from emulator.dicom.negotiation import prefer_requestor
+from emulator.dicom.user_identity import username
 from emulator.dicom.wire import TICK, FaultSocket, Wire, close_socket, hang_socket
 from emulator.errors import status_dataset
 from emulator.journal import AssociationRecord, MessageRecord, RequestJournal
@@ -69,12 +70,14 @@ def narrowed(
 
 
 def association_event(assoc: Association, phase: str, association: int, **fields: Any) -> Event:
-    """An event with what is known of *assoc*: peer, AE titles as the requestor sent them."""
+    """An event with what is known of *assoc*: peer, AE titles as the requestor sent them,
+    the username of its User Identity Negotiation."""
     rq = assoc.requestor.primitive
     return Event(
         phase,
         calling_ae=str(rq.calling_ae_title).strip() if rq is not None else "",
         called_ae=str(rq.called_ae_title).strip() if rq is not None else "",
+        username=username(assoc) if rq is not None else "",
         peer=str(assoc.requestor.address or ""),
         association=association,
         **fields,

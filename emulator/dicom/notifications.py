@@ -13,6 +13,7 @@ from pynetdicom.events import Event
 
 from emulator.dicom.contexts import proposed_only
 from emulator.dicom.faults import Faults, association_event, narrowed
+from emulator.dicom.user_identity import identity_of
 from emulator.journal import AssociationRecord
 from emulator.logfmt import kv
 from emulator.services.context import ServiceContext
@@ -80,6 +81,7 @@ def handle_requested(event: Event, ctx: ServiceContext, tracker: AssociationTrac
                 str(uid): {"scu": item.scu_role, "scp": item.scp_role}
                 for uid, item in assoc.requestor.role_selection.items()
             },
+            user_identity=identity_of(assoc),
         )
     index = getattr(assoc, "context_index", None)
     if index is not None:  # negotiation then looks up only the proposed abstract syntaxes

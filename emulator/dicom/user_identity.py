@@ -15,13 +15,15 @@ server response would be the server's own Kerberos ticket, SAML response or toke
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pynetdicom.events import Event
 from pynetdicom.pdu_primitives import UserIdentityNegotiation
 
-from emulator.dicom.notifications import AssociationTracker
-from emulator.services.context import ServiceContext
+if TYPE_CHECKING:  # the association's handlers import this module, and faults.py too
+    from pynetdicom.events import Event
+
+    from emulator.dicom.notifications import AssociationTracker
+    from emulator.services.context import ServiceContext
 
 KINDS = {
     1: "username",
@@ -31,6 +33,14 @@ KINDS = {
     5: "JSON Web Token",
 }
 _NAMED = (1, 2)  # the types whose primary field is a username (UTF-8)
+
+
+def username(assoc: Any) -> str:
+    """The username *assoc*'s requestor sent (User Identity types 1 and 2), else ""."""
+    request = assoc.requestor.user_identity
+    if request is None or request.user_identity_type not in _NAMED:
+        return ""
+    return bytes(request.primary_field or b"").decode("utf-8", errors="replace")
 
 
 def described(kind: int, primary: bytes, secondary: bytes | None, positive: bool) -> dict[str, Any]:
@@ -45,20 +55,34 @@ def described(kind: int, primary: bytes, secondary: bytes | None, positive: bool
     return shown
 
 
+def identity_of(assoc: Any) -> dict[str, Any] | None:
+    """What the journal keeps of *assoc*'s User Identity request (:func:`described`), or
+    None without one: taken when the A-ASSOCIATE-RQ is read, so a rejected association
+    shows who was turned away."""
+    request = assoc.requestor.user_identity
+    if request is None:
+        return None
+    return described(
+        int(request.user_identity_type or 0),
+        bytes(request.primary_field or b""),
+        request.secondary_field,
+        bool(request.positive_response_requested),
+    )
+
+
 def handle_user_identity(
     event: Event, ctx: ServiceContext, tracker: AssociationTracker
 ) -> tuple[bool, bytes | None]:
-    """EVT_USER_ID: journal the identity, accept it, and answer a positive response request
-    for a username with an empty server response (see the module's docstring)."""
+    """EVT_USER_ID: accept the identity (journalled with the A-ASSOCIATE-RQ), and answer a
+    positive response request for a username with an empty server response (see the
+    module's docstring)."""
     assoc = event.assoc
     request = assoc.requestor.user_identity
-    positive = bool(request is not None and request.positive_response_requested)
-    kind = int(event.user_id_type)  # type: ignore[attr-defined]
-    record = tracker.get(assoc)
-    if record is not None:
-        identity = described(kind, event.primary_field, event.secondary_field, positive)  # type: ignore[attr-defined]
-        ctx.journal.update(record, user_identity=identity)
-    if positive and kind in _NAMED:
+    if (
+        request is not None
+        and request.positive_response_requested
+        and request.user_identity_type in _NAMED
+    ):
         response = UserIdentityNegotiation()
         response.server_response = b""
         assoc.acceptor.add_negotiation_item(response)

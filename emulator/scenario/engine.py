@@ -37,6 +37,7 @@ class Event:
     service: str = ""
     calling_ae: str = ""
     called_ae: str = ""
+    username: str = ""  # of the A-ASSOCIATE-RQ's User Identity (types 1 and 2), else ""
     peer: str = ""
     association: int = 0
     request: int = 0  # the journal id of the DIMSE request (response, suboperation phases)
@@ -102,7 +103,7 @@ def _matches(match: dict[str, Any], event: Event, stage: str) -> bool:
     for key, wanted in match.items():
         if key == "phase":
             ok = event.phase == wanted
-        elif key in ("calling_ae", "called_ae", "move_destination", "path", "accept"):
+        elif key in ("calling_ae", "called_ae", "username", "move_destination", "path", "accept"):
             ok = fnmatchcase(getattr(event, key).strip(), wanted)
         elif key == "peer":
             ok = _peer(event.peer, wanted)

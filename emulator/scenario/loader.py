@@ -256,7 +256,7 @@ PHASE_SERVICES: dict[str, tuple[str, ...]] = {
     "http": HTTP_SERVICES,
     "acquisition": ACQUISITION_STEPS,
 }
-_ASSOCIATION_FIELDS = frozenset({"phase", "peer", "calling_ae", "called_ae", "stage"})
+_ASSOCIATION_FIELDS = frozenset({"phase", "peer", "calling_ae", "called_ae", "username", "stage"})
 _REQUEST_FIELDS = _ASSOCIATION_FIELDS | {"service", "sop_class", "transfer_syntax"}
 _REQUEST_FIELDS |= {"query_level", "query", "move_destination", "dataset"}
 PHASE_FIELDS: dict[str, frozenset[str]] = {

@@ -7,7 +7,9 @@ import json
 
 import pytest
 from pydicom.data import get_testdata_file
+from pynetdicom import AE as ClientAE
 from pynetdicom.pdu_primitives import UserIdentityNegotiation
+from pynetdicom.sop_class import Verification
 
 from tests.helpers import associate, dcmtk
 
@@ -91,3 +93,41 @@ def test_storescu_with_a_password_and_pos_response_stores_and_the_password_stays
     record = emulator.journal.associations()[0]
     assert record.user_identity["username"] == "alice"
     assert "s3cret!" not in json.dumps(record.as_dict())
+
+
+REFUSE_MALLORY = """name: credentials
+rules:
+  - match: {phase: associate, username: mallory}
+    action: {reject: {result: 1, source: 1, reason: 1}}
+"""
+
+
+def test_a_scenario_turns_away_a_username_and_the_journal_says_who(emulator):
+    """A rule matching the User Identity's username rejects its association; others, and
+    requestors without an identity, are served. The rejected record names the user."""
+    emulator.load_scenario(REFUSE_MALLORY)
+    refused = ClientAE()
+    refused.add_requested_context(Verification)
+    mallory = [identity(2, b"mallory", b"x")]
+    port, called = emulator.dicom_port, emulator.ae_title
+    assoc = refused.associate("127.0.0.1", port, ae_title=called, ext_neg=mallory)
+    assert assoc.is_rejected
+    for ext_neg in ([identity(1, b"alice")], []):
+        assoc = associate(emulator.dicom_port, ext_neg=ext_neg)
+        assert assoc.send_c_echo().Status == 0x0000
+        assoc.release()
+    first, *_ = emulator.journal.associations()
+    assert (first.outcome, first.user_identity["username"]) == ("rejected", "mallory")
+    assert first.faults  # the rule that fired
+
+
+@pytest.mark.interop
+def test_storescu_as_a_refused_user_is_rejected(emulator):
+    emulator.load_scenario(REFUSE_MALLORY)
+    r = dcmtk(
+        "storescu", "--user", "mallory", "--password", "x", "-aec", emulator.ae_title,
+        "127.0.0.1", str(emulator.dicom_port), get_testdata_file("CT_small.dcm"),
+    )  # fmt: skip
+    assert r.returncode != 0
+    assert "Association Rejected" in r.stdout + r.stderr
+    assert emulator.journal.messages(service="C-STORE") == []

@@ -149,6 +149,13 @@ BROKEN = [
         "is not known at the connect phase",
     ),
     (
+        "name: x\nrules:\n  - match: {phase: connect, username: mallory}\n"
+        "    action: {close: {}}\n",
+        3,
+        "rules[0].match.username",
+        "is not known at the connect phase",
+    ),
+    (
         "name: x\nrules:\n  - match: {phase: request, service: C-STORE, query_level: STUDY}\n"
         "    action: {abort: {}}\n",
         3,
