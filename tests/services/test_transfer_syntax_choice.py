@@ -30,6 +30,17 @@ def accepted(emulator, sop_class, proposed):
         assoc.release()
 
 
+def stored_through(emulator, ds, proposed):
+    """Store *ds* over a context of its SOP class that proposes *proposed*; the file kept."""
+    assoc = associate(emulator.dicom_port, build_context(ds.SOPClassUID, proposed))
+    try:
+        assert assoc.send_c_store(ds).Status == 0x0000
+    finally:
+        assoc.release()
+    instance = emulator.index.instance(ds.SOPInstanceUID)
+    return read(emulator.files.path(instance.location).read_bytes())
+
+
 @pytest.mark.parametrize(
     ("proposed", "chosen"),
     [
@@ -57,13 +68,7 @@ def test_a_compressed_file_goes_and_is_kept_as_it_is_when_its_syntax_is_proposed
     sends them compressed, and they are stored byte for byte (a real-world file)."""
     original = read(PYDICOM_DATA / "test_files" / "MR_small_jpeg_ls_lossless.dcm")
     proposed = [JPEGLSLossless, ExplicitVRLittleEndian, ImplicitVRLittleEndian]
-    assoc = associate(emulator.dicom_port, build_context(original.SOPClassUID, proposed))
-    try:
-        assert assoc.send_c_store(original).Status == 0x0000
-    finally:
-        assoc.release()
-    instance = emulator.index.instance(original.SOPInstanceUID)
-    saved = read(emulator.files.path(instance.location).read_bytes())
+    saved = stored_through(emulator, original, proposed)
     assert saved.file_meta.TransferSyntaxUID == JPEGLSLossless
     assert saved.PixelData == original.PixelData
     [context] = emulator.journal.associations()[-1].contexts  # what the journal shows
@@ -78,14 +83,7 @@ def test_explicit_vr_proposed_first_keeps_a_private_elements_vr(emulator):
     block = ds.private_block(0x0019, "FABRICATOR TEST", create=True)
     block.add_new(0x10, "DS", "1.5")
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    proposed = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
-    assoc = associate(emulator.dicom_port, build_context(CTImageStorage, proposed))
-    try:
-        assert assoc.send_c_store(ds).Status == 0x0000
-    finally:
-        assoc.release()
-    instance = emulator.index.instance(ds.SOPInstanceUID)
-    saved = read(emulator.files.path(instance.location).read_bytes())
+    saved = stored_through(emulator, ds, [ExplicitVRLittleEndian, ImplicitVRLittleEndian])
     assert saved.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
     assert saved[0x0019, 0x1010].VR == "DS"
 
